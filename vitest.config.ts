@@ -1,0 +1,31 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => {
+      const stack = inject('stack')
+      return {
+        main: './worker/index.ts',
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            APP_ENV: 'test',
+            DATABASE_URL: stack.appUrl,
+            NEON_WS_PROXY: stack.wsProxy ?? '',
+            // Test-only: lets test/helpers create one database per test file from the template.
+            TEST_OWNER_URL: stack.ownerUrl,
+            TEST_TEMPLATE_DATABASE: stack.templateDatabase ?? '',
+          },
+        },
+      }
+    }),
+  ],
+  test: {
+    globalSetup: ['./test/setup/global.ts'],
+    setupFiles: ['./test/setup/no-network.worker.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+})

@@ -1,0 +1,34 @@
+import { Hono } from 'hono'
+import { methodNotAllowed } from 'hono/method-not-allowed'
+import { requestId } from 'hono/request-id'
+import type { AppEnv } from './env.ts'
+import { methodNotAllowedResponse, notFound, onError } from './middleware/errors.ts'
+import { init } from './middleware/init.ts'
+import { jsonBodies } from './middleware/json-body.ts'
+import { requestLog } from './middleware/request-log.ts'
+import { corsFromConfig, securityHeaders, trustedHosts } from './middleware/security.ts'
+import { registerHealth } from './routes/health.ts'
+
+export type App = Hono<AppEnv>
+
+/**
+ * The one app factory. Middleware order matters: the request id and the log line wrap
+ * everything (errors included), security headers apply to every response, and configuration is
+ * parsed before anything that needs it.
+ */
+export function createApp(): App {
+  const app = new Hono<AppEnv>()
+  app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }))
+  app.use(requestLog)
+  app.use(securityHeaders)
+  app.use(init)
+  app.use(trustedHosts)
+  app.use(corsFromConfig)
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }))
+  app.use('/api/*', jsonBodies)
+  app.onError(onError)
+  app.notFound(notFound)
+
+  registerHealth(app)
+  return app
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod'
+
+/** Comma-separated list in one variable, e.g. `CORS_ORIGINS="https://a.example,https://b.example"`. */
+const list = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+
+const postgresUrl = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value), 'must be a postgres:// connection string')
+
+/**
+ * Every variable and secret the Worker reads. Parsed once per isolate (per env object) by
+ * `loadConfig`; a missing or invalid one fails every request with BAD_ENVIRONMENT.
+ */
+export const configSchema = z.object({
+  APP_ENV: z.enum(['development', 'test', 'production']).default('production'),
+  /** Connection string of the application role (no ownership, no BYPASSRLS). */
+  DATABASE_URL: postgresUrl,
+  /**
+   * Local only: `host:port/path` of a Neon-protocol WebSocket bridge (see db/local/bridge.ts).
+   * Unset in production so the driver keeps Neon's defaults.
+   */
+  NEON_WS_PROXY: z
+    .string()
+    .regex(/^[\w.-]+:\d+(\/[\w./-]*)?$/, 'must look like 127.0.0.1:54321/v1')
+    .optional(),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+  CORS_ORIGINS: list.pipe(
+    z.array(
+      z
+        .string()
+        .refine((origin) => origin !== '*', 'a wildcard cannot be combined with credentials')
+        .pipe(z.url({ protocol: /^https?$/ })),
+    ),
+  ),
+  TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),
+})
+
+export type Config = z.infer<typeof configSchema>
+
+export class ConfigError extends Error {
+  readonly variables: string[]
+  constructor(variables: string[]) {
+    super(`Invalid or missing environment variables: ${variables.join(', ')}`)
+    this.name = 'ConfigError'
+    this.variables = variables
+  }
+}
+
+const cache = new WeakMap<object, Config | ConfigError>()
+
+/**
+ * Parses the configuration once per env object (in production: once per isolate). The error
+ * names the variables but never their values, which may be secrets.
+ */
+export function loadConfig(env: object): Config {
+  let parsed = cache.get(env)
+  if (!parsed) {
+    const result = configSchema.safeParse(env)
+    parsed = result.success
+      ? result.data
+      : new ConfigError([...new Set(result.error.issues.map((issue) => String(issue.path[0] ?? '?')))].sort())
+    cache.set(env, parsed)
+  }
+  if (parsed instanceof ConfigError) throw parsed
+  return parsed
+}

@@ -1,0 +1,35 @@
+import type { DbHandle } from '../db/client.ts'
+import type { Config } from './config.ts'
+import type { JobMessage } from './jobs/messages.ts'
+import type { JobQueue, KeyValueStore } from './platform/ports.ts'
+
+/** Generated bindings (`npm run cf-typegen`) with vars widened to string, plus secrets. */
+type GeneratedBindings = {
+  [K in keyof Cloudflare.Env]: Cloudflare.Env[K] extends string ? string : Cloudflare.Env[K]
+}
+
+export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
+  JOBS: Queue<JobMessage>
+  /** Secret: the application role's connection string. */
+  DATABASE_URL?: string
+  NEON_WS_PROXY?: string
+  DB_CONNECT_TIMEOUT_MS?: string
+}
+
+/** What a request or a job gets to work with, built once per request by the `init` middleware. */
+export type Services = {
+  config: Config
+  db: DbHandle
+  jobs: JobQueue
+  tokens: KeyValueStore
+}
+
+export type AppEnv = {
+  Bindings: Bindings
+  Variables: {
+    requestId: string
+    services: Services
+    /** Set by authentication once the principal is known; logged with the request. */
+    tenantId?: string
+  }
+}

@@ -1,0 +1,75 @@
+import { jobDeadLetters } from '../../db/schema/index.ts'
+import type { Services } from '../env.ts'
+import { describeError, log } from '../log.ts'
+import { handleCronTick } from './handlers/cron-tick.ts'
+import { type JobMessage, jobMessage } from './messages.ts'
+
+/** Message handlers by type; adding a job type is a compile error until it has one. */
+const handlers: {
+  [T in JobMessage['type']]: (message: Extract<JobMessage, { type: T }>, services: Services) => Promise<void>
+} = {
+  'cron.tick': handleCronTick,
+}
+
+const MAX_DELAY_SECONDS = 15 * 60
+
+/** Exponential backoff with full jitter: 2^attempts seconds at most, capped at 15 minutes. */
+export function retryDelaySeconds(attempts: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DELAY_SECONDS, 2 ** Math.max(1, attempts))
+  return Math.max(1, Math.round(ceiling * random()))
+}
+
+/**
+ * Handles each message on its own: a failure retries that message only, so one bad message
+ * never makes a whole batch run again. A body that does not parse can never succeed and is
+ * acknowledged after logging (it is not retried into the dead-letter queue).
+ */
+export async function consumeJobs(batch: MessageBatch<unknown>, services: Services): Promise<void> {
+  for (const message of batch.messages) {
+    const parsed = jobMessage.safeParse(message.body)
+    if (!parsed.success) {
+      log('error', 'unreadable job message dropped', { message_id: message.id, queue: batch.queue })
+      message.ack()
+      continue
+    }
+    const job = parsed.data
+    try {
+      await (handlers[job.type] as (m: JobMessage, s: Services) => Promise<void>)(job, services)
+      message.ack()
+    } catch (error) {
+      const delaySeconds = retryDelaySeconds(message.attempts)
+      log('warn', 'job failed, retrying', {
+        message_id: message.id,
+        type: job.type,
+        attempts: message.attempts,
+        delay_seconds: delaySeconds,
+        ...describeError(error),
+      })
+      message.retry({ delaySeconds })
+    }
+  }
+}
+
+/** The dead-letter queue's consumer: keeps each message for operators, then acknowledges it. */
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, services: Services): Promise<void> {
+  for (const message of batch.messages) {
+    const body = message.body
+    const type = typeof body === 'object' && body && 'type' in body ? String(body.type) : null
+    try {
+      await services.db.transaction((tx) =>
+        tx.insert(jobDeadLetters).values({
+          queue: batch.queue,
+          messageId: message.id,
+          type,
+          attempts: message.attempts,
+          body: body ?? null,
+        }),
+      )
+      log('error', 'job dead-lettered', { message_id: message.id, type, attempts: message.attempts })
+      message.ack()
+    } catch (error) {
+      log('error', 'dead letter not recorded, retrying', { message_id: message.id, ...describeError(error) })
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+    }
+  }
+}

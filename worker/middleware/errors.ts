@@ -1,0 +1,76 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { DatabaseConnectError } from '../../db/client.ts'
+import { ConfigError } from '../config.ts'
+import type { AppEnv } from '../env.ts'
+import { ApiError, DatabaseUnavailableError, envelope } from '../errors.ts'
+import { describeError, log } from '../log.ts'
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+}
+
+/** Maps anything thrown to the one API error type; unknown errors become a bare 500. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  if (error instanceof ConfigError) {
+    return new ApiError(500, 'BAD_ENVIRONMENT', `The server is misconfigured: ${error.variables.join(', ')}.`)
+  }
+  if (error instanceof DatabaseConnectError) return new DatabaseUnavailableError(error)
+  if (error instanceof HTTPException && error.status < 500) {
+    // Hono's JSON validator raises this for a body that does not parse.
+    if (error.message.startsWith('Malformed JSON')) {
+      return new ApiError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.')
+    }
+    return new ApiError(
+      error.status,
+      STATUS_CODES[error.status] ?? 'BAD_REQUEST',
+      error.message || 'Bad request.',
+    )
+  }
+  return new ApiError(
+    500,
+    'INTERNAL_ERROR',
+    'Something went wrong on our side; the request id helps us find it.',
+  )
+}
+
+function requestIdOf(c: Context<AppEnv>): string {
+  return c.get('requestId') ?? crypto.randomUUID()
+}
+
+export const onError: ErrorHandler<AppEnv> = (error, c) => {
+  const apiError = toApiError(error)
+  // ApiErrors are answers the code chose; anything else is a fault worth its stack trace,
+  // which stays here, server-side: the client only gets the envelope.
+  if (!(error instanceof ApiError)) {
+    log('error', error instanceof ConfigError ? error.message : 'unhandled error', {
+      request_id: requestIdOf(c),
+      code: apiError.code,
+      ...describeError(error),
+    })
+  }
+  return c.json(envelope(apiError, requestIdOf(c)), apiError.status, apiError.headers)
+}
+
+export const notFound: NotFoundHandler<AppEnv> = (c) =>
+  c.json(
+    envelope(new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), requestIdOf(c)),
+    404,
+  )
+
+export function methodNotAllowedResponse(c: Context<AppEnv>, allowed: string[]): Response {
+  const error = new ApiError(
+    405,
+    'METHOD_NOT_ALLOWED',
+    `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`,
+  )
+  return c.json(envelope(error, requestIdOf(c)), 405, { Allow: allowed.join(', ') })
+}
