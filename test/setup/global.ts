@@ -2,15 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import type { TestProject } from 'vitest/node'
-import type { StackInfo } from '../../db/local/stack.ts'
+import { READY_PREFIX, type StackInfo } from '../../db/local/stack-info.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: StackInfo
   }
 }
-
-const READY_PREFIX = 'READY '
 
 /**
  * Starts the same database stack as `npm run dev` (embedded Postgres + bridge, or the server in

@@ -188,6 +188,7 @@ describe('CORS', () => {
   it('does not allow any other origin', async () => {
     const response = await callWorker(env, '/health', { headers: { Origin: 'https://evil.example' } })
     expect(response.headers.get('access-control-allow-origin')).toBeNull()
+    expect(response.headers.get('access-control-allow-credentials')).toBeNull()
   })
 })
 
