@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
 
@@ -13,6 +14,9 @@ export default defineConfig({
             APP_ENV: 'test',
             DATABASE_URL: stack.appUrl,
             NEON_WS_PROXY: stack.wsProxy ?? '',
+            // Fresh per run: tests never depend on a fixed secret.
+            JWT_SIGNING_KEYS: `test1:${randomBytes(32).toString('base64url')}`,
+            BILLING_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,
             // Test-only: lets test/helpers create one database per test file from the template.
             TEST_OWNER_URL: stack.ownerUrl,
             TEST_TEMPLATE_DATABASE: stack.templateDatabase ?? '',

@@ -37,6 +37,11 @@ export function configureDriver(wsProxy: string | undefined): void {
 export type TransactionOptions = {
   /** Sets `app.tenant_id` for this transaction only; row-level security policies read it. */
   tenantId?: string
+  /**
+   * Sets `app.operator = on`: the explicit, audited path by which operator services reach rows
+   * of every tenant. Only the operator service runner passes it.
+   */
+  operator?: boolean
 }
 
 /**
@@ -84,8 +89,10 @@ export class DbHandle {
     })
     this.statements += 2 // BEGIN and COMMIT/ROLLBACK are not passed to the logger
     return db.transaction(async (tx) => {
-      if (options.tenantId) {
-        await tx.execute(sql`select set_config('app.tenant_id', ${options.tenantId}, true)`)
+      if (options.tenantId || options.operator) {
+        await tx.execute(
+          sql`select set_config('app.tenant_id', ${options.tenantId ?? ''}, true), set_config('app.operator', ${options.operator ? 'on' : 'off'}, true)`,
+        )
       }
       return work(tx)
     })

@@ -7,7 +7,7 @@ import { init } from './middleware/init.ts'
 import { jsonBodies } from './middleware/json-body.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { corsFromConfig, securityHeaders, trustedHosts } from './middleware/security.ts'
-import { registerHealth } from './routes/health.ts'
+import { registerRoutes } from './routes/index.ts'
 
 export type App = Hono<AppEnv>
 
@@ -29,6 +29,6 @@ export function createApp(): App {
   app.onError(onError)
   app.notFound(notFound)
 
-  registerHealth(app)
+  registerRoutes(app)
   return app
 }

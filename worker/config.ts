@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseSigningKeys } from './auth/jwt.ts'
 
 /** Comma-separated list in one variable, e.g. `CORS_ORIGINS="https://a.example,https://b.example"`. */
 const list = z
@@ -40,6 +41,17 @@ export const configSchema = z.object({
         .pipe(z.url({ protocol: /^https?$/ })),
     ),
   ),
+  /** Secret: `kid:base64url-secret,…`, newest first; the first signs access tokens, all verify. */
+  JWT_SIGNING_KEYS: z.string().transform((value, ctx) => {
+    try {
+      return parseSigningKeys(value)
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      return z.NEVER
+    }
+  }),
+  /** Secret: comma-separated Standard Webhooks secrets (`whsec_…`) of the billing provider. */
+  BILLING_WEBHOOK_SECRETS: z.string().default(''),
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),
 })
 

@@ -1,4 +1,5 @@
 import type { DbHandle } from '../db/client.ts'
+import type { Credential } from './auth/principal.ts'
 import type { Config } from './config.ts'
 import type { JobMessage } from './jobs/messages.ts'
 import type { JobQueue, KeyValueStore } from './platform/ports.ts'
@@ -14,6 +15,10 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   DATABASE_URL?: string
   NEON_WS_PROXY?: string
   DB_CONNECT_TIMEOUT_MS?: string
+  /** Secret: access-token signing keys (see config.ts). */
+  JWT_SIGNING_KEYS?: string
+  /** Secret: billing webhook secrets. */
+  BILLING_WEBHOOK_SECRETS?: string
 }
 
 /** What a request or a job gets to work with, built once per request by the `init` middleware. */
@@ -29,7 +34,9 @@ export type AppEnv = {
   Variables: {
     requestId: string
     services: Services
-    /** Set by authentication once the principal is known; logged with the request. */
+    /** What the Authorization header proved; resolved to a principal by the service runner. */
+    credential?: Credential
+    /** Set once the principal is known; logged with the request. */
     tenantId?: string
   }
 }

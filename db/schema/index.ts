@@ -1,1 +1,5 @@
+export * from './audit.ts'
+export * from './identity.ts'
 export * from './jobs.ts'
+export * from './tenancy.ts'
+export * from './webhooks.ts'

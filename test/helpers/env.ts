@@ -14,22 +14,33 @@ function withDatabase(url: string, database: string): string {
   return next.href
 }
 
-/** Runs statements as the owner role (bypasses RLS): for setting up and inspecting tests only. */
-export async function asOwner<T = Record<string, unknown>>(
+export type Query = <T = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>
+
+/** Several statements on one connection (so session settings carry over), as whichever role the URL names. */
+export async function withClient<R>(
   connectionString: string,
-  text: string,
-  params: unknown[] = [],
-): Promise<T[]> {
+  work: (query: Query) => Promise<R>,
+): Promise<R> {
   configureDriver(sharedEnv.NEON_WS_PROXY || undefined)
   const client = new Client({ connectionString })
   client.on('error', () => {})
   await client.connect()
   try {
-    const result = await client.query(text, params)
-    return result.rows as T[]
+    return await work(
+      async <T>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as T[],
+    )
   } finally {
     await client.end()
   }
+}
+
+/** Runs one statement as the owner role (bypasses RLS): for setting up and inspecting tests only. */
+export function asOwner<T = Record<string, unknown>>(
+  connectionString: string,
+  text: string,
+  params: unknown[] = [],
+) {
+  return withClient(connectionString, (query) => query<T>(text, params))
 }
 
 export type TestDatabase = {

@@ -1,0 +1,139 @@
+import { sql } from 'drizzle-orm'
+import { bigserial, boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { tenants } from './tenancy.ts'
+
+export const MEMBER_ROLES = ['owner', 'admin', 'analyst', 'viewer'] as const
+export const USER_STATUSES = ['active', 'deactivated'] as const
+export type MemberRole = (typeof MEMBER_ROLES)[number]
+export type Role = MemberRole | 'operator'
+
+const lifecycle = {
+  status: text('status', { enum: USER_STATUSES }).notNull().default('active'),
+  passwordHash: text('password_hash').notNull(),
+  passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull().defaultNow(),
+  lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}
+
+/** Staff of the admin central. Not tenant data: they manage tenants. */
+export const operators = pgTable(
+  'operators',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    ...lifecycle,
+  },
+  (t) => [uniqueIndex('operators_email_key').on(sql`lower(${t.email})`)],
+)
+
+/**
+ * Members of a tenant. Tenant-owned (row-level security); login finds them by e-mail before the
+ * tenant is known through the `auth_find_member` function, the one explicit cross-tenant path.
+ * E-mails are unique across tenants so that login is unambiguous.
+ */
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    role: text('role', { enum: MEMBER_ROLES }).notNull(),
+    locale: text('locale'),
+    ...lifecycle,
+  },
+  (t) => [
+    uniqueIndex('users_email_key').on(sql`lower(${t.email})`),
+    index('users_tenant_id_idx').on(t.tenantId),
+  ],
+)
+
+/**
+ * Server-side sessions for operators and members. Authentication state, looked up by id before
+ * any tenant is known, so not under row-level security; every query filters by its id/user.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    principal: text('principal', { enum: ['operator', 'member'] }).notNull(),
+    userId: text('user_id').notNull(),
+    tenantId: text('tenant_id').references(() => tenants.id),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    idleExpiresAt: timestamp('idle_expires_at', { withTimezone: true }).notNull(),
+    absoluteExpiresAt: timestamp('absolute_expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [
+    index('sessions_user_id_idx').on(t.userId, t.createdAt),
+    index('sessions_tenant_id_idx').on(t.tenantId),
+  ],
+)
+
+/**
+ * Opaque rotating refresh tokens, stored as SHA-256 hashes. The session is the family: presenting
+ * a token that was already rotated revokes the session (RFC 9700 reuse detection).
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_token_hash_key').on(t.tokenHash),
+    index('refresh_tokens_session_id_idx').on(t.sessionId),
+  ],
+)
+
+/** Machine credentials of a tenant: `ik_<id>_<secret>`, only the secret's SHA-256 is stored. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['admin', 'analyst', 'viewer'] }).notNull(),
+    secretHash: text('secret_hash').notNull(),
+    lastFour: text('last_four').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('api_keys_tenant_id_idx').on(t.tenantId)],
+)
+
+/**
+ * Login attempts for rate limiting, keyed by a hash of the e-mail (no address is kept for
+ * accounts that do not exist) and by client IP.
+ */
+export const loginAttempts = pgTable(
+  'login_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    accountKey: text('account_key').notNull(),
+    ip: text('ip').notNull(),
+    success: boolean('success').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('login_attempts_account_idx').on(t.accountKey, t.createdAt),
+    index('login_attempts_ip_idx').on(t.ip, t.createdAt),
+  ],
+)

@@ -1,0 +1,85 @@
+import { sql } from 'drizzle-orm'
+import { check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+
+export const TENANT_STATUSES = ['active', 'suspended', 'deleted'] as const
+export const MODULES = ['metrics', 'calendar'] as const
+export const LICENSE_STATUSES = [
+  'trialing',
+  'active',
+  'past_due',
+  'suspended',
+  'expired',
+  'canceled',
+] as const
+
+export type TenantStatus = (typeof TENANT_STATUSES)[number]
+export type Module = (typeof MODULES)[number]
+export type LicenseStatus = (typeof LICENSE_STATUSES)[number]
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}
+
+/** A customer of the platform (agency or business). Global: read by id/slug after authentication. */
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: text('id').primaryKey(),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    status: text('status', { enum: TENANT_STATUSES }).notNull().default('active'),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('tenants_slug_key').on(t.slug),
+    check('tenants_slug_format', sql`${t.slug} ~ '^[a-z0-9](-?[a-z0-9])*$' and length(${t.slug}) <= 48`),
+  ],
+)
+
+/** What a license sells: modules and limits. Retired plans keep their licenses but cannot be sold. */
+export const plans = pgTable(
+  'plans',
+  {
+    id: text('id').primaryKey(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    modules: text('modules').array().notNull().default(sql`'{}'::text[]`),
+    usersLimit: integer('users_limit').notNull(),
+    connectionsLimit: integer('connections_limit').notNull(),
+    retentionDays: integer('retention_days').notNull(),
+    collectionIntervalMinutes: integer('collection_interval_minutes').notNull(),
+    retiredAt: timestamp('retired_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('plans_code_key').on(t.code)],
+)
+
+/**
+ * A tenant's right to use a plan for a period. Tenant-owned (row-level security). Several rows
+ * per tenant are history; the current one is the latest created that is not canceled/expired.
+ */
+export const licenses = pgTable(
+  'licenses',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    planId: text('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    status: text('status', { enum: LICENSE_STATUSES }).notNull(),
+    validFrom: timestamp('valid_from', { withTimezone: true }).notNull(),
+    validUntil: timestamp('valid_until', { withTimezone: true }).notNull(),
+    externalRef: text('external_ref'),
+    ...timestamps,
+  },
+  (t) => [
+    index('licenses_tenant_id_idx').on(t.tenantId, t.createdAt),
+    index('licenses_valid_until_idx').on(t.validUntil),
+    uniqueIndex('licenses_external_ref_key').on(t.externalRef),
+    check('licenses_validity', sql`${t.validUntil} > ${t.validFrom}`),
+  ],
+)

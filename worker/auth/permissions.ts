@@ -1,0 +1,43 @@
+import { ApiError } from '../errors.ts'
+import type { Principal, TenantPrincipal } from './principal.ts'
+
+type TenantRole = TenantPrincipal['role'] | 'owner'
+
+/**
+ * What each tenant role may do. Services call `authorize` first, before reading or writing
+ * anything; routes never decide permissions themselves.
+ */
+const PERMISSIONS = {
+  'tenant.read': ['owner', 'admin', 'analyst', 'viewer'],
+  'users.read': ['owner', 'admin'],
+  'users.manage': ['owner', 'admin'],
+  'api_keys.manage': ['owner', 'admin'],
+  'audit.read': ['owner', 'admin'],
+  'sessions.own': ['owner', 'admin', 'analyst', 'viewer'],
+} as const satisfies Record<string, readonly TenantRole[]>
+
+export type Permission = keyof typeof PERMISSIONS
+
+export function can(principal: Principal, permission: Permission): boolean {
+  if (principal.kind === 'operator') return false
+  return (PERMISSIONS[permission] as readonly string[]).includes(principal.role)
+}
+
+/** Throws 403 unless a tenant principal holds the permission. Narrows to a tenant principal. */
+export function authorize(
+  principal: Principal,
+  permission: Permission,
+): asserts principal is TenantPrincipal {
+  if (!can(principal, permission)) {
+    throw new ApiError(403, 'FORBIDDEN', 'Your role does not allow this action.')
+  }
+}
+
+/** Throws 403 unless the caller is an operator of the central. */
+export function authorizeOperator(
+  principal: Principal,
+): asserts principal is Extract<Principal, { kind: 'operator' }> {
+  if (principal.kind !== 'operator') {
+    throw new ApiError(403, 'FORBIDDEN', 'Only operators of the central can do this.')
+  }
+}

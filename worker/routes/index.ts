@@ -1,0 +1,19 @@
+import type { App } from '../app.ts'
+import { registerAdminRoutes } from './admin/index.ts'
+import { registerLogin } from './auth/login.ts'
+import { registerRefresh } from './auth/refresh.ts'
+import { registerSession } from './auth/session.ts'
+import { registerHealth } from './health.ts'
+import { registerTenantRoutes } from './tenant/index.ts'
+import { registerWebhookRoutes } from './webhooks/index.ts'
+
+/** Every route of the API, in one place so the OpenAPI document and the tests can list them. */
+export function registerRoutes(app: App) {
+  registerHealth(app)
+  registerLogin(app)
+  registerRefresh(app)
+  registerSession(app)
+  registerTenantRoutes(app)
+  registerAdminRoutes(app)
+  registerWebhookRoutes(app)
+}

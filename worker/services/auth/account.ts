@@ -1,0 +1,131 @@
+import { and, desc, eq, gt, isNull } from 'drizzle-orm'
+import { operators, sessions, tenants, users } from '../../../db/schema/index.ts'
+import { hashPassword, verifyPassword } from '../../auth/password.ts'
+import type { Principal } from '../../auth/principal.ts'
+import { ApiError } from '../../errors.ts'
+import { actorOf, writeAudit } from '../audit.ts'
+import type { ServiceContext } from '../context.ts'
+import { loadEntitlement } from '../licensing.ts'
+import { revokeSession, revokeUserSessions } from './sessions.ts'
+
+type SessionPrincipal = Extract<Principal, { kind: 'operator' | 'member' }>
+
+function requireSession(principal: Principal): asserts principal is SessionPrincipal {
+  if (principal.kind === 'api_key') {
+    throw new ApiError(400, 'NOT_A_SESSION', 'This action needs a signed-in user, not an API key.')
+  }
+}
+
+/** `GET /auth/me`: who the caller is, with the tenant and its effective modules for members. */
+export async function describeMe({ tx, principal, now }: ServiceContext) {
+  if (principal.kind === 'operator') {
+    const [operator] = await tx
+      .select({ id: operators.id, email: operators.email, name: operators.name })
+      .from(operators)
+      .where(eq(operators.id, principal.id))
+    return { principal: { kind: principal.kind, role: principal.role }, user: operator ?? null, tenant: null }
+  }
+  const [tenant] = await tx
+    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status })
+    .from(tenants)
+    .where(eq(tenants.id, principal.tenantId))
+  const entitlement = await loadEntitlement(tx, principal.tenantId, now)
+  const [user] =
+    principal.kind === 'member'
+      ? await tx
+          .select({ id: users.id, email: users.email, name: users.name, locale: users.locale })
+          .from(users)
+          .where(eq(users.id, principal.id))
+      : []
+  return {
+    principal: { kind: principal.kind, role: principal.role, id: principal.id },
+    user: user ?? null,
+    tenant: tenant ? { ...tenant, modules: entitlement.modules } : null,
+  }
+}
+
+/** `POST /auth/logout`: ends the caller's session. */
+export async function logout({ tx, principal, meta }: ServiceContext): Promise<void> {
+  requireSession(principal)
+  await revokeSession(tx, principal.sessionId, 'logout')
+  await writeAudit(tx, actorOf(principal), meta, {
+    action: 'auth.logout',
+    tenantId: principal.tenantId,
+    target: { type: 'session', id: principal.sessionId },
+  })
+}
+
+/** The caller's live sessions, the current one marked. */
+export async function listMySessions({ tx, principal, now }: ServiceContext) {
+  requireSession(principal)
+  const rows = await tx
+    .select({
+      id: sessions.id,
+      ip: sessions.ip,
+      userAgent: sessions.userAgent,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sessions.lastSeenAt,
+    })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, principal.id),
+        isNull(sessions.revokedAt),
+        gt(sessions.idleExpiresAt, now),
+        gt(sessions.absoluteExpiresAt, now),
+      ),
+    )
+    .orderBy(desc(sessions.lastSeenAt))
+  return rows.map((row) => ({ ...row, current: row.id === principal.sessionId }))
+}
+
+/** Ends one of the caller's own sessions; another user's id answers 404. */
+export async function revokeMySession(
+  { tx, principal, meta }: ServiceContext,
+  sessionId: string,
+): Promise<void> {
+  requireSession(principal)
+  const [owned] = await tx
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, principal.id), isNull(sessions.revokedAt)))
+  if (!owned) throw new ApiError(404, 'NOT_FOUND', 'No such session.')
+  await revokeSession(tx, sessionId, 'revoked_by_user')
+  await writeAudit(tx, actorOf(principal), meta, {
+    action: 'auth.session_revoked',
+    tenantId: principal.tenantId,
+    target: { type: 'session', id: sessionId },
+  })
+}
+
+/** Changes the caller's password after re-checking the current one; ends their other sessions. */
+export async function changePassword(
+  { tx, principal, meta }: ServiceContext,
+  input: { currentPassword: string; newPassword: string },
+): Promise<{ endedSessions: number }> {
+  requireSession(principal)
+  const table = principal.kind === 'operator' ? operators : users
+  const [row] = await tx
+    .select({ passwordHash: table.passwordHash })
+    .from(table)
+    .where(eq(table.id, principal.id))
+  if (!row || !(await verifyPassword(input.currentPassword, row.passwordHash)).ok) {
+    throw new ApiError(400, 'WRONG_PASSWORD', 'The current password is incorrect.', {
+      fields: [{ path: 'json.current_password', message: 'incorrect' }],
+    })
+  }
+  await tx
+    .update(table)
+    .set({ passwordHash: await hashPassword(input.newPassword), passwordChangedAt: new Date() })
+    .where(eq(table.id, principal.id))
+  const endedSessions = await revokeUserSessions(tx, principal.id, 'password_changed', {
+    except: principal.sessionId,
+  })
+  await writeAudit(tx, actorOf(principal), meta, {
+    action: 'auth.password_changed',
+    tenantId: principal.tenantId,
+    target: { type: principal.kind, id: principal.id },
+    data: { ended_sessions: endedSessions },
+  })
+  return { endedSessions }
+}

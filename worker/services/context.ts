@@ -1,0 +1,122 @@
+import { sql } from 'drizzle-orm'
+import type { Context } from 'hono'
+import type { Tx } from '../../db/client.ts'
+import type { Module } from '../../db/schema/index.ts'
+import type { Credential, Principal, RequestMeta } from '../auth/principal.ts'
+import { sha256Hex, timingSafeEqual } from '../auth/tokens.ts'
+import type { AppEnv, Services } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import { loadEntitlement } from './licensing.ts'
+
+/** What every service verb receives: the open transaction, the caller and the request facts. */
+export type ServiceContext<P extends Principal = Principal> = {
+  tx: Tx
+  principal: P
+  meta: RequestMeta
+  services: Services
+  now: Date
+}
+
+export const SESSION_IDLE_SECONDS = 24 * 60 * 60
+export const SESSION_ABSOLUTE_SECONDS = 30 * 24 * 60 * 60
+
+export function requestMeta(c: Context<AppEnv>): RequestMeta {
+  return {
+    // Cloudflare sets CF-Connecting-IP on every request that reaches a Worker.
+    ip: c.req.header('cf-connecting-ip') ?? null,
+    userAgent: c.req.header('user-agent') ?? null,
+    requestId: c.get('requestId'),
+  }
+}
+
+/**
+ * Runs a service verb for the authenticated caller in one transaction: the tenant from the
+ * principal is set for row-level security, the session (or API key) is checked inside that same
+ * transaction, and with `module` the tenant's license must include it.
+ */
+export async function runAs<T>(
+  c: Context<AppEnv>,
+  work: (ctx: ServiceContext) => Promise<T>,
+  options: { module?: Module } = {},
+): Promise<T> {
+  const credential = c.get('credential')
+  if (!credential) throw new ApiError(401, 'UNAUTHENTICATED', 'Authentication is required.')
+  const services = c.get('services')
+  const known = credential.kind === 'token' ? credential.principal : null
+  return services.db.transaction(
+    async (tx) => {
+      const now = new Date()
+      const principal = known
+        ? await confirmSession(tx, known, now)
+        : await confirmApiKey(tx, credential as ApiKeyCredential)
+      c.set('tenantId', principal.tenantId ?? undefined)
+      if (options.module && principal.tenantId)
+        await requireModule(tx, principal.tenantId, options.module, now)
+      return work({ tx, principal, meta: requestMeta(c), services, now })
+    },
+    known ? { tenantId: known.tenantId ?? undefined, operator: known.kind === 'operator' } : {},
+  )
+}
+
+type ApiKeyCredential = Extract<Credential, { kind: 'api_key' }>
+
+/**
+ * One statement: the key must exist, match, be unrevoked and belong to an active tenant; the
+ * same statement sets the tenant for row-level security for the rest of the transaction.
+ */
+async function confirmApiKey(tx: Tx, credential: ApiKeyCredential): Promise<Principal> {
+  const rows = await tx.execute<{
+    tenant_id: string
+    role: 'admin' | 'analyst' | 'viewer'
+    secret_hash: string
+    stale: boolean
+  }>(
+    sql`select k.tenant_id, k.role, k.secret_hash, set_config('app.tenant_id', k.tenant_id, true),
+          (k.last_used_at is null or k.last_used_at < now() - interval '1 minute') as stale
+        from auth_find_api_key(${credential.keyId}) k join tenants t on t.id = k.tenant_id
+        where k.revoked_at is null and t.status = 'active'`,
+  )
+  const key = rows.rows[0]
+  if (!key || !timingSafeEqual(key.secret_hash, await sha256Hex(credential.secret))) {
+    throw new ApiError(401, 'INVALID_API_KEY', 'The API key is not valid.')
+  }
+  // last_used_at is kept to the minute: one write a minute at most, not one per request.
+  if (key.stale)
+    await tx.execute(sql`update api_keys set last_used_at = now() where id = ${credential.keyId}`)
+  return { kind: 'api_key', id: credential.keyId, role: key.role, tenantId: key.tenant_id }
+}
+
+/**
+ * One statement: the session must be live; its idle expiry slides, but the row is written at
+ * most once a minute.
+ */
+async function confirmSession<P extends Extract<Principal, { kind: 'operator' | 'member' }>>(
+  tx: Tx,
+  principal: P,
+  now: Date,
+): Promise<P> {
+  const rows = await tx.execute<{ id: string }>(sql`
+    with live as (
+      select id from sessions
+      where id = ${principal.sessionId} and user_id = ${principal.id} and revoked_at is null
+        and idle_expires_at > ${now} and absolute_expires_at > ${now}
+    ), touched as (
+      update sessions set last_seen_at = ${now},
+        idle_expires_at = least(absolute_expires_at, ${now}::timestamptz + make_interval(secs => ${SESSION_IDLE_SECONDS}))
+      where id = (select id from live) and last_seen_at < ${now}::timestamptz - interval '1 minute'
+    )
+    select id from live`)
+  if (rows.rows.length === 0)
+    throw new ApiError(401, 'SESSION_ENDED', 'Your session has ended; sign in again.')
+  return principal
+}
+
+export async function requireModule(tx: Tx, tenantId: string, module: Module, now: Date): Promise<void> {
+  const entitlement = await loadEntitlement(tx, tenantId, now)
+  if (!entitlement.license || entitlement.modules.length === 0) {
+    throw new ApiError(403, 'LICENSE_INACTIVE', 'Your license is not active; contact your account manager.')
+  }
+  if (!entitlement.modules.includes(module)) {
+    throw new ApiError(403, 'MODULE_DISABLED', `Your plan does not include the ${module} module.`)
+  }
+}
