@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ApiError } from './errors.ts'
 
 type SnakeKey<K extends string> = K extends `${infer Head}${infer Tail}`
   ? Head extends Lowercase<Head>
@@ -47,3 +48,29 @@ export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(200).optional(),
 })
+
+/** An opaque keyset cursor: the sort key of the last row of a page (e.g. `[createdAt, id]`). */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return btoa(JSON.stringify(key)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+/** Decodes a cursor from `encodeCursor`; anything else is a 400 naming the field. */
+export function decodeCursor(cursor: string | undefined, length: number): (string | number)[] | null {
+  if (!cursor) return null
+  try {
+    const value = JSON.parse(atob(cursor.replaceAll('-', '+').replaceAll('_', '/'))) as unknown
+    if (
+      Array.isArray(value) &&
+      value.length === length &&
+      value.every((v) => typeof v === 'string' || typeof v === 'number')
+    ) {
+      return value
+    }
+  } catch {}
+  throw new ApiError(400, 'VALIDATION_FAILED', 'The cursor is not valid.', {
+    fields: [{ path: 'query.cursor', message: 'not a cursor from a previous page' }],
+  })
+}
+
+/** The list shape of every collection endpoint. */
+export type Page<T> = { data: T[]; next_cursor: string | null }
