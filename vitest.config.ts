@@ -16,6 +16,7 @@ export default defineConfig({
             NEON_WS_PROXY: stack.wsProxy ?? '',
             // Fresh per run: tests never depend on a fixed secret.
             JWT_SIGNING_KEYS: `test1:${randomBytes(32).toString('base64url')}`,
+            VAULT_MASTER_KEYS: `mk1:${randomBytes(32).toString('base64url')}`,
             BILLING_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,
             // Test-only: lets test/helpers create one database per test file from the template.
             TEST_OWNER_URL: stack.ownerUrl,

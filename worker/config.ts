@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseSigningKeys } from './auth/jwt.ts'
+import { parseMasterKeys } from './vault/vault.ts'
 
 /** Comma-separated list in one variable, e.g. `CORS_ORIGINS="https://a.example,https://b.example"`. */
 const list = z
@@ -50,6 +51,19 @@ export const configSchema = z.object({
       return z.NEVER
     }
   }),
+  /** Secret: `kid:base64url(32 bytes),…`, newest first; wraps each tenant's data key. */
+  VAULT_MASTER_KEYS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return []
+      try {
+        return parseMasterKeys(value)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+        return z.NEVER
+      }
+    }),
   /** Secret: comma-separated Standard Webhooks secrets (`whsec_…`) of the billing provider. */
   BILLING_WEBHOOK_SECRETS: z.string().default(''),
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),

@@ -17,6 +17,8 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   DB_CONNECT_TIMEOUT_MS?: string
   /** Secret: access-token signing keys (see config.ts). */
   JWT_SIGNING_KEYS?: string
+  /** Secret: vault master keys (see config.ts). */
+  VAULT_MASTER_KEYS?: string
   /** Secret: billing webhook secrets. */
   BILLING_WEBHOOK_SECRETS?: string
 }

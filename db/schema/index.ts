@@ -1,5 +1,7 @@
 export * from './audit.ts'
+export * from './connections.ts'
 export * from './identity.ts'
 export * from './jobs.ts'
+export * from './metrics.ts'
 export * from './tenancy.ts'
 export * from './webhooks.ts'

@@ -33,6 +33,28 @@ beforeAll(async () => {
       `insert into audit_log (id, tenant_id, actor_type, action) values ($1, $2, 'system', 'test.seed')`,
       [newId('aud'), tenant.tenantId],
     )
+    const connectionId = newId('con')
+    await db.owner(`insert into tenant_keys (tenant_id, master_kid, wrapped_key) values ($1, 'k', 'x.y')`, [
+      tenant.tenantId,
+    ])
+    await db.owner(
+      `insert into connections (id, tenant_id, platform, external_account_id) values ($1, $2, 'instagram', '17841400000000000')`,
+      [connectionId, tenant.tenantId],
+    )
+    await db.owner(
+      `insert into consents (id, tenant_id, subject, subject_id, purpose, policy_version, granted)
+       values ($1, $2, 'tenant', $2, 'metrics_collection', '2026-01', true)`,
+      [newId('cns'), tenant.tenantId],
+    )
+    await db.owner(
+      `insert into metric_points (tenant_id, connection_id, metric, granularity, period_start, value)
+       values ($1, $2, 'reach', 'day', '2026-11-01', 10)`,
+      [tenant.tenantId, connectionId],
+    )
+    await db.owner(
+      `insert into collection_runs (tenant_id, connection_id, kind, status) values ($1, $2, 'scheduled', 'succeeded')`,
+      [tenant.tenantId, connectionId],
+    )
   }
   const rows = await db.owner<{ table_name: string }>(
     `select table_name from information_schema.columns

@@ -1,0 +1,224 @@
+import { eq, sql } from 'drizzle-orm'
+import { base64url } from 'jose'
+import type { Tx } from '../../db/client.ts'
+import { tenantKeys } from '../../db/schema/index.ts'
+import type { KeyValueStore } from '../platform/ports.ts'
+
+/**
+ * Envelope encryption for third-party secrets. Each tenant has a random 256-bit data key (DEK),
+ * stored in Postgres wrapped (AES-256-GCM) by a master key from a Worker secret; secrets are
+ * sealed with the DEK (AES-256-GCM, fresh 96-bit nonce) and the ciphertext goes to KV. The
+ * additional data binds tenant, connection, purpose and version, so a ciphertext copied to
+ * another tenant, connection or purpose, or an old version replayed, fails to open.
+ */
+
+export type MasterKey = { kid: string; key: Uint8Array }
+export type SecretPurpose =
+  | 'access_token'
+  | 'refresh_token'
+  | 'app_secret'
+  | 'verify_token'
+  | 'ical_url'
+  | 'bot_token'
+export type SecretRef = { tenantId: string; ownerId: string; purpose: SecretPurpose }
+
+/** A KV value older than the version Postgres expects: KV is eventually consistent, retry later. */
+export class StaleSecretError extends Error {
+  readonly found: number | null
+  readonly expected: number
+  constructor(found: number | null, expected: number) {
+    super(`secret version ${found ?? 'missing'} is older than expected ${expected}`)
+    this.name = 'StaleSecretError'
+    this.found = found
+    this.expected = expected
+  }
+}
+
+/** The tenant's key is gone (crypto-shredded) or the ciphertext was tampered with or moved. */
+export class SecretUnreadableError extends Error {
+  constructor(reason: string) {
+    super(`secret cannot be opened: ${reason}`)
+    this.name = 'SecretUnreadableError'
+  }
+}
+
+const KID = /^[A-Za-z0-9_-]{1,32}$/
+
+/** `kid:base64url(32 bytes),…`, newest first: the first wraps new keys, all unwrap. */
+export function parseMasterKeys(value: string): MasterKey[] {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+  if (entries.length === 0) throw new Error('vault master keys: expected at least one kid:key entry')
+  return entries.map((entry, index) => {
+    const [kid, encoded] = entry.split(':')
+    let key: Uint8Array | undefined
+    try {
+      key = encoded ? base64url.decode(encoded) : undefined
+    } catch {}
+    if (!kid || !KID.test(kid) || key?.length !== 32) {
+      throw new Error(`vault master keys: entry ${index + 1} must be kid:base64url of 32 bytes`)
+    }
+    return { kid, key }
+  })
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+async function aesKey(raw: Uint8Array, usages: ('encrypt' | 'decrypt')[]): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, usages)
+}
+
+async function seal(key: CryptoKey, plaintext: Uint8Array, aad: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const ciphertext = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: encoder.encode(aad) },
+    key,
+    plaintext,
+  )
+  return `${base64url.encode(iv)}.${base64url.encode(new Uint8Array(ciphertext))}`
+}
+
+async function unseal(key: CryptoKey, sealed: string, aad: string): Promise<Uint8Array> {
+  const [iv, ciphertext] = sealed.split('.')
+  if (!iv || !ciphertext) throw new SecretUnreadableError('malformed ciphertext')
+  try {
+    const plaintext = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: base64url.decode(iv), additionalData: encoder.encode(aad) },
+      key,
+      base64url.decode(ciphertext),
+    )
+    return new Uint8Array(plaintext)
+  } catch {
+    throw new SecretUnreadableError('authentication failed')
+  }
+}
+
+const wrapAad = (tenantId: string) => `integra/tenant-key/${tenantId}`
+const secretAad = (ref: SecretRef, version: number) =>
+  `integra/secret/${ref.tenantId}/${ref.ownerId}/${ref.purpose}/v${version}`
+
+/** KV keys name what a value is for, never anything secret. */
+export const kvKeyOf = (ref: SecretRef) => `vault/${ref.tenantId}/${ref.ownerId}/${ref.purpose}`
+
+type Stored = { v: 1; ver: number; s: string }
+
+/** The vault for one request or job: data keys are unwrapped at most once per instance. */
+export class Vault {
+  readonly #tx: Tx
+  readonly #kv: KeyValueStore
+  readonly #masterKeys: MasterKey[]
+  readonly #deks = new Map<string, Promise<CryptoKey>>()
+
+  constructor(tx: Tx, kv: KeyValueStore, masterKeys: MasterKey[]) {
+    this.#tx = tx
+    this.#kv = kv
+    this.#masterKeys = masterKeys
+  }
+
+  async #wrapWithNewest(dek: Uint8Array, tenantId: string): Promise<{ kid: string; wrapped: string }> {
+    const newest = this.#masterKeys[0]
+    if (!newest) throw new Error('vault has no master key')
+    return {
+      kid: newest.kid,
+      wrapped: await seal(await aesKey(newest.key, ['encrypt']), dek, wrapAad(tenantId)),
+    }
+  }
+
+  async #unwrap(tenantId: string, kid: string, wrapped: string): Promise<Uint8Array> {
+    const master = this.#masterKeys.find((key) => key.kid === kid)
+    if (!master) throw new SecretUnreadableError(`master key ${kid} is not configured`)
+    return unseal(await aesKey(master.key, ['decrypt']), wrapped, wrapAad(tenantId))
+  }
+
+  /** The tenant's data key, created on first use. A destroyed key is never recreated. */
+  #dek(tenantId: string): Promise<CryptoKey> {
+    let dek = this.#deks.get(tenantId)
+    if (!dek) {
+      dek = (async () => {
+        let [row] = await this.#tx.select().from(tenantKeys).where(eq(tenantKeys.tenantId, tenantId))
+        if (!row) {
+          const raw = crypto.getRandomValues(new Uint8Array(32))
+          const { kid, wrapped } = await this.#wrapWithNewest(raw, tenantId)
+          await this.#tx
+            .insert(tenantKeys)
+            .values({ tenantId, masterKid: kid, wrappedKey: wrapped })
+            .onConflictDoNothing()
+          ;[row] = await this.#tx.select().from(tenantKeys).where(eq(tenantKeys.tenantId, tenantId))
+        }
+        if (!row?.wrappedKey || !row.masterKid || row.destroyedAt)
+          throw new SecretUnreadableError('the tenant key was destroyed')
+        return aesKey(await this.#unwrap(tenantId, row.masterKid, row.wrappedKey), ['encrypt', 'decrypt'])
+      })()
+      dek.catch(() => this.#deks.delete(tenantId))
+      this.#deks.set(tenantId, dek)
+    }
+    return dek
+  }
+
+  /** Encrypts and stores a secret as `version`; the caller records that version in Postgres. */
+  async put(ref: SecretRef, plaintext: string, version: number): Promise<void> {
+    const sealed = await seal(
+      await this.#dek(ref.tenantId),
+      encoder.encode(plaintext),
+      secretAad(ref, version),
+    )
+    const value: Stored = { v: 1, ver: version, s: sealed }
+    await this.#kv.put(kvKeyOf(ref), JSON.stringify(value))
+  }
+
+  /**
+   * Reads a secret expecting `version`. An older value (or none) means KV has not caught up
+   * with a recent write: StaleSecretError, which consumers answer by retrying later.
+   */
+  async get(ref: SecretRef, expectedVersion: number): Promise<string> {
+    const raw = await this.#kv.get(kvKeyOf(ref))
+    const stored = raw ? (JSON.parse(raw) as Stored) : null
+    if (!stored || stored.ver < expectedVersion)
+      throw new StaleSecretError(stored?.ver ?? null, expectedVersion)
+    const plaintext = await unseal(await this.#dek(ref.tenantId), stored.s, secretAad(ref, stored.ver))
+    return decoder.decode(plaintext)
+  }
+
+  /** Like get, but null when nothing is stored (e.g. an optional refresh token). */
+  async find(ref: SecretRef, expectedVersion: number): Promise<string | null> {
+    try {
+      return await this.get(ref, expectedVersion)
+    } catch (error) {
+      if (error instanceof StaleSecretError && error.found === null) return null
+      throw error
+    }
+  }
+
+  async delete(ref: SecretRef): Promise<void> {
+    await this.#kv.delete(kvKeyOf(ref))
+  }
+
+  /** Re-wraps this tenant's data key under the newest master key; KV is not touched. */
+  async rewrap(tenantId: string): Promise<boolean> {
+    const [row] = await this.#tx.select().from(tenantKeys).where(eq(tenantKeys.tenantId, tenantId))
+    const newest = this.#masterKeys[0]
+    if (!row?.wrappedKey || !row.masterKid || !newest || row.masterKid === newest.kid) return false
+    const dek = await this.#unwrap(tenantId, row.masterKid, row.wrappedKey)
+    const { kid, wrapped } = await this.#wrapWithNewest(dek, tenantId)
+    await this.#tx
+      .update(tenantKeys)
+      .set({ masterKid: kid, wrappedKey: wrapped, rewrappedAt: sql`now()` })
+      .where(eq(tenantKeys.tenantId, tenantId))
+    return true
+  }
+
+  /** Crypto-shredding: without the data key every ciphertext of the tenant is noise. */
+  async destroyTenantKey(tenantId: string): Promise<void> {
+    this.#deks.delete(tenantId)
+    await this.#tx
+      .insert(tenantKeys)
+      .values({ tenantId, masterKid: null, wrappedKey: null, destroyedAt: sql`now()` })
+      .onConflictDoUpdate({
+        target: tenantKeys.tenantId,
+        set: { masterKid: null, wrappedKey: null, destroyedAt: sql`now()` },
+      })
+  }
+}
