@@ -6,6 +6,7 @@ export default defineConfig({
   plugins: [
     cloudflareTest(({ inject }) => {
       const stack = inject('stack')
+      const fakes = inject('fakePlatformsUrl')
       return {
         main: './worker/index.ts',
         wrangler: { configPath: './wrangler.toml' },
@@ -17,6 +18,13 @@ export default defineConfig({
             // Fresh per run: tests never depend on a fixed secret.
             JWT_SIGNING_KEYS: `test1:${randomBytes(32).toString('base64url')}`,
             VAULT_MASTER_KEYS: `mk1:${randomBytes(32).toString('base64url')}`,
+            INSTAGRAM_API_URL: `${fakes}/instagram`,
+            FACEBOOK_API_URL: `${fakes}/facebook`,
+            X_API_URL: `${fakes}/x`,
+            TIKTOK_API_URL: `${fakes}/tiktok`,
+            WHATSAPP_API_URL: `${fakes}/whatsapp`,
+            // Test-only: lets tests drive the fake platforms' scenarios.
+            TEST_FAKE_PLATFORMS_URL: fakes,
             BILLING_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,
             // Test-only: lets test/helpers create one database per test file from the template.
             TEST_OWNER_URL: stack.ownerUrl,

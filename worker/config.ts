@@ -66,6 +66,12 @@ export const configSchema = z.object({
     }),
   /** Secret: comma-separated Standard Webhooks secrets (`whsec_…`) of the billing provider. */
   BILLING_WEBHOOK_SECRETS: z.string().default(''),
+  /** Per-platform API base URLs: the real hosts by default, the local fakes in dev and tests. */
+  INSTAGRAM_API_URL: z.url().default('https://graph.instagram.com'),
+  FACEBOOK_API_URL: z.url().default('https://graph.facebook.com'),
+  X_API_URL: z.url().default('https://api.x.com'),
+  TIKTOK_API_URL: z.url().default('https://open.tiktokapis.com'),
+  WHATSAPP_API_URL: z.url().default('https://graph.facebook.com'),
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),
 })
 

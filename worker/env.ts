@@ -19,6 +19,11 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   JWT_SIGNING_KEYS?: string
   /** Secret: vault master keys (see config.ts). */
   VAULT_MASTER_KEYS?: string
+  INSTAGRAM_API_URL?: string
+  FACEBOOK_API_URL?: string
+  X_API_URL?: string
+  TIKTOK_API_URL?: string
+  WHATSAPP_API_URL?: string
   /** Secret: billing webhook secrets. */
   BILLING_WEBHOOK_SECRETS?: string
 }

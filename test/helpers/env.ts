@@ -3,7 +3,11 @@ import { Client } from '@neondatabase/serverless'
 import { configureDriver } from '../../db/client.ts'
 import type { Bindings } from '../../worker/env.ts'
 
-export type TestBindings = Bindings & { TEST_OWNER_URL: string; TEST_TEMPLATE_DATABASE: string }
+export type TestBindings = Bindings & {
+  TEST_OWNER_URL: string
+  TEST_TEMPLATE_DATABASE: string
+  TEST_FAKE_PLATFORMS_URL: string
+}
 
 /** The bindings miniflare gives the test worker (shared database `integra_test`). */
 export const sharedEnv = env as unknown as TestBindings

@@ -7,6 +7,7 @@ import { READY_PREFIX, type StackInfo } from '../../db/local/stack-info.ts'
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: StackInfo
+    fakePlatformsUrl: string
   }
 }
 
@@ -22,21 +23,32 @@ export default async function setup(project: TestProject) {
     [path.resolve('db/local/stack.ts'), '--ephemeral', '--template', '--pg-port', '0', '--bridge-port', '0'],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   )
-  const info = await waitForReady(child)
+  const fakes = spawn(process.execPath, [path.resolve('db/local/fake-platforms.ts'), '--port', '0'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const [info, fake] = await Promise.all([
+    waitForReady<StackInfo>(child),
+    waitForReady<{ url: string }>(fakes),
+  ])
   project.provide('stack', info)
+  project.provide('fakePlatformsUrl', fake.url)
   return async () => {
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.stdin?.end()
-    await exited
+    await Promise.all(
+      [child, fakes].map((process) => {
+        const exited = new Promise((resolve) => process.once('exit', resolve))
+        process.stdin?.end()
+        return exited
+      }),
+    )
   }
 }
 
-function waitForReady(child: ChildProcess): Promise<StackInfo> {
+function waitForReady<T>(child: ChildProcess): Promise<T> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
     lines.on('line', (line) => {
-      if (line.startsWith(READY_PREFIX)) resolve(JSON.parse(line.slice(READY_PREFIX.length)) as StackInfo)
+      if (line.startsWith(READY_PREFIX)) resolve(JSON.parse(line.slice(READY_PREFIX.length)) as T)
     })
-    child.once('exit', (code) => reject(new Error(`database stack exited early with code ${code}`)))
+    child.once('exit', (code) => reject(new Error(`child process exited early with code ${code}`)))
   })
 }

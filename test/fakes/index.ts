@@ -1,0 +1,36 @@
+import { Hono } from 'hono'
+import { fakeInstagram } from './instagram.ts'
+import { type Scenario, state } from './state.ts'
+
+/**
+ * Fakes of the platform APIs the connectors use, one sub-app per platform mounted at
+ * `/<platform>`; the Worker's per-platform base URLs point here in dev and tests.
+ */
+export const fakePlatforms = new Hono()
+
+fakePlatforms.route('/instagram', fakeInstagram)
+
+fakePlatforms.post('/__control/revoke', async (c) => {
+  const { token } = (await c.req.json()) as { token: string }
+  state.revokedTokens.add(token)
+  return c.json({ ok: true })
+})
+
+fakePlatforms.post('/__control/scenario', async (c) => {
+  const { account, scenario } = (await c.req.json()) as { account: string; scenario: Scenario | null }
+  if (scenario) state.scenarios.set(account, scenario)
+  else state.scenarios.delete(account)
+  return c.json({ ok: true })
+})
+
+fakePlatforms.get('/__control/requests', (c) => {
+  const platform = c.req.query('platform')
+  return c.json({ requests: state.requests.filter((r) => !platform || r.platform === platform) })
+})
+
+fakePlatforms.post('/__control/reset', (c) => {
+  state.revokedTokens.clear()
+  state.scenarios.clear()
+  state.requests.length = 0
+  return c.json({ ok: true })
+})

@@ -1,0 +1,27 @@
+import type { Platform } from '../../db/schema/index.ts'
+import type { Config } from '../config.ts'
+import { platformHttp } from './http.ts'
+import { instagram } from './instagram/connector.ts'
+import type { Connector, PlatformHttp } from './types.ts'
+
+/** One connector per platform; each folder holds its connector and its versioned metric catalog. */
+export const connectors: Partial<Record<Platform, Connector>> = {
+  instagram,
+}
+
+const BASE_URL_KEY = {
+  instagram: 'INSTAGRAM_API_URL',
+  facebook: 'FACEBOOK_API_URL',
+  x: 'X_API_URL',
+  tiktok: 'TIKTOK_API_URL',
+  whatsapp: 'WHATSAPP_API_URL',
+} as const satisfies Record<Platform, keyof Config>
+
+/** An HTTP client for one platform, with its configured base URL (real host or local fake). */
+export function httpFor(
+  config: Config,
+  platform: Platform,
+  options: { budget?: number; timeoutMs?: number } = {},
+): PlatformHttp {
+  return platformHttp({ baseUrl: config[BASE_URL_KEY[platform]], ...options })
+}

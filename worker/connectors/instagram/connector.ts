@@ -1,0 +1,153 @@
+import { eachDay, unixSeconds } from '../http.ts'
+import { graphGet } from '../meta.ts'
+import {
+  type CollectResult,
+  type Connector,
+  ConnectorError,
+  type PlatformHttp,
+  type Point,
+} from '../types.ts'
+import { instagramCatalog, TIME_SERIES, TOTAL_VALUE } from './catalog.ts'
+
+type Insight = {
+  name: string
+  values?: { value: number; end_time: string }[]
+  total_value?: { value: number }
+}
+
+/** Graph's `end_time` closes the day it reports (the next midnight Pacific): step back to that UTC date. */
+const dayOf = (endTime: string) => new Date(Date.parse(endTime) - 86_400_000).toISOString().slice(0, 10)
+
+/**
+ * Requests several metrics in one call; when Graph refuses the whole call for one bad name
+ * (error 100, the #1 complaint about peer products), retries one metric at a time so the rest
+ * still arrive and the bad ones are recorded.
+ */
+async function insightsResilient(
+  http: PlatformHttp,
+  accountId: string,
+  metrics: readonly string[],
+  params: Record<string, string>,
+  token: string,
+  failed: CollectResult['failedMetrics'],
+): Promise<Insight[]> {
+  try {
+    const body = await graphGet<{ data: Insight[] }>(
+      http,
+      `${accountId}/insights`,
+      { ...params, metric: metrics.join(',') },
+      token,
+    )
+    return body.data
+  } catch (error) {
+    if (!(error instanceof ConnectorError) || error.kind !== 'permanent') throw error
+    if (metrics.length === 1) {
+      failed.push({ metric: metrics[0] as string, reason: error.message })
+      return []
+    }
+    const results: Insight[] = []
+    for (const metric of metrics) {
+      results.push(...(await insightsResilient(http, accountId, [metric], params, token, failed)))
+    }
+    return results
+  }
+}
+
+export const instagram: Connector = {
+  platform: 'instagram',
+  catalog: instagramCatalog,
+  maxWindowDays: 30,
+  refreshLeadSeconds: 7 * 86_400,
+
+  async validate(http, tokens, externalAccountId) {
+    const profile = await graphGet<{ id: string; username?: string }>(
+      http,
+      externalAccountId,
+      { fields: 'id,username,followers_count' },
+      tokens.accessToken,
+    )
+    return { externalAccountId: profile.id, displayName: profile.username ?? profile.id }
+  },
+
+  async collect(http, tokens, { externalAccountId, from, to }) {
+    const failedMetrics: CollectResult['failedMetrics'] = []
+    const points: Point[] = []
+    const until = String(unixSeconds(to) + 86_400)
+    const series = await insightsResilient(
+      http,
+      externalAccountId,
+      TIME_SERIES,
+      { period: 'day', since: String(unixSeconds(from)), until },
+      tokens.accessToken,
+      failedMetrics,
+    )
+    for (const insight of series) {
+      for (const value of insight.values ?? []) {
+        const day = dayOf(value.end_time)
+        if (day >= from && day <= to)
+          points.push({ metric: insight.name, granularity: 'day', periodStart: day, value: value.value })
+      }
+    }
+    for (const day of eachDay(from, to)) {
+      const totals = await insightsResilient(
+        http,
+        externalAccountId,
+        TOTAL_VALUE.filter((metric) => !failedMetrics.some((f) => f.metric === metric)),
+        {
+          period: 'day',
+          metric_type: 'total_value',
+          since: String(unixSeconds(day)),
+          until: String(unixSeconds(day) + 86_400),
+        },
+        tokens.accessToken,
+        failedMetrics,
+      )
+      for (const insight of totals) {
+        if (insight.total_value) {
+          points.push({
+            metric: insight.name,
+            granularity: 'day',
+            periodStart: day,
+            value: insight.total_value.value,
+          })
+        }
+      }
+    }
+    // Only the current follower count exists: snapshot it for today so growth can be charted.
+    const today = new Date().toISOString().slice(0, 10)
+    if (to >= today) {
+      const profile = await graphGet<{ followers_count?: number }>(
+        http,
+        externalAccountId,
+        { fields: 'followers_count' },
+        tokens.accessToken,
+      )
+      if (typeof profile.followers_count === 'number') {
+        points.push({
+          metric: 'followers',
+          granularity: 'lifetime',
+          periodStart: today,
+          value: profile.followers_count,
+        })
+      }
+    }
+    return { points, failedMetrics }
+  },
+
+  async refresh(http, tokens) {
+    // Instagram Login long-lived tokens refresh themselves (60 more days) once at least 24 h old.
+    const query = new URLSearchParams({ grant_type: 'ig_refresh_token', access_token: tokens.accessToken })
+    const response = await http.fetch(`refresh_access_token?${query}`)
+    if (!response.ok)
+      throw new ConnectorError(
+        response.status === 400 ? 'token_invalid' : 'transient',
+        'token refresh failed',
+      )
+    const body = (await response.json()) as { access_token: string; expires_in: number }
+    return {
+      accessToken: body.access_token,
+      refreshToken: null,
+      expiresAt: new Date(Date.now() + body.expires_in * 1000),
+    }
+  },
+}

@@ -1,0 +1,76 @@
+import { ConnectorError, type PlatformHttp } from './types.ts'
+
+/** Graph API version used by the Instagram, Facebook and WhatsApp connectors. */
+export const GRAPH_VERSION = 'v23.0'
+
+const THROTTLE_CODES = new Set([4, 17, 32, 613])
+const isThrottle = (code: number) => THROTTLE_CODES.has(code) || (code >= 80001 && code <= 80014)
+
+type GraphError = { error?: { message?: string; code?: number; error_subcode?: number; type?: string } }
+
+/**
+ * Meta promises no Retry-After: the wait comes from `X-Business-Use-Case-Usage`
+ * (`estimated_time_to_regain_access`, minutes) or, failing that, a usage-scaled default.
+ */
+export function metaRetryAfterSeconds(response: Response): number {
+  const buc = response.headers.get('x-business-use-case-usage')
+  if (buc) {
+    try {
+      const usage = JSON.parse(buc) as Record<string, { estimated_time_to_regain_access?: number }[]>
+      const minutes = Math.max(
+        0,
+        ...Object.values(usage)
+          .flat()
+          .map((entry) => entry.estimated_time_to_regain_access ?? 0),
+      )
+      if (minutes > 0) return minutes * 60
+    } catch {}
+  }
+  const app = response.headers.get('x-app-usage')
+  if (app) {
+    try {
+      const usage = JSON.parse(app) as { call_count?: number; total_time?: number; total_cputime?: number }
+      const peak = Math.max(usage.call_count ?? 0, usage.total_time ?? 0, usage.total_cputime ?? 0)
+      return peak >= 100 ? 15 * 60 : 5 * 60
+    } catch {}
+  }
+  return 5 * 60
+}
+
+/**
+ * Classifies a Graph API error: 190 (and 401s) → token_invalid; throttling codes → throttled with
+ * the header-derived wait; 5xx → transient; anything else → permanent (e.g. 100, a bad metric).
+ */
+export async function metaError(response: Response): Promise<ConnectorError> {
+  const body = (await response.json().catch(() => ({}))) as GraphError
+  const code = body.error?.code ?? 0
+  const message = body.error?.message ?? `HTTP ${response.status}`
+  const platformCode = String(code || response.status)
+  if (code === 190 || response.status === 401) {
+    return new ConnectorError('token_invalid', `the platform rejected the token (${message})`, {
+      platformCode,
+    })
+  }
+  if (isThrottle(code) || response.status === 429) {
+    return new ConnectorError('throttled', `rate limited by the platform (${message})`, {
+      platformCode,
+      retryAfterSeconds: metaRetryAfterSeconds(response),
+    })
+  }
+  if (response.status >= 500)
+    return new ConnectorError('transient', `platform error ${response.status}`, { platformCode })
+  return new ConnectorError('permanent', message, { platformCode })
+}
+
+/** GET a Graph path with the token in the query (Graph's documented way), JSON or a classified error. */
+export async function graphGet<T>(
+  http: PlatformHttp,
+  path: string,
+  params: Record<string, string>,
+  token: string,
+): Promise<T> {
+  const query = new URLSearchParams({ ...params, access_token: token })
+  const response = await http.fetch(`${GRAPH_VERSION}/${path}?${query}`)
+  if (!response.ok) throw await metaError(response)
+  return (await response.json()) as T
+}
