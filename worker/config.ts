@@ -75,7 +75,25 @@ export const configSchema = z.object({
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),
 })
 
-export type Config = z.infer<typeof configSchema>
+const PLATFORM_NAMES = ['instagram', 'facebook', 'x', 'tiktok', 'whatsapp'] as const
+
+/**
+ * The platform apps' OAuth credentials from `<PLATFORM>_CLIENT_ID` / `<PLATFORM>_CLIENT_SECRET`
+ * secrets, gathered into one map; a platform without both is simply absent.
+ */
+function platformApps(env: Record<string, unknown>) {
+  const apps: Partial<Record<(typeof PLATFORM_NAMES)[number], { clientId: string; clientSecret: string }>> = {}
+  for (const platform of PLATFORM_NAMES) {
+    const clientId = env[`${platform.toUpperCase()}_CLIENT_ID`]
+    const clientSecret = env[`${platform.toUpperCase()}_CLIENT_SECRET`]
+    if (typeof clientId === 'string' && clientId && typeof clientSecret === 'string' && clientSecret) {
+      apps[platform] = { clientId, clientSecret }
+    }
+  }
+  return apps
+}
+
+export type Config = z.infer<typeof configSchema> & { PLATFORM_APPS: ReturnType<typeof platformApps> }
 
 export class ConfigError extends Error {
   readonly variables: string[]
@@ -97,7 +115,7 @@ export function loadConfig(env: object): Config {
   if (!parsed) {
     const result = configSchema.safeParse(env)
     parsed = result.success
-      ? result.data
+      ? { ...result.data, PLATFORM_APPS: platformApps(env as Record<string, unknown>) }
       : new ConfigError([...new Set(result.error.issues.map((issue) => String(issue.path[0] ?? '?')))].sort())
     cache.set(env, parsed)
   }

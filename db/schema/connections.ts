@@ -3,7 +3,8 @@ import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from '
 import { tenants } from './tenancy.ts'
 
 export const PLATFORMS = ['instagram', 'facebook', 'x', 'tiktok', 'whatsapp'] as const
-export const CONNECTION_STATUSES = ['active', 'needs_reconnect', 'paused', 'error'] as const
+/** `disconnected`: deleted by the tenant with its metrics kept; its tokens are gone. */
+export const CONNECTION_STATUSES = ['active', 'needs_reconnect', 'paused', 'error', 'disconnected'] as const
 export type Platform = (typeof PLATFORMS)[number]
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number]
 
@@ -45,6 +46,8 @@ export const connections = pgTable(
     nextCollectAt: timestamp('next_collect_at', { withTimezone: true }).notNull().defaultNow(),
     lastError: text('last_error'),
     lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
+    /** Last "collect now" request: manual runs are limited to one per few minutes. */
+    manualRequestedAt: timestamp('manual_requested_at', { withTimezone: true }),
     backfillDoneDays: integer('backfill_done_days').notNull().default(0),
     backfillTotalDays: integer('backfill_total_days').notNull().default(0),
     createdBy: text('created_by'),

@@ -51,6 +51,9 @@ export const collectionRuns = pgTable(
     status: text('status', { enum: RUN_STATUSES }).notNull(),
     messageId: text('message_id'),
     attempt: integer('attempt').notNull().default(1),
+    /** The UTC days the run covered; backfill progress counts the distinct days of successful runs. */
+    rangeFrom: date('range_from', { mode: 'string' }),
+    rangeTo: date('range_to', { mode: 'string' }),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     points: integer('points').notNull().default(0),

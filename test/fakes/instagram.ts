@@ -26,7 +26,8 @@ export const fakeInstagram = new Hono()
 fakeInstagram.use('*', async (c, next) => {
   state.requests.push({ platform: 'instagram', path: c.req.path, at: Date.now() })
   const token = c.req.query('access_token')
-  const account = c.req.path.split('/')[2] ?? ''
+  // /instagram/<version>/<account>/…
+  const account = c.req.path.split('/')[3] ?? ''
   const scenario = state.scenarios.get(account)
   if (scenario === 'slow') await new Promise((resolve) => setTimeout(resolve, 15_000))
   if (scenario === 'server_error')

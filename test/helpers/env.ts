@@ -72,3 +72,35 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     owner: (text, params) => asOwner(ownerUrl, text, params),
   }
 }
+
+/** A Queue binding that records what is sent, so tests can count sends and run the messages. */
+export function captureQueue() {
+  const messages: unknown[] = []
+  let batches = 0
+  const queue = {
+    async send(body: unknown) {
+      messages.push(body)
+    },
+    async sendBatch(batch: Iterable<{ body: unknown }>) {
+      batches++
+      for (const item of batch) messages.push(item.body)
+    },
+  } as unknown as Queue<never>
+  return {
+    queue,
+    messages,
+    get batches() {
+      return batches
+    },
+  }
+}
+
+/** Drives the fake platforms (revoke a token, script an account's failures, count requests). */
+export async function fakeControl(path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${sharedEnv.TEST_FAKE_PLATFORMS_URL}/__control/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return response.json()
+}

@@ -24,6 +24,7 @@ export async function createTenant(
     licenseStatus?: string
     validUntil?: Date
     usersLimit?: number
+    connectionsLimit?: number
     tenantStatus?: string
   } = {},
 ): Promise<TenantFixture> {
@@ -33,8 +34,14 @@ export async function createTenant(
   const licenseId = newId('lic')
   await db.owner(
     `insert into plans (id, code, name, modules, users_limit, connections_limit, retention_days, collection_interval_minutes)
-     values ($1, $2, 'Test plan', $3, $4, 10, 365, 60)`,
-    [planId, `plan-${unique()}`, options.modules ?? ['metrics'], options.usersLimit ?? 5],
+     values ($1, $2, 'Test plan', $3, $4, $5, 365, 60)`,
+    [
+      planId,
+      `plan-${unique()}`,
+      options.modules ?? ['metrics'],
+      options.usersLimit ?? 5,
+      options.connectionsLimit ?? 10,
+    ],
   )
   await db.owner('insert into tenants (id, slug, name, status) values ($1, $2, $3, $4)', [
     tenantId,

@@ -14,12 +14,22 @@ const PERMISSIONS = {
   'api_keys.manage': ['owner', 'admin'],
   'audit.read': ['owner', 'admin'],
   'sessions.own': ['owner', 'admin', 'analyst', 'viewer'],
+  'connections.read': ['owner', 'admin', 'analyst', 'viewer'],
+  'connections.manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly TenantRole[]>
 
 export type Permission = keyof typeof PERMISSIONS
 
+/**
+ * Identity management needs a signed-in person. API keys are for machine reads and writes of
+ * data: a leaked key, whatever its role, must not be able to add people, change roles or mint
+ * more keys. The audit trail stays readable to admin keys (export to a SIEM is a machine job).
+ */
+const PEOPLE_ONLY: ReadonlySet<Permission> = new Set(['users.read', 'users.manage', 'api_keys.manage'])
+
 export function can(principal: Principal, permission: Permission): boolean {
   if (principal.kind === 'operator') return false
+  if (principal.kind === 'api_key' && PEOPLE_ONLY.has(permission)) return false
   return (PERMISSIONS[permission] as readonly string[]).includes(principal.role)
 }
 

@@ -25,3 +25,9 @@ export function httpFor(
 ): PlatformHttp {
   return platformHttp({ baseUrl: config[BASE_URL_KEY[platform]], ...options })
 }
+
+/** The platform app's OAuth client credentials (secrets `<PLATFORM>_CLIENT_ID` / `_CLIENT_SECRET`). */
+export function appCredentials(config: Config, platform: Platform): { clientId: string; clientSecret: string } {
+  const app = config.PLATFORM_APPS[platform]
+  return { clientId: app?.clientId ?? '', clientSecret: app?.clientSecret ?? '' }
+}

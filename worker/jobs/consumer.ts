@@ -1,14 +1,22 @@
 import { jobDeadLetters } from '../../db/schema/index.ts'
 import type { Services } from '../env.ts'
 import { describeError, log } from '../log.ts'
+import { collectConnection } from '../services/collection/collect.ts'
 import { handleCronTick } from './handlers/cron-tick.ts'
 import { type JobMessage, jobMessage } from './messages.ts'
+import { RetryLater } from './retry.ts'
 
 /** Message handlers by type; adding a job type is a compile error until it has one. */
+type Delivery = { messageId: string; attempts: number }
 const handlers: {
-  [T in JobMessage['type']]: (message: Extract<JobMessage, { type: T }>, services: Services) => Promise<void>
+  [T in JobMessage['type']]: (
+    message: Extract<JobMessage, { type: T }>,
+    services: Services,
+    delivery: Delivery,
+  ) => Promise<void>
 } = {
   'cron.tick': handleCronTick,
+  'collect.connection': collectConnection,
 }
 
 const MAX_DELAY_SECONDS = 15 * 60
@@ -34,10 +42,16 @@ export async function consumeJobs(batch: MessageBatch<unknown>, services: Servic
     }
     const job = parsed.data
     try {
-      await (handlers[job.type] as (m: JobMessage, s: Services) => Promise<void>)(job, services)
+      const handler = handlers[job.type] as (m: JobMessage, s: Services, d: Delivery) => Promise<void>
+      await handler(job, services, { messageId: message.id, attempts: message.attempts })
       message.ack()
     } catch (error) {
-      const delaySeconds = retryDelaySeconds(message.attempts)
+      // A platform's own hint (e.g. Meta's time to regain access) wins over our backoff when longer.
+      const hinted = error instanceof RetryLater ? error.delaySeconds : 0
+      const delaySeconds = Math.min(
+        MAX_DELAY_SECONDS * 4,
+        Math.max(hinted, retryDelaySeconds(message.attempts)),
+      )
       log('warn', 'job failed, retrying', {
         message_id: message.id,
         type: job.type,

@@ -12,7 +12,21 @@ export const cronTickMessage = z.object({
   scheduledTime: z.number().int().nonnegative(),
 })
 
-export const jobMessage = z.discriminatedUnion('type', [cronTickMessage])
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
+
+/** Collect one connection: scheduled by the cron fan-out, manual (collect now) or a backfill window. */
+export const collectMessage = z.object({
+  type: z.literal('collect.connection'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  connectionId: z.string(),
+  kind: z.enum(['scheduled', 'manual', 'backfill']),
+  /** Backfill windows carry their range; scheduled runs re-collect the last days (platforms lag). */
+  from: day.optional(),
+  to: day.optional(),
+})
+
+export const jobMessage = z.discriminatedUnion('type', [cronTickMessage, collectMessage])
 
 export type JobMessage = z.infer<typeof jobMessage>
 export type JobType = JobMessage['type']

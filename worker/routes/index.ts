@@ -3,6 +3,8 @@ import { registerAdminRoutes } from './admin/index.ts'
 import { registerLogin } from './auth/login.ts'
 import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
+import { registerConnectionCollection } from './connections/collection.ts'
+import { registerConnectionItem } from './connections/item.ts'
 import { registerHealth } from './health.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
 import { registerWebhookRoutes } from './webhooks/index.ts'
@@ -14,6 +16,8 @@ export function registerRoutes(app: App) {
   registerRefresh(app)
   registerSession(app)
   registerTenantRoutes(app)
+  registerConnectionCollection(app)
+  registerConnectionItem(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
 }

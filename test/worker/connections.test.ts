@@ -1,0 +1,399 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import worker from '../../worker/index.ts'
+import type { JobMessage } from '../../worker/jobs/messages.ts'
+import {
+  captureQueue,
+  createTestDatabase,
+  fakeControl,
+  type TestBindings,
+  type TestDatabase,
+} from '../helpers/env.ts'
+import { as, createMember, createTenant, errorCode, login } from '../helpers/fixtures.ts'
+import { captureLogs } from '../helpers/worker.ts'
+
+let db: TestDatabase
+beforeAll(async () => {
+  db = await createTestDatabase()
+})
+
+let seq = 0
+/** A tenant whose owner is signed in, with its own captured queue. */
+async function setup(options: Parameters<typeof createTenant>[1] = {}) {
+  const capture = captureQueue()
+  const env: TestBindings = { ...db.env, JOBS: capture.queue }
+  const tenant = await createTenant(db, options)
+  const owner = await createMember(db, tenant.tenantId, 'owner')
+  const { access_token } = await login(db, owner.email)
+  const scoped: TestDatabase = { ...db, env }
+  return { tenant, env, capture, call: as(scoped, access_token), scoped }
+}
+
+const account = () => `178414${Date.now().toString().slice(-6)}${String(++seq).padStart(3, '0')}`
+const registration = (externalAccountId = account(), accessToken = `fake-ig-${crypto.randomUUID()}`) => ({
+  platform: 'instagram',
+  external_account_id: externalAccountId,
+  access_token: accessToken,
+  label: 'Loja Centro',
+})
+
+async function runJobs(env: TestBindings, bodies: unknown[], attempts = 1) {
+  const batch = createMessageBatch(
+    'integra-jobs',
+    bodies.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
+  )
+  const ctx = createExecutionContext()
+  await worker.queue(batch, env, ctx)
+  return getQueueResult(batch, ctx)
+}
+
+beforeEach(async () => {
+  await fakeControl('reset', {})
+})
+
+describe('POST /api/v1/connections', () => {
+  it('validates the token with the platform, stores it encrypted and queues a 90-day backfill', async () => {
+    const { call, capture, tenant } = await setup()
+    const body = registration()
+    const { result: response, lines } = await captureLogs(() =>
+      call('/api/v1/connections', { method: 'POST', json: body }),
+    )
+    expect(response.status).toBe(201)
+    const text = await response.text()
+    expect(text).not.toContain(body.access_token)
+    const connection = JSON.parse(text)
+    expect(connection).toMatchObject({
+      platform: 'instagram',
+      external_account_id: body.external_account_id,
+      status: 'active',
+      label: 'Loja Centro',
+      display_name: expect.stringMatching(/^conta_/),
+      backfill: { done_days: 0, total_days: 90 },
+    })
+    expect(JSON.stringify(lines)).not.toContain(body.access_token)
+    const backfill = capture.messages as JobMessage[]
+    expect(backfill).toHaveLength(3)
+    expect(backfill.every((m) => m.type === 'collect.connection' && m.kind === 'backfill')).toBe(true)
+    // KV holds ciphertext only.
+    const stored = await db.env.TOKENS.get(`vault/${tenant.tenantId}/${connection.id}/access_token`)
+    expect(stored).toBeTruthy()
+    expect(stored).not.toContain(body.access_token)
+    const consents = await db.owner('select granted from consents where subject_id = $1', [connection.id])
+    expect(consents).toEqual([{ granted: true }])
+  })
+
+  it('refuses a token the platform rejects, storing nothing', async () => {
+    const { call, tenant } = await setup()
+    const response = await call('/api/v1/connections', {
+      method: 'POST',
+      json: registration(account(), 'revoked-or-bogus'),
+    })
+    expect(response.status).toBe(422)
+    expect(await errorCode(response)).toBe('TOKEN_REJECTED')
+    expect(await db.owner('select id from connections where tenant_id = $1', [tenant.tenantId])).toEqual([])
+  })
+
+  it('answers 409 for the same account twice and 403 over the plan limit', async () => {
+    const { call } = await setup({ connectionsLimit: 1 })
+    const body = registration()
+    expect((await call('/api/v1/connections', { method: 'POST', json: body })).status).toBe(201)
+    const again = await call('/api/v1/connections', {
+      method: 'POST',
+      json: registration(body.external_account_id),
+    })
+    expect(again.status).toBe(409)
+    expect(await errorCode(again)).toBe('CONNECTION_EXISTS')
+    const over = await call('/api/v1/connections', { method: 'POST', json: registration() })
+    expect(over.status).toBe(403)
+    expect(await errorCode(over)).toBe('CONNECTIONS_LIMIT_REACHED')
+  })
+
+  it('validates the body, naming the fields', async () => {
+    const { call } = await setup()
+    const response = await call('/api/v1/connections', {
+      method: 'POST',
+      json: { platform: 'myspace', access_token: 'x' },
+    })
+    expect(response.status).toBe(400)
+    const body = (await response.json()) as { error: { fields: { path: string }[] } }
+    expect(body.error.fields.map((f) => f.path).sort()).toEqual([
+      'json.access_token',
+      'json.external_account_id',
+      'json.platform',
+    ])
+  })
+
+  it('is refused without auth, to a viewer, and without an active license', async () => {
+    const { tenant, scoped } = await setup()
+    const viewer = await createMember(db, tenant.tenantId, 'viewer')
+    const viewerCall = as(scoped, (await login(db, viewer.email)).access_token)
+    expect((await viewerCall('/api/v1/connections', { method: 'POST', json: registration() })).status).toBe(
+      403,
+    )
+    expect((await viewerCall('/api/v1/connections')).status).toBe(200)
+    const anonymous = await fetchAnonymous(scoped.env)
+    expect(anonymous.status).toBe(401)
+    const suspended = await setup({ licenseStatus: 'suspended' })
+    const response = await suspended.call('/api/v1/connections')
+    expect(response.status).toBe(403)
+    expect(await errorCode(response)).toBe('LICENSE_INACTIVE')
+  })
+})
+
+async function fetchAnonymous(env: TestBindings) {
+  const ctx = createExecutionContext()
+  return worker.fetch(new Request('https://integra.test/api/v1/connections'), env, ctx)
+}
+
+describe('connection resource', () => {
+  it('hides another tenant’s connections (404) from JWTs', async () => {
+    const a = await setup()
+    const b = await setup()
+    const created = (await (
+      await a.call('/api/v1/connections', { method: 'POST', json: registration() })
+    ).json()) as { id: string }
+    expect((await b.call(`/api/v1/connections/${created.id}`)).status).toBe(404)
+    expect(
+      (await b.call(`/api/v1/connections/${created.id}`, { method: 'PATCH', json: { status: 'paused' } }))
+        .status,
+    ).toBe(404)
+    expect(
+      (await b.call(`/api/v1/connections/${created.id}?purge_metrics=true`, { method: 'DELETE' })).status,
+    ).toBe(404)
+    expect((await b.call(`/api/v1/connections/${created.id}/collect`, { method: 'POST' })).status).toBe(404)
+    const list = (await (await b.call('/api/v1/connections')).json()) as { data: unknown[] }
+    expect(list.data).toEqual([])
+  })
+
+  it('pauses, resumes and relabels, with audit rows', async () => {
+    const { call, tenant } = await setup()
+    const created = (await (
+      await call('/api/v1/connections', { method: 'POST', json: registration() })
+    ).json()) as { id: string }
+    const paused = await call(`/api/v1/connections/${created.id}`, {
+      method: 'PATCH',
+      json: { status: 'paused', label: 'Matriz' },
+    })
+    expect(await paused.json()).toMatchObject({ status: 'paused', label: 'Matriz' })
+    const resumed = await call(`/api/v1/connections/${created.id}`, {
+      method: 'PATCH',
+      json: { status: 'active' },
+    })
+    expect(await resumed.json()).toMatchObject({ status: 'active' })
+    const audit = await db.owner<{ action: string }>(
+      "select action from audit_log where tenant_id = $1 and action like 'connection.%' order by created_at",
+      [tenant.tenantId],
+    )
+    expect(audit.map((a) => a.action)).toEqual([
+      'connection.created',
+      'connection.paused',
+      'connection.resumed',
+    ])
+  })
+
+  it('collect now queues a manual run, then rate-limits', async () => {
+    const { call, capture } = await setup()
+    const created = (await (
+      await call('/api/v1/connections', { method: 'POST', json: registration() })
+    ).json()) as { id: string }
+    const first = await call(`/api/v1/connections/${created.id}/collect`, { method: 'POST' })
+    expect(first.status).toBe(202)
+    expect(
+      (capture.messages as JobMessage[]).filter(
+        (m) => m.type === 'collect.connection' && m.kind === 'manual',
+      ),
+    ).toHaveLength(1)
+    const second = await call(`/api/v1/connections/${created.id}/collect`, { method: 'POST' })
+    expect(second.status).toBe(429)
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  it('delete requires an explicit purge choice; keeping metrics leaves a disconnected row and no tokens', async () => {
+    const { call, env, tenant } = await setup()
+    const created = (await (
+      await call('/api/v1/connections', { method: 'POST', json: registration() })
+    ).json()) as { id: string }
+    await runJobs(env, [
+      {
+        type: 'collect.connection',
+        v: 1,
+        tenantId: tenant.tenantId,
+        connectionId: created.id,
+        kind: 'manual',
+      },
+    ])
+    expect((await call(`/api/v1/connections/${created.id}`, { method: 'DELETE' })).status).toBe(400)
+    expect(
+      (await call(`/api/v1/connections/${created.id}?purge_metrics=false`, { method: 'DELETE' })).status,
+    ).toBe(204)
+    expect(await db.env.TOKENS.get(`vault/${tenant.tenantId}/${created.id}/access_token`)).toBeNull()
+    const [row] = await db.owner<{ status: string; points: number }>(
+      'select c.status, (select count(*)::int from metric_points p where p.connection_id = c.id) as points from connections c where c.id = $1',
+      [created.id],
+    )
+    expect(row?.status).toBe('disconnected')
+    expect(row?.points).toBeGreaterThan(0)
+    expect(
+      (await call(`/api/v1/connections/${created.id}?purge_metrics=true`, { method: 'DELETE' })).status,
+    ).toBe(204)
+    expect(await db.owner('select 1 from metric_points where connection_id = $1', [created.id])).toEqual([])
+  })
+})
+
+describe('collection consumer', () => {
+  async function connected() {
+    const context = await setup()
+    const token = `fake-ig-${crypto.randomUUID()}`
+    const externalAccountId = account()
+    const created = (await (
+      await context.call('/api/v1/connections', {
+        method: 'POST',
+        json: registration(externalAccountId, token),
+      })
+    ).json()) as { id: string }
+    return { ...context, connectionId: created.id, token, externalAccountId }
+  }
+
+  const points = (connectionId: string) =>
+    db.owner<{ metric: string; period_start: string; value: number }>(
+      'select metric, period_start::text, value from metric_points where connection_id = $1 order by metric, period_start',
+      [connectionId],
+    )
+
+  it('runs a backfill window into daily points with one upsert, and redelivery gives identical points', async () => {
+    const { env, capture, connectionId, call } = await connected()
+    const window = (capture.messages as JobMessage[])[0] as JobMessage
+    const result = await runJobs(env, [window])
+    expect(result.explicitAcks).toHaveLength(1)
+    const first = await points(connectionId)
+    expect(first.length).toBeGreaterThan(30 * 5)
+    expect(new Set(first.map((p) => p.metric))).toEqual(
+      new Set([
+        'reach',
+        'follower_count',
+        'views',
+        'likes',
+        'comments',
+        'shares',
+        'saves',
+        'total_interactions',
+        'accounts_engaged',
+      ]),
+    )
+    await runJobs(env, [window])
+    expect(await points(connectionId)).toEqual(first)
+    const detail = (await (await call(`/api/v1/connections/${connectionId}`)).json()) as {
+      backfill: { done_days: number }
+    }
+    expect(detail.backfill.done_days).toBe(30)
+    const runs = await db.owner<{ status: string; points: number; api_calls: number }>(
+      'select status, points, api_calls from collection_runs where connection_id = $1',
+      [connectionId],
+    )
+    expect(runs).toHaveLength(2)
+    expect(runs.every((r) => r.status === 'succeeded' && r.points === first.length)).toBe(true)
+  })
+
+  it('snapshots followers daily on scheduled runs', async () => {
+    const { env, connectionId, tenant } = await connected()
+    await runJobs(env, [
+      { type: 'collect.connection', v: 1, tenantId: tenant.tenantId, connectionId, kind: 'scheduled' },
+    ])
+    const followers = (await points(connectionId)).filter((p) => p.metric === 'followers')
+    expect(followers).toHaveLength(1)
+    expect(followers[0]?.period_start).toBe(new Date().toISOString().slice(0, 10))
+  })
+
+  it('turns a revoked token into needs_reconnect with a clear message, without retrying', async () => {
+    const { env, connectionId, tenant, token, call } = await connected()
+    await fakeControl('revoke', { token })
+    const result = await runJobs(env, [
+      { type: 'collect.connection', v: 1, tenantId: tenant.tenantId, connectionId, kind: 'scheduled' },
+    ])
+    expect(result.retryMessages).toEqual([])
+    const detail = (await (await call(`/api/v1/connections/${connectionId}`)).json()) as {
+      status: string
+      last_error: string
+    }
+    expect(detail.status).toBe('needs_reconnect')
+    expect(detail.last_error).toMatch(/reconnect/i)
+    expect(JSON.stringify(detail)).not.toContain(token)
+  })
+
+  it('retries a throttled run after the platform’s own wait, recording the attempt', async () => {
+    const { env, connectionId, tenant, externalAccountId } = await connected()
+    await fakeControl('scenario', { account: externalAccountId, scenario: 'throttle' })
+    const batch = createMessageBatch('integra-jobs', [
+      {
+        id: 'throttled',
+        timestamp: new Date(),
+        attempts: 1,
+        body: {
+          type: 'collect.connection',
+          v: 1,
+          tenantId: tenant.tenantId,
+          connectionId,
+          kind: 'scheduled',
+        },
+      },
+    ])
+    const retry = vi.spyOn(batch.messages[0] as Message<unknown>, 'retry')
+    const ctx = createExecutionContext()
+    await worker.queue(batch, env, ctx)
+    await getQueueResult(batch, ctx)
+    // X-Business-Use-Case-Usage said 2 minutes to regain access.
+    expect(retry.mock.calls.map((call) => call[0]?.delaySeconds)).toEqual([120])
+    const runs = await db.owner<{ status: string }>(
+      'select status from collection_runs where connection_id = $1',
+      [connectionId],
+    )
+    expect(runs).toEqual([{ status: 'retrying' }])
+  })
+
+  it('keeps collecting the other metrics when one is retired, recording which failed', async () => {
+    const { env, connectionId, tenant, externalAccountId } = await connected()
+    await fakeControl('scenario', { account: externalAccountId, scenario: 'retired_metric' })
+    const to = new Date().toISOString().slice(0, 10)
+    await runJobs(env, [
+      {
+        type: 'collect.connection',
+        v: 1,
+        tenantId: tenant.tenantId,
+        connectionId,
+        kind: 'backfill',
+        from: to,
+        to,
+      },
+    ])
+    const metrics = new Set((await points(connectionId)).map((p) => p.metric))
+    expect(metrics.has('views')).toBe(false)
+    expect(metrics.has('reach')).toBe(true)
+    expect(metrics.has('likes')).toBe(true)
+    const [run] = await db.owner<{ status: string; failed_metrics: string[] }>(
+      'select status, failed_metrics from collection_runs where connection_id = $1',
+      [connectionId],
+    )
+    expect(run).toEqual({ status: 'partial', failed_metrics: ['views'] })
+  })
+
+  it('refuses a message for a paused connection or a revoked consent (the consumer gate)', async () => {
+    const { env, connectionId, tenant, call } = await connected()
+    await call(`/api/v1/connections/${connectionId}`, { method: 'PATCH', json: { status: 'paused' } })
+    const job = {
+      type: 'collect.connection',
+      v: 1,
+      tenantId: tenant.tenantId,
+      connectionId,
+      kind: 'scheduled',
+    }
+    expect((await runJobs(env, [job])).explicitAcks).toHaveLength(1)
+    await call(`/api/v1/connections/${connectionId}`, { method: 'PATCH', json: { status: 'active' } })
+    await db.owner(
+      `insert into consents (id, tenant_id, subject, subject_id, purpose, policy_version, granted)
+       values ('cns_revoked' || md5(random()::text), $1, 'tenant', $1, 'metrics_collection', '2026-11', false)`,
+      [tenant.tenantId],
+    )
+    await runJobs(env, [job])
+    expect(await points(connectionId)).toEqual([])
+  })
+})

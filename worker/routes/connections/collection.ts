@@ -1,0 +1,53 @@
+import { z } from 'zod'
+import { CONNECTION_STATUSES, PLATFORMS } from '../../../db/schema/index.ts'
+import type { App } from '../../app.ts'
+import { pageQuery, snake } from '../../http.ts'
+import { authenticate } from '../../middleware/authenticate.ts'
+import {
+  checkCanRegister,
+  listConnections,
+  type RegisterInput,
+  registerConnection,
+  validateWithPlatform,
+} from '../../services/connections/connections.ts'
+import { runAs } from '../../services/context.ts'
+import { validate } from '../../validator.ts'
+
+export const registerConnectionBody = z.object({
+  platform: z.enum(PLATFORMS),
+  external_account_id: z.string().trim().min(1).max(100),
+  access_token: z.string().min(8).max(4096),
+  refresh_token: z.string().min(8).max(4096).optional(),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+  label: z.string().trim().min(1).max(100).optional(),
+})
+
+export const listConnectionsQuery = pageQuery.extend({ status: z.enum(CONNECTION_STATUSES).optional() })
+
+export function registerConnectionCollection(app: App) {
+  /**
+   * The register-token flow: the token is checked with the platform before anything is stored;
+   * 201 with the connection (never the token) and a 90-day backfill queued.
+   */
+  app.post('/api/v1/connections', authenticate, validate('json', registerConnectionBody), async (c) => {
+    const body = c.req.valid('json')
+    const input: RegisterInput = {
+      platform: body.platform,
+      externalAccountId: body.external_account_id,
+      accessToken: body.access_token,
+      refreshToken: body.refresh_token,
+      expiresAt: body.expires_at ? new Date(body.expires_at) : undefined,
+      label: body.label,
+    }
+    // Permission, limits and duplicates first, so nobody can make us call a platform for nothing.
+    await runAs(c, (ctx) => checkCanRegister(ctx, input), { module: 'metrics' })
+    const profile = await validateWithPlatform(c.get('services').config, input)
+    const connection = await runAs(c, (ctx) => registerConnection(ctx, input, profile), { module: 'metrics' })
+    return c.json(snake(connection), 201)
+  })
+
+  app.get('/api/v1/connections', authenticate, validate('query', listConnectionsQuery), async (c) => {
+    const page = await runAs(c, (ctx) => listConnections(ctx, c.req.valid('query')), { module: 'metrics' })
+    return c.json(snake(page))
+  })
+}
