@@ -396,4 +396,32 @@ describe('collection consumer', () => {
     await runJobs(env, [job])
     expect(await points(connectionId)).toEqual([])
   })
+
+  it('marks the run dead and the connection in error when a message lands in the dead-letter queue', async () => {
+    const { connectionId, tenant, call, env } = await connected()
+    const batch = createMessageBatch('integra-jobs-dlq', [
+      {
+        id: 'dead-1',
+        timestamp: new Date(),
+        attempts: 6,
+        body: {
+          type: 'collect.connection',
+          v: 1,
+          tenantId: tenant.tenantId,
+          connectionId,
+          kind: 'scheduled',
+        },
+      },
+    ])
+    const ctx = createExecutionContext()
+    await worker.queue(batch, env, ctx)
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['dead-1'])
+    const detail = (await (await call(`/api/v1/connections/${connectionId}`)).json()) as {
+      status: string
+      last_error: string
+    }
+    expect(detail).toMatchObject({ status: 'error', last_error: expect.stringMatching(/stopped/) })
+    const runs = await (await call(`/api/v1/connections/${connectionId}/runs`)).json()
+    expect(runs).toMatchObject({ data: [{ status: 'dead', error: 'gave up after 6 attempts' }] })
+  })
 })

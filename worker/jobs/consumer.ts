@@ -1,7 +1,7 @@
 import { jobDeadLetters } from '../../db/schema/index.ts'
 import type { Services } from '../env.ts'
 import { describeError, log } from '../log.ts'
-import { collectConnection } from '../services/collection/collect.ts'
+import { collectConnection, markCollectionDead } from '../services/collection/collect.ts'
 import { handleCronTick } from './handlers/cron-tick.ts'
 import { type JobMessage, jobMessage } from './messages.ts'
 import { RetryLater } from './retry.ts'
@@ -64,20 +64,34 @@ export async function consumeJobs(batch: MessageBatch<unknown>, services: Servic
   }
 }
 
-/** The dead-letter queue's consumer: keeps each message for operators, then acknowledges it. */
+/**
+ * The dead-letter queue's consumer: keeps each message for operators; a dead collection also
+ * marks its run dead and its connection in error. Then acknowledges it.
+ */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, services: Services): Promise<void> {
   for (const message of batch.messages) {
     const body = message.body
-    const type = typeof body === 'object' && body && 'type' in body ? String(body.type) : null
+    const parsed = jobMessage.safeParse(body)
+    const type = parsed.success
+      ? parsed.data.type
+      : typeof body === 'object' && body && 'type' in body
+        ? String(body.type)
+        : null
     try {
-      await services.db.transaction((tx) =>
-        tx.insert(jobDeadLetters).values({
-          queue: batch.queue,
-          messageId: message.id,
-          type,
-          attempts: message.attempts,
-          body: body ?? null,
-        }),
+      const collect = parsed.success && parsed.data.type === 'collect.connection' ? parsed.data : null
+      await services.db.transaction(
+        async (tx) => {
+          await tx.insert(jobDeadLetters).values({
+            queue: batch.queue,
+            messageId: message.id,
+            type,
+            attempts: message.attempts,
+            body: body ?? null,
+          })
+          if (collect)
+            await markCollectionDead(tx, collect, { messageId: message.id, attempts: message.attempts })
+        },
+        { tenantId: collect?.tenantId },
       )
       log('error', 'job dead-lettered', { message_id: message.id, type, attempts: message.attempts })
       message.ack()

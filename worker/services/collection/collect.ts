@@ -222,3 +222,37 @@ async function recordFailure(
     { tenantId: job.tenantId },
   )
 }
+
+/**
+ * Called by the dead-letter consumer when a collection message exhausted its retries: the run is
+ * recorded as dead and the connection shows an error, visible to the tenant and to operators.
+ */
+export async function markCollectionDead(tx: Tx, job: Job, delivery: Delivery): Promise<void> {
+  await tx.insert(collectionRuns).values({
+    tenantId: job.tenantId,
+    connectionId: job.connectionId,
+    kind: job.kind,
+    status: 'dead',
+    messageId: delivery.messageId,
+    attempt: delivery.attempts,
+    rangeFrom: job.from ?? null,
+    rangeTo: job.to ?? null,
+    finishedAt: new Date(),
+    error: `gave up after ${delivery.attempts} attempts`,
+  })
+  await tx
+    .update(connections)
+    .set({
+      status: 'error',
+      lastError: 'Collection kept failing and was stopped; resume the connection to try again.',
+      lastErrorAt: new Date(),
+      updatedAt: new Date(),
+    })
+    .where(
+      and(
+        eq(connections.id, job.connectionId),
+        eq(connections.tenantId, job.tenantId),
+        eq(connections.status, 'active'),
+      ),
+    )
+}
