@@ -1,3 +1,13 @@
 import type { App } from '../../app.ts'
+import { registerApiKeys } from './api-keys.ts'
+import { registerAudit } from './audit.ts'
+import { registerTenant } from './tenant.ts'
+import { registerUsers } from './users.ts'
 
-export function registerTenantRoutes(_app: App) {}
+/** The tenant side of the API: members with an access token, or the tenant's API keys. */
+export function registerTenantRoutes(app: App) {
+  registerTenant(app)
+  registerUsers(app)
+  registerApiKeys(app)
+  registerAudit(app)
+}

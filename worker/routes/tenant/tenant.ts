@@ -1,0 +1,12 @@
+import type { App } from '../../app.ts'
+import { type Snake, snake } from '../../http.ts'
+import { authenticate } from '../../middleware/authenticate.ts'
+import { runAs } from '../../services/context.ts'
+import { describeTenant } from '../../services/tenant/tenant.ts'
+
+export type TenantResponse = Snake<Awaited<ReturnType<typeof describeTenant>>>
+
+export function registerTenant(app: App) {
+  /** The caller's own tenant: license, plan, effective modules, limits and usage. Any tenant role or API key. */
+  app.get('/api/v1/tenant', authenticate, async (c) => c.json(snake(await runAs(c, describeTenant))))
+}
