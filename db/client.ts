@@ -11,6 +11,8 @@ export type DbOptions = {
   /** `host:port/path` of a local Neon-protocol bridge; unset in production. */
   wsProxy?: string
   connectTimeoutMs: number
+  /** Sees every SQL statement sent (benchmarks count them by kind). */
+  onStatement?: (sql: string) => void
 }
 
 /** Thrown when no connection could be opened (network, auth, server down); callers answer 503. */
@@ -85,7 +87,12 @@ export class DbHandle {
     const db = drizzle({
       client,
       schema,
-      logger: { logQuery: () => void this.statements++ },
+      logger: {
+        logQuery: (query) => {
+          this.statements++
+          this.#options.onStatement?.(query)
+        },
+      },
     })
     this.statements += 2 // BEGIN and COMMIT/ROLLBACK are not passed to the logger
     return db.transaction(async (tx) => {
