@@ -55,6 +55,13 @@ async function stop(code: number): Promise<never> {
 
 process.on('SIGINT', () => void stop(0))
 process.on('SIGTERM', () => void stop(0))
+// `npm run dev` runs this script under npm and `sh -c`; a SIGTERM sent to npm ends both without
+// reaching us (sh does not forward it), which would leave Postgres and workerd running. Losing
+// our parent is the same request to stop.
+const parentPid = process.ppid
+setInterval(() => {
+  if (process.ppid !== parentPid) void stop(0)
+}, 500).unref()
 stack.once('exit', (code) => {
   if (!stopping) {
     say(`database stack exited (${code})`)

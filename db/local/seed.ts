@@ -1,4 +1,10 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { newId } from '../../db/ids.ts'
+import { hashPassword } from '../../worker/auth/password.ts'
 
 export type DemoData = {
   /** Lines printed by `npm run dev` (URLs, demo logins). */
@@ -7,20 +13,200 @@ export type DemoData = {
   vars: Record<string, string>
 }
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+/** Git-ignored (.data/): generated once, so tokens and webhook signatures survive restarts. */
+export const DEV_SECRETS_FILE = path.join(root, '.data', 'dev-secrets.json')
+
+/** The demo world. Passwords are public on purpose: this data exists only on local machines. */
+const PLANS = [
+  {
+    code: 'starter',
+    name: 'Starter',
+    modules: ['metrics'],
+    users: 3,
+    connections: 5,
+    retention: 365,
+    interval: 360,
+  },
+  {
+    code: 'pro',
+    name: 'Pro',
+    modules: ['metrics', 'calendar'],
+    users: 20,
+    connections: 50,
+    retention: 730,
+    interval: 60,
+  },
+] as const
+const TENANTS = [
+  { slug: 'acme', name: 'Acme Comunicação', plan: 'pro' },
+  // A second tenant so that isolation is visible: acme's people never see umbrella's rows.
+  { slug: 'umbrella', name: 'Umbrella Corp', plan: 'starter' },
+] as const
+const OPERATOR = {
+  email: 'operator@integra.example',
+  name: 'Demo Operator',
+  password: 'integra-operator-demo',
+}
+const MEMBERS = [
+  {
+    tenant: 'acme',
+    email: 'owner@acme.example',
+    name: 'Acme Owner',
+    role: 'owner',
+    password: 'integra-owner-demo',
+  },
+  {
+    tenant: 'acme',
+    email: 'analyst@acme.example',
+    name: 'Acme Analyst',
+    role: 'analyst',
+    password: 'integra-analyst-demo',
+  },
+  {
+    tenant: 'umbrella',
+    email: 'owner@umbrella.example',
+    name: 'Umbrella Owner',
+    role: 'owner',
+    password: 'integra-umbrella-demo',
+  },
+] as const
+
+/** Each local-only Worker secret and how to make a fresh one. */
+const SECRET_GENERATORS: Record<string, () => string> = {
+  JWT_SIGNING_KEYS: () => `dev1:${randomBytes(32).toString('base64url')}`,
+  BILLING_WEBHOOK_SECRETS: () => `whsec_${randomBytes(32).toString('base64')}`,
+}
+
 /**
- * Seeds the demo data idempotently, as the owner role (it bypasses row-level security to write
- * rows for several tenants). Safe to run on every `npm run dev`.
+ * The Worker's local secrets from `.data/dev-secrets.json`, creating the file (mode 600) or
+ * adding a secret it lacks. Never committed: `.data/` is git-ignored.
+ */
+export async function localDevSecrets(file = DEV_SECRETS_FILE): Promise<Record<string, string>> {
+  let stored: Record<string, unknown> = {}
+  try {
+    stored = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new Error(`${file} is not readable JSON; delete it to generate new local secrets`)
+    }
+  }
+  const secrets: Record<string, string> = {}
+  let changed = false
+  for (const [name, generate] of Object.entries(SECRET_GENERATORS)) {
+    const value = stored[name]
+    if (typeof value === 'string' && value) secrets[name] = value
+    else {
+      secrets[name] = generate()
+      changed = true
+    }
+  }
+  if (changed) {
+    await fs.mkdir(path.dirname(file), { recursive: true })
+    await fs.writeFile(file, `${JSON.stringify({ ...stored, ...secrets }, null, 2)}\n`, { mode: 0o600 })
+  }
+  return secrets
+}
+
+type Query = pg.Client['query']
+
+/** Inserts an account only when its e-mail is new, so the slow password hash runs once per account. */
+async function accountExists(query: Query, table: 'operators' | 'users', email: string): Promise<boolean> {
+  const result = await query(`select 1 from ${table} where lower(email) = lower($1)`, [email])
+  return (result.rowCount ?? 0) > 0
+}
+
+/**
+ * Seeds the demo data idempotently, as the owner role: every insert is ON CONFLICT DO NOTHING
+ * or guarded by an existence check, so a rerun neither duplicates nor fails and never overwrites
+ * what someone changed locally. Safe to run on every `npm run dev`.
  */
 export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
   const client = new pg.Client({ connectionString: ownerUrl })
+  const query: Query = client.query.bind(client)
   await client.connect()
   try {
-    await client.query('begin')
-    await client.query('commit')
+    await query('begin')
+    // A local superuser bypasses row-level security; a Neon owner does not (FORCE): the seed
+    // writes rows of several tenants, which is what operator mode is for.
+    await query("select set_config('app.operator', 'on', true)")
+
+    for (const plan of PLANS) {
+      await query(
+        `insert into plans (id, code, name, modules, users_limit, connections_limit, retention_days, collection_interval_minutes)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (code) do nothing`,
+        [
+          newId('pln'),
+          plan.code,
+          plan.name,
+          plan.modules,
+          plan.users,
+          plan.connections,
+          plan.retention,
+          plan.interval,
+        ],
+      )
+    }
+    const tenantIds = new Map<string, string>()
+    for (const tenant of TENANTS) {
+      await query('insert into tenants (id, slug, name) values ($1, $2, $3) on conflict (slug) do nothing', [
+        newId('ten'),
+        tenant.slug,
+        tenant.name,
+      ])
+      const { rows } = await query<{ id: string }>('select id from tenants where slug = $1', [tenant.slug])
+      const tenantId = rows[0]?.id as string
+      tenantIds.set(tenant.slug, tenantId)
+      // Only a tenant without any license gets the demo one (a year from the first seed).
+      await query(
+        `insert into licenses (id, tenant_id, plan_id, status, valid_from, valid_until)
+         select $1, $2, p.id, 'active', now(), now() + interval '1 year' from plans p
+         where p.code = $3 and not exists (select 1 from licenses where tenant_id = $2)`,
+        [newId('lic'), tenantId, tenant.plan],
+      )
+    }
+
+    if (!(await accountExists(query, 'operators', OPERATOR.email))) {
+      await query(
+        'insert into operators (id, email, name, password_hash) values ($1, $2, $3, $4) on conflict do nothing',
+        [newId('opr'), OPERATOR.email, OPERATOR.name, await hashPassword(OPERATOR.password)],
+      )
+    }
+    for (const member of MEMBERS) {
+      if (await accountExists(query, 'users', member.email)) continue
+      await query(
+        `insert into users (id, tenant_id, email, name, role, password_hash)
+         values ($1, $2, $3, $4, $5, $6) on conflict do nothing`,
+        [
+          newId('usr'),
+          tenantIds.get(member.tenant),
+          member.email,
+          member.name,
+          member.role,
+          await hashPassword(member.password),
+        ],
+      )
+    }
+    await query('commit')
+  } catch (error) {
+    await query('rollback').catch(() => undefined)
+    throw error
   } finally {
     await client.end()
   }
-  return { lines: [], vars: {} }
+
+  const logins = [
+    ['operator', OPERATOR.email, OPERATOR.password],
+    ...MEMBERS.map((m) => [`${m.tenant} ${m.role}`, m.email, m.password]),
+  ]
+  return {
+    lines: [
+      'demo logins (e-mail / password):',
+      ...logins.map(([who, email, password]) => `  ${who?.padEnd(16)} ${email} / ${password}`),
+      `local secrets  ${path.relative(root, DEV_SECRETS_FILE)} (JWT keys, billing webhook secret)`,
+    ],
+    vars: await localDevSecrets(),
+  }
 }
 
 // `npm run db:seed` against MIGRATION_DATABASE_URL (owner) or DATABASE_URL.

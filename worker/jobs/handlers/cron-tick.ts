@@ -1,6 +1,9 @@
+import { sql } from 'drizzle-orm'
+import type { Tx } from '../../../db/client.ts'
 import { cronTicks } from '../../../db/schema/index.ts'
 import type { Services } from '../../env.ts'
 import { log } from '../../log.ts'
+import { writeAudit } from '../../services/audit.ts'
 import type { JobOf } from '../messages.ts'
 
 /**
@@ -9,17 +12,60 @@ import type { JobOf } from '../messages.ts'
  * in the same transaction, so a failure releases the slot for the retry.
  */
 export async function handleCronTick(message: JobOf<'cron.tick'>, services: Services): Promise<void> {
-  await services.db.transaction(async (tx) => {
-    const claimed = await tx
-      .insert(cronTicks)
-      .values({ cron: message.cron, scheduledAt: new Date(message.scheduledTime) })
-      .onConflictDoNothing()
-      .returning({ id: cronTicks.id })
-    if (claimed.length === 0) {
-      log('info', 'cron slot already processed', {
-        cron: message.cron,
-        scheduled_time: message.scheduledTime,
-      })
-    }
-  })
+  await services.db.transaction(
+    async (tx) => {
+      const claimed = await tx
+        .insert(cronTicks)
+        .values({ cron: message.cron, scheduledAt: new Date(message.scheduledTime) })
+        .onConflictDoNothing()
+        .returning({ id: cronTicks.id })
+      if (claimed.length === 0) {
+        log('info', 'cron slot already processed', {
+          cron: message.cron,
+          scheduled_time: message.scheduledTime,
+        })
+        return
+      }
+      const expired = await expireLicenses(tx)
+      if (expired > 0) log('info', 'licenses expired', { count: expired, cron: message.cron })
+    },
+    // Operator mode: the sweeps below touch rows of every tenant, which row-level security hides
+    // from a transaction without it. There is no caller: the job is the system, and audits as such.
+    { operator: true },
+  )
+}
+
+/**
+ * Records as `expired` every trialing or active license whose validity has ended, one audit row
+ * each. Entitlements already read such a license as expired at request time (licensing.ts); the
+ * sweep makes the stored status and the audit trail agree. The rows are locked and re-checked,
+ * so a renewal committed meanwhile is not expired.
+ */
+async function expireLicenses(tx: Tx): Promise<number> {
+  const result = await tx.execute<{
+    id: string
+    tenant_id: string
+    previous_status: string
+    valid_until: Date | string
+  }>(sql`
+    update licenses l set status = 'expired', updated_at = now()
+    from (
+      select id, status from licenses
+      where status in ('trialing', 'active') and valid_until <= now()
+      for update
+    ) previous
+    where l.id = previous.id and l.status in ('trialing', 'active') and l.valid_until <= now()
+    returning l.id, l.tenant_id, previous.status as previous_status, l.valid_until`)
+  for (const row of result.rows) {
+    await writeAudit(tx, { type: 'system', id: null }, null, {
+      action: 'license.expired',
+      tenantId: row.tenant_id,
+      target: { type: 'license', id: row.id },
+      data: {
+        previous_status: row.previous_status,
+        valid_until: new Date(row.valid_until).toISOString(),
+      },
+    })
+  }
+  return result.rows.length
 }

@@ -1,3 +1,7 @@
 import type { App } from '../../app.ts'
+import { registerBillingWebhook } from './billing.ts'
 
-export function registerWebhookRoutes(_app: App) {}
+/** Incoming webhooks: authenticated by their signatures, not by a principal. */
+export function registerWebhookRoutes(app: App) {
+  registerBillingWebhook(app)
+}
