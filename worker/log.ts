@@ -25,9 +25,19 @@ export function log(level: Level, message: string, fields: Record<string, unknow
   else console.log(text)
 }
 
+// drizzle's "Failed query: … params: …" carries the statement's values (hashes, e-mails): keep the
+// statement, drop the values.
+const stripParams = (text: string | undefined) =>
+  text?.replace(/\nparams: [\s\S]*?(\n\s+at |$)/, '\nparams: [redacted]$1')
+
 export function describeError(error: unknown): { error_name: string; error_message: string; stack?: string } {
   if (error instanceof Error) {
-    return { error_name: error.name, error_message: error.message, stack: error.stack }
+    const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : ''
+    return {
+      error_name: error.name,
+      error_message: `${stripParams(error.message)}${cause}`,
+      stack: stripParams(error.stack),
+    }
   }
   return { error_name: 'NonError', error_message: String(error) }
 }

@@ -16,6 +16,11 @@ function appWithProbeRoutes() {
     validate('json', z.object({ name: z.string().min(2), count: z.number().int() })),
     (c) => c.json({ received: c.req.valid('json') }, 201),
   )
+  app.get('/api/v1/_boom_query', () => {
+    throw new Error(
+      'Failed query: insert into users (password_hash) values ($1)\nparams: pbkdf2-sha256$100000$s3cret-param',
+    )
+  })
   app.get('/api/v1/_boom', () => {
     throw new Error('kaboom at postgres://integra_app:hunter2@db.internal/integra')
   })
@@ -125,6 +130,16 @@ describe('error envelope', () => {
     expect(logged?.stack).toEqual(expect.stringContaining('kaboom'))
     // The password inside the error message never reaches the log.
     expect(JSON.stringify(lines)).not.toContain('hunter2')
+  })
+})
+
+describe('failed query logs', () => {
+  it('keep the statement but never its parameter values', async () => {
+    const { result: response, lines } = await captureLogs(() => callApp(sharedEnv, '/api/v1/_boom_query'))
+    expect(response.status).toBe(500)
+    const text = JSON.stringify(lines)
+    expect(text).toContain('insert into users')
+    expect(text).not.toContain('s3cret-param')
   })
 })
 

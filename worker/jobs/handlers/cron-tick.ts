@@ -4,6 +4,7 @@ import { cronTicks } from '../../../db/schema/index.ts'
 import type { Services } from '../../env.ts'
 import { log } from '../../log.ts'
 import { writeAudit } from '../../services/audit.ts'
+import { fanOutDueConnections } from '../../services/collection/fan-out.ts'
 import type { JobOf } from '../messages.ts'
 
 /**
@@ -26,8 +27,11 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
         })
         return
       }
+      const now = new Date(message.scheduledTime)
       const expired = await expireLicenses(tx)
       if (expired > 0) log('info', 'licenses expired', { count: expired, cron: message.cron })
+      const fanOut = await fanOutDueConnections(tx, services.jobs, now)
+      log('info', 'collection fan-out', { cron: message.cron, ...fanOut })
     },
     // Operator mode: the sweeps below touch rows of every tenant, which row-level security hides
     // from a transaction without it. There is no caller: the job is the system, and audits as such.
