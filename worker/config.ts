@@ -52,18 +52,14 @@ export const configSchema = z.object({
     }
   }),
   /** Secret: `kid:base64url(32 bytes),…`, newest first; wraps each tenant's data key. */
-  VAULT_MASTER_KEYS: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (!value) return []
-      try {
-        return parseMasterKeys(value)
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message })
-        return z.NEVER
-      }
-    }),
+  VAULT_MASTER_KEYS: z.string().transform((value, ctx) => {
+    try {
+      return parseMasterKeys(value)
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      return z.NEVER
+    }
+  }),
   /** Secret: comma-separated Standard Webhooks secrets (`whsec_…`) of the billing provider. */
   BILLING_WEBHOOK_SECRETS: z.string().default(''),
   /** Per-platform API base URLs: the real hosts by default, the local fakes in dev and tests. */
@@ -82,7 +78,8 @@ const PLATFORM_NAMES = ['instagram', 'facebook', 'x', 'tiktok', 'whatsapp'] as c
  * secrets, gathered into one map; a platform without both is simply absent.
  */
 function platformApps(env: Record<string, unknown>) {
-  const apps: Partial<Record<(typeof PLATFORM_NAMES)[number], { clientId: string; clientSecret: string }>> = {}
+  const apps: Partial<Record<(typeof PLATFORM_NAMES)[number], { clientId: string; clientSecret: string }>> =
+    {}
   for (const platform of PLATFORM_NAMES) {
     const clientId = env[`${platform.toUpperCase()}_CLIENT_ID`]
     const clientSecret = env[`${platform.toUpperCase()}_CLIENT_SECRET`]

@@ -3,7 +3,9 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { seedDemoData } from './seed.ts'
+import { PLATFORMS } from '../schema/connections.ts'
+import { connectDemoAccounts, seedDemoData } from './seed.ts'
+import { spawnReady, stopChild } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
 
 /**
@@ -27,6 +29,11 @@ const stack = spawn(
     cwd: root,
   },
 )
+// The fake platforms the connectors talk to locally (stateless; stopped with the rest).
+const fakes = await spawnReady<{ url: string }>(path.join(root, 'db/local/fake-platforms.ts'), [
+  '--port',
+  '54330',
+])
 let wrangler: ChildProcess | undefined
 let stopping = false
 
@@ -44,6 +51,7 @@ async function stop(code: number): Promise<never> {
       process.kill(-wrangler.pid, 'SIGKILL')
     } catch {}
   }
+  await stopChild(fakes.child)
   if (stack.exitCode === null) {
     const exited = new Promise((resolve) => stack.once('exit', resolve))
     stack.stdin?.end()
@@ -88,6 +96,7 @@ await fs.writeFile(
     'APP_ENV=development',
     `DATABASE_URL=${info.appUrl}`,
     `NEON_WS_PROXY=${info.wsProxy ?? ''}`,
+    ...PLATFORMS.map((platform) => `${platform.toUpperCase()}_API_URL=${fakes.info.url}/${platform}`),
     ...Object.entries(demo.vars).map(([key, value]) => `${key}=${value}`),
   ].join('\n'),
   { mode: 0o600 },
@@ -137,5 +146,7 @@ say('')
 say(`Integra is running at ${base}`)
 say(`  health      ${base}/health   readiness ${base}/health/ready`)
 say(`  fire cron   ${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('*/15 * * * *')}`)
+say(`  platforms   fake APIs at ${fakes.info.url} (revoke a token: POST ${fakes.info.url}/__control/revoke)`)
 for (const line of demo.lines) say(`  ${line}`)
+await connectDemoAccounts(base)
 say('Ctrl-C stops everything.')

@@ -76,6 +76,7 @@ const MEMBERS = [
 const SECRET_GENERATORS: Record<string, () => string> = {
   JWT_SIGNING_KEYS: () => `dev1:${randomBytes(32).toString('base64url')}`,
   BILLING_WEBHOOK_SECRETS: () => `whsec_${randomBytes(32).toString('base64')}`,
+  VAULT_MASTER_KEYS: () => `dev1:${randomBytes(32).toString('base64url')}`,
 }
 
 /**
@@ -203,9 +204,58 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
     lines: [
       'demo logins (e-mail / password):',
       ...logins.map(([who, email, password]) => `  ${who?.padEnd(16)} ${email} / ${password}`),
-      `local secrets  ${path.relative(root, DEV_SECRETS_FILE)} (JWT keys, billing webhook secret)`,
+      `local secrets  ${path.relative(root, DEV_SECRETS_FILE)} (JWT keys, billing webhook secret, vault master key)`,
     ],
     vars: await localDevSecrets(),
+  }
+}
+
+/** One demo account per platform for acme; ids look like each platform's own. */
+const DEMO_ACCOUNTS = [
+  { platform: 'instagram', external_account_id: '17841400000000101', label: 'Instagram @acme' },
+  { platform: 'facebook', external_account_id: '104000000000101', label: 'Página Acme' },
+  { platform: 'x', external_account_id: '1400000000000000101', label: 'X @acme' },
+  { platform: 'tiktok', external_account_id: '-000acmeOpenId101', label: 'TikTok @acme' },
+  { platform: 'whatsapp', external_account_id: '102000000000101', label: 'WhatsApp Business' },
+] as const
+
+/**
+ * Connects acme's demo accounts through the running Worker's own API (register-token flow, fake
+ * platform tokens), exactly as a tenant would: tokens go to the vault and the 90-day backfill
+ * runs through the real queue. Skips accounts already connected, so restarts add nothing.
+ */
+export async function connectDemoAccounts(baseUrl: string): Promise<void> {
+  const owner = MEMBERS[0]
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '127.0.0.1' },
+    body: JSON.stringify({ email: owner.email, password: owner.password }),
+  })
+  if (!login.ok) {
+    console.warn(`[dev] demo connections skipped: owner login answered ${login.status}`)
+    return
+  }
+  const { access_token } = (await login.json()) as { access_token: string }
+  const headers = { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' }
+  const existing = (await (await fetch(`${baseUrl}/api/v1/connections?limit=100`, { headers })).json()) as {
+    data?: { platform: string; external_account_id: string }[]
+  }
+  for (const account of DEMO_ACCOUNTS) {
+    if (existing.data?.some((c) => c.external_account_id === account.external_account_id)) continue
+    const response = await fetch(`${baseUrl}/api/v1/connections`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        ...account,
+        access_token: `fake-demo-${account.platform}-access`,
+        refresh_token: `fake-demo-${account.platform}-refresh`,
+        expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+      }),
+    })
+    const outcome = response.ok
+      ? 'connected, 90-day backfill queued'
+      : `not connected (${response.status} ${(await response.text()).slice(0, 120)})`
+    console.log(`[dev]   ${account.platform.padEnd(9)} ${outcome}`)
   }
 }
 

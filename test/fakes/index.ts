@@ -1,6 +1,8 @@
 import { Hono } from 'hono'
+import { fakeFacebook } from './facebook.ts'
 import { fakeInstagram } from './instagram.ts'
 import { type Scenario, state } from './state.ts'
+import { fakeWhatsapp } from './whatsapp.ts'
 
 /**
  * Fakes of the platform APIs the connectors use, one sub-app per platform mounted at
@@ -9,6 +11,8 @@ import { type Scenario, state } from './state.ts'
 export const fakePlatforms = new Hono()
 
 fakePlatforms.route('/instagram', fakeInstagram)
+fakePlatforms.route('/facebook', fakeFacebook)
+fakePlatforms.route('/whatsapp', fakeWhatsapp)
 
 fakePlatforms.post('/__control/revoke', async (c) => {
   const { token } = (await c.req.json()) as { token: string }

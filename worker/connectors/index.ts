@@ -1,12 +1,16 @@
 import type { Platform } from '../../db/schema/index.ts'
 import type { Config } from '../config.ts'
+import { facebook } from './facebook/connector.ts'
 import { platformHttp } from './http.ts'
 import { instagram } from './instagram/connector.ts'
 import type { Connector, PlatformHttp } from './types.ts'
+import { whatsapp } from './whatsapp/connector.ts'
 
 /** One connector per platform; each folder holds its connector and its versioned metric catalog. */
 export const connectors: Partial<Record<Platform, Connector>> = {
   instagram,
+  facebook,
+  whatsapp,
 }
 
 const BASE_URL_KEY = {

@@ -1,4 +1,4 @@
-import { ConnectorError, type PlatformHttp } from './types.ts'
+import { type CollectResult, ConnectorError, type PlatformHttp } from './types.ts'
 
 /** Graph API version used by the Instagram, Facebook and WhatsApp connectors. */
 export const GRAPH_VERSION = 'v23.0'
@@ -73,4 +73,64 @@ export async function graphGet<T>(
   const response = await http.fetch(`${GRAPH_VERSION}/${path}?${query}`)
   if (!response.ok) throw await metaError(response)
   return (await response.json()) as T
+}
+
+/**
+ * Asks for several names (insight metrics, node fields) in one call; when Graph refuses the whole
+ * call for one bad name (error 100 for a retired metric, the first complaint about peer products),
+ * asks one name at a time so the others still arrive, and records the names that fail on their
+ * own. Token, throttling and server errors are not about one name: they propagate.
+ */
+export async function perNameFallback<N extends string, T>(
+  names: readonly N[],
+  request: (names: readonly N[]) => Promise<T>,
+  failed: CollectResult['failedMetrics'],
+): Promise<T[]> {
+  if (names.length === 0) return []
+  try {
+    return [await request(names)]
+  } catch (error) {
+    if (!(error instanceof ConnectorError) || error.kind !== 'permanent') throw error
+    if (names.length === 1) {
+      failed.push({ metric: names[0] as N, reason: error.message })
+      return []
+    }
+    const results: T[] = []
+    for (const name of names) results.push(...(await perNameFallback([name], request, failed)))
+    return results
+  }
+}
+
+/** One metric of a Graph `/{object}/insights` answer (Instagram accounts, Facebook Pages). */
+export type Insight = {
+  name: string
+  values?: { value: number; end_time: string }[]
+  total_value?: { value: number }
+}
+
+/** Graph's `end_time` closes the day it reports (the next midnight Pacific): step back to that UTC date. */
+export const insightDay = (endTime: string) =>
+  new Date(Date.parse(endTime) - 86_400_000).toISOString().slice(0, 10)
+
+/** `GET /{object}/insights` for several metrics, through {@link perNameFallback}. */
+export async function graphInsights(
+  http: PlatformHttp,
+  objectId: string,
+  metrics: readonly string[],
+  params: Record<string, string>,
+  token: string,
+  failed: CollectResult['failedMetrics'],
+): Promise<Insight[]> {
+  const bodies = await perNameFallback(
+    metrics,
+    (names) =>
+      graphGet<{ data: Insight[] }>(
+        http,
+        `${objectId}/insights`,
+        { ...params, metric: names.join(',') },
+        token,
+      ),
+    failed,
+  )
+  return bodies.flatMap((body) => body.data)
 }

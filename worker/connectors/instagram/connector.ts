@@ -1,57 +1,7 @@
 import { eachDay, unixSeconds } from '../http.ts'
-import { graphGet } from '../meta.ts'
-import {
-  type CollectResult,
-  type Connector,
-  ConnectorError,
-  type PlatformHttp,
-  type Point,
-} from '../types.ts'
+import { graphGet, graphInsights, insightDay } from '../meta.ts'
+import { type CollectResult, type Connector, ConnectorError, type Point } from '../types.ts'
 import { instagramCatalog, TIME_SERIES, TOTAL_VALUE } from './catalog.ts'
-
-type Insight = {
-  name: string
-  values?: { value: number; end_time: string }[]
-  total_value?: { value: number }
-}
-
-/** Graph's `end_time` closes the day it reports (the next midnight Pacific): step back to that UTC date. */
-const dayOf = (endTime: string) => new Date(Date.parse(endTime) - 86_400_000).toISOString().slice(0, 10)
-
-/**
- * Requests several metrics in one call; when Graph refuses the whole call for one bad name
- * (error 100, the #1 complaint about peer products), retries one metric at a time so the rest
- * still arrive and the bad ones are recorded.
- */
-async function insightsResilient(
-  http: PlatformHttp,
-  accountId: string,
-  metrics: readonly string[],
-  params: Record<string, string>,
-  token: string,
-  failed: CollectResult['failedMetrics'],
-): Promise<Insight[]> {
-  try {
-    const body = await graphGet<{ data: Insight[] }>(
-      http,
-      `${accountId}/insights`,
-      { ...params, metric: metrics.join(',') },
-      token,
-    )
-    return body.data
-  } catch (error) {
-    if (!(error instanceof ConnectorError) || error.kind !== 'permanent') throw error
-    if (metrics.length === 1) {
-      failed.push({ metric: metrics[0] as string, reason: error.message })
-      return []
-    }
-    const results: Insight[] = []
-    for (const metric of metrics) {
-      results.push(...(await insightsResilient(http, accountId, [metric], params, token, failed)))
-    }
-    return results
-  }
-}
 
 export const instagram: Connector = {
   platform: 'instagram',
@@ -73,7 +23,7 @@ export const instagram: Connector = {
     const failedMetrics: CollectResult['failedMetrics'] = []
     const points: Point[] = []
     const until = String(unixSeconds(to) + 86_400)
-    const series = await insightsResilient(
+    const series = await graphInsights(
       http,
       externalAccountId,
       TIME_SERIES,
@@ -83,13 +33,13 @@ export const instagram: Connector = {
     )
     for (const insight of series) {
       for (const value of insight.values ?? []) {
-        const day = dayOf(value.end_time)
+        const day = insightDay(value.end_time)
         if (day >= from && day <= to)
           points.push({ metric: insight.name, granularity: 'day', periodStart: day, value: value.value })
       }
     }
     for (const day of eachDay(from, to)) {
-      const totals = await insightsResilient(
+      const totals = await graphInsights(
         http,
         externalAccountId,
         TOTAL_VALUE.filter((metric) => !failedMetrics.some((f) => f.metric === metric)),
