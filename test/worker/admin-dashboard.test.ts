@@ -55,6 +55,54 @@ describe('GET /api/v1/admin/dashboard', () => {
     )
     expect(body.licenses_expiring.data[0]).toMatchObject({ tenant_slug: expiring.at(-1)?.slug })
     expect(body.users).toEqual({ active_members: 3, operators: 1 })
-    expect(body.collection).toEqual({ connections: 0, healthy: 0, failing: 0, last_run_at: null })
+    expect(body.collection).toMatchObject({ window_hours: 24, dead_letters: 0, recent_failures: [] })
+  })
+
+  it('reports collection health of the last 24 hours across tenants, with the latest failures', async () => {
+    const a = await createTenant(db)
+    const b = await createTenant(db)
+    const insertConnection = async (tenantId: string, id: string, status: string) =>
+      db.owner(
+        `insert into connections (id, tenant_id, platform, external_account_id, status) values ($1, $2, 'instagram', $1, $3)`,
+        [id, tenantId, status],
+      )
+    await insertConnection(a.tenantId, 'con_health000000000000a', 'active')
+    await insertConnection(b.tenantId, 'con_health000000000000b', 'error')
+    const run = (
+      tenantId: string,
+      connectionId: string,
+      status: string,
+      hoursAgo: number,
+      error: string | null = null,
+    ) =>
+      db.owner(
+        `insert into collection_runs (tenant_id, connection_id, kind, status, started_at, error)
+         values ($1, $2, 'scheduled', $3, now() - make_interval(hours => $4), $5)`,
+        [tenantId, connectionId, status, hoursAgo, error],
+      )
+    await run(a.tenantId, 'con_health000000000000a', 'succeeded', 1)
+    await run(a.tenantId, 'con_health000000000000a', 'succeeded', 2)
+    await run(b.tenantId, 'con_health000000000000b', 'failed', 3, 'platform error 500')
+    await run(b.tenantId, 'con_health000000000000b', 'dead', 4, 'gave up after 6 attempts')
+    await run(a.tenantId, 'con_health000000000000a', 'failed', 30, 'too old to count')
+    await db.owner(
+      `insert into job_dead_letters (queue, message_id, type, attempts, body) values ('integra-jobs-dlq', 'm1', 'collect.connection', 6, '{}')`,
+    )
+
+    const body = (await (await admin('/api/v1/admin/dashboard')).json()) as {
+      collection: {
+        runs: Record<string, number>
+        dead_letters: number
+        connections: Record<string, number>
+        recent_failures: { status: string; error: string; tenant_id: string }[]
+      }
+    }
+    expect(body.collection.runs).toMatchObject({ succeeded: 2, failed: 1, dead: 1 })
+    expect(body.collection.dead_letters).toBe(1)
+    expect(body.collection.connections).toMatchObject({ active: 1, error: 1 })
+    expect(body.collection.recent_failures.map((f) => [f.status, f.tenant_id])).toEqual([
+      ['failed', b.tenantId],
+      ['dead', b.tenantId],
+    ])
   })
 })
