@@ -5,6 +5,7 @@ import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
 import { registerConnectionCollection } from './connections/collection.ts'
 import { registerConnectionItem } from './connections/item.ts'
+import { registerConnectionReconnect } from './connections/reconnect.ts'
 import { registerHealth } from './health.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
 import { registerWebhookRoutes } from './webhooks/index.ts'
@@ -18,6 +19,7 @@ export function registerRoutes(app: App) {
   registerTenantRoutes(app)
   registerConnectionCollection(app)
   registerConnectionItem(app)
+  registerConnectionReconnect(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
 }
