@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 export const TENANT_STATUSES = ['active', 'suspended', 'deleted'] as const
 export const MODULES = ['metrics', 'calendar'] as const
@@ -29,6 +29,8 @@ export const tenants = pgTable(
     slug: text('slug').notNull(),
     name: text('name').notNull(),
     status: text('status', { enum: TENANT_STATUSES }).notNull().default('active'),
+    /** X bills every read (pay-per-use): a tenant can switch X collection off. */
+    xCollectionEnabled: boolean('x_collection_enabled').notNull().default(true),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
     ...timestamps,
   },

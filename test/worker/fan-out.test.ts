@@ -4,7 +4,7 @@ import { newId } from '../../db/ids.ts'
 import worker from '../../worker/index.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
 import { captureQueue, createTestDatabase, type TestDatabase } from '../helpers/env.ts'
-import { createTenant } from '../helpers/fixtures.ts'
+import { as, createMember, createTenant, login } from '../helpers/fixtures.ts'
 
 let db: TestDatabase
 beforeAll(async () => {
@@ -87,5 +87,41 @@ describe('cron fan-out', () => {
       [newId('cns'), tenant.tenantId],
     )
     expect(await tick(Date.now() + 120_000)).not.toContain(id)
+  })
+
+  it('skips X connections of a tenant that switched X collection off', async () => {
+    const tenant = await createTenant(db)
+    const owner = await createMember(db, tenant.tenantId, 'owner')
+    const viewer = await createMember(db, tenant.tenantId, 'viewer')
+    const x = newId('con')
+    await db.owner(
+      `insert into connections (id, tenant_id, platform, external_account_id, next_collect_at) values ($1, $2, 'x', $1, now() - interval '1 minute')`,
+      [x, tenant.tenantId],
+    )
+    await db.owner(
+      `insert into consents (id, tenant_id, subject, subject_id, purpose, policy_version, granted)
+       values ($1, $2, 'connection', $3, 'metrics_collection', 'test', true)`,
+      [newId('cns'), tenant.tenantId, x],
+    )
+    const ig = await connection(tenant.tenantId)
+    const denied = await as(db, (await login(db, viewer.email)).access_token)('/api/v1/tenant/settings', {
+      method: 'PATCH',
+      json: { x_collection_enabled: false },
+    })
+    expect(denied.status).toBe(403)
+    const call = as(db, (await login(db, owner.email)).access_token)
+    const response = await call('/api/v1/tenant/settings', {
+      method: 'PATCH',
+      json: { x_collection_enabled: false },
+    })
+    expect(await response.json()).toEqual({ x_collection_enabled: false })
+    const sent = await tick(Date.now() + 240_000)
+    expect(sent).toContain(ig)
+    expect(sent).not.toContain(x)
+    const audit = await db.owner<{ action: string }>(
+      "select action from audit_log where tenant_id = $1 and action = 'tenant.settings_changed'",
+      [tenant.tenantId],
+    )
+    expect(audit).toHaveLength(1)
   })
 })

@@ -1,6 +1,7 @@
 import type { App } from '../../app.ts'
 import { registerApiKeys } from './api-keys.ts'
 import { registerAudit } from './audit.ts'
+import { registerTenantSettings } from './settings.ts'
 import { registerTenant } from './tenant.ts'
 import { registerUsers } from './users.ts'
 
@@ -10,4 +11,5 @@ export function registerTenantRoutes(app: App) {
   registerUsers(app)
   registerApiKeys(app)
   registerAudit(app)
+  registerTenantSettings(app)
 }

@@ -3,12 +3,13 @@ import { sql } from 'drizzle-orm'
 /**
  * The conditions under which a connection may be collected, as one SQL predicate over a
  * `connections c` row, shared by the cron fan-out and the consumer so both gates are the same:
- * active tenant, a usable license whose plan has `metrics`, consent for `metrics_collection`
+ * active tenant (with X switched on, for X), a usable license whose plan has `metrics`, consent for `metrics_collection`
  * granted for the connection and not revoked for the tenant (the latest record wins).
  */
 export const collectableSql = (now: Date) => sql`
   c.status = 'active'
-  and exists (select 1 from tenants t where t.id = c.tenant_id and t.status = 'active')
+  and exists (select 1 from tenants t where t.id = c.tenant_id and t.status = 'active'
+    and (c.platform <> 'x' or t.x_collection_enabled))
   and exists (
     select 1 from (
       select l.status, l.valid_from, l.valid_until, l.plan_id from licenses l

@@ -1,0 +1,1 @@
+ALTER TABLE "tenants" ADD COLUMN "x_collection_enabled" boolean DEFAULT true NOT NULL;
