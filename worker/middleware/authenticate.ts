@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { verifyAccessToken } from '../auth/jwt.ts'
 import { parseApiKey } from '../auth/tokens.ts'
@@ -48,5 +49,29 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     c.set('credential', { kind: 'token', principal })
     c.set('tenantId', principal.tenantId ?? undefined)
   }
+  await limitRate(c)
   await next()
 })
+
+export const API_RATE_LIMIT_PERIOD_SECONDS = 60
+
+/**
+ * Per-caller API rate limit through the Workers rate-limiting binding: keyed by API key, or by
+ * tenant for members (by operator for operators). Approximate and per location by design: this
+ * protects the API from floods without a database round trip on every request.
+ */
+async function limitRate(c: Context<AppEnv>): Promise<void> {
+  const limiter = c.env.API_RATE_LIMITER
+  const credential = c.get('credential')
+  if (!limiter || !credential) return
+  const key =
+    credential.kind === 'api_key'
+      ? `key:${credential.keyId}`
+      : `${credential.principal.kind}:${credential.principal.tenantId ?? credential.principal.id}`
+  const { success } = await limiter.limit({ key })
+  if (!success) {
+    throw new ApiError(429, 'RATE_LIMITED', 'Too many requests; slow down and retry shortly.', {
+      headers: { 'Retry-After': String(API_RATE_LIMIT_PERIOD_SECONDS) },
+    })
+  }
+}
