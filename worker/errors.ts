@@ -24,6 +24,18 @@ export class ApiError extends Error {
   }
 }
 
+/** 404 for what the caller cannot see: another tenant's id reads exactly like an unknown one. */
+export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `No such ${what}.`)
+
+/** A 400 raised by a service for one field whose value is well-formed but not acceptable. */
+export function invalidField(
+  path: string,
+  message: string,
+  summary = 'The request has invalid fields.',
+): ApiError {
+  return new ApiError(400, 'VALIDATION_FAILED', summary, { fields: [{ path, message }] })
+}
+
 /** Raised by the database helper when no connection could be opened; answered as 503. */
 export class DatabaseUnavailableError extends ApiError {
   constructor(cause: unknown) {

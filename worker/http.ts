@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ApiError } from './errors.ts'
+import { invalidField } from './errors.ts'
 
 type SnakeKey<K extends string> = K extends `${infer Head}${infer Tail}`
   ? Head extends Lowercase<Head>
@@ -54,6 +54,10 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return btoa(JSON.stringify(key)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
 }
 
+/** The 400 for a cursor this API did not issue (or whose sort key does not parse). */
+export const invalidCursor = () =>
+  invalidField('query.cursor', 'not a cursor from a previous page', 'The cursor is not valid.')
+
 /** Decodes a cursor from `encodeCursor`; anything else is a 400 naming the field. */
 export function decodeCursor(cursor: string | undefined, length: number): (string | number)[] | null {
   if (!cursor) return null
@@ -67,10 +71,11 @@ export function decodeCursor(cursor: string | undefined, length: number): (strin
       return value
     }
   } catch {}
-  throw new ApiError(400, 'VALIDATION_FAILED', 'The cursor is not valid.', {
-    fields: [{ path: 'query.cursor', message: 'not a cursor from a previous page' }],
-  })
+  throw invalidCursor()
 }
+
+/** The caller's text for a LIKE pattern, its `%`, `_` and `\` taken literally. */
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 /** The list shape of every collection endpoint. */
 export type Page<T> = { data: T[]; next_cursor: string | null }

@@ -1,8 +1,9 @@
 import { and, desc, eq, gte, like, lt } from 'drizzle-orm'
 import { auditLog } from '../../../db/schema/index.ts'
 import { authorizeOperator } from '../../auth/permissions.ts'
+import { escapeLike } from '../../http.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cursorTime, escapeLike, toPage } from './shared.ts'
+import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 
 /** The audit log of every tenant and of the central itself, newest first. */
 export async function listAudit(
@@ -22,7 +23,7 @@ export async function listAudit(
     .select({
       id: auditLog.id,
       createdAt: auditLog.createdAt,
-      cursorAt: cursorTime(auditLog.createdAt),
+      sortKey: sortKey(auditLog.createdAt),
       tenantId: auditLog.tenantId,
       actorType: auditLog.actorType,
       actorId: auditLog.actorId,
@@ -42,10 +43,10 @@ export async function listAudit(
         input.actorId ? eq(auditLog.actorId, input.actorId) : undefined,
         input.from ? gte(auditLog.createdAt, input.from) : undefined,
         input.to ? lt(auditLog.createdAt, input.to) : undefined,
-        afterCursor(auditLog.createdAt, auditLog.id, input.cursor),
+        afterCursor(auditLog, input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
     .limit(input.limit + 1)
-  return toPage(rows, input.limit)
+  return cutPage(rows, input.limit)
 }

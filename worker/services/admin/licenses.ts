@@ -1,13 +1,14 @@
 import { and, desc, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm'
+import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import { type LicenseStatus, licenses, plans, tenants } from '../../../db/schema/index.ts'
 import { authorizeOperator } from '../../auth/permissions.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, invalidField, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
+import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 import { effectiveStatus } from '../licensing.ts'
 import { planRetired } from './plans.ts'
-import { afterCursor, cursorTime, invalidField, notFound, onUniqueViolation, toPage } from './shared.ts'
 import { tenantDeleted } from './tenants.ts'
 
 const DAY_MS = 86_400_000
@@ -125,7 +126,7 @@ export async function listLicenses(
     .select({
       license: licenses,
       id: licenses.id,
-      cursorAt: cursorTime(licenses.createdAt),
+      sortKey: sortKey(licenses.createdAt),
       planCode: plans.code,
       tenantSlug: tenants.slug,
     })
@@ -139,12 +140,12 @@ export async function listLicenses(
         input.expiringWithinDays === undefined
           ? undefined
           : expiringWithin(input.expiringWithinDays, ctx.now),
-        afterCursor(licenses.createdAt, licenses.id, input.cursor),
+        afterCursor(licenses, input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(licenses.createdAt), desc(licenses.id))
     .limit(input.limit + 1)
-  const page = toPage(rows, input.limit)
+  const page = cutPage(rows, input.limit)
   return {
     data: page.data.map((row) => ({
       ...licenseView(row.license, ctx.now),

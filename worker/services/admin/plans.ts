@@ -1,12 +1,13 @@
 import { and, desc, eq, isNull } from 'drizzle-orm'
+import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import { type Module, plans } from '../../../db/schema/index.ts'
 import { authorizeOperator } from '../../auth/permissions.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, notFound } from '../../errors.ts'
 import { snake } from '../../http.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cursorTime, notFound, onUniqueViolation, toPage } from './shared.ts'
+import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 
 export type PlanLimits = {
   users: number
@@ -86,17 +87,17 @@ export async function listPlans(
 ) {
   authorizeOperator(ctx.principal)
   const rows = await ctx.tx
-    .select({ plan: plans, id: plans.id, cursorAt: cursorTime(plans.createdAt) })
+    .select({ plan: plans, id: plans.id, sortKey: sortKey(plans.createdAt) })
     .from(plans)
     .where(
       and(
         input.includeRetired ? undefined : isNull(plans.retiredAt),
-        afterCursor(plans.createdAt, plans.id, input.cursor),
+        afterCursor(plans, input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(plans.createdAt), desc(plans.id))
     .limit(input.limit + 1)
-  const page = toPage(rows, input.limit)
+  const page = cutPage(rows, input.limit)
   return { data: page.data.map((row) => planView(row.plan)), nextCursor: page.nextCursor }
 }
 

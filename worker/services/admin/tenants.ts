@@ -1,4 +1,5 @@
 import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm'
+import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import {
   type LicenseStatus,
@@ -10,11 +11,12 @@ import {
   users,
 } from '../../../db/schema/index.ts'
 import { authorizeOperator } from '../../auth/permissions.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, notFound } from '../../errors.ts'
+import { escapeLike } from '../../http.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
+import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 import { effectiveStatus, loadEntitlement } from '../licensing.ts'
-import { afterCursor, cursorTime, escapeLike, notFound, onUniqueViolation, toPage } from './shared.ts'
 
 const tenantColumns = {
   id: tenants.id,
@@ -83,7 +85,7 @@ export async function listTenants(
   const rows = await ctx.tx
     .select({
       ...tenantColumns,
-      cursorAt: cursorTime(tenants.createdAt),
+      sortKey: sortKey(tenants.createdAt),
       licenseStatus: current.licenseStatus,
       validFrom: current.validFrom,
       validUntil: current.validUntil,
@@ -100,12 +102,12 @@ export async function listTenants(
             )
           : undefined,
         input.status ? eq(tenants.status, input.status) : undefined,
-        afterCursor(tenants.createdAt, tenants.id, input.cursor),
+        afterCursor(tenants, input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(tenants.createdAt), desc(tenants.id))
     .limit(input.limit + 1)
-  const page = toPage(rows, input.limit)
+  const page = cutPage(rows, input.limit)
   return {
     data: page.data.map(({ licenseStatus, validFrom, validUntil, planCode, ...tenant }) => ({
       ...tenant,

@@ -1,15 +1,16 @@
 import { and, count, desc, eq, sql } from 'drizzle-orm'
+import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import { type MemberRole, operators, users } from '../../../db/schema/index.ts'
 import { hashPassword } from '../../auth/password.ts'
 import { authorizeOperator } from '../../auth/permissions.ts'
 import { randomSecret } from '../../auth/tokens.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import { revokeUserSessions } from '../auth/sessions.ts'
 import type { ServiceContext } from '../context.ts'
+import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 import { loadEntitlement } from '../licensing.ts'
-import { afterCursor, cursorTime, notFound, onUniqueViolation, toPage } from './shared.ts'
 import { findTenant, tenantDeleted } from './tenants.ts'
 
 /** What the API shows of a member: never the password hash. */
@@ -105,18 +106,18 @@ export async function listTenantUsers(
   authorizeOperator(ctx.principal)
   await findTenant(ctx, tenantId)
   const rows = await ctx.tx
-    .select({ ...userColumns, cursorAt: cursorTime(users.createdAt) })
+    .select({ ...userColumns, sortKey: sortKey(users.createdAt) })
     .from(users)
     .where(
       and(
         eq(users.tenantId, tenantId),
         input.status ? eq(users.status, input.status) : undefined,
-        afterCursor(users.createdAt, users.id, input.cursor),
+        afterCursor(users, input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(users.createdAt), desc(users.id))
     .limit(input.limit + 1)
-  return toPage(rows, input.limit)
+  return cutPage(rows, input.limit)
 }
 
 async function lockUser({ tx }: ServiceContext, userId: string) {

@@ -3,10 +3,10 @@ import { newId } from '../../../db/ids.ts'
 import { apiKeys } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
 import { formatApiKey, randomSecret, sha256Hex } from '../../auth/tokens.ts'
-import { ApiError } from '../../errors.ts'
+import { notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from './keyset.ts'
+import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 import { FORBIDDEN_ABOVE_OWN_ROLE, ROLE_RANK } from './team.ts'
 
 export type ApiKeyRole = 'admin' | 'analyst' | 'viewer'
@@ -82,7 +82,7 @@ export async function revokeApiKey({ tx, principal, meta, now }: ServiceContext,
     .select({ revokedAt: apiKeys.revokedAt })
     .from(apiKeys)
     .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, principal.tenantId)))
-  if (!key) throw new ApiError(404, 'NOT_FOUND', 'No such API key.')
+  if (!key) throw notFound('API key')
   const revoked = await tx
     .update(apiKeys)
     .set({ revokedAt: now })

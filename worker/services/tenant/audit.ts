@@ -2,7 +2,7 @@ import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { auditLog } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from './keyset.ts'
+import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 
 export type AuditQuery = {
   limit: number

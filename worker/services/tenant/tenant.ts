@@ -1,7 +1,7 @@
 import { and, count, eq, sql } from 'drizzle-orm'
 import { connections, tenants } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
-import { ApiError } from '../../errors.ts'
+import { notFound } from '../../errors.ts'
 import type { ServiceContext } from '../context.ts'
 import { loadEntitlement } from '../licensing.ts'
 import { countActive } from './team.ts'
@@ -16,7 +16,7 @@ export async function describeTenant({ tx, principal, now }: ServiceContext) {
     .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status })
     .from(tenants)
     .where(eq(tenants.id, principal.tenantId))
-  if (!tenant) throw new ApiError(404, 'NOT_FOUND', 'No such tenant.')
+  if (!tenant) throw notFound('tenant')
   const { license, plan, modules } = await loadEntitlement(tx, principal.tenantId, now)
   // What counts against connections_limit, as the connections service counts it: every connection
   // but the disconnected ones, whose metrics are kept after the tenant removed them. Raw SQL

@@ -1,16 +1,16 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
+import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import { type MemberRole, operators, users } from '../../../db/schema/index.ts'
 import { hashPassword } from '../../auth/password.ts'
 import { authorize } from '../../auth/permissions.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import { revokeUserSessions } from '../auth/sessions.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from './keyset.ts'
+import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 import { keepAnOwner, lockTeam, ROLE_RANK, requireReach, requireSeat } from './team.ts'
-import { uniqueViolation } from './unique.ts'
 
 /** What the API shows of a member: never the password hash. */
 const member = {
@@ -32,7 +32,7 @@ async function findMember(tx: Tx, tenantId: string, id: string) {
     .select(member)
     .from(users)
     .where(and(eq(users.id, id), eq(users.tenantId, tenantId)))
-  if (!row) throw new ApiError(404, 'NOT_FOUND', 'No such user.')
+  if (!row) throw notFound('user')
   return row
 }
 
@@ -47,7 +47,7 @@ async function setMember(
     .set({ ...patch, updatedAt: now })
     .where(and(eq(users.id, id), eq(users.tenantId, tenantId)))
     .returning(member)
-  if (!row) throw new ApiError(404, 'NOT_FOUND', 'No such user.')
+  if (!row) throw notFound('user')
   return row
 }
 
@@ -102,9 +102,7 @@ export async function createUser(
       passwordHash,
     })
     .returning(member)
-    .catch((error: unknown) => {
-      throw uniqueViolation(error) === 'users_email_key' ? EMAIL_TAKEN() : error
-    })
+    .catch(onUniqueViolation({ users_email_key: EMAIL_TAKEN }))
   await writeAudit(tx, actorOf(principal), meta, {
     action: 'user.created',
     tenantId: principal.tenantId,
