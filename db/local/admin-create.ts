@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { z } from 'zod'
+import { uniqueViolation } from '../../db/errors.ts'
 import { newId } from '../../db/ids.ts'
 import { hashPassword } from '../../worker/auth/password.ts'
 
@@ -87,8 +88,6 @@ async function readPassword(): Promise<string> {
   return password
 }
 
-const UNIQUE_VIOLATION = '23505'
-
 async function main(): Promise<void> {
   const { email, name } = readArguments()
   const url = process.env.MIGRATION_DATABASE_URL ?? process.env.DATABASE_URL
@@ -123,7 +122,7 @@ async function main(): Promise<void> {
     } catch (error) {
       await client.query('rollback')
       // Someone created the same e-mail between the check and the insert.
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (uniqueViolation(error) !== null) {
         fail(`An operator with the e-mail ${email} already exists; nothing was changed.`)
       }
       throw error

@@ -2,7 +2,7 @@ import { and, desc, eq, gt, isNull } from 'drizzle-orm'
 import { operators, sessions, tenants, users } from '../../../db/schema/index.ts'
 import { hashPassword, verifyPassword } from '../../auth/password.ts'
 import type { Principal } from '../../auth/principal.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
 import { loadEntitlement } from '../licensing.ts'
@@ -89,7 +89,7 @@ export async function revokeMySession(
     .select({ id: sessions.id })
     .from(sessions)
     .where(and(eq(sessions.id, sessionId), eq(sessions.userId, principal.id), isNull(sessions.revokedAt)))
-  if (!owned) throw new ApiError(404, 'NOT_FOUND', 'No such session.')
+  if (!owned) throw notFound('session')
   await revokeSession(tx, sessionId, 'revoked_by_user')
   await writeAudit(tx, actorOf(principal), meta, {
     action: 'auth.session_revoked',

@@ -1,4 +1,5 @@
 import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm'
+import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import {
   type ConnectionStatus,
@@ -11,7 +12,7 @@ import { authorize } from '../../auth/permissions.ts'
 import type { Config } from '../../config.ts'
 import { connectors, httpFor } from '../../connectors/index.ts'
 import { ConnectorError, type Profile } from '../../connectors/types.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, notFound } from '../../errors.ts'
 import { decodeCursor, encodeCursor } from '../../http.ts'
 import type { JobMessage } from '../../jobs/messages.ts'
 import { Vault } from '../../vault/vault.ts'
@@ -52,7 +53,7 @@ export function present<T extends ConnectionRow>(row: T) {
   return { ...rest, backfill: { doneDays: backfillDoneDays, totalDays: backfillTotalDays } }
 }
 
-const notFound = () => new ApiError(404, 'NOT_FOUND', 'No such connection.')
+const connectionExists = () => new ApiError(409, 'CONNECTION_EXISTS', 'This account is already connected.')
 
 export type RegisterInput = {
   platform: Platform
@@ -103,7 +104,7 @@ export async function checkCanRegister(ctx: ServiceContext, input: RegisterInput
         eq(connections.externalAccountId, input.externalAccountId),
       ),
     )
-  if (duplicate) throw new ApiError(409, 'CONNECTION_EXISTS', 'This account is already connected.')
+  if (duplicate) throw connectionExists()
   const entitlement = await loadEntitlement(ctx.tx, tenantId, ctx.now)
   const [{ value: used } = { value: 0 }] = await ctx.tx
     .select({ value: count() })
@@ -139,8 +140,10 @@ export async function registerConnection(ctx: ServiceContext, input: RegisterInp
   const tenantId = ctx.principal.tenantId
   const id = newId('con')
   const windows = backfillWindows(input.platform, ctx.now)
-  try {
-    await ctx.tx.insert(connections).values({
+  // A concurrent registration of the same account can pass the check above and commit first.
+  await ctx.tx
+    .insert(connections)
+    .values({
       id,
       tenantId,
       platform: input.platform,
@@ -153,15 +156,7 @@ export async function registerConnection(ctx: ServiceContext, input: RegisterInp
       createdBy: ctx.principal.id,
       nextCollectAt: ctx.now,
     })
-  } catch (error) {
-    if (
-      (error as { cause?: { code?: string } }).cause?.code === '23505' ||
-      (error as { code?: string }).code === '23505'
-    ) {
-      throw new ApiError(409, 'CONNECTION_EXISTS', 'This account is already connected.')
-    }
-    throw error
-  }
+    .catch(onUniqueViolation({ connections_account_key: connectionExists }))
   const vault = new Vault(ctx.tx, ctx.services.tokens, ctx.services.config.VAULT_MASTER_KEYS)
   await vault.put({ tenantId, ownerId: id, purpose: 'access_token' }, input.accessToken, 1)
   if (input.refreshToken)
@@ -228,7 +223,7 @@ export async function getConnection(ctx: ServiceContext, id: string) {
     .select(PUBLIC_COLUMNS)
     .from(connections)
     .where(and(eq(connections.id, id), eq(connections.tenantId, ctx.principal.tenantId)))
-  if (!row) throw notFound()
+  if (!row) throw notFound('connection')
   return present(row)
 }
 
@@ -243,7 +238,7 @@ export async function updateConnection(
   if (input.status && current.status === 'needs_reconnect') {
     throw new ApiError(409, 'NEEDS_RECONNECT', 'Reconnect this account with a new token before resuming it.')
   }
-  if (current.status === 'disconnected') throw notFound()
+  if (current.status === 'disconnected') throw notFound('connection')
   await ctx.tx
     .update(connections)
     .set({

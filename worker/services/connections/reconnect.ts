@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import { connections } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
-import { ApiError } from '../../errors.ts'
+import { notFound } from '../../errors.ts'
 import { Vault } from '../../vault/vault.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
@@ -11,7 +11,7 @@ import { getConnection } from './connections.ts'
 export async function getForReconnect(ctx: ServiceContext, id: string) {
   authorize(ctx.principal, 'connections.manage')
   const connection = await getConnection(ctx, id)
-  if (connection.status === 'disconnected') throw new ApiError(404, 'NOT_FOUND', 'No such connection.')
+  if (connection.status === 'disconnected') throw notFound('connection')
   return connection
 }
 
