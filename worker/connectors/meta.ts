@@ -1,4 +1,4 @@
-import { type CollectResult, ConnectorError, type PlatformHttp } from './types.ts'
+import { type CollectResult, ConnectorError, type PlatformHttp, type Point } from './types.ts'
 
 /** Graph API version used by the Instagram, Facebook and WhatsApp connectors. */
 export const GRAPH_VERSION = 'v23.0'
@@ -109,7 +109,7 @@ export type Insight = {
 }
 
 /** Graph's `end_time` closes the day it reports (the next midnight Pacific): step back to that UTC date. */
-export const insightDay = (endTime: string) =>
+const insightDay = (endTime: string) =>
   new Date(Date.parse(endTime) - 86_400_000).toISOString().slice(0, 10)
 
 /** `GET /{object}/insights` for several metrics, through {@link perNameFallback}. */
@@ -133,4 +133,39 @@ export async function graphInsights(
     failed,
   )
   return bodies.flatMap((body) => body.data)
+}
+
+/** The daily values of insights (`period=day`) as points, only for the days from `from` to `to`. */
+export function dailyPoints(insights: Insight[], from: string, to: string): Point[] {
+  return insights.flatMap((insight) =>
+    (insight.values ?? []).flatMap((value): Point[] => {
+      const day = insightDay(value.end_time)
+      return day >= from && day <= to
+        ? [{ metric: insight.name, granularity: 'day', periodStart: day, value: value.value }]
+        : []
+    }),
+  )
+}
+
+/**
+ * Only the current follower count exists (Instagram accounts, Facebook Pages): when a run reaches
+ * today, it is snapshotted as today's lifetime `followers` point so growth can be charted.
+ */
+export async function followersSnapshot(
+  http: PlatformHttp,
+  objectId: string,
+  to: string,
+  token: string,
+): Promise<Point[]> {
+  const today = new Date().toISOString().slice(0, 10)
+  if (to < today) return []
+  const node = await graphGet<{ followers_count?: number }>(
+    http,
+    objectId,
+    { fields: 'followers_count' },
+    token,
+  )
+  return typeof node.followers_count === 'number'
+    ? [{ metric: 'followers', granularity: 'lifetime', periodStart: today, value: node.followers_count }]
+    : []
 }

@@ -1,5 +1,5 @@
 import { eachDay, unixSeconds } from '../http.ts'
-import { graphGet, graphInsights, insightDay } from '../meta.ts'
+import { dailyPoints, followersSnapshot, graphGet, graphInsights } from '../meta.ts'
 import type { CollectResult, Connector, Point } from '../types.ts'
 import { DAILY, facebookCatalog } from './catalog.ts'
 
@@ -43,32 +43,9 @@ export const facebook: Connector = {
         tokens.accessToken,
         failedMetrics,
       )
-      for (const insight of insights) {
-        for (const value of insight.values ?? []) {
-          const day = insightDay(value.end_time)
-          if (day >= first && day <= last)
-            points.push({ metric: insight.name, granularity: 'day', periodStart: day, value: value.value })
-        }
-      }
+      points.push(...dailyPoints(insights, first, last))
     }
-    // Only the current follower count exists: snapshot it for today so growth can be charted.
-    const today = new Date().toISOString().slice(0, 10)
-    if (to >= today) {
-      const page = await graphGet<{ followers_count?: number }>(
-        http,
-        externalAccountId,
-        { fields: 'followers_count' },
-        tokens.accessToken,
-      )
-      if (typeof page.followers_count === 'number') {
-        points.push({
-          metric: 'followers',
-          granularity: 'lifetime',
-          periodStart: today,
-          value: page.followers_count,
-        })
-      }
-    }
+    points.push(...(await followersSnapshot(http, externalAccountId, to, tokens.accessToken)))
     return { points, failedMetrics }
   },
 }

@@ -1,5 +1,5 @@
 import { eachDay, unixSeconds } from '../http.ts'
-import { graphGet, graphInsights, insightDay } from '../meta.ts'
+import { dailyPoints, followersSnapshot, graphGet, graphInsights } from '../meta.ts'
 import { type CollectResult, type Connector, ConnectorError, type Point } from '../types.ts'
 import { instagramCatalog, TIME_SERIES, TOTAL_VALUE } from './catalog.ts'
 
@@ -31,13 +31,7 @@ export const instagram: Connector = {
       tokens.accessToken,
       failedMetrics,
     )
-    for (const insight of series) {
-      for (const value of insight.values ?? []) {
-        const day = insightDay(value.end_time)
-        if (day >= from && day <= to)
-          points.push({ metric: insight.name, granularity: 'day', periodStart: day, value: value.value })
-      }
-    }
+    points.push(...dailyPoints(series, from, to))
     for (const day of eachDay(from, to)) {
       const totals = await graphInsights(
         http,
@@ -63,24 +57,7 @@ export const instagram: Connector = {
         }
       }
     }
-    // Only the current follower count exists: snapshot it for today so growth can be charted.
-    const today = new Date().toISOString().slice(0, 10)
-    if (to >= today) {
-      const profile = await graphGet<{ followers_count?: number }>(
-        http,
-        externalAccountId,
-        { fields: 'followers_count' },
-        tokens.accessToken,
-      )
-      if (typeof profile.followers_count === 'number') {
-        points.push({
-          metric: 'followers',
-          granularity: 'lifetime',
-          periodStart: today,
-          value: profile.followers_count,
-        })
-      }
-    }
+    points.push(...(await followersSnapshot(http, externalAccountId, to, tokens.accessToken)))
     return { points, failedMetrics }
   },
 
