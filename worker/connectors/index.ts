@@ -31,7 +31,10 @@ export function httpFor(
 }
 
 /** The platform app's OAuth client credentials (secrets `<PLATFORM>_CLIENT_ID` / `_CLIENT_SECRET`). */
-export function appCredentials(config: Config, platform: Platform): { clientId: string; clientSecret: string } {
+export function appCredentials(
+  config: Config,
+  platform: Platform,
+): { clientId: string; clientSecret: string } {
   const app = config.PLATFORM_APPS[platform]
   return { clientId: app?.clientId ?? '', clientSecret: app?.clientSecret ?? '' }
 }
