@@ -2,7 +2,9 @@ import { Hono } from 'hono'
 import { fakeFacebook } from './facebook.ts'
 import { fakeInstagram } from './instagram.ts'
 import { type Scenario, state } from './state.ts'
+import { fakeTikTok } from './tiktok.ts'
 import { fakeWhatsapp } from './whatsapp.ts'
+import { fakeX } from './x.ts'
 
 /**
  * Fakes of the platform APIs the connectors use, one sub-app per platform mounted at
@@ -11,6 +13,8 @@ import { fakeWhatsapp } from './whatsapp.ts'
 export const fakePlatforms = new Hono()
 
 fakePlatforms.route('/instagram', fakeInstagram)
+fakePlatforms.route('/x', fakeX)
+fakePlatforms.route('/tiktok', fakeTikTok)
 fakePlatforms.route('/facebook', fakeFacebook)
 fakePlatforms.route('/whatsapp', fakeWhatsapp)
 

@@ -3,12 +3,16 @@ import type { Config } from '../config.ts'
 import { facebook } from './facebook/connector.ts'
 import { platformHttp } from './http.ts'
 import { instagram } from './instagram/connector.ts'
+import { tiktok } from './tiktok/connector.ts'
 import type { Connector, PlatformHttp } from './types.ts'
 import { whatsapp } from './whatsapp/connector.ts'
+import { x } from './x/connector.ts'
 
 /** One connector per platform; each folder holds its connector and its versioned metric catalog. */
 export const connectors: Partial<Record<Platform, Connector>> = {
   instagram,
+  x,
+  tiktok,
   facebook,
   whatsapp,
 }
