@@ -220,6 +220,18 @@ const DEMO_ACCOUNTS = [
 ] as const
 
 /**
+ * Tokens the fake platforms accept. X and TikTok name no account in their requests, so their
+ * fakes read it from the token (`fake-x.<user id>.…`, `fake-tt.<open_id>.…`).
+ */
+function demoTokens(platform: string, account: string) {
+  if (platform === 'x')
+    return { access_token: `fake-x.${account}.demo`, refresh_token: `fake-xr.${account}.demo` }
+  if (platform === 'tiktok')
+    return { access_token: `fake-tt.${account}.demo`, refresh_token: `fake-ttr.${account}.demo` }
+  return { access_token: `fake-demo-${platform}-access`, refresh_token: `fake-demo-${platform}-refresh` }
+}
+
+/**
  * Connects acme's demo accounts through the running Worker's own API (register-token flow, fake
  * platform tokens), exactly as a tenant would: tokens go to the vault and the 90-day backfill
  * runs through the real queue. Skips accounts already connected, so restarts add nothing.
@@ -247,8 +259,7 @@ export async function connectDemoAccounts(baseUrl: string): Promise<void> {
       headers,
       body: JSON.stringify({
         ...account,
-        access_token: `fake-demo-${account.platform}-access`,
-        refresh_token: `fake-demo-${account.platform}-refresh`,
+        ...demoTokens(account.platform, account.external_account_id),
         expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString(),
       }),
     })

@@ -30,6 +30,16 @@ const isoDay = (date: Date) => date.toISOString().slice(0, 10)
 export async function collectConnection(job: Job, services: Services, delivery: Delivery): Promise<void> {
   const { db, config } = services
   const now = new Date()
+  const to = job.to ?? isoDay(now)
+  const from = job.from ?? isoDay(new Date(now.getTime() - RECOLLECT_DAYS * 86_400_000))
+  const startedAt = new Date()
+  // A classified platform failure, during the token refresh or the collection itself.
+  const fail = async (error: ConnectorError, apiCalls: number) => {
+    await recordFailure(services, job, delivery, { startedAt, apiCalls, error, from, to })
+    if (error.kind === 'throttled' || error.kind === 'transient') {
+      throw new RetryLater(error.message, error.retryAfterSeconds ?? 0)
+    }
+  }
   const prepared = await db
     .transaction(
       async (tx) => {
@@ -63,9 +73,12 @@ export async function collectConnection(job: Job, services: Services, delivery: 
       },
       { tenantId: job.tenantId },
     )
-    .catch((error: unknown) => {
-      if (error instanceof StaleSecretError)
+    .catch(async (error: unknown) => {
+      if (error instanceof StaleSecretError) {
         throw new RetryLater('token not yet visible in KV', STALE_SECRET_RETRY_SECONDS)
+      }
+      // A refresh the platform refused: a dead refresh token needs a reconnect, not retries.
+      if (error instanceof ConnectorError) return fail(error, 1)
       throw error
     })
   if (!prepared) {
@@ -76,10 +89,7 @@ export async function collectConnection(job: Job, services: Services, delivery: 
     return
   }
 
-  const to = job.to ?? isoDay(now)
-  const from = job.from ?? isoDay(new Date(now.getTime() - RECOLLECT_DAYS * 86_400_000))
   const http = httpFor(config, prepared.connector.platform)
-  const startedAt = new Date()
   try {
     const result = await prepared.connector.collect(http, prepared.tokens, {
       externalAccountId: prepared.externalAccountId,
@@ -125,10 +135,7 @@ export async function collectConnection(job: Job, services: Services, delivery: 
     )
   } catch (error) {
     if (!(error instanceof ConnectorError)) throw error
-    await recordFailure(services, job, delivery, { startedAt, apiCalls: http.calls, error, from, to })
-    if (error.kind === 'throttled' || error.kind === 'transient') {
-      throw new RetryLater(error.message, error.retryAfterSeconds ?? 0)
-    }
+    await fail(error, http.calls)
   }
 }
 
