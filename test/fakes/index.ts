@@ -36,6 +36,11 @@ fakePlatforms.get('/__control/requests', (c) => {
   return c.json({ requests: state.requests.filter((r) => !platform || r.platform === platform) })
 })
 
+/**
+ * For people driving `npm run dev` by hand. Tests never call it: one fake serves every test file
+ * running in parallel, so a reset would wipe another file's scenario or revoked token mid-test.
+ * Tests use accounts and tokens of their own instead (see `uniqueAccount` in test/helpers).
+ */
 fakePlatforms.post('/__control/reset', (c) => {
   state.revokedTokens.clear()
   state.scenarios.clear()

@@ -1,6 +1,7 @@
 /**
  * Shared state of the fake platforms: which tokens are revoked and which accounts are scripted to
- * fail. Tests and `npm run dev` drive it through `/__control/*` on the fake server.
+ * fail. Tests and `npm run dev` drive it through `/__control/*` on the fake server; one server
+ * serves all test files at once, so both are keyed by the token or account a test owns.
  */
 export type Scenario = 'throttle' | 'server_error' | 'slow' | 'retired_metric'
 

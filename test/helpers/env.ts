@@ -95,7 +95,10 @@ export function captureQueue() {
   }
 }
 
-/** Drives the fake platforms (revoke a token, script an account's failures, count requests). */
+/**
+ * Drives the fake platforms (revoke a token, script an account's failures, count requests). The
+ * fake is shared by every test file: revoke and script only tokens and accounts of the test's own.
+ */
 export async function fakeControl(path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${sharedEnv.TEST_FAKE_PLATFORMS_URL}/__control/${path}`, {
     method: body === undefined ? 'GET' : 'POST',

@@ -1,15 +1,10 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createExecutionContext } from 'cloudflare:test'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import worker from '../../worker/index.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
-import {
-  captureQueue,
-  createTestDatabase,
-  fakeControl,
-  type TestBindings,
-  type TestDatabase,
-} from '../helpers/env.ts'
-import { as, createMember, createTenant, errorCode, login } from '../helpers/fixtures.ts'
+import { collectJob, consume, jobBatch, runJobs, setup, uniqueAccount } from '../helpers/connections.ts'
+import { createTestDatabase, fakeControl, type TestBindings, type TestDatabase } from '../helpers/env.ts'
+import { as, createMember, errorCode, login } from '../helpers/fixtures.ts'
 import { captureLogs } from '../helpers/worker.ts'
 
 let db: TestDatabase
@@ -17,19 +12,7 @@ beforeAll(async () => {
   db = await createTestDatabase()
 })
 
-let seq = 0
-/** A tenant whose owner is signed in, with its own captured queue. */
-async function setup(options: Parameters<typeof createTenant>[1] = {}) {
-  const capture = captureQueue()
-  const env: TestBindings = { ...db.env, JOBS: capture.queue }
-  const tenant = await createTenant(db, options)
-  const owner = await createMember(db, tenant.tenantId, 'owner')
-  const { access_token } = await login(db, owner.email)
-  const scoped: TestDatabase = { ...db, env }
-  return { tenant, env, capture, call: as(scoped, access_token), scoped }
-}
-
-const account = () => `178414${Date.now().toString().slice(-6)}${String(++seq).padStart(3, '0')}`
+const account = () => uniqueAccount('178414')
 const registration = (externalAccountId = account(), accessToken = `fake-ig-${crypto.randomUUID()}`) => ({
   platform: 'instagram',
   external_account_id: externalAccountId,
@@ -37,23 +20,9 @@ const registration = (externalAccountId = account(), accessToken = `fake-ig-${cr
   label: 'Loja Centro',
 })
 
-async function runJobs(env: TestBindings, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(
-    'integra-jobs',
-    bodies.map((body, i) => ({ id: `m-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
-  )
-  const ctx = createExecutionContext()
-  await worker.queue(batch, env, ctx)
-  return getQueueResult(batch, ctx)
-}
-
-beforeEach(async () => {
-  await fakeControl('reset', {})
-})
-
 describe('POST /api/v1/connections', () => {
   it('validates the token with the platform, stores it encrypted and queues a 90-day backfill', async () => {
-    const { call, capture, tenant } = await setup()
+    const { call, capture, tenant } = await setup(db)
     const body = registration()
     const { result: response, lines } = await captureLogs(() =>
       call('/api/v1/connections', { method: 'POST', json: body }),
@@ -83,7 +52,7 @@ describe('POST /api/v1/connections', () => {
   })
 
   it('refuses a token the platform rejects, storing nothing', async () => {
-    const { call, tenant } = await setup()
+    const { call, tenant } = await setup(db)
     const response = await call('/api/v1/connections', {
       method: 'POST',
       json: registration(account(), 'revoked-or-bogus'),
@@ -94,7 +63,7 @@ describe('POST /api/v1/connections', () => {
   })
 
   it('answers 409 for the same account twice and 403 over the plan limit', async () => {
-    const { call } = await setup({ connectionsLimit: 1 })
+    const { call } = await setup(db, { connectionsLimit: 1 })
     const body = registration()
     expect((await call('/api/v1/connections', { method: 'POST', json: body })).status).toBe(201)
     const again = await call('/api/v1/connections', {
@@ -109,7 +78,7 @@ describe('POST /api/v1/connections', () => {
   })
 
   it('validates the body, naming the fields', async () => {
-    const { call } = await setup()
+    const { call } = await setup(db)
     const response = await call('/api/v1/connections', {
       method: 'POST',
       json: { platform: 'myspace', access_token: 'x' },
@@ -124,7 +93,7 @@ describe('POST /api/v1/connections', () => {
   })
 
   it('is refused without auth, to a viewer, and without an active license', async () => {
-    const { tenant, scoped } = await setup()
+    const { tenant, scoped } = await setup(db)
     const viewer = await createMember(db, tenant.tenantId, 'viewer')
     const viewerCall = as(scoped, (await login(db, viewer.email)).access_token)
     expect((await viewerCall('/api/v1/connections', { method: 'POST', json: registration() })).status).toBe(
@@ -133,7 +102,7 @@ describe('POST /api/v1/connections', () => {
     expect((await viewerCall('/api/v1/connections')).status).toBe(200)
     const anonymous = await fetchAnonymous(scoped.env)
     expect(anonymous.status).toBe(401)
-    const suspended = await setup({ licenseStatus: 'suspended' })
+    const suspended = await setup(db, { licenseStatus: 'suspended' })
     const response = await suspended.call('/api/v1/connections')
     expect(response.status).toBe(403)
     expect(await errorCode(response)).toBe('LICENSE_INACTIVE')
@@ -147,8 +116,8 @@ async function fetchAnonymous(env: TestBindings) {
 
 describe('connection resource', () => {
   it('hides another tenant’s connections (404) from JWTs', async () => {
-    const a = await setup()
-    const b = await setup()
+    const a = await setup(db)
+    const b = await setup(db)
     const created = (await (
       await a.call('/api/v1/connections', { method: 'POST', json: registration() })
     ).json()) as { id: string }
@@ -166,7 +135,7 @@ describe('connection resource', () => {
   })
 
   it('pauses, resumes and relabels, with audit rows', async () => {
-    const { call, tenant } = await setup()
+    const { call, tenant } = await setup(db)
     const created = (await (
       await call('/api/v1/connections', { method: 'POST', json: registration() })
     ).json()) as { id: string }
@@ -192,7 +161,7 @@ describe('connection resource', () => {
   })
 
   it('collect now queues a manual run, then rate-limits', async () => {
-    const { call, capture } = await setup()
+    const { call, capture } = await setup(db)
     const created = (await (
       await call('/api/v1/connections', { method: 'POST', json: registration() })
     ).json()) as { id: string }
@@ -209,19 +178,11 @@ describe('connection resource', () => {
   })
 
   it('delete requires an explicit purge choice; keeping metrics leaves a disconnected row and no tokens', async () => {
-    const { call, env, tenant } = await setup()
+    const { call, env, tenant } = await setup(db)
     const created = (await (
       await call('/api/v1/connections', { method: 'POST', json: registration() })
     ).json()) as { id: string }
-    await runJobs(env, [
-      {
-        type: 'collect.connection',
-        v: 1,
-        tenantId: tenant.tenantId,
-        connectionId: created.id,
-        kind: 'manual',
-      },
-    ])
+    await runJobs(env, [collectJob(tenant.tenantId, created.id, 'manual')])
     expect((await call(`/api/v1/connections/${created.id}`, { method: 'DELETE' })).status).toBe(400)
     expect(
       (await call(`/api/v1/connections/${created.id}?purge_metrics=false`, { method: 'DELETE' })).status,
@@ -242,7 +203,7 @@ describe('connection resource', () => {
 
 describe('collection consumer', () => {
   async function connected() {
-    const context = await setup()
+    const context = await setup(db)
     const token = `fake-ig-${crypto.randomUUID()}`
     const externalAccountId = account()
     const created = (await (
@@ -296,9 +257,7 @@ describe('collection consumer', () => {
 
   it('snapshots followers daily on scheduled runs', async () => {
     const { env, connectionId, tenant } = await connected()
-    await runJobs(env, [
-      { type: 'collect.connection', v: 1, tenantId: tenant.tenantId, connectionId, kind: 'scheduled' },
-    ])
+    await runJobs(env, [collectJob(tenant.tenantId, connectionId)])
     const followers = (await points(connectionId)).filter((p) => p.metric === 'followers')
     expect(followers).toHaveLength(1)
     expect(followers[0]?.period_start).toBe(new Date().toISOString().slice(0, 10))
@@ -307,9 +266,7 @@ describe('collection consumer', () => {
   it('turns a revoked token into needs_reconnect with a clear message, without retrying', async () => {
     const { env, connectionId, tenant, token, call } = await connected()
     await fakeControl('revoke', { token })
-    const result = await runJobs(env, [
-      { type: 'collect.connection', v: 1, tenantId: tenant.tenantId, connectionId, kind: 'scheduled' },
-    ])
+    const result = await runJobs(env, [collectJob(tenant.tenantId, connectionId)])
     expect(result.retryMessages).toEqual([])
     const detail = (await (await call(`/api/v1/connections/${connectionId}`)).json()) as {
       status: string
@@ -323,24 +280,9 @@ describe('collection consumer', () => {
   it('retries a throttled run after the platform’s own wait, recording the attempt', async () => {
     const { env, connectionId, tenant, externalAccountId } = await connected()
     await fakeControl('scenario', { account: externalAccountId, scenario: 'throttle' })
-    const batch = createMessageBatch('integra-jobs', [
-      {
-        id: 'throttled',
-        timestamp: new Date(),
-        attempts: 1,
-        body: {
-          type: 'collect.connection',
-          v: 1,
-          tenantId: tenant.tenantId,
-          connectionId,
-          kind: 'scheduled',
-        },
-      },
-    ])
+    const batch = jobBatch([collectJob(tenant.tenantId, connectionId)])
     const retry = vi.spyOn(batch.messages[0] as Message<unknown>, 'retry')
-    const ctx = createExecutionContext()
-    await worker.queue(batch, env, ctx)
-    await getQueueResult(batch, ctx)
+    await consume(env, batch)
     // X-Business-Use-Case-Usage said 2 minutes to regain access.
     expect(retry.mock.calls.map((call) => call[0]?.delaySeconds)).toEqual([120])
     const runs = await db.owner<{ status: string }>(
@@ -354,17 +296,7 @@ describe('collection consumer', () => {
     const { env, connectionId, tenant, externalAccountId } = await connected()
     await fakeControl('scenario', { account: externalAccountId, scenario: 'retired_metric' })
     const to = new Date().toISOString().slice(0, 10)
-    await runJobs(env, [
-      {
-        type: 'collect.connection',
-        v: 1,
-        tenantId: tenant.tenantId,
-        connectionId,
-        kind: 'backfill',
-        from: to,
-        to,
-      },
-    ])
+    await runJobs(env, [collectJob(tenant.tenantId, connectionId, 'backfill', { from: to, to })])
     const metrics = new Set((await points(connectionId)).map((p) => p.metric))
     expect(metrics.has('views')).toBe(false)
     expect(metrics.has('reach')).toBe(true)
@@ -379,13 +311,7 @@ describe('collection consumer', () => {
   it('refuses a message for a paused connection or a revoked consent (the consumer gate)', async () => {
     const { env, connectionId, tenant, call } = await connected()
     await call(`/api/v1/connections/${connectionId}`, { method: 'PATCH', json: { status: 'paused' } })
-    const job = {
-      type: 'collect.connection',
-      v: 1,
-      tenantId: tenant.tenantId,
-      connectionId,
-      kind: 'scheduled',
-    }
+    const job = collectJob(tenant.tenantId, connectionId)
     expect((await runJobs(env, [job])).explicitAcks).toHaveLength(1)
     await call(`/api/v1/connections/${connectionId}`, { method: 'PATCH', json: { status: 'active' } })
     await db.owner(
@@ -399,23 +325,11 @@ describe('collection consumer', () => {
 
   it('marks the run dead and the connection in error when a message lands in the dead-letter queue', async () => {
     const { connectionId, tenant, call, env } = await connected()
-    const batch = createMessageBatch('integra-jobs-dlq', [
-      {
-        id: 'dead-1',
-        timestamp: new Date(),
-        attempts: 6,
-        body: {
-          type: 'collect.connection',
-          v: 1,
-          tenantId: tenant.tenantId,
-          connectionId,
-          kind: 'scheduled',
-        },
-      },
-    ])
-    const ctx = createExecutionContext()
-    await worker.queue(batch, env, ctx)
-    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['dead-1'])
+    const batch = jobBatch([collectJob(tenant.tenantId, connectionId)], {
+      queue: 'integra-jobs-dlq',
+      attempts: 6,
+    })
+    expect((await consume(env, batch)).explicitAcks).toEqual([batch.messages[0]?.id])
     const detail = (await (await call(`/api/v1/connections/${connectionId}`)).json()) as {
       status: string
       last_error: string

@@ -1,33 +1,29 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { DAILY } from '../../worker/connectors/facebook/catalog.ts'
 import { facebook } from '../../worker/connectors/facebook/connector.ts'
 import { eachDay, platformHttp } from '../../worker/connectors/http.ts'
-import { ConnectorError, type Point } from '../../worker/connectors/types.ts'
-import worker from '../../worker/index.ts'
+import type { Point } from '../../worker/connectors/types.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
 import { fakeFacebookValue } from '../fakes/facebook.ts'
 import { followersOn } from '../fakes/state.ts'
 import {
-  captureQueue,
-  createTestDatabase,
-  fakeControl,
-  sharedEnv,
-  type TestBindings,
-  type TestDatabase,
-} from '../helpers/env.ts'
-import { as, createMember, createTenant, errorCode, login } from '../helpers/fixtures.ts'
+  byMetricAndDay,
+  collectJob,
+  daysAgo,
+  rejection,
+  runJobs,
+  setup,
+  uniqueAccount,
+} from '../helpers/connections.ts'
+import { createTestDatabase, fakeControl, sharedEnv, type TestDatabase } from '../helpers/env.ts'
+import { errorCode } from '../helpers/fixtures.ts'
 import { captureLogs } from '../helpers/worker.ts'
 
 const http = (options: { timeoutMs?: number } = {}) =>
   platformHttp({ baseUrl: `${sharedEnv.TEST_FAKE_PLATFORMS_URL}/facebook`, ...options })
 
-let seq = 0
-const newPage = () => `1093${Date.now().toString().slice(-7)}${String(++seq).padStart(4, '0')}`
+const newPage = () => uniqueAccount('1093')
 const newToken = () => `fake-fb-${crypto.randomUUID()}`
-const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10)
-const byMetricAndDay = (a: Point, b: Point) =>
-  a.metric.localeCompare(b.metric) || a.periodStart.localeCompare(b.periodStart)
 
 /** What the fake serves for these metrics and days, as the connector should normalize it. */
 const expectedDaily = (page: string, metrics: readonly string[], from: string, to: string): Point[] =>
@@ -41,19 +37,6 @@ const expectedDaily = (page: string, metrics: readonly string[], from: string, t
       })),
     )
     .sort(byMetricAndDay)
-
-async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
-  const error = await promise.then(
-    () => null,
-    (reason: unknown) => reason,
-  )
-  if (!(error instanceof ConnectorError)) throw new Error(`expected a ConnectorError, got ${String(error)}`)
-  return error
-}
-
-beforeEach(async () => {
-  await fakeControl('reset', {})
-})
 
 describe('facebook connector', () => {
   it('validates a Page token and reads the Page name', async () => {
@@ -240,32 +223,8 @@ describe('facebook through the API and the collection consumer', () => {
     db = await createTestDatabase()
   })
 
-  async function setup() {
-    const capture = captureQueue()
-    const env: TestBindings = { ...db.env, JOBS: capture.queue }
-    const tenant = await createTenant(db)
-    const owner = await createMember(db, tenant.tenantId, 'owner')
-    const { access_token } = await login(db, owner.email)
-    return { tenant, env, capture, call: as({ ...db, env }, access_token) }
-  }
-
-  async function runJobs(env: TestBindings, bodies: unknown[]) {
-    const batch = createMessageBatch(
-      'integra-jobs',
-      bodies.map((body, i) => ({
-        id: `fb-${i}-${crypto.randomUUID()}`,
-        timestamp: new Date(),
-        attempts: 1,
-        body,
-      })),
-    )
-    const ctx = createExecutionContext()
-    await worker.queue(batch, env, ctx)
-    return getQueueResult(batch, ctx)
-  }
-
   it('registers a Page, backfills 90 days in one window and snapshots followers, never echoing the token', async () => {
-    const { call, capture, env, tenant } = await setup()
+    const { call, capture, env, tenant } = await setup(db)
     const page = newPage()
     const token = newToken()
     const created = await call('/api/v1/connections', {
@@ -288,13 +247,7 @@ describe('facebook through the API and the collection consumer', () => {
     expect(backfill).toEqual([
       expect.objectContaining({ kind: 'backfill', from: daysAgo(90), to: daysAgo(1) }),
     ])
-    const scheduled = {
-      type: 'collect.connection',
-      v: 1,
-      tenantId: tenant.tenantId,
-      connectionId: connection.id,
-      kind: 'scheduled',
-    }
+    const scheduled = collectJob(tenant.tenantId, connection.id)
     const { result, lines } = await captureLogs(() => runJobs(env, [backfill[0], scheduled]))
     expect(result.explicitAcks).toHaveLength(2)
     expect(JSON.stringify(lines)).not.toContain(token)
@@ -341,7 +294,7 @@ describe('facebook through the API and the collection consumer', () => {
   })
 
   it('refuses a revoked Page token with 422, storing nothing and not echoing it', async () => {
-    const { call, tenant } = await setup()
+    const { call, tenant } = await setup(db)
     const token = newToken()
     await fakeControl('revoke', { token })
     const response = await call('/api/v1/connections', {

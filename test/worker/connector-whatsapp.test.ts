@@ -1,31 +1,19 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { eachDay, platformHttp } from '../../worker/connectors/http.ts'
-import { ConnectorError, type Point } from '../../worker/connectors/types.ts'
+import type { Point } from '../../worker/connectors/types.ts'
 import { whatsapp } from '../../worker/connectors/whatsapp/connector.ts'
-import worker from '../../worker/index.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
 import { fakeWhatsappDay } from '../fakes/whatsapp.ts'
-import {
-  captureQueue,
-  createTestDatabase,
-  fakeControl,
-  sharedEnv,
-  type TestBindings,
-  type TestDatabase,
-} from '../helpers/env.ts'
-import { as, createMember, createTenant, errorCode, login } from '../helpers/fixtures.ts'
+import { byMetricAndDay, daysAgo, rejection, runJobs, setup, uniqueAccount } from '../helpers/connections.ts'
+import { createTestDatabase, fakeControl, sharedEnv, type TestDatabase } from '../helpers/env.ts'
+import { errorCode } from '../helpers/fixtures.ts'
 import { captureLogs } from '../helpers/worker.ts'
 
 const http = (options: { timeoutMs?: number } = {}) =>
   platformHttp({ baseUrl: `${sharedEnv.TEST_FAKE_PLATFORMS_URL}/whatsapp`, ...options })
 
-let seq = 0
-const newWaba = () => `1022${Date.now().toString().slice(-7)}${String(++seq).padStart(4, '0')}`
+const newWaba = () => uniqueAccount('1022')
 const newToken = () => `fake-wa-${crypto.randomUUID()}`
-const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10)
-const byMetricAndDay = (a: Point, b: Point) =>
-  a.metric.localeCompare(b.metric) || a.periodStart.localeCompare(b.periodStart)
 
 const KEYS = {
   messages_sent: 'sent',
@@ -49,20 +37,7 @@ function expectedPoints(waba: string, metrics: (keyof typeof KEYS)[], from: stri
     .sort(byMetricAndDay)
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
-  const error = await promise.then(
-    () => null,
-    (reason: unknown) => reason,
-  )
-  if (!(error instanceof ConnectorError)) throw new Error(`expected a ConnectorError, got ${String(error)}`)
-  return error
-}
-
 const recent = (waba: string) => ({ externalAccountId: waba, from: daysAgo(3), to: daysAgo(1) })
-
-beforeEach(async () => {
-  await fakeControl('reset', {})
-})
 
 describe('whatsapp connector', () => {
   it('validates a system-user token on the WABA and reads its name', async () => {
@@ -167,32 +142,8 @@ describe('whatsapp through the API and the collection consumer', () => {
     db = await createTestDatabase()
   })
 
-  async function setup() {
-    const capture = captureQueue()
-    const env: TestBindings = { ...db.env, JOBS: capture.queue }
-    const tenant = await createTenant(db)
-    const owner = await createMember(db, tenant.tenantId, 'owner')
-    const { access_token } = await login(db, owner.email)
-    return { tenant, env, capture, call: as({ ...db, env }, access_token) }
-  }
-
-  async function runJobs(env: TestBindings, bodies: unknown[]) {
-    const batch = createMessageBatch(
-      'integra-jobs',
-      bodies.map((body, i) => ({
-        id: `wa-${i}-${crypto.randomUUID()}`,
-        timestamp: new Date(),
-        attempts: 1,
-        body,
-      })),
-    )
-    const ctx = createExecutionContext()
-    await worker.queue(batch, env, ctx)
-    return getQueueResult(batch, ctx)
-  }
-
   it('registers a WABA and backfills 90 days of message analytics, never echoing the token', async () => {
-    const { call, capture, env } = await setup()
+    const { call, capture, env } = await setup(db)
     const waba = newWaba()
     const token = newToken()
     const created = await call('/api/v1/connections', {
@@ -255,7 +206,7 @@ describe('whatsapp through the API and the collection consumer', () => {
   })
 
   it('refuses a revoked token with 422, storing nothing and not echoing it', async () => {
-    const { call, tenant } = await setup()
+    const { call, tenant } = await setup(db)
     const token = newToken()
     await fakeControl('revoke', { token })
     const response = await call('/api/v1/connections', {

@@ -1,10 +1,9 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { DbHandle } from '../../db/client.ts'
 import { loadConfig } from '../../worker/config.ts'
-import worker from '../../worker/index.ts'
 import { workersKv } from '../../worker/platform/cloudflare.ts'
 import { Vault } from '../../worker/vault/vault.ts'
+import { collectJob, runJobs, setup, uniqueAccount } from '../helpers/connections.ts'
 import {
   captureQueue,
   createTestDatabase,
@@ -12,7 +11,7 @@ import {
   type TestBindings,
   type TestDatabase,
 } from '../helpers/env.ts'
-import { as, createMember, createTenant, errorCode, login } from '../helpers/fixtures.ts'
+import { as, createMember, errorCode, login } from '../helpers/fixtures.ts'
 
 let db: TestDatabase
 let env: TestBindings
@@ -47,25 +46,11 @@ async function readSecret(
   }
 }
 
-async function collect(tenantId: string, connectionId: string) {
-  const batch = createMessageBatch('integra-jobs', [
-    {
-      id: crypto.randomUUID(),
-      timestamp: new Date(),
-      attempts: 1,
-      body: { type: 'collect.connection', v: 1, tenantId, connectionId, kind: 'scheduled' },
-    },
-  ])
-  const ctx = createExecutionContext()
-  await worker.queue(batch, env, ctx)
-  await getQueueResult(batch, ctx)
-}
+const collect = (tenantId: string, connectionId: string) => runJobs(env, [collectJob(tenantId, connectionId)])
 
 describe('POST /api/v1/connections/:id/reconnect', () => {
   it('revives a needs_reconnect connection with a new token and keeps the stored refresh token', async () => {
-    const tenant = await createTenant(db)
-    const owner = await createMember(db, tenant.tenantId, 'owner')
-    const call = as({ ...db, env }, (await login(db, owner.email)).access_token)
+    const { tenant, call } = await setup(db)
     const oldToken = `fake-ig-${crypto.randomUUID()}`
     const refreshToken = `fake-ig-refresh-${crypto.randomUUID()}`
     const created = (await (
@@ -73,7 +58,7 @@ describe('POST /api/v1/connections/:id/reconnect', () => {
         method: 'POST',
         json: {
           platform: 'instagram',
-          external_account_id: `1784${Date.now()}`,
+          external_account_id: uniqueAccount('1784'),
           access_token: oldToken,
           refresh_token: refreshToken,
         },
@@ -111,26 +96,18 @@ describe('POST /api/v1/connections/:id/reconnect', () => {
   })
 
   it('is refused to a viewer (403), for another tenant’s connection (404) and without auth (401)', async () => {
-    const a = await createTenant(db)
-    const b = await createTenant(db)
-    const ownerA = as(
-      { ...db, env },
-      (await login(db, (await createMember(db, a.tenantId, 'owner')).email)).access_token,
-    )
+    const { tenant: a, call: ownerA, scoped } = await setup(db)
+    const { call: ownerB } = await setup(db)
     const viewerA = as(
-      { ...db, env },
+      scoped,
       (await login(db, (await createMember(db, a.tenantId, 'viewer')).email)).access_token,
-    )
-    const ownerB = as(
-      { ...db, env },
-      (await login(db, (await createMember(db, b.tenantId, 'owner')).email)).access_token,
     )
     const created = (await (
       await ownerA('/api/v1/connections', {
         method: 'POST',
         json: {
           platform: 'instagram',
-          external_account_id: `1785${Date.now()}`,
+          external_account_id: uniqueAccount('1785'),
           access_token: `fake-ig-${crypto.randomUUID()}`,
         },
       })
