@@ -109,8 +109,7 @@ export type Insight = {
 }
 
 /** Graph's `end_time` closes the day it reports (the next midnight Pacific): step back to that UTC date. */
-const insightDay = (endTime: string) =>
-  new Date(Date.parse(endTime) - 86_400_000).toISOString().slice(0, 10)
+const insightDay = (endTime: string) => new Date(Date.parse(endTime) - 86_400_000).toISOString().slice(0, 10)
 
 /** `GET /{object}/insights` for several metrics, through {@link perNameFallback}. */
 export async function graphInsights(
