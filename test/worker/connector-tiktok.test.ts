@@ -1,5 +1,5 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { DbHandle } from '../../db/client.ts'
 import { eachDay, platformHttp } from '../../worker/connectors/http.ts'
 import { USER_METRICS, VIDEO_METRICS } from '../../worker/connectors/tiktok/catalog.ts'
@@ -23,9 +23,6 @@ import { captureLogs } from '../helpers/worker.ts'
 let db: TestDatabase
 beforeAll(async () => {
   db = await createTestDatabase()
-})
-beforeEach(async () => {
-  await fakeControl('reset', {})
 })
 
 /** A fresh open_id, so scripted scenarios touch this test only. */
