@@ -23,6 +23,12 @@ export default defineConfig({
             X_API_URL: `${fakes}/x`,
             TIKTOK_API_URL: `${fakes}/tiktok`,
             WHATSAPP_API_URL: `${fakes}/whatsapp`,
+            INSTAGRAM_AUTH_URL: `${fakes}/oauth/instagram/authorize`,
+            FACEBOOK_AUTH_URL: `${fakes}/oauth/facebook/authorize`,
+            X_AUTH_URL: `${fakes}/oauth/x/authorize`,
+            TIKTOK_AUTH_URL: `${fakes}/oauth/tiktok/authorize`,
+            WHATSAPP_AUTH_URL: `${fakes}/oauth/whatsapp/authorize`,
+            INSTAGRAM_TOKEN_URL: `${fakes}/oauth/instagram/access_token`,
             // Test-only: lets tests drive the fake platforms' scenarios.
             TEST_FAKE_PLATFORMS_URL: fakes,
             BILLING_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,

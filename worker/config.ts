@@ -68,6 +68,16 @@ export const configSchema = z.object({
   X_API_URL: z.url().default('https://api.x.com'),
   TIKTOK_API_URL: z.url().default('https://open.tiktokapis.com'),
   WHATSAPP_API_URL: z.url().default('https://graph.facebook.com'),
+  /** Per-platform OAuth authorization pages (hosts differ from the API hosts); fakes in dev and tests. */
+  INSTAGRAM_AUTH_URL: z.url().default('https://www.instagram.com/oauth/authorize'),
+  FACEBOOK_AUTH_URL: z.url().default('https://www.facebook.com/v23.0/dialog/oauth'),
+  X_AUTH_URL: z.url().default('https://x.com/i/oauth2/authorize'),
+  TIKTOK_AUTH_URL: z.url().default('https://www.tiktok.com/v2/auth/authorize/'),
+  WHATSAPP_AUTH_URL: z.url().default('https://www.facebook.com/v23.0/dialog/oauth'),
+  /** Instagram Login exchanges the authorization code on its own host, not on graph.instagram.com. */
+  INSTAGRAM_TOKEN_URL: z.url().default('https://api.instagram.com/oauth/access_token'),
+  /** Origin the OAuth callbacks are registered under with the platforms; unset: the request's own origin. */
+  OAUTH_REDIRECT_BASE: z.url({ protocol: /^https?$/ }).optional(),
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),
 })
 

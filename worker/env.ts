@@ -24,6 +24,13 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   X_API_URL?: string
   TIKTOK_API_URL?: string
   WHATSAPP_API_URL?: string
+  INSTAGRAM_AUTH_URL?: string
+  FACEBOOK_AUTH_URL?: string
+  X_AUTH_URL?: string
+  TIKTOK_AUTH_URL?: string
+  WHATSAPP_AUTH_URL?: string
+  INSTAGRAM_TOKEN_URL?: string
+  OAUTH_REDIRECT_BASE?: string
   /** Secret: billing webhook secrets. */
   BILLING_WEBHOOK_SECRETS?: string
 }

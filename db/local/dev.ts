@@ -97,6 +97,10 @@ await fs.writeFile(
     `DATABASE_URL=${info.appUrl}`,
     `NEON_WS_PROXY=${info.wsProxy ?? ''}`,
     ...PLATFORMS.map((platform) => `${platform.toUpperCase()}_API_URL=${fakes.info.url}/${platform}`),
+    ...PLATFORMS.map(
+      (platform) => `${platform.toUpperCase()}_AUTH_URL=${fakes.info.url}/oauth/${platform}/authorize`,
+    ),
+    `INSTAGRAM_TOKEN_URL=${fakes.info.url}/oauth/instagram/access_token`,
     ...Object.entries(demo.vars).map(([key, value]) => `${key}=${value}`),
   ].join('\n'),
   { mode: 0o600 },

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { fakeFacebook } from './facebook.ts'
 import { fakeInstagram } from './instagram.ts'
+import { fakeOAuth } from './oauth.ts'
 import { type Scenario, state } from './state.ts'
 import { fakeTikTok } from './tiktok.ts'
 import { fakeWhatsapp } from './whatsapp.ts'
@@ -12,6 +13,8 @@ import { fakeX } from './x.ts'
  */
 export const fakePlatforms = new Hono()
 
+// First: the OAuth endpoints share paths with the platforms' fakes and pass other grants on to them.
+fakePlatforms.route('/', fakeOAuth)
 fakePlatforms.route('/instagram', fakeInstagram)
 fakePlatforms.route('/x', fakeX)
 fakePlatforms.route('/tiktok', fakeTikTok)

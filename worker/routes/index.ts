@@ -5,8 +5,11 @@ import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
 import { registerConnectionCollection } from './connections/collection.ts'
 import { registerConnectionItem } from './connections/item.ts'
+import { registerConnectionOAuthSelection } from './connections/oauth-selection.ts'
+import { registerConnectionOAuthStart } from './connections/oauth-start.ts'
 import { registerConnectionReconnect } from './connections/reconnect.ts'
 import { registerHealth } from './health.ts'
+import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
 import { registerWebhookRoutes } from './webhooks/index.ts'
 
@@ -20,6 +23,9 @@ export function registerRoutes(app: App) {
   registerConnectionCollection(app)
   registerConnectionItem(app)
   registerConnectionReconnect(app)
+  registerConnectionOAuthStart(app)
+  registerConnectionOAuthSelection(app)
+  registerOAuthCallback(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
 }
