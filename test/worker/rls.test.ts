@@ -55,6 +55,16 @@ beforeAll(async () => {
       `insert into collection_runs (tenant_id, connection_id, kind, status) values ($1, $2, 'scheduled', 'succeeded')`,
       [tenant.tenantId, connectionId],
     )
+    await db.owner(
+      `insert into oauth_states (id, tenant_id, user_id, platform, redirect_uri, expires_at)
+       values (gen_random_uuid(), $1, $2, 'x', 'https://integra.test/oauth/callback/x', now() + interval '10 minutes')`,
+      [tenant.tenantId, member.id],
+    )
+    await db.owner(
+      `insert into oauth_selections (id, tenant_id, user_id, platform, accounts, expires_at)
+       values (gen_random_uuid(), $1, $2, 'facebook', '[]', now() + interval '15 minutes')`,
+      [tenant.tenantId, member.id],
+    )
   }
   const rows = await db.owner<{ table_name: string }>(
     `select table_name from information_schema.columns
