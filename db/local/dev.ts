@@ -3,6 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { FAKE_OAUTH_APPS } from '../../test/fakes/oauth.ts'
 import { PLATFORMS } from '../schema/connections.ts'
 import { connectDemoAccounts, seedDemoData } from './seed.ts'
 import { spawnReady, stopChild } from './spawn.ts'
@@ -101,6 +102,11 @@ await fs.writeFile(
       (platform) => `${platform.toUpperCase()}_AUTH_URL=${fakes.info.url}/oauth/${platform}/authorize`,
     ),
     `INSTAGRAM_TOKEN_URL=${fakes.info.url}/oauth/instagram/access_token`,
+    // The fake platforms' own app credentials, so "Connect with …" (OAuth) works offline.
+    ...Object.entries(FAKE_OAUTH_APPS).flatMap(([platform, app]) => [
+      `${platform.toUpperCase()}_CLIENT_ID=${app.clientId}`,
+      `${platform.toUpperCase()}_CLIENT_SECRET=${app.clientSecret}`,
+    ]),
     ...Object.entries(demo.vars).map(([key, value]) => `${key}=${value}`),
   ].join('\n'),
   { mode: 0o600 },
