@@ -55,6 +55,20 @@ beforeAll(async () => {
       `insert into collection_runs (tenant_id, connection_id, kind, status) values ($1, $2, 'scheduled', 'succeeded')`,
       [tenant.tenantId, connectionId],
     )
+    await db.owner(`insert into data_exports (id, tenant_id, requested_by) values ($1, $2, $3)`, [
+      newId('exp'),
+      tenant.tenantId,
+      member.id,
+    ])
+    await db.owner(
+      `insert into erasure_requests (id, tenant_id, requested_by_type, requested_by) values ($1, $2, 'member', $3)`,
+      [newId('era'), tenant.tenantId, member.id],
+    )
+    await db.owner(
+      `insert into erasure_receipts (id, tenant_id, scope, subject_id, row_counts, key_destroyed)
+       values ($1, $2, 'connection', $3, '{}', false)`,
+      [newId('rcp'), tenant.tenantId, connectionId],
+    )
     await db.owner(
       `insert into oauth_states (id, tenant_id, user_id, platform, redirect_uri, expires_at)
        values (gen_random_uuid(), $1, $2, 'x', 'https://integra.test/oauth/callback/x', now() + interval '10 minutes')`,
