@@ -79,6 +79,24 @@ beforeAll(async () => {
        values (gen_random_uuid(), $1, $2, 'facebook', '[]', now() + interval '15 minutes')`,
       [tenant.tenantId, member.id],
     )
+    await db.owner('insert into meta_webhook_settings (tenant_id) values ($1)', [tenant.tenantId])
+    await db.owner(
+      `insert into vault_edge_copies (tenant_id, name, kv_key) values ($1, 'meta-webhook', $2)`,
+      [tenant.tenantId, `edge/meta-webhook/${tenant.slug}`],
+    )
+    await db.owner(
+      `insert into meta_webhook_seen (tenant_id, platform, object_id, event) values ($1, 'whatsapp', 'wamid.x', 'sent')`,
+      [tenant.tenantId],
+    )
+    await db.owner(
+      `insert into meta_webhook_counters (tenant_id, platform, account_id, day, metric, value)
+       values ($1, 'whatsapp', '1', '2026-11-20', 'sent', 1)`,
+      [tenant.tenantId],
+    )
+    await db.owner(
+      `insert into webhook_events (tenant_id, source, payload, digest) values ($1, 'meta', '{}', 'd')`,
+      [tenant.tenantId],
+    )
   }
   const rows = await db.owner<{ table_name: string }>(
     `select table_name from information_schema.columns

@@ -3,6 +3,7 @@ import type { Services } from '../env.ts'
 import { describeError, log } from '../log.ts'
 import { collectConnection, markCollectionDead } from '../services/collection/collect.ts'
 import { handleCronTick } from './handlers/cron-tick.ts'
+import { handleMetaWebhook } from './handlers/meta-webhook.ts'
 import { type JobMessage, jobMessage } from './messages.ts'
 import { RetryLater } from './retry.ts'
 
@@ -17,6 +18,7 @@ const handlers: {
 } = {
   'cron.tick': handleCronTick,
   'collect.connection': collectConnection,
+  'meta.webhook': handleMetaWebhook,
 }
 
 const MAX_DELAY_SECONDS = 15 * 60

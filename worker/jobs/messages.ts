@@ -26,7 +26,22 @@ export const collectMessage = z.object({
   to: day.optional(),
 })
 
-export const jobMessage = z.discriminatedUnion('type', [cronTickMessage, collectMessage])
+/**
+ * One Meta webhook delivery (Instagram, WhatsApp) whose signature the edge verified, for one
+ * tenant. The body travels as received; one too large for a queue message is sealed in KV and
+ * `bodyKey` names it (worker/services/webhooks/meta-ingest.ts).
+ */
+export const metaWebhookMessage = z.object({
+  type: z.literal('meta.webhook'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  /** When the edge accepted it (ms); raw events keep it. */
+  receivedAt: z.number().int().nonnegative(),
+  body: z.string().optional(),
+  bodyKey: z.string().max(200).optional(),
+})
+
+export const jobMessage = z.discriminatedUnion('type', [cronTickMessage, collectMessage, metaWebhookMessage])
 
 export type JobMessage = z.infer<typeof jobMessage>
 export type JobType = JobMessage['type']

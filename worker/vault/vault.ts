@@ -1,7 +1,7 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { base64url } from 'jose'
 import type { Tx } from '../../db/client.ts'
-import { tenantKeys } from '../../db/schema/index.ts'
+import { tenantKeys, vaultEdgeCopies } from '../../db/schema/index.ts'
 import type { KeyValueStore } from '../platform/ports.ts'
 
 /**
@@ -105,6 +105,72 @@ export const kvKeyOf = (ref: SecretRef) => `vault/${ref.tenantId}/${ref.ownerId}
 
 type Stored = { v: 1; ver: number; s: string }
 
+/**
+ * Edge sealing: for paths that must read a secret without Postgres (the Meta webhook, which keeps
+ * accepting events while the database is down), where the tenant's data key cannot be unwrapped.
+ * The key is HKDF-SHA256 of a master key bound to the tenant id, so one tenant's derived key opens
+ * nothing of another's. Such copies are not protected by the data key: crypto-shredding holds for
+ * them because they are registered in `vault_edge_copies` and deleted with the data key
+ * (`destroyTenantKey`); transient ones (a spilled webhook body) live until processed, 4 days at most.
+ */
+async function edgeKey(master: MasterKey, tenantId: string, usages: ('encrypt' | 'decrypt')[]) {
+  const material = await crypto.subtle.importKey('raw', master.key, 'HKDF', false, ['deriveKey'])
+  return crypto.subtle.deriveKey(
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: encoder.encode('integra/vault-edge/v1'),
+      info: encoder.encode(tenantId),
+    },
+    material,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    usages,
+  )
+}
+
+/** Sealed under the edge key; the KV key and tenant are bound as additional data. */
+type EdgeSealed = { v: 1; t: string; kid: string; s: string }
+const edgeAad = (kvKey: string, tenantId: string) => `integra/edge/${kvKey}/${tenantId}`
+
+/** Seals `plaintext` for `kvKey` under the newest master key's edge key of the tenant. */
+export async function sealForEdge(
+  masterKeys: MasterKey[],
+  tenantId: string,
+  kvKey: string,
+  plaintext: string,
+): Promise<string> {
+  const newest = masterKeys[0]
+  if (!newest) throw new Error('vault has no master key')
+  const key = await edgeKey(newest, tenantId, ['encrypt'])
+  const sealed: EdgeSealed = {
+    v: 1,
+    t: tenantId,
+    kid: newest.kid,
+    s: await seal(key, encoder.encode(plaintext), edgeAad(kvKey, tenantId)),
+  }
+  return JSON.stringify(sealed)
+}
+
+/**
+ * Reads and opens an edge-sealed value with no database: the tenant id travels in the value and
+ * is authenticated by the additional data. Null when KV has nothing under `kvKey`.
+ */
+export async function openFromEdge(
+  kv: KeyValueStore,
+  masterKeys: MasterKey[],
+  kvKey: string,
+): Promise<{ tenantId: string; plaintext: string } | null> {
+  const raw = await kv.get(kvKey)
+  if (!raw) return null
+  const sealed = JSON.parse(raw) as EdgeSealed
+  const master = masterKeys.find((key) => key.kid === sealed.kid)
+  if (!master) throw new SecretUnreadableError(`master key ${sealed.kid} is not configured`)
+  const key = await edgeKey(master, sealed.t, ['decrypt'])
+  const plaintext = await unseal(key, sealed.s, edgeAad(kvKey, sealed.t))
+  return { tenantId: sealed.t, plaintext: decoder.decode(plaintext) }
+}
+
 /** The vault for one request or job: data keys are unwrapped at most once per instance. */
 export class Vault {
   readonly #tx: Tx
@@ -196,7 +262,10 @@ export class Vault {
     await this.#kv.delete(kvKeyOf(ref))
   }
 
-  /** Re-wraps this tenant's data key under the newest master key; KV is not touched. */
+  /**
+   * Re-wraps this tenant's data key under the newest master key; KV is not touched except for the
+   * tenant's edge copies, which are sealed under the master key itself and are re-sealed too.
+   */
   async rewrap(tenantId: string): Promise<boolean> {
     const [row] = await this.#tx.select().from(tenantKeys).where(eq(tenantKeys.tenantId, tenantId))
     const newest = this.#masterKeys[0]
@@ -207,12 +276,56 @@ export class Vault {
       .update(tenantKeys)
       .set({ masterKid: kid, wrappedKey: wrapped, rewrappedAt: sql`now()` })
       .where(eq(tenantKeys.tenantId, tenantId))
+    for (const copy of await this.#edgeCopies(tenantId)) {
+      const opened = await openFromEdge(this.#kv, this.#masterKeys, copy.kvKey)
+      if (opened)
+        await this.#kv.put(
+          copy.kvKey,
+          await sealForEdge(this.#masterKeys, tenantId, copy.kvKey, opened.plaintext),
+        )
+    }
     return true
+  }
+
+  #edgeCopies(tenantId: string) {
+    return this.#tx
+      .select({ kvKey: vaultEdgeCopies.kvKey })
+      .from(vaultEdgeCopies)
+      .where(eq(vaultEdgeCopies.tenantId, tenantId))
+  }
+
+  /**
+   * Stores an edge copy (see `sealForEdge`): a secret readable by `openFromEdge` without Postgres.
+   * Registered in `vault_edge_copies` under `name`, one per tenant and name: a copy under a new KV
+   * key (a renamed slug) replaces and deletes the previous one. Refused once the data key is
+   * destroyed, like every other write of the tenant's secrets.
+   */
+  async putEdgeCopy(tenantId: string, name: string, kvKey: string, plaintext: string): Promise<void> {
+    await this.#dek(tenantId)
+    const [previous] = await this.#tx
+      .select({ kvKey: vaultEdgeCopies.kvKey })
+      .from(vaultEdgeCopies)
+      .where(and(eq(vaultEdgeCopies.tenantId, tenantId), eq(vaultEdgeCopies.name, name)))
+    await this.#tx
+      .insert(vaultEdgeCopies)
+      .values({ tenantId, name, kvKey })
+      .onConflictDoUpdate({
+        target: [vaultEdgeCopies.tenantId, vaultEdgeCopies.name],
+        set: { kvKey, updatedAt: sql`now()` },
+      })
+    await this.#kv.put(kvKey, await sealForEdge(this.#masterKeys, tenantId, kvKey, plaintext))
+    if (previous && previous.kvKey !== kvKey) await this.#kv.delete(previous.kvKey)
   }
 
   /** Crypto-shredding: without the data key every ciphertext of the tenant is noise. */
   async destroyTenantKey(tenantId: string): Promise<void> {
     this.#deks.delete(tenantId)
+    // Edge copies are sealed under the master key, not the data key: they go with it.
+    const copies = await this.#tx
+      .delete(vaultEdgeCopies)
+      .where(eq(vaultEdgeCopies.tenantId, tenantId))
+      .returning({ kvKey: vaultEdgeCopies.kvKey })
+    for (const copy of copies) await this.#kv.delete(copy.kvKey)
     await this.#tx
       .insert(tenantKeys)
       .values({ tenantId, masterKid: null, wrappedKey: null, destroyedAt: sql`now()` })

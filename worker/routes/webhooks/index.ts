@@ -1,7 +1,11 @@
 import type { App } from '../../app.ts'
 import { registerBillingWebhook } from './billing.ts'
+import { registerMetaWebhook } from './meta.ts'
+import { registerMetaWebhookSettings } from './meta-settings.ts'
 
 /** Incoming webhooks: authenticated by their signatures, not by a principal. */
 export function registerWebhookRoutes(app: App) {
   registerBillingWebhook(app)
+  registerMetaWebhook(app)
+  registerMetaWebhookSettings(app)
 }

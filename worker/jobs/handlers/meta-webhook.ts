@@ -1,0 +1,31 @@
+import type { Services } from '../../env.ts'
+import { log } from '../../log.ts'
+import { parseMetaDelivery } from '../../services/webhooks/meta-events.ts'
+import { loadMetaBody, releaseMetaBody } from '../../services/webhooks/meta-ingest.ts'
+import { recordMetaDelivery } from '../../services/webhooks/meta-record.ts'
+import type { JobOf } from '../messages.ts'
+
+/**
+ * One verified Meta delivery: counted events and raw units in one tenant transaction, so a
+ * failure retries the whole delivery and the dedupe table makes the retry count nothing twice.
+ * What cannot be understood is kept raw, never failed: only an infrastructure error retries.
+ */
+export async function handleMetaWebhook(
+  message: JobOf<'meta.webhook'>,
+  services: Services,
+  delivery: { attempts: number },
+): Promise<void> {
+  const body = await loadMetaBody(services, message, delivery.attempts)
+  if (body === null) return
+  const receivedAt = new Date(message.receivedAt)
+  const parsed = parseMetaDelivery(body, receivedAt)
+  await services.db.transaction((tx) => recordMetaDelivery(tx, message.tenantId, parsed, receivedAt), {
+    tenantId: message.tenantId,
+  })
+  await releaseMetaBody(services, message)
+  log('info', 'meta webhook recorded', {
+    tenant_id: message.tenantId,
+    events: parsed.counted.length,
+    raw_units: parsed.raw.length,
+  })
+}

@@ -1,0 +1,192 @@
+import { z } from 'zod'
+import type { MetaWebhookPlatform } from '../../../db/schema/index.ts'
+
+/**
+ * Splits one Meta delivery (`{object, entry: [{id, time, changes: [{field, value}]}]}`) into what
+ * is counted and what is kept raw. Counted: WhatsApp message statuses (`field: messages`,
+ * `value.statuses[]`) and Instagram `comments` and `mentions`. Everything else (inbound WhatsApp
+ * messages, story insights, Messenger-style `messaging` items, objects we do not know) is kept
+ * raw, one unit per change, for a bounded time.
+ */
+
+/** One event to count once: its identity (`platform`, `objectId`, `event`) is the dedupe key. */
+export type CountedEvent = {
+  platform: MetaWebhookPlatform
+  /** The entry id: the WABA or the Instagram account, a connection's external_account_id. */
+  accountId: string
+  /** The WhatsApp business number (`value.metadata.phone_number_id`); empty for Instagram. */
+  phoneNumberId: string
+  /** wamid, comment id or media id. */
+  objectId: string
+  /** The status (`sent`, …) or `comment` / `mention`. */
+  event: string
+  metric: string
+  /** UTC day of the event, `YYYY-MM-DD`. */
+  day: string
+  /** WhatsApp pricing category when Meta reported one. */
+  category: string | null
+}
+
+export type RawEvent = { object: string | null; field: string | null; payload: unknown }
+
+export type MetaDelivery = { counted: CountedEvent[]; raw: RawEvent[] }
+
+export const WHATSAPP_STATUSES = ['sent', 'delivered', 'read', 'failed', 'played'] as const
+
+const unixSeconds = z.union([z.string().regex(/^\d{1,12}$/), z.number().int().nonnegative()])
+
+/** Meta's status shape; `recipient_id` (a phone number) is deliberately not read or stored. */
+const whatsappStatus = z.object({
+  id: z.string().min(1).max(256),
+  status: z.enum(WHATSAPP_STATUSES),
+  timestamp: unixSeconds,
+  pricing: z
+    .object({ category: z.string().min(1).max(64).optional(), pricing_model: z.string().optional() })
+    .optional(),
+})
+
+const statusesValue = z.object({
+  metadata: z.object({ phone_number_id: z.string().min(1).max(64) }),
+  statuses: z.array(z.unknown()).min(1),
+})
+
+const commentValue = z.object({ id: z.string().min(1).max(128) })
+const mentionValue = z.union([
+  z.object({ comment_id: z.string().min(1).max(128) }),
+  z.object({ media_id: z.string().min(1).max(128) }),
+])
+
+const objectRecord = z.record(z.string(), z.unknown())
+
+const EARLIEST = Date.UTC(2000, 0, 1)
+const LATEST = Date.UTC(2100, 0, 1)
+
+/**
+ * Seconds (Meta's usual unit) or milliseconds (some Graph objects), as a UTC day; null outside
+ * 2000–2099, which no real event has and which would otherwise fail the whole delivery in SQL.
+ */
+function dayOf(time: unknown): string | null {
+  if (typeof time !== 'number' && !(typeof time === 'string' && /^\d{1,13}$/.test(time))) return null
+  const value = Number(time)
+  const ms = value > 1e12 ? value : value * 1000
+  if (!Number.isFinite(ms) || ms < EARLIEST || ms >= LATEST) return null
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+type Entry = { accountId: string; day: string }
+
+function whatsappStatuses(
+  entry: Entry,
+  value: unknown,
+): { counted: CountedEvent[]; invalid: boolean } | null {
+  const parsed = statusesValue.safeParse(value)
+  if (!parsed.success) return null
+  const counted: CountedEvent[] = []
+  let invalid = false
+  for (const item of parsed.data.statuses) {
+    const status = whatsappStatus.safeParse(item)
+    const day = status.success ? dayOf(status.data.timestamp) : null
+    if (!status.success || !day) {
+      invalid = true
+      continue
+    }
+    const category = status.data.pricing?.category?.toLowerCase() ?? null
+    counted.push({
+      platform: 'whatsapp',
+      accountId: entry.accountId,
+      phoneNumberId: parsed.data.metadata.phone_number_id,
+      objectId: status.data.id,
+      event: status.data.status,
+      metric: status.data.status,
+      day,
+      // 'all' is the total row's name; a category of that name would be counted twice.
+      category: category === 'all' ? null : category,
+    })
+  }
+  return { counted, invalid }
+}
+
+function instagramEvent(entry: Entry, field: unknown, value: unknown): CountedEvent | null {
+  const base = {
+    platform: 'instagram' as const,
+    accountId: entry.accountId,
+    phoneNumberId: '',
+    day: entry.day,
+  }
+  if (field === 'comments') {
+    const comment = commentValue.safeParse(value)
+    return comment.success
+      ? { ...base, objectId: comment.data.id, event: 'comment', metric: 'comments', category: null }
+      : null
+  }
+  if (field === 'mentions') {
+    const mention = mentionValue.safeParse(value)
+    if (!mention.success) return null
+    // A mention in a comment names the comment; one in a caption only the media.
+    const objectId = 'comment_id' in mention.data ? mention.data.comment_id : mention.data.media_id
+    return { ...base, objectId, event: 'mention', metric: 'mentions', category: null }
+  }
+  return null
+}
+
+/** Parses a verified delivery; never throws (what cannot be read is kept raw). */
+export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery {
+  const counted: CountedEvent[] = []
+  const raw: RawEvent[] = []
+  let json: unknown
+  try {
+    json = JSON.parse(body)
+  } catch {
+    return { counted, raw: [{ object: null, field: null, payload: { unparsed: body } }] }
+  }
+  const root = objectRecord.safeParse(json)
+  const entries = root.success ? root.data.entry : undefined
+  if (!root.success || !Array.isArray(entries)) {
+    const object = root.success && typeof root.data.object === 'string' ? root.data.object : null
+    return { counted, raw: [{ object, field: null, payload: json }] }
+  }
+  const object = typeof root.data.object === 'string' ? root.data.object : ''
+  for (const item of entries) {
+    const parsedEntry = objectRecord.safeParse(item)
+    if (!parsedEntry.success) {
+      raw.push({ object, field: null, payload: item })
+      continue
+    }
+    const { id, time, changes, ...rest } = parsedEntry.data
+    const entry: Entry = {
+      accountId: typeof id === 'string' || typeof id === 'number' ? String(id) : '',
+      day: dayOf(time) ?? receivedAt.toISOString().slice(0, 10),
+    }
+    const keep = (field: string | null, unit: Record<string, unknown>) =>
+      raw.push({ object, field, payload: { entry_id: id ?? null, time: time ?? null, ...unit } })
+
+    for (const change of Array.isArray(changes) ? changes : changes === undefined ? [] : [changes]) {
+      const parsedChange = objectRecord.safeParse(change)
+      const field = parsedChange.success ? parsedChange.data.field : undefined
+      const value = parsedChange.success ? parsedChange.data.value : undefined
+      const fieldName = typeof field === 'string' ? field : null
+      if (entry.accountId && object === 'whatsapp_business_account' && field === 'messages') {
+        const statuses = whatsappStatuses(entry, value)
+        if (statuses) {
+          counted.push(...statuses.counted)
+          // A status we cannot read (a new status name, say) keeps its whole change for later.
+          if (statuses.invalid) keep(fieldName, { change })
+          continue
+        }
+      }
+      if (entry.accountId && object === 'instagram') {
+        const event = instagramEvent(entry, field, value)
+        if (event) {
+          counted.push(event)
+          continue
+        }
+      }
+      keep(fieldName, { change })
+    }
+    // Other arrays of an entry (`messaging`, `standby`): each item is one raw unit.
+    for (const [key, value] of Object.entries(rest)) {
+      for (const unit of Array.isArray(value) ? value : [value]) keep(key, { [key]: unit })
+    }
+  }
+  return { counted, raw }
+}
