@@ -9,7 +9,7 @@ import { createServices } from '../../worker/services.ts'
 import { kvKeyOf, type MasterKey, parseMasterKeys, Vault } from '../../worker/vault/vault.ts'
 import { consume, jobBatch, runJobs, setup, uniqueAccount } from '../helpers/connections.ts'
 import { createTestDatabase, type TestBindings, type TestDatabase } from '../helpers/env.ts'
-import { as, createMember, errorCode, login } from '../helpers/fixtures.ts'
+import { as, createMember, createOperator, errorCode, login } from '../helpers/fixtures.ts'
 import { callWorker, captureLogs } from '../helpers/worker.ts'
 
 let db: TestDatabase
@@ -621,5 +621,28 @@ describe('crypto-shredding, key rotation and renames', () => {
     forgetMetaEndpoint(slug)
     expect((await deliver({ env, slug, secret: appSecret, body: '{}' })).status).toBe(404)
     expect((await deliver({ env, slug: renamed, secret: appSecret, body: '{}' })).status).toBe(200)
+  })
+})
+
+describe('tenant slug renamed by an operator', () => {
+  it('moves the edge copy: the new slug answers, the old one is gone', async () => {
+    const context = await configured()
+    const operator = await createOperator(db)
+    const admin = as(db, (await login(db, operator.email)).access_token)
+    const newSlug = `${context.slug}-novo`
+    const renamed = await admin(`/api/v1/admin/tenants/${context.tenant.tenantId}`, {
+      method: 'PATCH',
+      json: { slug: newSlug },
+    })
+    expect(renamed.status).toBe(200)
+    forgetMetaEndpoint(context.slug)
+    forgetMetaEndpoint(newSlug)
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [] })
+    expect((await deliver({ env: context.env, slug: newSlug, secret: context.appSecret, body })).status).toBe(
+      200,
+    )
+    expect(
+      (await deliver({ env: context.env, slug: context.slug, secret: context.appSecret, body })).status,
+    ).toBe(404)
   })
 })

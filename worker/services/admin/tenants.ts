@@ -17,6 +17,7 @@ import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
 import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 import { effectiveStatus, loadEntitlement } from '../licensing.ts'
+import { refreshMetaEdgeCopy } from '../webhooks/meta-settings.ts'
 
 const tenantColumns = {
   id: tenants.id,
@@ -153,6 +154,8 @@ export async function updateTenant(
     .where(eq(tenants.id, tenantId))
     .returning(tenantColumns)
     .catch(onUniqueViolation(SLUG_CONFLICTS))
+  // The Meta webhook endpoint resolves tenants by slug at the edge, without Postgres: move it.
+  if (changes.slug) await refreshMetaEdgeCopy(ctx.tx, ctx.services, tenantId)
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'tenant.updated',
     tenantId,
