@@ -1,7 +1,7 @@
 import { DbHandle } from '../db/client.ts'
 import { loadConfig } from './config.ts'
 import type { Bindings, Services } from './env.ts'
-import { cloudflareQueue, workersKv } from './platform/cloudflare.ts'
+import { cloudflareQueue, r2Objects, workersKv } from './platform/cloudflare.ts'
 
 /** Everything a request or a job works with, built from the bindings. Call `db.close()` when done. */
 export function createServices(env: Bindings): Services {
@@ -15,5 +15,6 @@ export function createServices(env: Bindings): Services {
     }),
     jobs: cloudflareQueue(env.JOBS),
     tokens: workersKv(env.TOKENS),
+    exports: r2Objects(env.EXPORTS),
   }
 }

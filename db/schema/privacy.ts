@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm'
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
 import { tenants } from './tenancy.ts'
 
 export const EXPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const
@@ -39,9 +49,7 @@ export const dataExports = pgTable(
   },
   (t) => [
     index('data_exports_tenant_id_idx').on(t.tenantId, t.createdAt),
-    uniqueIndex('data_exports_one_in_flight_key')
-      .on(t.tenantId)
-      .where(sql`status in ('queued', 'running')`),
+    uniqueIndex('data_exports_one_in_flight_key').on(t.tenantId).where(sql`status in ('queued', 'running')`),
   ],
 )
 

@@ -7,7 +7,7 @@ import { loadConfig } from '../../worker/config.ts'
 import type { Point } from '../../worker/connectors/types.ts'
 import type { Services } from '../../worker/env.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
-import type { JobQueue, KeyValueStore } from '../../worker/platform/ports.ts'
+import type { JobQueue, KeyValueStore, ObjectStore } from '../../worker/platform/ports.ts'
 import { collectConnection } from '../../worker/services/collection/collect.ts'
 import { fanOutDueConnections } from '../../worker/services/collection/fan-out.ts'
 import { upsertPoints } from '../../worker/services/collection/points.ts'
@@ -24,8 +24,15 @@ const memoryKv = (): KeyValueStore => {
     get: async (key) => map.get(key) ?? null,
     put: async (key, value) => void map.set(key, value),
     delete: async (key) => void map.delete(key),
+    list: async (prefix) => [...map.keys()].filter((key) => key.startsWith(prefix)),
   }
 }
+
+/** Collection stores no files. */
+const unused = async (): Promise<never> => {
+  throw new Error('the collection bench stores no objects')
+}
+const noObjects: ObjectStore = { create: unused, get: unused, delete: unused, list: unused }
 
 const countingQueue = () => {
   const sent: JobMessage[] = []
@@ -262,7 +269,7 @@ export async function benchCollectionRun(stack: StackInfo, fakesUrl: string): Pr
   )
   statements.length = 0
   const before = db.statements
-  const services: Services = { config, db, jobs: countingQueue().queue, tokens }
+  const services: Services = { config, db, jobs: countingQueue().queue, tokens, exports: noObjects }
   await collectConnection(
     {
       type: 'collect.connection',

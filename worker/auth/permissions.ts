@@ -16,6 +16,10 @@ const PERMISSIONS = {
   'sessions.own': ['owner', 'admin', 'analyst', 'viewer'],
   'connections.read': ['owner', 'admin', 'analyst', 'viewer'],
   'connections.manage': ['owner', 'admin'],
+  /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
+  'privacy.manage': ['owner', 'admin'],
+  /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */
+  'privacy.erase_tenant': ['owner'],
 } as const satisfies Record<string, readonly TenantRole[]>
 
 export type Permission = keyof typeof PERMISSIONS
@@ -25,7 +29,14 @@ export type Permission = keyof typeof PERMISSIONS
  * data: a leaked key, whatever its role, must not be able to add people, change roles or mint
  * more keys. The audit trail stays readable to admin keys (export to a SIEM is a machine job).
  */
-const PEOPLE_ONLY: ReadonlySet<Permission> = new Set(['users.read', 'users.manage', 'api_keys.manage'])
+const PEOPLE_ONLY: ReadonlySet<Permission> = new Set([
+  'users.read',
+  'users.manage',
+  'api_keys.manage',
+  // Consent is a person's act, and a key must not be able to take or erase all of the tenant's data.
+  'privacy.manage',
+  'privacy.erase_tenant',
+])
 
 export function can(principal: Principal, permission: Permission): boolean {
   if (principal.kind === 'operator') return false

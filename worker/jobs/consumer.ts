@@ -2,7 +2,9 @@ import { jobDeadLetters } from '../../db/schema/index.ts'
 import type { Services } from '../env.ts'
 import { describeError, log } from '../log.ts'
 import { collectConnection, markCollectionDead } from '../services/collection/collect.ts'
+import { runTenantErasure } from '../services/privacy/erasure.ts'
 import { handleCronTick } from './handlers/cron-tick.ts'
+import { handleExport } from './handlers/export.ts'
 import { handleMetaWebhook } from './handlers/meta-webhook.ts'
 import { type JobMessage, jobMessage } from './messages.ts'
 import { RetryLater } from './retry.ts'
@@ -19,6 +21,8 @@ const handlers: {
   'cron.tick': handleCronTick,
   'collect.connection': collectConnection,
   'meta.webhook': handleMetaWebhook,
+  'privacy.export': handleExport,
+  'privacy.erase': runTenantErasure,
 }
 
 const MAX_DELAY_SECONDS = 15 * 60

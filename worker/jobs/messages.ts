@@ -41,7 +41,29 @@ export const metaWebhookMessage = z.object({
   bodyKey: z.string().max(200).optional(),
 })
 
-export const jobMessage = z.discriminatedUnion('type', [cronTickMessage, collectMessage, metaWebhookMessage])
+/** Build one portability archive (LGPD Art. 18 V) requested with `POST /api/v1/exports`. */
+export const exportMessage = z.object({
+  type: z.literal('privacy.export'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  exportId: z.string(),
+})
+
+/** Carry out a confirmed tenant erasure; resumable, so a redelivery continues where it stopped. */
+export const erasureMessage = z.object({
+  type: z.literal('privacy.erase'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  requestId: z.string(),
+})
+
+export const jobMessage = z.discriminatedUnion('type', [
+  cronTickMessage,
+  collectMessage,
+  metaWebhookMessage,
+  exportMessage,
+  erasureMessage,
+])
 
 export type JobMessage = z.infer<typeof jobMessage>
 export type JobType = JobMessage['type']

@@ -19,4 +19,23 @@ export interface KeyValueStore {
     options?: { expirationTtl?: number; metadata?: Record<string, unknown> },
   ): Promise<void>
   delete(key: string): Promise<void>
+  /** Every key starting with `prefix` (all pages of the runtime's listing), e.g. a tenant's vault keys. */
+  list(prefix: string): Promise<string[]>
+}
+
+/** An object being written part by part, so a large one is never held in memory whole. */
+export interface ObjectWriter {
+  write(chunk: Uint8Array): Promise<void>
+  /** Finishes the object; returns its size in bytes. */
+  close(): Promise<{ size: number }>
+  /** Gives up: nothing of the object remains. */
+  abort(): Promise<void>
+}
+
+/** Large files (portability archives): written in parts, read as a stream, listed by prefix. */
+export interface ObjectStore {
+  create(key: string, options: { contentType: string }): Promise<ObjectWriter>
+  get(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>
+  delete(keys: string[]): Promise<void>
+  list(prefix: string): Promise<string[]>
 }

@@ -10,6 +10,7 @@ import { registerConnectionOAuthStart } from './connections/oauth-start.ts'
 import { registerConnectionReconnect } from './connections/reconnect.ts'
 import { registerHealth } from './health.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
+import { registerPrivacyRoutes } from './privacy/index.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
 import { registerWebhookRoutes } from './webhooks/index.ts'
 
@@ -26,6 +27,7 @@ export function registerRoutes(app: App) {
   registerConnectionOAuthStart(app)
   registerConnectionOAuthSelection(app)
   registerOAuthCallback(app)
+  registerPrivacyRoutes(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
 }

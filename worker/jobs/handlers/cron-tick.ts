@@ -5,6 +5,7 @@ import type { Services } from '../../env.ts'
 import { log } from '../../log.ts'
 import { writeAudit } from '../../services/audit.ts'
 import { fanOutDueConnections } from '../../services/collection/fan-out.ts'
+import { purgeExpiredData } from '../../services/privacy/retention.ts'
 import type { JobOf } from '../messages.ts'
 
 /**
@@ -32,6 +33,14 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
       if (expired > 0) log('info', 'licenses expired', { count: expired, cron: message.cron })
       const fanOut = await fanOutDueConnections(tx, services.jobs, now)
       log('info', 'collection fan-out', { cron: message.cron, ...fanOut })
+      const purged = await purgeExpiredData(tx, now)
+      log('info', 'retention purge', {
+        cron: message.cron,
+        metric_points: Object.values(purged.metricPoints).reduce((sum, n) => sum + n, 0),
+        metric_points_by_tenant: purged.metricPoints,
+        webhook_events: purged.webhookEvents,
+        login_attempts: purged.loginAttempts,
+      })
     },
     // Operator mode: the sweeps below touch rows of every tenant, which row-level security hides
     // from a transaction without it. There is no caller: the job is the system, and audits as such.

@@ -1,0 +1,338 @@
+import { and, eq, type SQL, sql } from 'drizzle-orm'
+import { Zip, ZipDeflate, ZipPassThrough } from 'fflate'
+import type { Tx } from '../../../db/client.ts'
+import { dataExports, type ExportProgress } from '../../../db/schema/index.ts'
+import type { Services } from '../../env.ts'
+import type { JobOf } from '../../jobs/messages.ts'
+import { log } from '../../log.ts'
+import type { ObjectWriter } from '../../platform/ports.ts'
+import { writeAudit } from '../audit.ts'
+import { exportObjectKey } from './exports.ts'
+import { EXPORT_RETENTION_DAYS } from './processing-records.ts'
+
+/**
+ * One file of the archive: rows of one table (and its joins) for one tenant, read page by page
+ * in keyset order so a tenant of any size is never held in memory. Every string here is ours
+ * (no caller input reaches the SQL text); the tenant and the keyset values travel as parameters.
+ */
+type Source = {
+  file: string
+  description: string
+  /** Select list: never a secret (no password or key hashes, no tokens: those are not in Postgres). */
+  columns: string
+  from: string
+  /** The tenant filter (and, with `scopes`, the scope's): values as parameters. */
+  where: (tenantId: string, scope: string | null) => SQL
+  key: { column: string; type: string }[]
+  /** Read scope by scope (e.g. per connection, to walk an index prefix instead of sorting). */
+  scopes?: (tx: Tx, tenantId: string) => Promise<string[]>
+}
+
+const SOURCES: Source[] = [
+  {
+    file: 'tenant.ndjson',
+    description: 'the tenant',
+    columns: 'id, slug, name, status, x_collection_enabled, created_at, updated_at',
+    from: 'tenants',
+    where: (tenantId) => sql`id = ${tenantId}`,
+    key: [{ column: 'id', type: 'text' }],
+  },
+  {
+    file: 'licenses.ndjson',
+    description: 'licenses, each with its plan',
+    columns: `l.id, l.status, l.valid_from, l.valid_until, l.external_ref, l.created_at, l.updated_at,
+      p.code as plan_code, p.name as plan_name, p.modules as plan_modules, p.users_limit,
+      p.connections_limit, p.retention_days, p.collection_interval_minutes`,
+    from: 'licenses l join plans p on p.id = l.plan_id',
+    where: (tenantId) => sql`l.tenant_id = ${tenantId}`,
+    key: [
+      { column: 'l.created_at', type: 'timestamptz' },
+      { column: 'l.id', type: 'text' },
+    ],
+  },
+  {
+    file: 'users.ndjson',
+    description: 'members, without password hashes',
+    columns:
+      'id, email, name, role, locale, status, password_changed_at, last_login_at, created_at, updated_at',
+    from: 'users',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+  {
+    file: 'api_keys.ndjson',
+    description: 'API keys, without their secret hashes',
+    columns: 'id, name, role, last_four, created_by, created_at, last_used_at, revoked_at',
+    from: 'api_keys',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+  {
+    file: 'connections.ndjson',
+    description: 'connected accounts, without tokens',
+    columns: `id, platform, external_account_id, label, display_name, status, token_expires_at,
+      has_refresh_token, last_collected_at, next_collect_at, last_error, last_error_at,
+      backfill_done_days, backfill_total_days, created_by, created_at, updated_at`,
+    from: 'connections',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+  {
+    file: 'metrics.ndjson',
+    description: 'every metric point, by connection, metric, granularity and day',
+    columns: 'connection_id, metric, granularity, period_start, value, collected_at',
+    from: 'metric_points',
+    // One connection at a time walks the primary key's prefix: no sort of the whole history.
+    where: (tenantId, connectionId) => sql`tenant_id = ${tenantId} and connection_id = ${connectionId}`,
+    scopes: async (tx, tenantId) =>
+      (
+        await tx.execute<{ id: string }>(
+          sql`select id from connections where tenant_id = ${tenantId} order by id`,
+        )
+      ).rows.map((row) => row.id),
+    key: [
+      { column: 'metric', type: 'text' },
+      { column: 'granularity', type: 'text' },
+      { column: 'period_start', type: 'date' },
+    ],
+  },
+  {
+    file: 'collection_runs.ndjson',
+    description: 'collection runs (what was collected when, and how it ended)',
+    columns: `id, connection_id, kind, status, attempt, range_from, range_to, started_at,
+      finished_at, points, api_calls, error, failed_metrics`,
+    from: 'collection_runs',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [{ column: 'id', type: 'bigint' }],
+  },
+  {
+    file: 'consents.ndjson',
+    description: 'consent records, oldest first',
+    columns:
+      'id, subject, subject_id, purpose, policy_version, granted, actor_id, ip, user_agent, created_at',
+    from: 'consents',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+  {
+    file: 'audit.ndjson',
+    description: 'the audit trail, oldest first',
+    columns: `id, actor_type, actor_id, action, target_type, target_id, ip, user_agent, request_id,
+      data, created_at`,
+    from: 'audit_log',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+]
+
+/** The files an export contains, for the manifest and the README. */
+export const EXPORT_FILES = SOURCES.map(({ file, description }) => ({ file, description }))
+
+/** Rows per page (and per transaction). */
+export const EXPORT_PAGE_ROWS = 2000
+/** Attempts of a `privacy.export` message (wrangler.toml: max_retries 5, plus the first). */
+export const EXPORT_MAX_ATTEMPTS = 6
+
+type Page = { rows: Record<string, unknown>[]; after: string[] | null }
+
+/** One keyset page of a source: rows after `after` (the previous page's last key, as text). */
+async function readPage(
+  tx: Tx,
+  source: Source,
+  tenantId: string,
+  scope: string | null,
+  after: string[] | null,
+): Promise<Page> {
+  const keyList = sql.raw(source.key.map((k) => k.column).join(', '))
+  const keyText = sql.raw(source.key.map((k, i) => `(${k.column})::text as "_k${i}"`).join(', '))
+  const keyset = after
+    ? sql`and (${keyList}) > (${sql.join(
+        after.map((value, i) => sql`cast(${value} as ${sql.raw(source.key[i]?.type ?? 'text')})`),
+        sql`, `,
+      )})`
+    : sql``
+  const result = await tx.execute<Record<string, unknown>>(sql`
+    select ${sql.raw(source.columns)}, ${keyText} from ${sql.raw(source.from)}
+    where ${source.where(tenantId, scope)} ${keyset} order by ${keyList} limit ${EXPORT_PAGE_ROWS}`)
+  const rows = result.rows
+  const last = rows.at(-1)
+  const next =
+    rows.length === EXPORT_PAGE_ROWS && last ? source.key.map((_, i) => String(last[`_k${i}`])) : null
+  for (const row of rows) for (let i = 0; i < source.key.length; i++) delete row[`_k${i}`]
+  return { rows, after: next }
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * Streams fflate's zip output into an object writer: fflate emits synchronously, the writer is
+ * async, so chunks wait in a queue drained after each push (at most one page's output).
+ */
+function zipTo(writer: ObjectWriter) {
+  const queue: Uint8Array[] = []
+  let failure: Error | null = null
+  const zip = new Zip((error, chunk) => {
+    if (error) failure = error
+    else queue.push(chunk)
+  })
+  const drain = async () => {
+    if (failure) throw failure
+    for (let chunk = queue.shift(); chunk; chunk = queue.shift()) await writer.write(chunk)
+  }
+  return { zip, drain }
+}
+
+/**
+ * Builds the archive of one export: for each source, pages read in the tenant's own transaction
+ * (row-level security applies: nothing of another tenant can be read), each page's progress
+ * recorded in the same transaction, its NDJSON deflated into the zip and written out in parts.
+ * A redelivered message starts the archive over (same object key); a completed one is left alone.
+ */
+export async function buildExport(
+  job: JobOf<'privacy.export'>,
+  services: Services,
+  delivery: { attempts: number },
+): Promise<void> {
+  const { db } = services
+  const { tenantId, exportId } = job
+  const now = new Date()
+  const exportRow = and(eq(dataExports.id, exportId), eq(dataExports.tenantId, tenantId))
+  const progress: ExportProgress = { doneFiles: 0, totalFiles: SOURCES.length + 1, rows: {} }
+  const started = await db.transaction(
+    async (tx) => {
+      const [row] = await tx
+        .update(dataExports)
+        .set({
+          status: 'running',
+          startedAt: now,
+          attempts: sql`${dataExports.attempts} + 1`,
+          progress,
+          error: null,
+        })
+        .where(and(exportRow, sql`${dataExports.status} in ('queued', 'running', 'failed')`))
+        .returning({ id: dataExports.id })
+      return Boolean(row)
+    },
+    { tenantId },
+  )
+  if (!started) {
+    log('info', 'export skipped: unknown or already completed', { export_id: exportId, tenant_id: tenantId })
+    return
+  }
+
+  const objectKey = exportObjectKey(tenantId, exportId)
+  const writer = await services.exports.create(objectKey, { contentType: 'application/zip' })
+  try {
+    const { zip, drain } = zipTo(writer)
+    for (const source of SOURCES) {
+      const file = new ZipDeflate(source.file, { level: 6 })
+      file.mtime = now
+      zip.add(file)
+      progress.rows[source.file] = 0
+      const listScopes = source.scopes
+      const scopes: (string | null)[] = listScopes
+        ? await db.transaction((tx) => listScopes(tx, tenantId), { tenantId })
+        : [null]
+      for (const scope of scopes) {
+        let after: string[] | null = null
+        do {
+          const page: Page = await db.transaction(
+            async (tx) => {
+              const read = await readPage(tx, source, tenantId, scope, after)
+              progress.rows[source.file] = (progress.rows[source.file] ?? 0) + read.rows.length
+              await tx.update(dataExports).set({ progress }).where(exportRow)
+              return read
+            },
+            { tenantId },
+          )
+          if (page.rows.length > 0)
+            file.push(encoder.encode(page.rows.map((row) => `${JSON.stringify(row)}\n`).join('')))
+          await drain()
+          after = page.after
+        } while (after)
+      }
+      file.push(new Uint8Array(0), true)
+      await drain()
+      progress.doneFiles++
+    }
+    const manifest = new ZipPassThrough('manifest.json')
+    manifest.mtime = now
+    zip.add(manifest)
+    manifest.push(
+      encoder.encode(
+        JSON.stringify(
+          {
+            format: 'integra-export/1',
+            export_id: exportId,
+            tenant_id: tenantId,
+            generated_at: now.toISOString(),
+            files: EXPORT_FILES.map((f) => ({ ...f, rows: progress.rows[f.file] ?? 0 })),
+          },
+          null,
+          2,
+        ),
+      ),
+      true,
+    )
+    zip.end()
+    await drain()
+    progress.doneFiles++
+    const { size } = await writer.close()
+    await db.transaction(
+      async (tx) => {
+        await tx
+          .update(dataExports)
+          .set({
+            status: 'completed',
+            progress,
+            objectKey,
+            sizeBytes: size,
+            completedAt: new Date(),
+            expiresAt: new Date(Date.now() + EXPORT_RETENTION_DAYS * 86_400_000),
+          })
+          .where(exportRow)
+        await writeAudit(tx, { type: 'system', id: null }, null, {
+          action: 'export.completed',
+          tenantId,
+          target: { type: 'export', id: exportId },
+          data: { size_bytes: size, rows: progress.rows },
+        })
+      },
+      { tenantId },
+    )
+    log('info', 'export completed', { export_id: exportId, tenant_id: tenantId, size_bytes: size })
+  } catch (error) {
+    await writer.abort().catch(() => undefined)
+    const final = delivery.attempts >= EXPORT_MAX_ATTEMPTS
+    // The message names the failure for the tenant; details stay in the log (consumer).
+    await db
+      .transaction(
+        (tx) =>
+          tx
+            .update(dataExports)
+            .set({
+              status: final ? 'failed' : 'queued',
+              error: final ? 'The export could not be built; request a new one.' : 'Retrying after an error.',
+            })
+            .where(exportRow),
+        { tenantId },
+      )
+      .catch(() => undefined)
+    throw error
+  }
+}

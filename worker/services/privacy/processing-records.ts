@@ -1,0 +1,187 @@
+import { authorizeOperator } from '../../auth/permissions.ts'
+import type { ServiceContext } from '../context.ts'
+
+/**
+ * The records of processing (LGPD Art. 37): what personal data Integra processes, why, on which
+ * legal basis (Art. 7), for how long and with which sub-processors. Configuration, not data: a
+ * change here is reviewed like code, and `GET /api/v1/admin/processing-records` serves it.
+ */
+
+export type LegalBasis =
+  | 'consent (Art. 7 I)'
+  | 'legal obligation (Art. 7 II)'
+  | 'contract (Art. 7 V)'
+  | 'exercise of rights (Art. 7 VI)'
+  | 'legitimate interest (Art. 7 IX)'
+
+export type SubProcessor = {
+  name: string
+  service: string
+  /** Where the data is processed or stored. */
+  location: string
+}
+
+export type ProcessingActivity = {
+  id: string
+  purpose: string
+  dataSubjects: string[]
+  dataCategories: string[]
+  legalBasis: LegalBasis
+  retention: string
+  subProcessors: SubProcessor[]
+  /** Tables (or stores) where the data lives, so an auditor can follow it into the system. */
+  storage: string[]
+}
+
+/** Purposes a consent record may name (`POST /api/v1/consent`); the collection gate reads the first. */
+export const CONSENT_PURPOSES = ['metrics_collection'] as const
+export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number]
+
+/** Raw webhook events are kept this long (Meta retries a delivery for at most 7 days). */
+export const WEBHOOK_EVENTS_RETENTION_DAYS = 30
+/** Login attempts only matter for 15 minutes (rate limit); a month is kept for incident review. */
+export const LOGIN_ATTEMPTS_RETENTION_DAYS = 30
+/** A finished export is offered for this long; the bucket's lifecycle rule deletes it then. */
+export const EXPORT_RETENTION_DAYS = 7
+
+const CLOUDFLARE: SubProcessor = {
+  name: 'Cloudflare, Inc.',
+  service: 'Workers (compute), KV (encrypted tokens), Queues (jobs), R2 (export archives), logs',
+  location: 'global edge network',
+}
+const NEON: SubProcessor = {
+  name: 'Neon (Databricks, Inc.)',
+  service: 'managed Postgres (all relational data)',
+  location: "the project's configured region",
+}
+const PLATFORMS: SubProcessor[] = [
+  { name: 'Meta Platforms, Inc.', service: 'Instagram Graph API', location: 'United States' },
+  { name: 'Meta Platforms, Inc.', service: 'Facebook Pages (Graph API)', location: 'United States' },
+  { name: 'Meta Platforms, Inc.', service: 'WhatsApp Business Platform', location: 'United States' },
+  { name: 'X Corp.', service: 'X API v2', location: 'United States' },
+  { name: 'TikTok Pte. Ltd.', service: 'TikTok Display API', location: 'Singapore / United States' },
+]
+
+export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
+  {
+    id: 'accounts',
+    purpose: 'Accounts and access to the platform: sign-in, roles, sessions, API keys',
+    dataSubjects: ["tenant members (customers' staff)", 'operators of the central'],
+    dataCategories: [
+      'name',
+      'e-mail',
+      'role',
+      'password hash (PBKDF2)',
+      'session IP address and user agent',
+      'API key hashes',
+    ],
+    legalBasis: 'contract (Art. 7 V)',
+    retention: 'while the account exists; sessions at most 30 days; erased with the tenant',
+    subProcessors: [CLOUDFLARE, NEON],
+    storage: ['users', 'operators', 'sessions', 'refresh_tokens', 'api_keys'],
+  },
+  {
+    id: 'metrics_collection',
+    purpose: "Collecting the metrics of the tenant's social accounts and showing their history",
+    dataSubjects: ['holders of the connected social accounts'],
+    dataCategories: [
+      'platform account id and display name',
+      'OAuth tokens (encrypted, AES-256-GCM)',
+      'aggregated account metrics (reach, followers, messages…)',
+    ],
+    legalBasis: 'consent (Art. 7 I)',
+    retention: "the plan's retention_days for metric points (daily purge); tokens until disconnected",
+    subProcessors: [CLOUDFLARE, NEON, ...PLATFORMS],
+    storage: ['connections', 'metric_points', 'collection_runs', 'KV vault/<tenant>/…'],
+  },
+  {
+    id: 'webhook_events',
+    purpose: 'Receiving platform webhooks (message statuses, comments, mentions) to count them',
+    dataSubjects: ['holders of the connected social accounts', 'people who interact with them'],
+    dataCategories: ['platform object ids', 'raw event payloads'],
+    legalBasis: 'consent (Art. 7 I)',
+    retention: `raw events ${WEBHOOK_EVENTS_RETENTION_DAYS} days; daily counters as metric points`,
+    subProcessors: [CLOUDFLARE, NEON, ...PLATFORMS.filter((p) => p.name.startsWith('Meta'))],
+    storage: ['webhook_events', 'meta_webhook_counters', 'meta_webhook_seen'],
+  },
+  {
+    id: 'consent_records',
+    purpose: 'Proving consent and its revocation (Art. 8 §2: the burden of proof is on the controller)',
+    dataSubjects: ['tenant members who give or revoke consent'],
+    dataCategories: ['member id', 'IP address', 'user agent', 'policy version', 'time'],
+    legalBasis: 'legal obligation (Art. 7 II)',
+    retention: 'append-only while the tenant exists; erased with the tenant or the connection',
+    subProcessors: [CLOUDFLARE, NEON],
+    storage: ['consents'],
+  },
+  {
+    id: 'security_audit',
+    purpose: 'Security and accountability: audit trail, login rate limiting',
+    dataSubjects: ['tenant members', 'operators', 'anyone attempting to sign in'],
+    dataCategories: ['actor id', 'IP address', 'user agent', 'action', 'hash of the e-mail tried'],
+    legalBasis: 'legitimate interest (Art. 7 IX)',
+    retention: `audit trail while the tenant exists; login attempts ${LOGIN_ATTEMPTS_RETENTION_DAYS} days`,
+    subProcessors: [CLOUDFLARE, NEON],
+    storage: ['audit_log', 'login_attempts'],
+  },
+  {
+    id: 'licensing',
+    purpose: 'Licenses and billing events of the tenant',
+    dataSubjects: ['the tenant (business customer)'],
+    dataCategories: ['tenant name and slug', 'plan, license status and validity', 'billing reference'],
+    legalBasis: 'contract (Art. 7 V)',
+    retention: 'while the tenant exists; the erasure keeps only an anonymous tombstone',
+    subProcessors: [CLOUDFLARE, NEON],
+    storage: ['tenants', 'licenses', 'webhook_deliveries'],
+  },
+  {
+    id: 'data_subject_rights',
+    purpose: 'Answering data subject requests: portability exports and erasure',
+    dataSubjects: ['tenant members', 'holders of the connected social accounts'],
+    dataCategories: [
+      "a complete copy of the tenant's data (export archive)",
+      'erasure receipts (ids, counts)',
+    ],
+    legalBasis: 'exercise of rights (Art. 7 VI)',
+    retention: `export archives ${EXPORT_RETENTION_DAYS} days; erasure receipts kept (no personal data)`,
+    subProcessors: [CLOUDFLARE, NEON],
+    storage: ['data_exports', 'R2 exports/<tenant>/…', 'erasure_requests', 'erasure_receipts'],
+  },
+]
+
+/** The records, operators only. */
+export function listProcessingRecords(ctx: ServiceContext): readonly ProcessingActivity[] {
+  authorizeOperator(ctx.principal)
+  return PROCESSING_ACTIVITIES
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'purpose',
+  'data_subjects',
+  'data_categories',
+  'legal_basis',
+  'retention',
+  'sub_processors',
+  'storage',
+] as const
+
+/** RFC 4180: every field quoted, quotes doubled; lists joined with "; ". */
+export function processingRecordsCsv(activities: readonly ProcessingActivity[]): string {
+  const field = (value: string) => `"${value.replaceAll('"', '""')}"`
+  const rows = activities.map((a) =>
+    [
+      a.id,
+      a.purpose,
+      a.dataSubjects.join('; '),
+      a.dataCategories.join('; '),
+      a.legalBasis,
+      a.retention,
+      a.subProcessors.map((s) => `${s.name}: ${s.service} (${s.location})`).join('; '),
+      a.storage.join('; '),
+    ]
+      .map(field)
+      .join(','),
+  )
+  return `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`
+}
