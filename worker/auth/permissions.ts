@@ -16,6 +16,7 @@ const PERMISSIONS = {
   'sessions.own': ['owner', 'admin', 'analyst', 'viewer'],
   'connections.read': ['owner', 'admin', 'analyst', 'viewer'],
   'connections.manage': ['owner', 'admin'],
+  'metrics.read': ['owner', 'admin', 'analyst', 'viewer'],
   /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
   'privacy.manage': ['owner', 'admin'],
   /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */

@@ -9,6 +9,7 @@ import { registerConnectionOAuthSelection } from './connections/oauth-selection.
 import { registerConnectionOAuthStart } from './connections/oauth-start.ts'
 import { registerConnectionReconnect } from './connections/reconnect.ts'
 import { registerHealth } from './health.ts'
+import { registerMetricsRoutes } from './metrics/index.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerPrivacyRoutes } from './privacy/index.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
@@ -28,6 +29,7 @@ export function registerRoutes(app: App) {
   registerConnectionOAuthSelection(app)
   registerOAuthCallback(app)
   registerPrivacyRoutes(app)
+  registerMetricsRoutes(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
 }

@@ -1,0 +1,49 @@
+import { z } from 'zod'
+import { DbHandle } from '../../../db/client.ts'
+import type { App } from '../../app.ts'
+import { authenticate } from '../../middleware/authenticate.ts'
+import { runAs } from '../../services/context.ts'
+import {
+  EXPORT_CONTENT_TYPES,
+  EXPORT_FORMATS,
+  exportStream,
+  prepareExport,
+} from '../../services/metrics/export.ts'
+import { validate } from '../../validator.ts'
+import { filterFields, toFilters } from './query.ts'
+
+export const exportQuery = z.object({ ...filterFields, format: z.enum(EXPORT_FORMATS) }).transform(toFilters)
+
+export function registerMetricsExport(app: App) {
+  /**
+   * The raw points as a streamed CSV (UTF-8 with BOM, RFC 4180) or NDJSON download. Session,
+   * license and permission are checked once, in the request's transaction, which also reads the
+   * first page; later pages are read through a database handle owned by the stream (see
+   * `exportStream`).
+   */
+  app.get('/api/v1/metrics/export', authenticate, validate('query', exportQuery), async (c) => {
+    const query = c.req.valid('query')
+    const { tenantId, filename, firstPage } = await runAs(c, (ctx) => prepareExport(ctx, query), {
+      module: 'metrics',
+    })
+    const { config } = c.get('services')
+    const db = new DbHandle({
+      connectionString: config.DATABASE_URL,
+      wsProxy: config.NEON_WS_PROXY,
+      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    })
+    const body = exportStream({
+      db,
+      tenantId,
+      filters: query,
+      format: query.format,
+      firstPage,
+      requestId: c.get('requestId'),
+    })
+    return c.body(body, 200, {
+      'Content-Type': EXPORT_CONTENT_TYPES[query.format],
+      'Content-Disposition': `attachment; filename="${filename}"`,
+      'Cache-Control': 'no-store',
+    })
+  })
+}

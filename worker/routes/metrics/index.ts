@@ -1,0 +1,13 @@
+import type { App } from '../../app.ts'
+import { registerMetricsExport } from './export.ts'
+import { registerMetricsPoints } from './points.ts'
+import { registerMetricsSeries } from './series.ts'
+import { registerMetricsSummary } from './summary.ts'
+
+/** The metrics module: series, raw points, KPI summary and export. */
+export function registerMetricsRoutes(app: App) {
+  registerMetricsSeries(app)
+  registerMetricsPoints(app)
+  registerMetricsSummary(app)
+  registerMetricsExport(app)
+}

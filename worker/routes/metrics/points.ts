@@ -1,0 +1,24 @@
+import { z } from 'zod'
+import type { App } from '../../app.ts'
+import { snake } from '../../http.ts'
+import { authenticate } from '../../middleware/authenticate.ts'
+import { runAs } from '../../services/context.ts'
+import { listPoints } from '../../services/metrics/points.ts'
+import { validate } from '../../validator.ts'
+import { filterFields, toFilters } from './query.ts'
+
+export const pointsQuery = z
+  .object({
+    ...filterFields,
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().max(400).optional(),
+  })
+  .transform(toFilters)
+
+export function registerMetricsPoints(app: App) {
+  /** The raw points in key order, with a keyset cursor that concurrent collection cannot disturb. */
+  app.get('/api/v1/metrics/points', authenticate, validate('query', pointsQuery), async (c) => {
+    const page = await runAs(c, (ctx) => listPoints(ctx, c.req.valid('query')), { module: 'metrics' })
+    return c.json(snake(page))
+  })
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod'
+import { PLATFORMS, type Platform } from '../../../db/schema/index.ts'
+import { KNOWN_METRICS, metricsOutside } from '../../services/metrics/catalog.ts'
+import { addDays, type MetricFilters, spanDays } from '../../services/metrics/filters.ts'
+
+/** The longest period one read may cover: two years, a leap day included. */
+export const MAX_SPAN_DAYS = 731
+/** `to` defaults to today (UTC), `from` to 30 days ending on `to`. */
+export const DEFAULT_SPAN_DAYS = 30
+
+/**
+ * A filter given once, repeated (`?metric=a&metric=b`) or as a comma list (`?metric=a,b`):
+ * trimmed, deduplicated, every value checked with `isAllowed`. Hono gives a repeated query
+ * parameter as an array and a single one as a string.
+ */
+const listOf = <T extends string>(what: string, isAllowed: (value: string) => value is T) =>
+  z.union([z.string(), z.array(z.string())]).transform((raw, ctx) => {
+    const values = [
+      ...new Set(
+        [raw]
+          .flat()
+          .flatMap((value) => value.split(','))
+          .map((value) => value.trim())
+          .filter(Boolean),
+      ),
+    ]
+    const allowed = values.filter(isAllowed)
+    const unknown = values.filter((value) => !isAllowed(value))
+    if (values.length === 0 || values.length > 100 || unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          unknown.length > 0
+            ? `unknown ${what}: ${unknown.slice(0, 10).join(', ')}`
+            : `give between 1 and 100 ${what} values`,
+      })
+      return z.NEVER
+    }
+    return allowed
+  })
+
+const CONNECTION_ID = /^con_[0-9a-z]{20}$/
+const isConnectionId = (value: string): value is string => CONNECTION_ID.test(value)
+const isPlatform = (value: string): value is Platform => (PLATFORMS as readonly string[]).includes(value)
+const isMetric = (value: string): value is string => KNOWN_METRICS.has(value)
+const today = () => new Date().toISOString().slice(0, 10)
+
+export const filterFields = {
+  connection_id: listOf('connection_id (must be con_… ids)', isConnectionId).optional(),
+  platform: listOf('platform', isPlatform).optional(),
+  metric: listOf('metric (not in any platform catalog)', isMetric).optional(),
+  from: z.iso.date('must be a date YYYY-MM-DD (UTC)').optional(),
+  to: z.iso.date('must be a date YYYY-MM-DD (UTC)').optional(),
+}
+
+type FilterFields = { [K in keyof typeof filterFields]?: z.output<(typeof filterFields)[K]> }
+
+/**
+ * The period (defaults applied) and the filters as services take them; range problems and
+ * metrics that none of the asked platforms measures are reported naming their field.
+ */
+export function toFilters<T extends FilterFields>(
+  query: T,
+  ctx: z.RefinementCtx,
+): Omit<T, keyof FilterFields> & MetricFilters {
+  const { connection_id, platform, metric, from: givenFrom, to: givenTo, ...rest } = query
+  const to = givenTo ?? today()
+  const from = givenFrom ?? addDays(to, -(DEFAULT_SPAN_DAYS - 1))
+  if (from > to) ctx.addIssue({ code: 'custom', path: ['from'], message: `must not be after to (${to})` })
+  else if (spanDays(from, to) > MAX_SPAN_DAYS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['from'],
+      message: `the period from ${from} to ${to} spans ${spanDays(from, to)} days; at most ${MAX_SPAN_DAYS} (two years)`,
+    })
+  const outside = metric ? metricsOutside(platform ?? null, metric) : []
+  if (outside.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['metric'],
+      message: `not measured on ${platform?.join(', ')}: ${outside.join(', ')}`,
+    })
+  return {
+    ...rest,
+    connectionIds: connection_id ?? null,
+    platforms: platform ?? null,
+    metrics: metric ?? null,
+    from,
+    to,
+  }
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod'
+import type { App } from '../../app.ts'
+import { snake } from '../../http.ts'
+import { authenticate } from '../../middleware/authenticate.ts'
+import { runAs } from '../../services/context.ts'
+import { BUCKETS, readSeries } from '../../services/metrics/series.ts'
+import { validate } from '../../validator.ts'
+import { filterFields, toFilters } from './query.ts'
+
+export const seriesQuery = z
+  .object({
+    ...filterFields,
+    granularity: z.enum(BUCKETS).default('day'),
+    compare: z.enum(['previous_period']).optional(),
+  })
+  .transform(toFilters)
+
+export function registerMetricsSeries(app: App) {
+  /** Chart-ready series per connection and metric, bucketed by day, week or month, with an optional comparison. */
+  app.get('/api/v1/metrics', authenticate, validate('query', seriesQuery), async (c) => {
+    const query = c.req.valid('query')
+    const result = await runAs(
+      c,
+      (ctx) => readSeries(ctx, { ...query, compare: query.compare === 'previous_period' }),
+      { module: 'metrics' },
+    )
+    return c.json(snake(result))
+  })
+}

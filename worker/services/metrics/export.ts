@@ -1,0 +1,143 @@
+import { sql } from 'drizzle-orm'
+import type { DbHandle } from '../../../db/client.ts'
+import { authorize } from '../../auth/permissions.ts'
+import { notFound } from '../../errors.ts'
+import { describeError, log } from '../../log.ts'
+import type { ServiceContext } from '../context.ts'
+import type { MetricFilters } from './filters.ts'
+import { keyOf, type PointKey, pageSql, pointsPage, type RawPoint } from './points.ts'
+
+export const EXPORT_FORMATS = ['csv', 'ndjson'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+
+/** Rows per page read by the export stream: a few hundred KB of output, one short transaction each. */
+export const EXPORT_PAGE_ROWS = 5000
+
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8; header=present',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+}
+
+const COLUMNS = [
+  'period_start',
+  'connection_id',
+  'platform',
+  'label',
+  'metric',
+  'granularity',
+  'value',
+  'collected_at',
+] as const satisfies readonly (keyof RawPoint)[]
+
+/**
+ * Runs in the request's transaction, where the session and the license were checked (once for the
+ * whole export): the permission, the tenant's slug for the file name and the first page, in one
+ * statement. An export that fits in one page never opens a second connection.
+ */
+export async function prepareExport(ctx: ServiceContext, input: MetricFilters & { format: ExportFormat }) {
+  authorize(ctx.principal, 'metrics.read')
+  const tenantId = ctx.principal.tenantId
+  const result = await ctx.tx.execute<{ slug: string; rows: RawPoint[] }>(sql`
+    select t.slug, (
+      select coalesce(json_agg(page order by page.period_start, page.connection_id, page.metric, page.granularity), '[]')
+      from (${pageSql(tenantId, input, null, EXPORT_PAGE_ROWS)}) page
+    ) as rows
+    from tenants t where t.id = ${tenantId}`)
+  const [tenant] = result.rows
+  if (!tenant) throw notFound('tenant')
+  return {
+    tenantId,
+    filename: `${tenant.slug}_metrics_${input.from}_${input.to}.${input.format}`,
+    firstPage: tenant.rows,
+  }
+}
+
+/**
+ * One RFC 4180 field. Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
+ * CR first: labels are typed by people) gets a leading `'`, the usual neutralisation.
+ */
+export function csvField(value: string | number | null): string {
+  if (value === null) return ''
+  if (typeof value === 'number') return String(value)
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+const csvLine = (point: RawPoint) => `${COLUMNS.map((column) => csvField(point[column])).join(',')}\r\n`
+const ndjsonLine = (point: RawPoint) => `${JSON.stringify(point)}\n`
+
+/**
+ * The export body, read page by page as the client consumes it (at most one page queued ahead),
+ * never the whole result in memory. The first page comes from `prepareExport`. The stream
+ * outlives the handler, and the request's DbHandle is closed once the response is returned
+ * (`init`), so later pages are read through `db`, a handle of the stream's own (it connects on
+ * its first page), closed when the stream ends, fails or is cancelled. Each page is one short
+ * transaction with the tenant set for row-level security, and a keyset page (see `pageSql`), so
+ * nothing is lost or repeated at page boundaries even while collection inserts points. A failure
+ * after the first byte cannot change the status any more: the stream is errored, so the client
+ * sees an aborted download rather than a silently truncated file.
+ */
+export function exportStream(options: {
+  db: DbHandle
+  tenantId: string
+  filters: MetricFilters
+  format: ExportFormat
+  firstPage: RawPoint[]
+  requestId: string
+}): ReadableStream<Uint8Array> {
+  const { db, tenantId, filters, format, requestId } = options
+  const encoder = new TextEncoder()
+  const line = format === 'csv' ? csvLine : ndjsonLine
+  let firstPage: RawPoint[] | null = options.firstPage
+  let after: PointKey | null = null
+  let cancelled = false
+  /** The page being read, so a cancel waits for it instead of closing the socket under it. */
+  let reading: Promise<unknown> = Promise.resolve()
+  const nextPage = async (): Promise<RawPoint[]> => {
+    if (firstPage) {
+      const rows = firstPage
+      firstPage = null
+      return rows
+    }
+    const page = db.transaction((tx) => pointsPage(tx, tenantId, filters, after, EXPORT_PAGE_ROWS), {
+      tenantId,
+    })
+    reading = page.catch(() => undefined)
+    return page
+  }
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        // The BOM makes spreadsheets read the file as UTF-8 (accents intact).
+        if (format === 'csv') controller.enqueue(encoder.encode(`\uFEFF${COLUMNS.join(',')}\r\n`))
+      },
+      async pull(controller) {
+        let rows: RawPoint[]
+        try {
+          rows = await nextPage()
+        } catch (error) {
+          if (cancelled) return
+          log('error', 'metrics export failed', { request_id: requestId, ...describeError(error) })
+          await db.close()
+          controller.error(error)
+          return
+        }
+        if (cancelled) return
+        if (rows.length > 0) controller.enqueue(encoder.encode(rows.map(line).join('')))
+        const last = rows.at(-1)
+        if (rows.length < EXPORT_PAGE_ROWS || !last) {
+          await db.close()
+          controller.close()
+        } else {
+          after = keyOf(last)
+        }
+      },
+      async cancel() {
+        cancelled = true
+        await reading
+        await db.close()
+      },
+    },
+    { highWaterMark: 1 },
+  )
+}
