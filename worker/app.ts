@@ -8,6 +8,7 @@ import { jsonBodies } from './middleware/json-body.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { corsFromConfig, securityHeaders, trustedHosts } from './middleware/security.ts'
 import { registerRoutes } from './routes/index.ts'
+import { registerPortal } from './routes/portal/index.ts'
 
 export type App = Hono<AppEnv>
 
@@ -30,5 +31,6 @@ export function createApp(): App {
   app.notFound(notFound)
 
   registerRoutes(app)
+  registerPortal(app)
   return app
 }

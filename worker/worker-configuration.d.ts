@@ -5,6 +5,7 @@ interface __BaseEnv_Env {
 	EXPORTS: R2Bucket;
 	JOBS: Queue;
 	API_RATE_LIMITER: RateLimit;
+	ASSETS: Fetcher;
 	APP_ENV: "production";
 	CORS_ORIGINS: "";
 	TRUSTED_HOSTS: "";

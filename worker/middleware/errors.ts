@@ -5,6 +5,7 @@ import { ConfigError } from '../config.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError, DatabaseUnavailableError, envelope } from '../errors.ts'
 import { describeError, log } from '../log.ts'
+import { isPortalPath, portalErrorResponse } from './portal-errors.tsx'
 
 const STATUS_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -57,20 +58,32 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
       ...describeError(error),
     })
   }
+  // People get a page in the portals; programs keep the envelope everywhere else.
+  if (isPortalPath(c.req.path)) return portalErrorResponse(c, apiError, requestIdOf(c))
   return c.json(envelope(apiError, requestIdOf(c)), apiError.status, apiError.headers)
 }
 
-export const notFound: NotFoundHandler<AppEnv> = (c) =>
-  c.json(
-    envelope(new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), requestIdOf(c)),
-    404,
-  )
+export const notFound: NotFoundHandler<AppEnv> = (c) => {
+  const error = new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)
+  if (isPortalPath(c.req.path)) return portalErrorResponse(c, error, requestIdOf(c))
+  return c.json(envelope(error, requestIdOf(c)), 404)
+}
 
-export function methodNotAllowedResponse(c: Context<AppEnv>, allowed: string[]): Response {
+export function methodNotAllowedResponse(
+  c: Context<AppEnv>,
+  allowed: string[],
+): Response | Promise<Response> {
   const error = new ApiError(
     405,
     'METHOD_NOT_ALLOWED',
     `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`,
   )
+  if (isPortalPath(c.req.path)) {
+    return portalErrorResponse(
+      c,
+      new ApiError(405, error.code, error.message, { headers: { Allow: allowed.join(', ') } }),
+      requestIdOf(c),
+    )
+  }
   return c.json(envelope(error, requestIdOf(c)), 405, { Allow: allowed.join(', ') })
 }

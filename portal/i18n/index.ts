@@ -1,0 +1,110 @@
+import { createContext, useContext } from 'hono/jsx'
+import { en, type MessageKey } from './en.ts'
+import { ptBR } from './pt-BR.ts'
+
+export type { MessageKey } from './en.ts'
+
+/** The portals' languages; the first is the default when nothing the visitor asks for matches. */
+export const LOCALES = ['pt-BR', 'en'] as const
+export type Locale = (typeof LOCALES)[number]
+
+const CATALOGS: Record<Locale, Record<MessageKey, string>> = { 'pt-BR': ptBR, en }
+
+export type Params = Record<string, string | number>
+
+/** Everything a page needs to speak the visitor's language: messages, numbers and dates. */
+export type I18n = {
+  locale: Locale
+  t: (key: MessageKey, params?: Params) => string
+  number: (value: number, options?: Intl.NumberFormatOptions) => string
+  /** A percentage given in percent units (12.5 → "12,5%" in pt-BR). */
+  percent: (value: number) => string
+  date: (value: Date | string) => string
+  dateTime: (value: Date | string) => string
+}
+
+/** A supported locale from a tag such as `pt`, `pt-PT` or `en-GB`; null when none fits. */
+export function matchLocale(tag: string | null | undefined): Locale | null {
+  const base = tag?.trim().toLowerCase().split(/[-_]/)[0]
+  if (base === 'pt') return 'pt-BR'
+  if (base === 'en') return 'en'
+  return null
+}
+
+/** The best supported language of an `Accept-Language` header, honouring its q-values. */
+export function fromAcceptLanguage(header: string | null | undefined): Locale | null {
+  if (!header) return null
+  const ranked = header
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...params] = part.trim().split(';')
+      const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find(Boolean)
+      return { tag, q: q === undefined ? 1 : Number(q), index }
+    })
+    .filter((entry) => entry.tag && entry.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index)
+  for (const entry of ranked) {
+    const locale = matchLocale(entry.tag)
+    if (locale) return locale
+  }
+  return null
+}
+
+/**
+ * The language of a page: the signed-in member's saved preference (`users.locale`), then the
+ * visitor's choice remembered in the `lang` cookie (visitors and operators have no column),
+ * then the browser's `Accept-Language`, then Portuguese.
+ */
+export function negotiateLocale(sources: {
+  preference?: string | null
+  cookie?: string | null
+  acceptLanguage?: string | null
+}): Locale {
+  return (
+    matchLocale(sources.preference) ??
+    matchLocale(sources.cookie) ??
+    fromAcceptLanguage(sources.acceptLanguage) ??
+    LOCALES[0]
+  )
+}
+
+const cache = new Map<Locale, I18n>()
+
+/** Formatters are built once per locale and isolate: Intl constructors are not cheap. */
+export function i18nFor(locale: Locale): I18n {
+  const cached = cache.get(locale)
+  if (cached) return cached
+  const catalog = CATALOGS[locale]
+  const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' })
+  const dateTimeFormat = new Intl.DateTimeFormat(locale, {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone: 'UTC',
+  })
+  const numberFormat = new Intl.NumberFormat(locale)
+  const toDate = (value: Date | string) =>
+    value instanceof Date ? value : new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
+  const i18n: I18n = {
+    locale,
+    t: (key, params) => {
+      const text = catalog[key] ?? en[key] ?? key
+      return params
+        ? text.replace(/\{(\w+)\}/g, (match, name: string) => String(params[name] ?? match))
+        : text
+    },
+    number: (value, options) =>
+      options ? new Intl.NumberFormat(locale, options).format(value) : numberFormat.format(value),
+    percent: (value) =>
+      new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(value / 100),
+    date: (value) => dateFormat.format(toDate(value)),
+    // dateStyle/timeStyle cannot be combined with timeZoneName: the zone is said here.
+    dateTime: (value) => `${dateTimeFormat.format(toDate(value))} UTC`,
+  }
+  cache.set(locale, i18n)
+  return i18n
+}
+
+/** The page's I18n for components, provided once by the layout (see portal/layouts/shell.tsx). */
+export const I18nContext = createContext<I18n>(i18nFor(LOCALES[0]))
+
+export const useI18n = () => useContext(I18nContext)

@@ -1,0 +1,155 @@
+import type { Viewer } from '../../worker/middleware/portal-env.ts'
+import { ActionButton, Alert, Field, HxForm } from '../components/forms.tsx'
+import { When } from '../components/status.tsx'
+import { LOCALES, type MessageKey, useI18n } from '../i18n/index.ts'
+import type { FormState } from './app/connections.tsx'
+
+export type SessionView = {
+  id: string
+  ip: string | null
+  userAgent: string | null
+  createdAt: Date | string
+  lastSeenAt: Date | string
+  current: boolean
+}
+
+/** The person's live sessions (browsers, API clients); any but this one can be ended here. */
+export function SessionsPage(props: { area: 'admin' | 'app'; sessions: SessionView[]; notice?: MessageKey }) {
+  const { t } = useI18n()
+  return (
+    <>
+      <h1>{t('sessions.title')}</h1>
+      <p class="muted">{t('sessions.lead')}</p>
+      <section id="sessions" aria-label={t('sessions.title')}>
+        {props.notice && <Alert kind="success">{t(props.notice)}</Alert>}
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('sessions.device')}</th>
+                <th scope="col">{t('sessions.ip')}</th>
+                <th scope="col">{t('sessions.started')}</th>
+                <th scope="col">{t('sessions.lastSeen')}</th>
+                <th scope="col">{t('connections.actions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.sessions.map((session) => (
+                <tr>
+                  <td class="small">{session.userAgent ?? '—'}</td>
+                  <td>{session.ip ?? '—'}</td>
+                  <td>
+                    <When at={session.createdAt} />
+                  </td>
+                  <td>
+                    <When at={session.lastSeenAt} />
+                  </td>
+                  <td>
+                    {session.current ? (
+                      <strong>{t('sessions.current')}</strong>
+                    ) : (
+                      <ActionButton
+                        action={`/${props.area}/sessions/${session.id}/revoke`}
+                        target="#sessions"
+                        label={t('sessions.revoke')}
+                        variant="danger"
+                      />
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </>
+  )
+}
+
+/** Account settings: who you are, your password (re-authenticated), your language. */
+export function AccountPage(props: {
+  area: 'admin' | 'app'
+  viewer: Viewer
+  passwordForm?: FormState
+  notice?: MessageKey
+  noticeParams?: Record<string, number>
+}) {
+  const { t, locale } = useI18n()
+  const v = props.viewer
+  const errors = props.passwordForm?.errors
+  return (
+    <>
+      <h1>{t('account.title')}</h1>
+      <section class="card" aria-labelledby="profile-title">
+        <h2 id="profile-title">{t('account.profile')}</h2>
+        <dl class="facts">
+          <dt>{t('team.name')}</dt>
+          <dd>{v.name}</dd>
+          <dt>{t('login.email')}</dt>
+          <dd>{v.email}</dd>
+          {v.kind === 'member' && (
+            <>
+              <dt>{t('team.role')}</dt>
+              <dd>{t(`role.${v.role}` as MessageKey)}</dd>
+              <dt>{t('account.tenant')}</dt>
+              <dd>{v.tenantName}</dd>
+            </>
+          )}
+        </dl>
+      </section>
+      <section id="password" class="card" aria-labelledby="password-title">
+        <h2 id="password-title">{t('account.password')}</h2>
+        <p class="muted small">{t('account.passwordLead')}</p>
+        {props.notice && <Alert kind="success">{t(props.notice, props.noticeParams)}</Alert>}
+        {props.passwordForm?.message && <Alert kind="error">{t(props.passwordForm.message)}</Alert>}
+        <HxForm action={`/${props.area}/account/password`} target="#password" label={t('account.password')}>
+          <Field
+            name="current_password"
+            type="password"
+            label="account.currentPassword"
+            errors={errors}
+            required
+            autocomplete="current-password"
+          />
+          <Field
+            name="new_password"
+            type="password"
+            label="account.newPassword"
+            errors={errors}
+            required
+            autocomplete="new-password"
+            hint="form.passwordHint"
+          />
+          <Field
+            name="confirm_password"
+            type="password"
+            label="account.confirmPassword"
+            errors={errors}
+            required
+            autocomplete="new-password"
+          />
+          <button type="submit" class="primary">
+            {t('account.changePassword')}
+          </button>
+        </HxForm>
+      </section>
+      <section class="card" aria-labelledby="language-title">
+        <h2 id="language-title">{t('account.language')}</h2>
+        <p class="muted small">
+          {t(v.kind === 'member' ? 'account.languageLeadMember' : 'account.languageLeadOperator')}
+        </p>
+        <div class="actions">
+          {LOCALES.map((option) => (
+            <ActionButton
+              action={`/${props.area}/language`}
+              target="main"
+              label={t(`language.${option}`)}
+              fields={{ locale: option, back: `/${props.area}/account` }}
+              variant={option === locale ? undefined : 'secondary'}
+            />
+          ))}
+        </div>
+      </section>
+    </>
+  )
+}

@@ -1,0 +1,27 @@
+import { type MessageKey, useI18n } from '../i18n/index.ts'
+
+const TITLES: Record<number, MessageKey> = {
+  403: 'error.forbidden.title',
+  404: 'error.notFound.title',
+  429: 'error.tooMany.title',
+}
+
+/** A friendly page for 403, 404 and 500: what happened, what to do, and the id to quote to support. */
+export function ErrorPage(props: { status: number; message: MessageKey; requestId: string; home: string }) {
+  const { t } = useI18n()
+  const title =
+    TITLES[props.status] ?? (props.status >= 500 ? 'error.server.title' : 'error.badRequest.title')
+  return (
+    <section class="narrow card" aria-labelledby="error-title">
+      <p class="status-code">{props.status}</p>
+      <h1 id="error-title">{t(title)}</h1>
+      <p>{t(props.message)}</p>
+      <p>
+        <a href={props.home}>{t('error.backHome')}</a>
+      </p>
+      <p class="muted small">
+        {t('error.requestId')} <code>{props.requestId}</code>
+      </p>
+    </section>
+  )
+}

@@ -1,0 +1,12 @@
+// Copies the pinned htmx build from node_modules into the static assets (portal/public/vendor),
+// so the browser loads the exact version package-lock.json names, from our own origin (no CDN).
+// Run by `npm run dev`, `npm test`, `npm run build` and `npm run deploy` (their pre-scripts); the
+// copy is git-ignored, so the lockfile stays the one place that says which htmx we ship.
+import { copyFileSync, mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const target = join(root, 'portal/public/vendor')
+mkdirSync(target, { recursive: true })
+copyFileSync(join(root, 'node_modules/htmx.org/dist/htmx.min.js'), join(target, 'htmx.min.js'))

@@ -1,0 +1,300 @@
+import { z } from 'zod'
+import { PLATFORMS, type Platform } from '../../../../db/schema/index.ts'
+import type { MessageKey } from '../../../../portal/i18n/index.ts'
+import { ConnectionPage, SelectionPage } from '../../../../portal/pages/app/connection.tsx'
+import { ConnectionsPage, type FormState } from '../../../../portal/pages/app/connections.tsx'
+import { can } from '../../../auth/permissions.ts'
+import { ApiError } from '../../../errors.ts'
+import {
+  checkCanRegister,
+  deleteConnection,
+  getConnection,
+  listConnections,
+  listRuns,
+  type RegisterInput,
+  registerConnection,
+  requestCollection,
+  updateConnection,
+  validateWithPlatform,
+} from '../../../services/connections/connections.ts'
+import {
+  connectGrantedAccounts,
+  consumeOAuthState,
+  createSelection,
+  exchangeAuthorization,
+  openSelection,
+  startOAuth,
+} from '../../../services/connections/oauth.ts'
+import { oauthPlatforms } from '../../../services/connections/oauth-platforms.ts'
+import { verifyOAuthState } from '../../../services/connections/oauth-state.ts'
+import { getForReconnect, reconnectConnection } from '../../../services/connections/reconnect.ts'
+import { formValues, many, readForm } from '../forms.ts'
+import type { PortalApp } from '../index.ts'
+import { appContext, attempt, isHtmx, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
+
+const ID = ':id{con_[0-9a-z]{20}}'
+const METRICS = { module: 'metrics' } as const
+
+/** Confirmations shown after a post/redirect/get, by a fixed name in the URL (never free text). */
+const NOTICES: Record<string, MessageKey> = {
+  registered: 'connections.registered',
+  connected: 'connections.connected',
+  paused: 'connections.paused',
+  resumed: 'connections.resumed',
+  collecting: 'connections.collecting',
+  reconnected: 'connections.reconnected',
+  disconnected: 'connections.disconnected',
+}
+
+const tokenFields = {
+  access_token: z.string().min(8).max(4096),
+  refresh_token: z
+    .string()
+    .max(4096)
+    .transform((v) => v || undefined)
+    .pipe(z.string().min(8).optional()),
+}
+const registerForm = z.object({
+  platform: z.enum(PLATFORMS),
+  external_account_id: z.string().trim().min(1).max(100),
+  label: z
+    .string()
+    .trim()
+    .max(100)
+    .transform((v) => v || undefined),
+  ...tokenFields,
+})
+
+const canManage = (c: PortalContext) => {
+  const credential = c.get('credential')
+  return credential?.kind === 'token' && can(credential.principal, 'connections.manage')
+}
+
+const oauthReady = (c: PortalContext) => Object.keys(c.get('services').config.PLATFORM_APPS) as Platform[]
+
+/** Where the platform sends the browser back to: a portal page, so the person lands on HTML. */
+const callbackUri = (c: PortalContext, platform: Platform) => {
+  const base = c.get('services').config.OAUTH_REDIRECT_BASE ?? new URL(c.req.url).origin
+  return `${base.replace(/\/+$/, '')}/app/connections/oauth/${platform}/callback`
+}
+
+async function renderList(
+  c: PortalContext,
+  extra: { notice?: MessageKey; error?: MessageKey; form?: FormState } = {},
+) {
+  const page = await portalRun(c, (ctx) => listConnections(ctx, { limit: 100 }), METRICS)
+  return c.render(
+    <ConnectionsPage
+      connections={page.data}
+      canManage={canManage(c)}
+      oauthPlatforms={oauthReady(c)}
+      {...extra}
+    />,
+    { title: c.var.i18n.t('connections.title') },
+  )
+}
+
+async function renderOne(
+  c: PortalContext,
+  id: string,
+  extra: { notice?: MessageKey; form?: FormState } = {},
+) {
+  const { connection, runs } = await portalRun(
+    c,
+    async (ctx) => {
+      const connection = await getConnection(ctx, id)
+      if (connection.status === 'disconnected') throw new ApiError(404, 'NOT_FOUND', 'No such connection.')
+      return { connection, runs: await listRuns(ctx, id) }
+    },
+    METRICS,
+  )
+  const oauth = oauthReady(c).includes(connection.platform)
+  return c.render(
+    <ConnectionPage connection={connection} runs={runs} canManage={canManage(c)} oauth={oauth} {...extra} />,
+    { title: connection.label ?? connection.displayName ?? connection.externalAccountId },
+  )
+}
+
+/** After an action: htmx gets the list again (its section is swapped); a plain form gets a redirect. */
+async function afterAction(c: PortalContext, done: keyof typeof NOTICES, back = '/app/connections') {
+  if (!isHtmx(c)) return seeOther(c, `${back}?done=${done}`)
+  return back === '/app/connections'
+    ? renderList(c, { notice: NOTICES[done] })
+    : seeOther(c, `${back}?done=${done}`)
+}
+
+/** Connections: list, register a token, connect through OAuth, pause, resume, collect now, reconnect. */
+export function registerPortalConnections(portal: PortalApp) {
+  portal.use('/app/connections', signedIn('member'))
+  portal.use('/app/connections/*', signedIn('member'))
+
+  portal.get('/app/connections', (c) => renderList(c, { notice: NOTICES[c.req.query('done') ?? ''] }))
+
+  /** The register-token flow, the same three steps as POST /api/v1/connections. */
+  portal.post('/app/connections', async (c) => {
+    const form = await readForm(c, registerForm)
+    if (!form.ok) {
+      c.status(400)
+      return renderList(c, { form: { values: form.values, errors: form.errors, message: 'form.fix' } })
+    }
+    const input: RegisterInput = {
+      platform: form.data.platform,
+      externalAccountId: form.data.external_account_id,
+      accessToken: form.data.access_token,
+      refreshToken: form.data.refresh_token,
+      label: form.data.label,
+    }
+    const outcome = await attempt(async () => {
+      await portalRun(c, (ctx) => checkCanRegister(ctx, input), METRICS)
+      const profile = await validateWithPlatform(c.get('services').config, input)
+      return portalRun(c, (ctx) => registerConnection(ctx, input, profile), METRICS)
+    })
+    if (!outcome.ok) {
+      c.status(outcome.error.status)
+      return renderList(c, {
+        form: { values: form.values, errors: outcome.fields, message: outcome.message },
+      })
+    }
+    return afterAction(c, 'registered')
+  })
+
+  portal.get(`/app/connections/${ID}`, (c) =>
+    renderOne(c, c.req.param('id'), { notice: NOTICES[c.req.query('done') ?? ''] }),
+  )
+
+  for (const [action, status, done] of [
+    ['pause', 'paused', 'paused'],
+    ['resume', 'active', 'resumed'],
+  ] as const) {
+    portal.post(`/app/connections/${ID}/${action}`, async (c) => {
+      const outcome = await attempt(() =>
+        portalRun(c, (ctx) => updateConnection(ctx, c.req.param('id'), { status }), METRICS),
+      )
+      if (!outcome.ok) {
+        c.status(outcome.error.status)
+        return renderList(c, { error: outcome.message })
+      }
+      return afterAction(c, done)
+    })
+  }
+
+  portal.post(`/app/connections/${ID}/collect`, async (c) => {
+    const outcome = await attempt(() =>
+      portalRun(c, (ctx) => requestCollection(ctx, c.req.param('id')), METRICS),
+    )
+    if (!outcome.ok) {
+      c.status(outcome.error.status)
+      return renderList(c, { error: outcome.message })
+    }
+    return afterAction(c, 'collecting')
+  })
+
+  /** New tokens for an existing connection, checked with the platform first (as the API's reconnect). */
+  portal.post(`/app/connections/${ID}/reconnect`, async (c) => {
+    const id = c.req.param('id')
+    const form = await readForm(c, z.object(tokenFields))
+    if (!form.ok) {
+      c.status(400)
+      return renderOne(c, id, { form: { values: form.values, errors: form.errors, message: 'form.fix' } })
+    }
+    const outcome = await attempt(async () => {
+      const current = await portalRun(c, (ctx) => getForReconnect(ctx, id), METRICS)
+      await validateWithPlatform(c.get('services').config, {
+        platform: current.platform,
+        externalAccountId: current.externalAccountId,
+        accessToken: form.data.access_token,
+      })
+      return portalRun(
+        c,
+        (ctx) =>
+          reconnectConnection(ctx, id, {
+            accessToken: form.data.access_token,
+            refreshToken: form.data.refresh_token,
+          }),
+        METRICS,
+      )
+    })
+    if (!outcome.ok) {
+      c.status(outcome.error.status)
+      return renderOne(c, id, {
+        form: { values: form.values, errors: outcome.fields, message: outcome.message },
+      })
+    }
+    return seeOther(c, `/app/connections/${id}?done=reconnected`)
+  })
+
+  portal.post(`/app/connections/${ID}/disconnect`, async (c) => {
+    const form = await readForm(c, z.object({ purge_metrics: z.enum(['true', 'false']) }))
+    const purgeMetrics = form.ok && form.data.purge_metrics === 'true'
+    await portalRun(c, (ctx) => deleteConnection(ctx, c.req.param('id'), { purgeMetrics }), METRICS)
+    return seeOther(c, '/app/connections?done=disconnected')
+  })
+
+  /**
+   * OAuth connect, started by a POST (CSRF-checked, it records a state). The browser then goes to
+   * the platform: htmx through `HX-Redirect` (a navigation, which the CSP's form-action does not
+   * govern); without JavaScript, a page with a link to continue.
+   */
+  portal.post('/app/connections/oauth/:platform{[a-z]+}', async (c) => {
+    const platform = z.enum(PLATFORMS).safeParse(c.req.param('platform'))
+    if (!platform.success) throw new ApiError(404, 'NOT_FOUND', 'No such platform.')
+    const started = await portalRun(
+      c,
+      (ctx) => startOAuth(ctx, { platform: platform.data, redirectUri: callbackUri(c, platform.data) }),
+      METRICS,
+    )
+    if (isHtmx(c)) return c.body(null, 200, { 'HX-Redirect': started.authorizationUrl })
+    return c.render(
+      <section class="narrow card">
+        <h1>{c.var.i18n.t('connections.continueTitle')}</h1>
+        <p>
+          <a href={started.authorizationUrl}>{c.var.i18n.t('connections.continue')}</a>
+        </p>
+      </section>,
+      { title: c.var.i18n.t('connections.continueTitle') },
+    )
+  })
+
+  /**
+   * The platform's answer, the same steps as /oauth/callback/:platform: state verified and used
+   * once, code exchanged, accounts connected (or offered for selection). The state must also name
+   * the session of the cookie: a callback URL opened in someone else's browser connects nothing.
+   */
+  portal.get('/app/connections/oauth/:platform{[a-z]+}/callback', async (c) => {
+    c.header('Referrer-Policy', 'no-referrer')
+    const platform = z.enum(PLATFORMS).safeParse(c.req.param('platform'))
+    if (!platform.success) throw new ApiError(404, 'NOT_FOUND', 'No such platform.')
+    const error = c.req.query('error')
+    if (error) {
+      return renderList(c, { error: error === 'access_denied' ? 'error.OAUTH_DENIED' : 'error.OAUTH_FAILED' })
+    }
+    const config = c.get('services').config
+    const state = c.req.query('state')
+    const code = c.req.query('code')
+    const claims = state ? await verifyOAuthState(state, platform.data, config.JWT_SIGNING_KEYS) : null
+    const credential = c.get('credential')
+    const same =
+      claims &&
+      credential?.kind === 'token' &&
+      credential.principal.id === claims.userId &&
+      credential.principal.sessionId === claims.sessionId
+    if (!claims || !code || !same) throw new ApiError(400, 'OAUTH_STATE_INVALID', 'Invalid state.')
+    const { codeVerifier, redirectUri } = await portalRun(c, (ctx) => consumeOAuthState(ctx, claims), METRICS)
+    const granted = await exchangeAuthorization(config, platform.data, { code, redirectUri, codeVerifier })
+    if (oauthPlatforms[platform.data].grants === 'many') {
+      const selection = await portalRun(c, (ctx) => createSelection(ctx, platform.data, granted), METRICS)
+      return c.render(<SelectionPage {...selection} />, { title: c.var.i18n.t('connections.connectTitle') })
+    }
+    await connectGrantedAccounts(appContext(c), platform.data, granted)
+    return seeOther(c, '/app/connections?done=connected')
+  })
+
+  portal.post('/app/connections/oauth/selections/:id{[0-9a-f-]{36}}', async (c) => {
+    const ids = [...new Set(many(await formValues(c), 'external_account_ids'))]
+    if (ids.length === 0) return seeOther(c, '/app/connections')
+    const id = c.req.param('id')
+    const selection = await portalRun(c, (ctx) => openSelection(ctx, id, ids), METRICS)
+    await connectGrantedAccounts(appContext(c), selection.platform, selection.accounts, { selectionId: id })
+    return seeOther(c, '/app/connections?done=connected')
+  })
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod'
+import type { MessageKey } from '../../../portal/i18n/index.ts'
+import { LoginPage } from '../../../portal/pages/login.tsx'
+import { verifyAccessToken } from '../../auth/jwt.ts'
+import { ApiError } from '../../errors.ts'
+import { issueCsrfToken } from '../../middleware/portal-csrf.ts'
+import { rememberLocale } from '../../middleware/portal-locale.ts'
+import { clearSessionCookie, sealSession, setSessionCookie } from '../../middleware/portal-session.ts'
+import { logout } from '../../services/auth/account.ts'
+import { login } from '../../services/auth/login.ts'
+import { setMyLocale, USER_LOCALES } from '../../services/auth/preferences.ts'
+import { requestMeta, runAs } from '../../services/context.ts'
+import { one, readForm } from './forms.ts'
+import type { PortalApp } from './index.ts'
+import { appContext, portalRun, safeNext, seeOther } from './run.ts'
+
+const loginForm = z.object({
+  email: z.string().trim().min(1).max(254),
+  password: z.string().min(1).max(1024),
+  next: z.string().max(500).optional(),
+})
+
+const LOGIN_ERRORS: Record<string, { status: 401 | 403 | 429; message: MessageKey }> = {
+  INVALID_CREDENTIALS: { status: 401, message: 'error.INVALID_CREDENTIALS' },
+  TOO_MANY_ATTEMPTS: { status: 429, message: 'error.TOO_MANY_ATTEMPTS' },
+  TENANT_SUSPENDED: { status: 403, message: 'error.TENANT_SUSPENDED' },
+}
+
+/** Sign-in, sign-out and the language switch of both portals. */
+export function registerPortalAuth(portal: PortalApp) {
+  for (const area of ['admin', 'app'] as const) {
+    const kind = area === 'admin' ? 'operator' : 'member'
+
+    portal.get(`/${area}/login`, (c) => {
+      const credential = c.get('credential')
+      if (credential?.kind === 'token' && credential.principal.kind === kind)
+        return c.redirect(`/${area}`, 303)
+      const next = c.req.query('next')
+      const notice = c.req.query('signed_out') === '1' ? ('login.signedOut' as const) : undefined
+      return c.render(<LoginPage area={area} next={next} notice={notice} />, {
+        title: c.var.i18n.t('login.submit'),
+      })
+    })
+
+    /**
+     * The same login service as `POST /api/v1/auth/login` (rate limit, audit, session limit). It
+     * answers with an access token whose claims name the new server-side session; the cookie
+     * carries that session instead of the token. (The refresh token it also issues is stored only
+     * as a hash and never leaves here: unused, it ends with the session.)
+     */
+    portal.post(`/${area}/login`, async (c) => {
+      const form = await readForm(c, loginForm)
+      const next = one(form.values, 'next') || undefined
+      const render = (status: 400 | 401 | 403 | 429, message: MessageKey) => {
+        c.status(status)
+        return c.render(
+          <LoginPage area={area} email={one(form.values, 'email')} next={next} error={message} />,
+          {
+            title: c.var.i18n.t('login.submit'),
+          },
+        )
+      }
+      if (!form.ok) return render(400, 'login.missing')
+      const services = c.get('services')
+      let pair: Awaited<ReturnType<typeof login>>
+      try {
+        pair = await login(services, requestMeta(appContext(c)), {
+          email: form.data.email,
+          password: form.data.password,
+        })
+      } catch (error) {
+        const known = error instanceof ApiError ? LOGIN_ERRORS[error.code] : undefined
+        if (!known) throw error
+        if (error instanceof ApiError && error.headers?.['Retry-After'])
+          c.header('Retry-After', error.headers['Retry-After'])
+        return render(known.status, known.message)
+      }
+      const claims = await verifyAccessToken(pair.access_token, services.config.JWT_SIGNING_KEYS)
+      if (!claims) throw new Error('login issued a token that does not verify')
+      setSessionCookie(
+        c,
+        await sealSession(services.config.JWT_SIGNING_KEYS, {
+          sid: claims.sid,
+          sub: claims.sub,
+          tid: claims.tenant_id,
+          role: claims.role,
+        }),
+      )
+      // A new CSRF token at sign-in: one planted before authentication is not the one used after.
+      issueCsrfToken(c)
+      const own = claims.role === 'operator' ? 'admin' : 'app'
+      return c.redirect(own === area ? safeNext(form.data.next, area) : `/${own}`, 303)
+    })
+
+    portal.post(`/${area}/logout`, async (c) => {
+      if (c.get('credential')?.kind === 'token') {
+        await runAs(appContext(c), logout).catch((error: unknown) => {
+          // An already-ended session is signed out all the same.
+          if (!(error instanceof ApiError && error.status === 401)) throw error
+        })
+      }
+      clearSessionCookie(c)
+      return seeOther(c, `/${area}/login?signed_out=1`)
+    })
+
+    /** Members save the choice to their account (users.locale); everyone gets the `lang` cookie. */
+    portal.post(`/${area}/language`, async (c) => {
+      const form = await readForm(c, z.object({ locale: z.enum(USER_LOCALES), back: z.string().optional() }))
+      const back = safeNext(one(form.values, 'back'), area)
+      if (!form.ok) return seeOther(c, back)
+      const credential = c.get('credential')
+      if (credential?.kind === 'token' && credential.principal.kind === 'member') {
+        await portalRun(c, (ctx) => setMyLocale(ctx, form.data.locale))
+      }
+      rememberLocale(c, form.data.locale)
+      return seeOther(c, back)
+    })
+  }
+}

@@ -1,0 +1,39 @@
+import { Hono } from 'hono'
+import type { App } from '../../app.ts'
+import { portalCsrf } from '../../middleware/portal-csrf.ts'
+import type { PortalEnv } from '../../middleware/portal-env.ts'
+import { portalLocale } from '../../middleware/portal-locale.ts'
+import { portalCredential } from '../../middleware/portal-session.ts'
+import { registerPortalAccount } from './account.tsx'
+import { registerPortalApiKeys } from './app/api-keys.tsx'
+import { registerPortalConnections } from './app/connections.tsx'
+import { registerPortalPrivacy } from './app/privacy.tsx'
+import { registerPortalTeam } from './app/team.tsx'
+import { registerPortalAuth } from './auth.tsx'
+import { portalRenderer } from './renderer.tsx'
+
+export type PortalApp = Hono<PortalEnv>
+
+/**
+ * The two portals, `/admin` (operators) and `/app` (tenant members), server-rendered with
+ * hono/jsx and htmx. Their middleware runs for every path under them, unknown ones included, so
+ * even a 404 page speaks the visitor's language: language first (errors are pages in it), then
+ * the CSRF check (before anything acts on a request), then the session cookie, then the layout.
+ */
+export function registerPortal(app: App) {
+  for (const base of ['/admin', '/app']) {
+    for (const path of [base, `${base}/*`]) {
+      app.use(path, portalLocale, portalCsrf, portalCredential, portalRenderer)
+    }
+  }
+  const portal: PortalApp = new Hono<PortalEnv>()
+  registerPortalAuth(portal)
+  registerPortalAccount(portal)
+  // The overview with KPI cards and charts comes with the metrics services; until then, the connections.
+  portal.get('/app', (c) => c.redirect('/app/connections', 303))
+  registerPortalConnections(portal)
+  registerPortalTeam(portal)
+  registerPortalApiKeys(portal)
+  registerPortalPrivacy(portal)
+  app.route('/', portal)
+}

@@ -1,0 +1,127 @@
+import type { Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import type { Module } from '../../../db/schema/index.ts'
+import { en } from '../../../portal/i18n/en.ts'
+import { i18nFor, type MessageKey } from '../../../portal/i18n/index.ts'
+import type { AppEnv } from '../../env.ts'
+import { ApiError } from '../../errors.ts'
+import type { PortalEnv, Viewer } from '../../middleware/portal-env.ts'
+import { requestLocale } from '../../middleware/portal-locale.ts'
+import { describeMe } from '../../services/auth/account.ts'
+import { runAs, type ServiceContext } from '../../services/context.ts'
+
+export type PortalContext = Context<PortalEnv>
+
+/**
+ * The same request as the API's services see it. PortalEnv only adds variables to AppEnv, but
+ * Hono's Context is invariant in its env, so the widening needs saying once, here.
+ */
+export const appContext = (c: PortalContext) => c as unknown as Context<AppEnv>
+
+/**
+ * Runs the page's service verbs through the API's own `runAs` (session confirmed in the same
+ * transaction, tenant from the principal, module gate) and, in that same transaction, loads who
+ * is signed in (name, tenant, saved language) for the page around it.
+ */
+export async function portalRun<T>(
+  c: PortalContext,
+  work: (ctx: ServiceContext) => Promise<T>,
+  options: { module?: Module } = {},
+): Promise<T> {
+  return runAs(
+    appContext(c),
+    async (ctx) => {
+      const me = await describeMe(ctx)
+      const viewer: Viewer | undefined =
+        ctx.principal.kind === 'operator' && me.user
+          ? { kind: 'operator', id: me.user.id, name: me.user.name, email: me.user.email }
+          : ctx.principal.kind === 'member' && me.user && me.tenant
+            ? {
+                kind: 'member',
+                id: me.user.id,
+                name: me.user.name,
+                email: me.user.email,
+                role: ctx.principal.role,
+                tenantName: me.tenant.name,
+                locale: 'locale' in me.user ? (me.user.locale ?? null) : null,
+              }
+            : undefined
+      c.set('viewer', viewer)
+      if (viewer?.kind === 'member') c.set('i18n', i18nFor(requestLocale(c, viewer.locale)))
+      return work(ctx)
+    },
+    options,
+  )
+}
+
+export const isHtmx = (c: Context) =>
+  c.req.header('hx-request') === 'true' && c.req.header('hx-history-restore-request') !== 'true'
+
+/** After a successful form post: 303 to the page (post/redirect/get), or htmx's own redirect. */
+export function seeOther(c: Context, location: string): Response {
+  if (isHtmx(c)) {
+    c.header('HX-Redirect', location)
+    return c.body(null, 200)
+  }
+  return c.redirect(location, 303)
+}
+
+/** Only same-site portal paths are followed after sign-in: no open redirect. */
+export function safeNext(next: unknown, area: 'admin' | 'app'): string {
+  return typeof next === 'string' && /^\/(admin|app)(\/[\w\-/?=&.%]*)?$/.test(next) && !next.startsWith('//')
+    ? next
+    : `/${area}`
+}
+
+/**
+ * Pages of one portal need a signed-in person of its kind: nobody → that portal's login (coming
+ * back here afterwards); the other kind → their own portal.
+ */
+export const signedIn = (kind: 'operator' | 'member') =>
+  createMiddleware<PortalEnv>(async (c, next) => {
+    const credential = c.get('credential')
+    const area = kind === 'operator' ? 'admin' : 'app'
+    if (credential?.kind !== 'token') {
+      const back = c.req.method === 'GET' ? `?next=${encodeURIComponent(c.req.path + queryOf(c))}` : ''
+      return seeOther(c, `/${area}/login${back}`)
+    }
+    if (credential.principal.kind !== kind) return seeOther(c, kind === 'operator' ? '/app' : '/admin')
+    await next()
+  })
+
+const queryOf = (c: Context) => {
+  const url = new URL(c.req.url)
+  return url.search
+}
+
+/** The catalog key for an API error code (`error.CODE`), or the generic one for its status. */
+export function errorKey(error: ApiError): MessageKey {
+  const specific = `error.${error.code}`
+  if (specific in en) return specific as MessageKey
+  if (error.status === 404) return 'error.notFound.body'
+  if (error.status === 403) return 'error.forbidden.body'
+  if (error.status === 429) return 'error.RATE_LIMITED'
+  if (error.status < 500) return 'error.badRequest.body'
+  return 'error.server.body'
+}
+
+/** Runs a form's service call; an ApiError becomes the message to show beside the form. */
+export async function attempt<T>(
+  work: () => Promise<T>,
+): Promise<
+  | { ok: true; value: T }
+  | { ok: false; error: ApiError; message: MessageKey; fields: Record<string, MessageKey> }
+> {
+  try {
+    return { ok: true, value: await work() }
+  } catch (error) {
+    // Authentication, CSRF and server faults are not the form's business: the error page says them.
+    if (!(error instanceof ApiError) || error.status === 401 || error.status >= 500) throw error
+    const fields: Record<string, MessageKey> = {}
+    for (const field of error.fields ?? []) {
+      const name = field.path.split('.').at(-1) ?? field.path
+      fields[name] = 'form.invalid'
+    }
+    return { ok: false, error, message: errorKey(error), fields }
+  }
+}
