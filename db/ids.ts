@@ -15,6 +15,10 @@ export type IdPrefix =
   | 'exp'
   | 'era'
   | 'rcp'
+  | 'prp'
+  | 'src'
+  | 'bkg'
+  | 'cfl'
 
 /** A prefixed id with 100 random bits (20 base32 characters). */
 export function newId(prefix: IdPrefix): string {

@@ -1,4 +1,5 @@
 export * from './audit.ts'
+export * from './calendar.ts'
 export * from './connections.ts'
 export * from './identity.ts'
 export * from './jobs.ts'

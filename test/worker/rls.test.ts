@@ -97,6 +97,36 @@ beforeAll(async () => {
       `insert into webhook_events (tenant_id, source, payload, digest) values ($1, 'meta', '{}', 'd')`,
       [tenant.tenantId],
     )
+    const propertyId = newId('prp')
+    const sourceId = newId('src')
+    const [stay, block] = [newId('bkg'), newId('bkg')]
+    await db.owner(`insert into properties (id, tenant_id, name, timezone) values ($1, $2, 'Casa', 'UTC')`, [
+      propertyId,
+      tenant.tenantId,
+    ])
+    await db.owner(
+      `insert into calendar_sources (id, tenant_id, property_id, channel, url_masked, url_digest)
+       values ($1, $2, $3, 'airbnb', 'https://www.airbnb.com/…ics', 'd')`,
+      [sourceId, tenant.tenantId, propertyId],
+    )
+    await db.owner(
+      `insert into bookings (id, tenant_id, property_id, source_id, uid, check_in, check_out, status)
+       values ($1, $3, $4, $5, 'u1', '2026-12-01', '2026-12-05', 'confirmed'),
+              ($2, $3, $4, null, null, '2026-12-03', '2026-12-04', 'blocked')`,
+      [stay, block, tenant.tenantId, propertyId, sourceId],
+    )
+    await db.owner(
+      `insert into calendar_conflicts (id, tenant_id, property_id, booking_a_id, booking_b_id, overlap_start, overlap_end, severity)
+       values ($1, $2, $3, $4, $5, '2026-12-03', '2026-12-04', 'warning')`,
+      [newId('cfl'), tenant.tenantId, propertyId, stay, block],
+    )
+    await db.owner(
+      `insert into calendar_sync_runs (tenant_id, source_id, kind, status) values ($1, $2, 'scheduled', 'succeeded')`,
+      [tenant.tenantId, sourceId],
+    )
+    await db.owner(`insert into calendar_alert_settings (tenant_id, telegram_chat_id) values ($1, '42')`, [
+      tenant.tenantId,
+    ])
   }
   const rows = await db.owner<{ table_name: string }>(
     `select table_name from information_schema.columns
