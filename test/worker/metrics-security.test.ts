@@ -170,22 +170,22 @@ describe('metrics routes: SQL statements per read', () => {
   }
   const READS = [`${ROUTES[0]}&compare=previous_period&granularity=week`, ...ROUTES.slice(1)]
 
-  it('a member: set tenant, session check, license, one read; 4 statements besides BEGIN/COMMIT', async () => {
+  it('a member: one statement for tenant, session and license, then one read: 2 besides BEGIN/COMMIT, 4 in all', async () => {
     const { tenant } = await tenantWithData()
     const call = await signedIn(tenant.tenantId, 'viewer')
     for (const route of READS) {
       const inner = await statementsOf(call, route)
-      expect([route, inner.length]).toEqual([route, 4])
+      expect([route, inner.length]).toEqual([route, 2])
       expect(inner.filter((text) => text.includes('from sessions'))).toHaveLength(1)
     }
   })
 
-  it('an API key: key check (which sets the tenant), license, one read; 3 statements, 4 when it stamps last_used_at', async () => {
+  it('an API key: key check (which sets the tenant and reads the license), one read; 2 statements, 3 when it stamps last_used_at', async () => {
     const { tenant } = await tenantWithData()
     const owner = await signedIn(tenant.tenantId, 'owner')
     const created = await owner('/api/v1/api-keys', { method: 'POST', json: { name: 'bi', role: 'viewer' } })
     const key = as(db, ((await created.json()) as { key: string }).key)
-    expect(await statementsOf(key, READS[0] as string)).toHaveLength(4) // first use: last_used_at written
-    for (const route of READS) expect([route, (await statementsOf(key, route)).length]).toEqual([route, 3])
+    expect(await statementsOf(key, READS[0] as string)).toHaveLength(3) // first use: last_used_at written
+    for (const route of READS) expect([route, (await statementsOf(key, route)).length]).toEqual([route, 2])
   })
 })

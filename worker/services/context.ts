@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { Tx } from '../../db/client.ts'
-import type { Module } from '../../db/schema/index.ts'
+import type { LicenseStatus, Module } from '../../db/schema/index.ts'
 import type { Credential, Principal, RequestMeta } from '../auth/principal.ts'
 import { sha256Hex, timingSafeEqual } from '../auth/tokens.ts'
 import type { AppEnv, Services } from '../env.ts'
 import { ApiError } from '../errors.ts'
-import { loadEntitlement } from './licensing.ts'
+import { isUsable } from './licensing.ts'
 
 /** What every service verb receives: the open transaction, the caller and the request facts. */
 export type ServiceContext<P extends Principal = Principal> = {
@@ -42,38 +42,50 @@ export async function runAs<T>(
   const credential = c.get('credential')
   if (!credential) throw new ApiError(401, 'UNAUTHENTICATED', 'Authentication is required.')
   const services = c.get('services')
-  const known = credential.kind === 'token' ? credential.principal : null
-  return services.db.transaction(
-    async (tx) => {
-      const now = new Date()
-      const principal = known
-        ? await confirmSession(tx, known, now)
-        : await confirmApiKey(tx, credential as ApiKeyCredential)
-      c.set('tenantId', principal.tenantId ?? undefined)
-      if (options.module && principal.tenantId)
-        await requireModule(tx, principal.tenantId, options.module, now)
-      return work({ tx, principal, meta: requestMeta(c), services, now })
-    },
-    known ? { tenantId: known.tenantId ?? undefined, operator: known.kind === 'operator' } : {},
-  )
+  // The first statement sets the tenant itself, so the transaction opens without a setting.
+  return services.db.transaction(async (tx) => {
+    const now = new Date()
+    const { principal, entitlement } =
+      credential.kind === 'token'
+        ? await confirmSession(tx, credential.principal, now)
+        : await confirmApiKey(tx, credential)
+    c.set('tenantId', principal.tenantId ?? undefined)
+    if (options.module && principal.tenantId) checkModule(entitlement, options.module, now)
+    return work({ tx, principal, meta: requestMeta(c), services, now })
+  })
 }
 
 type ApiKeyCredential = Extract<Credential, { kind: 'api_key' }>
 
+/** The current license as auth_entitlement() returns it (null: no license). */
+type EntitlementRow = {
+  status: LicenseStatus | null
+  valid_from: string | null
+  valid_until: string | null
+  modules: Module[] | null
+}
+type Confirmed = { principal: Principal; entitlement: EntitlementRow | null }
+
+const ENTITLEMENT_COLUMNS = sql`e.status, e.valid_from, e.valid_until, e.modules`
+
 /**
  * One statement: the key must exist, match, be unrevoked and belong to an active tenant; the
- * same statement sets the tenant for row-level security for the rest of the transaction.
+ * same statement sets the tenant for row-level security for the rest of the transaction and
+ * reads the tenant's entitlement for module gating.
  */
-async function confirmApiKey(tx: Tx, credential: ApiKeyCredential): Promise<Principal> {
-  const rows = await tx.execute<{
-    tenant_id: string
-    role: 'admin' | 'analyst' | 'viewer'
-    secret_hash: string
-    stale: boolean
-  }>(
+async function confirmApiKey(tx: Tx, credential: ApiKeyCredential): Promise<Confirmed> {
+  const rows = await tx.execute<
+    EntitlementRow & {
+      tenant_id: string
+      role: 'admin' | 'analyst' | 'viewer'
+      secret_hash: string
+      stale: boolean
+    }
+  >(
     sql`select k.tenant_id, k.role, k.secret_hash, set_config('app.tenant_id', k.tenant_id, true),
-          (k.last_used_at is null or k.last_used_at < now() - interval '1 minute') as stale
+          (k.last_used_at is null or k.last_used_at < now() - interval '1 minute') as stale, ${ENTITLEMENT_COLUMNS}
         from auth_find_api_key(${credential.keyId}) k join tenants t on t.id = k.tenant_id
+          left join lateral auth_entitlement(k.tenant_id) e on true
         where k.revoked_at is null and t.status = 'active'`,
   )
   const key = rows.rows[0]
@@ -83,19 +95,25 @@ async function confirmApiKey(tx: Tx, credential: ApiKeyCredential): Promise<Prin
   // last_used_at is kept to the minute: one write a minute at most, not one per request.
   if (key.stale)
     await tx.execute(sql`update api_keys set last_used_at = now() where id = ${credential.keyId}`)
-  return { kind: 'api_key', id: credential.keyId, role: key.role, tenantId: key.tenant_id }
+  return {
+    principal: { kind: 'api_key', id: credential.keyId, role: key.role, tenantId: key.tenant_id },
+    entitlement: key,
+  }
 }
 
 /**
- * One statement: the session must be live; its idle expiry slides, but the row is written at
- * most once a minute.
+ * One statement: sets the principal's tenant (or the operator flag) for row-level security,
+ * checks that the session is live, slides its idle expiry (writing the row at most once a
+ * minute) and reads the tenant's entitlement through auth_entitlement(), which does not depend on
+ * the setting made in the same statement.
  */
-async function confirmSession<P extends Extract<Principal, { kind: 'operator' | 'member' }>>(
+async function confirmSession(
   tx: Tx,
-  principal: P,
+  principal: Extract<Principal, { kind: 'operator' | 'member' }>,
   now: Date,
-): Promise<P> {
-  const rows = await tx.execute<{ id: string }>(sql`
+): Promise<Confirmed> {
+  const tenantId = principal.tenantId ?? ''
+  const rows = await tx.execute<EntitlementRow & { session_id: string | null }>(sql`
     with live as (
       select id from sessions
       where id = ${principal.sessionId} and user_id = ${principal.id} and revoked_at is null
@@ -105,18 +123,24 @@ async function confirmSession<P extends Extract<Principal, { kind: 'operator' | 
         idle_expires_at = least(absolute_expires_at, ${now}::timestamptz + make_interval(secs => ${SESSION_IDLE_SECONDS}))
       where id = (select id from live) and last_seen_at < ${now}::timestamptz - interval '1 minute'
     )
-    select id from live`)
-  if (rows.rows.length === 0)
-    throw new ApiError(401, 'SESSION_ENDED', 'Your session has ended; sign in again.')
-  return principal
+    select set_config('app.tenant_id', ${tenantId}, true), set_config('app.operator', ${principal.kind === 'operator' ? 'on' : 'off'}, true),
+      (select id from live) as session_id, ${ENTITLEMENT_COLUMNS}
+    from (select 1) one left join lateral auth_entitlement(${tenantId}) e on ${tenantId} <> ''`)
+  const row = rows.rows[0]
+  if (!row?.session_id) throw new ApiError(401, 'SESSION_ENDED', 'Your session has ended; sign in again.')
+  return { principal, entitlement: row }
 }
 
-export async function requireModule(tx: Tx, tenantId: string, module: Module, now: Date): Promise<void> {
-  const entitlement = await loadEntitlement(tx, tenantId, now)
-  if (!entitlement.license || entitlement.modules.length === 0) {
+/** 403 LICENSE_INACTIVE or MODULE_DISABLED unless the current license grants the module now. */
+export function checkModule(row: EntitlementRow | null, module: Module, now: Date): void {
+  const license =
+    row?.status && row.valid_from && row.valid_until
+      ? { status: row.status, validFrom: new Date(row.valid_from), validUntil: new Date(row.valid_until) }
+      : null
+  if (!license || !isUsable(license, now)) {
     throw new ApiError(403, 'LICENSE_INACTIVE', 'Your license is not active; contact your account manager.')
   }
-  if (!entitlement.modules.includes(module)) {
+  if (!(row?.modules ?? []).includes(module)) {
     throw new ApiError(403, 'MODULE_DISABLED', `Your plan does not include the ${module} module.`)
   }
 }
