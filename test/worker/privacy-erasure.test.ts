@@ -374,6 +374,47 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
   })
 })
 
+describe('a tenant erasure interrupted', () => {
+  it('resumes after a failure: committed batches are not redone, and the receipt counts them', async () => {
+    const a = await populatedTenant()
+    const tenantId = a.tenant.tenantId
+    // Something outside the tenant tables that still points at a member blocks the final step.
+    const blocker = `erasure_blocker_${crypto.randomUUID().replaceAll('-', '')}`
+    await db.owner(`create table ${blocker} (user_id text references users (id))`)
+    await db.owner(`insert into ${blocker} values ($1)`, [a.owner.id])
+    const started = await as({ ...db, env: a.env }, operatorToken)('/api/v1/admin/erasure-requests', {
+      method: 'POST',
+      json: { tenant_id: tenantId },
+    })
+    expect(started.status).toBe(202)
+    const jobs = erasureMessages(a.capture.messages)
+    const failed = await runJobs(a.env, jobs)
+    expect(failed.retryMessages).toHaveLength(1)
+    // The batches committed; the rest rolled back, and the request waits for the retry.
+    const [request] = await db.owner<{ status: string; progress: Record<string, number> }>(
+      'select status, progress from erasure_requests where tenant_id = $1',
+      [tenantId],
+    )
+    expect(request?.status).toBe('confirmed')
+    expect(request?.progress.metric_points).toBe(ERASURE_BATCH_ROWS + 501)
+    expect(await db.owner('select 1 from metric_points where tenant_id = $1', [tenantId])).toEqual([])
+    expect(await db.owner('select 1 from users where tenant_id = $1', [tenantId])).toHaveLength(2)
+    expect(await db.owner('select 1 from erasure_receipts where tenant_id = $1', [tenantId])).toEqual([])
+
+    await db.owner(`drop table ${blocker}`)
+    const retried = await runJobs(a.env, jobs)
+    expect(retried.explicitAcks).toHaveLength(1)
+    const [receipt] = await db.owner<{ row_counts: Record<string, number>; kv_keys_deleted: number }>(
+      'select row_counts, kv_keys_deleted from erasure_receipts where tenant_id = $1',
+      [tenantId],
+    )
+    expect(receipt?.row_counts.metric_points).toBe(ERASURE_BATCH_ROWS + 501)
+    expect(receipt?.kv_keys_deleted).toBe(4)
+    const after = await countsOf(tenantId)
+    expect(Object.entries(after).filter(([table, n]) => n > 0 && !ERASURE_SURVIVORS.has(table))).toEqual([])
+  })
+})
+
 describe('connection erasure', () => {
   it('erases one connection at once: its rows, consents, tokens; the rest of the tenant stays', async () => {
     const a = await populatedTenant()
