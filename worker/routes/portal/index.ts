@@ -5,8 +5,14 @@ import type { PortalEnv } from '../../middleware/portal-env.ts'
 import { portalLocale } from '../../middleware/portal-locale.ts'
 import { portalCredential } from '../../middleware/portal-session.ts'
 import { registerPortalAccount } from './account.tsx'
+import { registerPortalAdminAudit } from './admin/audit.tsx'
+import { registerPortalAdminDashboard } from './admin/dashboard.tsx'
+import { registerPortalAdminLicenses } from './admin/licenses.tsx'
+import { registerPortalAdminPlans } from './admin/plans.tsx'
+import { registerPortalAdminTenants } from './admin/tenants.tsx'
 import { registerPortalApiKeys } from './app/api-keys.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
+import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
@@ -28,9 +34,13 @@ export function registerPortal(app: App) {
   }
   const portal: PortalApp = new Hono<PortalEnv>()
   registerPortalAuth(portal)
+  registerPortalAdminDashboard(portal)
   registerPortalAccount(portal)
-  // The overview with KPI cards and charts comes with the metrics services; until then, the connections.
-  portal.get('/app', (c) => c.redirect('/app/connections', 303))
+  registerPortalAdminTenants(portal)
+  registerPortalAdminPlans(portal)
+  registerPortalAdminLicenses(portal)
+  registerPortalAdminAudit(portal)
+  registerPortalOverview(portal)
   registerPortalConnections(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)

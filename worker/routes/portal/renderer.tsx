@@ -5,8 +5,8 @@ import { isHtmx } from './run.ts'
 
 declare module 'hono' {
   /** Every portal page names its title: `c.render(<Page/>, { title })`. */
-  // biome-ignore lint/style/useShorthandFunctionType: Hono extends its renderer by interface merging.
   interface ContextRenderer {
+    // biome-ignore lint/style/useShorthandFunctionType: Hono extends its renderer by interface merging.
     (content: string | Promise<string>, props: { title: string }): Response | Promise<Response>
   }
 }

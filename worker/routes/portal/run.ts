@@ -125,3 +125,22 @@ export async function attempt<T>(
     return { ok: false, error, message: errorKey(error), fields }
   }
 }
+
+/** A message named in the URL after a redirect (`?error=CODE`): only catalog keys, never free text. */
+export function errorFromQuery(c: Context): MessageKey | undefined {
+  const code = c.req.query('error')
+  if (!code || !/^[A-Z_]{3,40}$/.test(code)) return undefined
+  const key = `error.${code}`
+  return key in en ? (key as MessageKey) : 'error.badRequest.body'
+}
+
+/**
+ * Runs an action and goes back to `back` (post/redirect/get, for plain forms and htmx alike):
+ * with `?done=<notice>` on success, or `?error=<CODE>` when the service refused it (a conflict, a
+ * limit), which the page shows beside its list.
+ */
+export async function actThenBack(c: Context, back: string, done: string, work: () => Promise<unknown>) {
+  const outcome = await attempt(work)
+  const separator = back.includes('?') ? '&' : '?'
+  return seeOther(c, `${back}${separator}${outcome.ok ? `done=${done}` : `error=${outcome.error.code}`}`)
+}

@@ -1,0 +1,163 @@
+import { MODULES } from '../../../db/schema/tenancy.ts'
+import { ActionButton, Alert, CsrfField, Field } from '../../components/forms.tsx'
+import { Status } from '../../components/status.tsx'
+import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import type { FormState } from '../app/connections.tsx'
+
+export type PlanRow = {
+  id: string
+  code: string
+  name: string
+  modules: string[]
+  limits: { users: number; connections: number; retentionDays: number; collectionIntervalMinutes: number }
+  retiredAt: Date | string | null
+}
+
+const value = (state: FormState | undefined, name: string) => {
+  const v = state?.values?.[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+/** Plans: what licenses sell (modules and limits); create and retire. */
+export function PlansPage(props: {
+  plans: PlanRow[]
+  notice?: MessageKey
+  error?: MessageKey
+  form?: FormState
+}) {
+  const { t, number } = useI18n()
+  const errors = props.form?.errors
+  return (
+    <>
+      <h1>{t('plans.title')}</h1>
+      {props.notice && <Alert kind="success">{t(props.notice)}</Alert>}
+      {props.error && <Alert kind="error">{t(props.error)}</Alert>}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('plans.name')}</th>
+              <th scope="col">{t('plans.modules')}</th>
+              <th scope="col" class="num">
+                {t('plans.users')}
+              </th>
+              <th scope="col" class="num">
+                {t('plans.connections')}
+              </th>
+              <th scope="col" class="num">
+                {t('plans.retention')}
+              </th>
+              <th scope="col" class="num">
+                {t('plans.interval')}
+              </th>
+              <th scope="col">{t('connections.actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.plans.map((plan) => (
+              <tr>
+                <td>
+                  {plan.name}
+                  <div class="muted small">
+                    <code>{plan.code}</code>
+                  </div>
+                </td>
+                <td>{plan.modules.join(', ') || '—'}</td>
+                <td class="num">{number(plan.limits.users)}</td>
+                <td class="num">{number(plan.limits.connections)}</td>
+                <td class="num">{number(plan.limits.retentionDays)}</td>
+                <td class="num">{number(plan.limits.collectionIntervalMinutes)}</td>
+                <td>
+                  {plan.retiredAt ? (
+                    <Status value="retired" />
+                  ) : (
+                    <ActionButton
+                      action={`/admin/plans/${plan.id}/retire`}
+                      target="main"
+                      label={t('plans.retire')}
+                      variant="danger"
+                      confirm={t('plans.retireConfirm')}
+                    />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <section class="card" aria-labelledby="new-plan-title">
+        <h2 id="new-plan-title">{t('plans.create')}</h2>
+        {props.form?.message && <Alert kind="error">{t(props.form.message)}</Alert>}
+        <form method="post" action="/admin/plans">
+          <CsrfField />
+          <div class="row">
+            <Field
+              name="code"
+              label="plans.code"
+              value={value(props.form, 'code')}
+              errors={errors}
+              required
+            />
+            <Field
+              name="name"
+              label="plans.name"
+              value={value(props.form, 'name')}
+              errors={errors}
+              required
+            />
+          </div>
+          <fieldset>
+            <legend>{t('plans.modules')}</legend>
+            {MODULES.map((module) => (
+              <label>
+                <input type="checkbox" name="modules" value={module} checked={module === 'metrics'} />{' '}
+                {module}
+              </label>
+            ))}
+          </fieldset>
+          <div class="row">
+            <Field
+              name="users"
+              type="number"
+              label="plans.users"
+              value={value(props.form, 'users') ?? '5'}
+              errors={errors}
+              min={1}
+              required
+            />
+            <Field
+              name="connections"
+              type="number"
+              label="plans.connections"
+              value={value(props.form, 'connections') ?? '10'}
+              errors={errors}
+              min={1}
+              required
+            />
+            <Field
+              name="retention_days"
+              type="number"
+              label="plans.retention"
+              value={value(props.form, 'retention_days') ?? '365'}
+              errors={errors}
+              min={1}
+              required
+            />
+            <Field
+              name="collection_interval_minutes"
+              type="number"
+              label="plans.interval"
+              value={value(props.form, 'collection_interval_minutes') ?? '60'}
+              errors={errors}
+              min={15}
+              required
+            />
+          </div>
+          <button type="submit" class="primary">
+            {t('plans.createSubmit')}
+          </button>
+        </form>
+      </section>
+    </>
+  )
+}

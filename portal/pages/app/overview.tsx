@@ -1,0 +1,139 @@
+import { type ChartSeries, LineChart } from '../../components/chart.tsx'
+import { type PeriodChoice, PeriodForm } from '../../components/period.tsx'
+import { Status } from '../../components/status.tsx'
+import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { platformLabel } from './connections.tsx'
+
+type Card = { value: number | null; previousValue: number | null; changePct: number | null }
+
+export type SummaryView = {
+  connectionId: string
+  platform: string
+  label: string | null
+  displayName: string | null
+  status: string
+  kpis: {
+    followers: Card & { growth: number | null }
+    reach: Card
+    views: Card
+    interactions: Card
+    engagementRate: Card
+  }
+}
+
+export type ChartView = { id: string; title: string; series: ChartSeries[] }
+
+/** "▲ 12,5%" with words for screen readers; green up, red down, grey when unknown. */
+export function Change(props: { pct: number | null }) {
+  const { t, percent } = useI18n()
+  if (props.pct === null) return <span class="change flat">{t('kpi.noComparison')}</span>
+  const direction = props.pct > 0 ? 'up' : props.pct < 0 ? 'down' : 'flat'
+  const arrow = direction === 'up' ? '▲' : direction === 'down' ? '▼' : '＝'
+  return (
+    <span class={`change ${direction}`}>
+      <span aria-hidden="true">{arrow} </span>
+      {t(`kpi.change.${direction}` as MessageKey, { pct: percent(Math.abs(props.pct)) })}
+    </span>
+  )
+}
+
+const KPI_ROWS = [
+  ['followers', 'kpi.followers'],
+  ['reach', 'kpi.reach'],
+  ['views', 'kpi.views'],
+  ['interactions', 'kpi.interactions'],
+  ['engagementRate', 'kpi.engagementRate'],
+] as const
+
+/** One card per connected account: its KPIs for the period and the change from the previous one. */
+function KpiCard(props: { summary: SummaryView }) {
+  const i18n = useI18n()
+  const { t } = i18n
+  const s = props.summary
+  const name = s.label ?? s.displayName ?? platformLabel(t, s.platform)
+  return (
+    <article class="card kpi" aria-label={name}>
+      <h3>
+        {name} <Status value={s.status} />
+      </h3>
+      <p class="muted small">{platformLabel(t, s.platform)}</p>
+      <dl class="facts">
+        {KPI_ROWS.map(([key, label]) => {
+          const card = s.kpis[key]
+          if (card.value === null && card.previousValue === null) return null
+          const shown =
+            card.value === null
+              ? '—'
+              : key === 'engagementRate'
+                ? i18n.percent(card.value)
+                : i18n.number(card.value)
+          return (
+            <>
+              <dt>{t(label)}</dt>
+              <dd>
+                <strong>{shown}</strong> <Change pct={card.changePct} />
+              </dd>
+            </>
+          )
+        })}
+      </dl>
+    </article>
+  )
+}
+
+/** The client portal's first page: KPI cards and charts for a period, or how to start. */
+export function OverviewPage(props: {
+  period: PeriodChoice
+  previous: { from: string; to: string }
+  summaries: SummaryView[]
+  charts: ChartView[]
+  error?: MessageKey
+}) {
+  const i18n = useI18n()
+  const { t } = i18n
+  return (
+    <>
+      <h1>{t('overview.title')}</h1>
+      <PeriodForm action="/app" target="#overview-data" period={props.period} />
+      <div id="overview-data">
+        {props.error && <p class="alert error">{t(props.error)}</p>}
+        <p class="muted">
+          {t('overview.periodLine', {
+            from: i18n.date(props.period.from),
+            to: i18n.date(props.period.to),
+            pfrom: i18n.date(props.previous.from),
+            pto: i18n.date(props.previous.to),
+          })}
+        </p>
+        {props.summaries.length === 0 ? (
+          <section class="card">
+            <p>{t('overview.empty')}</p>
+            <p>
+              <a href="/app/connections">{t('overview.connectFirst')}</a>
+            </p>
+          </section>
+        ) : (
+          <>
+            <section aria-labelledby="kpi-title">
+              <h2 id="kpi-title">{t('overview.kpis')}</h2>
+              <div class="grid">
+                {props.summaries.map((summary) => (
+                  <KpiCard summary={summary} />
+                ))}
+              </div>
+            </section>
+            <section aria-labelledby="charts-title">
+              <h2 id="charts-title">{t('overview.charts')}</h2>
+              {props.charts.map((chart) => (
+                <div class="card">
+                  <h3>{chart.title}</h3>
+                  <LineChart id={chart.id} title={chart.title} series={chart.series} />
+                </div>
+              ))}
+            </section>
+          </>
+        )}
+      </div>
+    </>
+  )
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod'
+import { MODULES } from '../../../../db/schema/index.ts'
+import { PlansPage } from '../../../../portal/pages/admin/plans.tsx'
+import type { FormState } from '../../../../portal/pages/app/connections.tsx'
+import { createPlan, listPlans, retirePlan } from '../../../services/admin/plans.ts'
+import { many, readForm } from '../forms.ts'
+import type { PortalApp } from '../index.ts'
+import { actThenBack, attempt, errorFromQuery, type PortalContext, portalRun, seeOther } from '../run.ts'
+
+const count = (min: number) => z.coerce.number().int().min(min).max(1_000_000)
+const planForm = z.object({
+  code: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/),
+  name: z.string().trim().min(1).max(100),
+  users: count(1),
+  connections: count(1),
+  retention_days: count(1),
+  collection_interval_minutes: count(15),
+})
+
+async function render(c: PortalContext, form?: FormState) {
+  const plans = await portalRun(c, (ctx) => listPlans(ctx, { includeRetired: true, limit: 100 }))
+  const notice =
+    c.req.query('done') === 'retired'
+      ? ('plans.retired' as const)
+      : c.req.query('done') === 'created'
+        ? ('plans.created' as const)
+        : undefined
+  return c.render(<PlansPage plans={plans.data} form={form} notice={notice} error={errorFromQuery(c)} />, {
+    title: c.var.i18n.t('plans.title'),
+  })
+}
+
+/** Plans for operators: list (retired ones too), create, retire. */
+export function registerPortalAdminPlans(portal: PortalApp) {
+  portal.get('/admin/plans', (c) => render(c))
+
+  portal.post('/admin/plans', async (c) => {
+    const form = await readForm(c, planForm)
+    if (!form.ok) {
+      c.status(400)
+      return render(c, { values: form.values, errors: form.errors, message: 'form.fix' })
+    }
+    const modules = many(form.values, 'modules').filter((m): m is (typeof MODULES)[number] =>
+      (MODULES as readonly string[]).includes(m),
+    )
+    const outcome = await attempt(() =>
+      portalRun(c, (ctx) =>
+        createPlan(ctx, {
+          code: form.data.code,
+          name: form.data.name,
+          modules,
+          limits: {
+            users: form.data.users,
+            connections: form.data.connections,
+            retentionDays: form.data.retention_days,
+            collectionIntervalMinutes: form.data.collection_interval_minutes,
+          },
+        }),
+      ),
+    )
+    if (!outcome.ok) {
+      c.status(outcome.error.status)
+      const errors =
+        outcome.error.code === 'PLAN_CODE_TAKEN' ? { code: 'error.PLAN_CODE_TAKEN' as const } : outcome.fields
+      return render(c, { values: form.values, errors, message: outcome.message })
+    }
+    return seeOther(c, '/admin/plans?done=created')
+  })
+
+  portal.post('/admin/plans/:id{pln_[0-9a-z]{20}}/retire', (c) =>
+    actThenBack(c, '/admin/plans', 'retired', () =>
+      portalRun(c, (ctx) => retirePlan(ctx, c.req.param('id'))),
+    ),
+  )
+}
