@@ -376,6 +376,16 @@ export const en = {
   'users.resetPassword': 'Reset password',
   'users.resetConfirm': 'Generate a new password? The user is signed out everywhere.',
   'users.resetDone': 'New password for {email}; hand it over safely, it will not be shown again:',
+  'explorer.title': 'Metrics explorer',
+  'explorer.metric': 'Metric',
+  'explorer.exportCsv': 'Download CSV of these filters',
+  'explorer.truncated':
+    'The chart shows the first 8 series; the table lists them all. Narrow the filters to chart others.',
+  'explorer.chartTitle': 'Selected metrics over the period',
+  'explorer.tableCaption': 'Totals per account and metric, with the previous period',
+  'explorer.total': 'Total',
+  'explorer.previous': 'Previous period',
+  'explorer.change': 'Change',
 } as const
 
 export type MessageKey = keyof typeof en

@@ -375,4 +375,14 @@ export const ptBR: Record<MessageKey, string> = {
   'users.resetPassword': 'Redefinir senha',
   'users.resetConfirm': 'Gerar uma nova senha? A pessoa é desconectada em todos os lugares.',
   'users.resetDone': 'Nova senha de {email}; entregue com segurança, ela não será mostrada de novo:',
+  'explorer.title': 'Explorador de métricas',
+  'explorer.metric': 'Métrica',
+  'explorer.exportCsv': 'Baixar CSV destes filtros',
+  'explorer.truncated':
+    'O gráfico mostra as 8 primeiras séries; a tabela lista todas. Refine os filtros para ver outras.',
+  'explorer.chartTitle': 'Métricas selecionadas no período',
+  'explorer.tableCaption': 'Totais por conta e métrica, com o período anterior',
+  'explorer.total': 'Total',
+  'explorer.previous': 'Período anterior',
+  'explorer.change': 'Variação',
 }

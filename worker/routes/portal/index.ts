@@ -12,6 +12,7 @@ import { registerPortalAdminPlans } from './admin/plans.tsx'
 import { registerPortalAdminTenants } from './admin/tenants.tsx'
 import { registerPortalApiKeys } from './app/api-keys.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
+import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
 import { registerPortalTeam } from './app/team.tsx'
@@ -42,6 +43,7 @@ export function registerPortal(app: App) {
   registerPortalAdminAudit(portal)
   registerPortalOverview(portal)
   registerPortalConnections(portal)
+  registerPortalMetrics(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalPrivacy(portal)

@@ -1,0 +1,125 @@
+import { DbHandle } from '../../../../db/client.ts'
+import { PLATFORMS, type Platform } from '../../../../db/schema/index.ts'
+import { platformLabel } from '../../../../portal/pages/app/connections.tsx'
+import { MetricsPage } from '../../../../portal/pages/app/metrics.tsx'
+import { listConnections } from '../../../services/connections/connections.ts'
+import { CATALOG } from '../../../services/metrics/catalog.ts'
+import { EXPORT_CONTENT_TYPES, exportStream, prepareExport } from '../../../services/metrics/export.ts'
+import type { MetricFilters } from '../../../services/metrics/filters.ts'
+import { readSeries } from '../../../services/metrics/series.ts'
+import type { PortalApp } from '../index.ts'
+import { granularityFor, readPeriod } from '../period.ts'
+import { type PortalContext, portalRun, signedIn } from '../run.ts'
+import { metricLabel } from './overview.tsx'
+
+/** Lines drawn at most in one chart; the table below lists every series. */
+const MAX_LINES = 8
+const METRICS = { module: 'metrics' } as const
+
+/** The explorer's filters from its query string; unknown values are ignored rather than refused. */
+function readFilters(c: PortalContext) {
+  const { period, error } = readPeriod(c.req.query())
+  const platform = (PLATFORMS as readonly string[]).includes(c.req.query('platform') ?? '')
+    ? (c.req.query('platform') as Platform)
+    : ''
+  const connection = /^con_[0-9a-z]{20}$/.test(c.req.query('connection') ?? '')
+    ? (c.req.query('connection') as string)
+    : ''
+  const known = CATALOG.some(
+    (e) => e.metric === c.req.query('metric') && (!platform || e.platform === platform),
+  )
+  const metric = known ? (c.req.query('metric') as string) : ''
+  const filters: MetricFilters = {
+    connectionIds: connection ? [connection] : null,
+    platforms: platform ? [platform] : null,
+    metrics: metric ? [metric] : null,
+    from: period.from,
+    to: period.to,
+  }
+  return { period, error, platform, connection, metric, filters }
+}
+
+/** The metrics explorer and its CSV download, through the metrics services. */
+export function registerPortalMetrics(portal: PortalApp) {
+  portal.use('/app/metrics', signedIn('member'))
+  portal.use('/app/metrics/*', signedIn('member'))
+
+  portal.get('/app/metrics', async (c) => {
+    const q = readFilters(c)
+    const { connections, series } = await portalRun(
+      c,
+      async (ctx) => ({
+        connections: await listConnections(ctx, { limit: 100 }),
+        series: await readSeries(ctx, { ...q.filters, granularity: granularityFor(q.period), compare: true }),
+      }),
+      METRICS,
+    )
+    const { t } = c.var.i18n
+    const names = new Map(
+      connections.data.map((con) => [con.id, con.label ?? con.displayName ?? platformLabel(t, con.platform)]),
+    )
+    const labelOf = (s: { connectionId: string; metric: string }) =>
+      `${names.get(s.connectionId) ?? s.connectionId} · ${metricLabel(t, s.metric)}`
+    const params = new URLSearchParams({ format: 'csv', from: q.period.from, to: q.period.to })
+    if (q.platform) params.set('platform', q.platform)
+    if (q.connection) params.set('connection', q.connection)
+    if (q.metric) params.set('metric', q.metric)
+    const metrics = [
+      ...new Set(CATALOG.filter((e) => !q.platform || e.platform === q.platform).map((e) => e.metric)),
+    ]
+    return c.render(
+      <MetricsPage
+        period={q.period}
+        filters={{ platform: q.platform, connection: q.connection, metric: q.metric }}
+        connections={[...names].map(([id, name]) => ({ id, name }))}
+        metrics={metrics.map((m) => ({ value: m, label: metricLabel(t, m) }))}
+        series={series.series.slice(0, MAX_LINES).map((s) => ({ label: labelOf(s), points: s.points }))}
+        truncated={series.series.length > MAX_LINES}
+        rows={series.series.map((s) => ({
+          label: names.get(s.connectionId) ?? s.connectionId,
+          platform: s.platform,
+          metric: metricLabel(t, s.metric),
+          total: s.total ?? null,
+          previousTotal: s.previousTotal ?? null,
+          changePct: s.changePct ?? null,
+        }))}
+        exportHref={`/app/metrics/export?${params}`}
+        error={q.error}
+      />,
+      { title: t('explorer.title') },
+    )
+  })
+
+  /**
+   * The CSV download of the explorer's filters: the same two steps as GET /api/v1/metrics/export
+   * (checks and first page in the request's transaction, later pages on the stream's own handle),
+   * authenticated by the session cookie, which a plain link carries and a bearer token would not.
+   */
+  portal.get('/app/metrics/export', async (c) => {
+    const q = readFilters(c)
+    const { tenantId, filename, firstPage } = await portalRun(
+      c,
+      (ctx) => prepareExport(ctx, { ...q.filters, format: 'csv' }),
+      METRICS,
+    )
+    const { config } = c.get('services')
+    const db = new DbHandle({
+      connectionString: config.DATABASE_URL,
+      wsProxy: config.NEON_WS_PROXY,
+      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    })
+    const body = exportStream({
+      db,
+      tenantId,
+      filters: q.filters,
+      format: 'csv',
+      firstPage,
+      requestId: c.get('requestId'),
+    })
+    return c.body(body, 200, {
+      'Content-Type': EXPORT_CONTENT_TYPES.csv,
+      'Content-Disposition': `attachment; filename="${filename}"`,
+      'Cache-Control': 'no-store',
+    })
+  })
+}
