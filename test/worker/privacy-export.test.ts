@@ -5,7 +5,12 @@ import { loadConfig } from '../../worker/config.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
 import { r2Objects, workersKv } from '../../worker/platform/cloudflare.ts'
 import { signDownloadToken } from '../../worker/services/privacy/download-token.ts'
-import { EXPORT_FILES, EXPORT_PAGE_ROWS } from '../../worker/services/privacy/export-archive.ts'
+import {
+  EXPORT_FILES,
+  EXPORT_PAGE_ROWS,
+  EXPORTED_TABLES,
+  NOT_EXPORTED,
+} from '../../worker/services/privacy/export-archive.ts'
 import { runJobs, setup } from '../helpers/connections.ts'
 import { createTestDatabase, sharedEnv, type TestDatabase } from '../helpers/env.ts'
 import { as, createMember, createTenant, errorCode, login } from '../helpers/fixtures.ts'
@@ -67,6 +72,20 @@ describe('POST /api/v1/exports → job → GET /api/v1/exports/:id → download'
       other.tenant.tenantId,
     ])
     await call('/api/v1/api-keys', { method: 'POST', json: { name: 'export-test-key', role: 'viewer' } })
+    for (const [tenantId, entry] of [
+      [tenant.tenantId, 'mine'],
+      [other.tenant.tenantId, 'theirs'],
+    ] as const) {
+      await db.owner(
+        `insert into webhook_events (tenant_id, source, payload, digest) values ($1, 'meta', $2, $3)`,
+        [tenantId, JSON.stringify({ entry }), entry],
+      )
+      await db.owner(
+        `insert into meta_webhook_counters (tenant_id, platform, account_id, day, metric, value)
+         values ($1, 'whatsapp', $2, current_date, 'sent', 3)`,
+        [tenantId, `waba-${entry}`],
+      )
+    }
 
     const response = await call('/api/v1/exports', { method: 'POST' })
     expect(response.status).toBe(202)
@@ -109,6 +128,8 @@ describe('POST /api/v1/exports → job → GET /api/v1/exports/:id → download'
     const users = lines(text['users.ndjson'] as string)
     expect(users).toHaveLength(1)
     expect(users[0]).not.toHaveProperty('password_hash')
+    // Postgres writes each row's JSON: ISO 8601 instants, numbers as numbers.
+    expect(users[0]?.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$/)
     const keys = lines(text['api_keys.ndjson'] as string)
     expect(keys).toEqual([expect.objectContaining({ name: 'export-test-key' })])
     expect(keys[0]).not.toHaveProperty('secret_hash')
@@ -121,6 +142,15 @@ describe('POST /api/v1/exports → job → GET /api/v1/exports/:id → download'
       metrics.length,
     )
     expect(lines(text['collection_runs.ndjson'] as string)).toHaveLength(2)
+    const sessions = lines(text['sessions.ndjson'] as string)
+    expect(sessions).toEqual([expect.objectContaining({ ip: '203.0.113.7' })])
+    expect(sessions[0]).not.toHaveProperty('id')
+    expect(lines(text['webhook_events.ndjson'] as string)).toEqual([
+      expect.objectContaining({ source: 'meta', payload: { entry: 'mine' } }),
+    ])
+    expect(lines(text['webhook_counters.ndjson'] as string)).toEqual([
+      expect.objectContaining({ metric: 'sent', value: 3 }),
+    ])
     expect(lines(text['consents.ndjson'] as string).map((c) => c.subject_id)).toEqual(
       expect.arrayContaining([big, small]),
     )
@@ -132,7 +162,14 @@ describe('POST /api/v1/exports → job → GET /api/v1/exports/:id → download'
     expect(manifest.files.find((f) => f.file === 'metrics.ndjson')?.rows).toBe(metrics.length)
 
     const everything = Object.values(text).join('\n')
-    for (const foreign of [other.tenant.tenantId, theirs, theirOwner?.email as string, other.tenant.slug])
+    for (const foreign of [
+      other.tenant.tenantId,
+      theirs,
+      theirOwner?.email as string,
+      other.tenant.slug,
+      'waba-theirs',
+      'theirs',
+    ])
       expect(everything).not.toContain(foreign)
     // No secret of any kind travels: no hashes, no tokens.
     expect(everything).not.toMatch(/pbkdf2|password_hash|secret_hash|access_token/i)
@@ -182,6 +219,20 @@ describe('POST /api/v1/exports → job → GET /api/v1/exports/:id → download'
     expect((await analystCall('/api/v1/exports', { method: 'POST' })).status).toBe(403)
     expect((await as(db, key)('/api/v1/exports', { method: 'POST' })).status).toBe(403)
     expect(await db.owner('select 1 from data_exports where tenant_id = $1', [tenant.tenantId])).toEqual([])
+  })
+})
+
+describe('export coverage', () => {
+  it('exports every tenant table, or says why not', async () => {
+    const tables = (
+      await db.owner<{ table_name: string }>(
+        `select table_name from information_schema.columns
+         where table_schema = 'public' and column_name = 'tenant_id' order by table_name`,
+      )
+    ).map((row) => row.table_name)
+    const missing = tables.filter((table) => !EXPORTED_TABLES.has(table) && !(table in NOT_EXPORTED))
+    expect(missing).toEqual([])
+    expect(Object.keys(NOT_EXPORTED).filter((table) => EXPORTED_TABLES.has(table))).toEqual([])
   })
 })
 

@@ -60,6 +60,11 @@ describe('retention in the cron tick', () => {
       [raw.tenantId],
     )
     await db.owner(
+      `insert into meta_webhook_seen (tenant_id, platform, object_id, event, seen_at) values
+       ($1, 'whatsapp', 'wamid.old', 'sent', now() - interval '31 days'), ($1, 'whatsapp', 'wamid.new', 'sent', now())`,
+      [raw.tenantId],
+    )
+    await db.owner(
       `insert into login_attempts (account_key, ip, success, created_at) values ($1, '203.0.113.9', false, now() - interval '31 days')`,
       [`retention-${short.tenantId}`],
     )
@@ -76,6 +81,10 @@ describe('retention in the cron tick', () => {
     expect(await db.owner('select digest from webhook_events where tenant_id = $1', [raw.tenantId])).toEqual([
       { digest: 'new' },
     ])
+    expect(
+      await db.owner('select object_id from meta_webhook_seen where tenant_id = $1', [raw.tenantId]),
+    ).toEqual([{ object_id: 'wamid.new' }])
+    expect(first?.meta_webhook_seen).toBeGreaterThanOrEqual(1)
     expect(
       await db.owner('select 1 from login_attempts where account_key = $1', [`retention-${short.tenantId}`]),
     ).toEqual([])

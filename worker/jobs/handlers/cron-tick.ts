@@ -39,6 +39,7 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
         metric_points: Object.values(purged.metricPoints).reduce((sum, n) => sum + n, 0),
         metric_points_by_tenant: purged.metricPoints,
         webhook_events: purged.webhookEvents,
+        meta_webhook_seen: purged.webhookSeen,
         login_attempts: purged.loginAttempts,
       })
     },

@@ -39,6 +39,8 @@ export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number]
 
 /** Raw webhook events are kept this long (Meta retries a delivery for at most 7 days). */
 export const WEBHOOK_EVENTS_RETENTION_DAYS = 30
+/** Deduplication claims of webhook events (Meta retries a delivery for at most 7 days). */
+export const WEBHOOK_SEEN_RETENTION_DAYS = 30
 /** Login attempts only matter for 15 minutes (rate limit); a month is kept for incident review. */
 export const LOGIN_ATTEMPTS_RETENTION_DAYS = 30
 /** A finished export is offered for this long; the bucket's lifecycle rule deletes it then. */
@@ -100,7 +102,7 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     dataSubjects: ['holders of the connected social accounts', 'people who interact with them'],
     dataCategories: ['platform object ids', 'raw event payloads'],
     legalBasis: 'consent (Art. 7 I)',
-    retention: `raw events ${WEBHOOK_EVENTS_RETENTION_DAYS} days; daily counters as metric points`,
+    retention: `raw events ${WEBHOOK_EVENTS_RETENTION_DAYS} days, deduplication claims ${WEBHOOK_SEEN_RETENTION_DAYS} days; daily counters while the tenant exists`,
     subProcessors: [CLOUDFLARE, NEON, ...PLATFORMS.filter((p) => p.name.startsWith('Meta'))],
     storage: ['webhook_events', 'meta_webhook_counters', 'meta_webhook_seen'],
   },

@@ -1,6 +1,10 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
-import { LOGIN_ATTEMPTS_RETENTION_DAYS, WEBHOOK_EVENTS_RETENTION_DAYS } from './processing-records.ts'
+import {
+  LOGIN_ATTEMPTS_RETENTION_DAYS,
+  WEBHOOK_EVENTS_RETENTION_DAYS,
+  WEBHOOK_SEEN_RETENTION_DAYS,
+} from './processing-records.ts'
 
 /**
  * Rows one run deletes from one table at most, so the cron tick's transaction stays short; a
@@ -12,6 +16,7 @@ export type RetentionResult = {
   /** Metric points deleted per tenant (only tenants with deletions appear). */
   metricPoints: Record<string, number>
   webhookEvents: number
+  webhookSeen: number
   loginAttempts: number
 }
 
@@ -19,8 +24,8 @@ export type RetentionResult = {
  * Deletes what is past its retention, in the caller's transaction (the cron tick's, operator
  * mode, after it claimed its slot): metric points older than the retention_days of the plan of
  * each tenant's current license (the latest, as the collection gate reads it; a tenant without a
- * license keeps its points), raw webhook events and login attempts older than their fixed
- * limits. Idempotent: a second run finds nothing more to delete.
+ * license keeps its points), raw webhook events, their deduplication claims and login attempts
+ * older than their fixed limits. Idempotent: a second run finds nothing more to delete.
  */
 export async function purgeExpiredData(tx: Tx, now: Date): Promise<RetentionResult> {
   const points = await tx.execute<{ tenant_id: string; n: number }>(sql`
@@ -43,6 +48,13 @@ export async function purgeExpiredData(tx: Tx, now: Date): Promise<RetentionResu
     now,
     WEBHOOK_EVENTS_RETENTION_DAYS,
   )
+  const webhookSeen = await deleteOlderThan(
+    tx,
+    'meta_webhook_seen',
+    'seen_at',
+    now,
+    WEBHOOK_SEEN_RETENTION_DAYS,
+  )
   const loginAttempts = await deleteOlderThan(
     tx,
     'login_attempts',
@@ -53,6 +65,7 @@ export async function purgeExpiredData(tx: Tx, now: Date): Promise<RetentionResu
   return {
     metricPoints: Object.fromEntries(points.rows.map((row) => [row.tenant_id, row.n])),
     webhookEvents,
+    webhookSeen,
     loginAttempts,
   }
 }
