@@ -29,6 +29,7 @@ export default defineConfig({
             TIKTOK_AUTH_URL: `${fakes}/oauth/tiktok/authorize`,
             WHATSAPP_AUTH_URL: `${fakes}/oauth/whatsapp/authorize`,
             INSTAGRAM_TOKEN_URL: `${fakes}/oauth/instagram/access_token`,
+            TELEGRAM_API_URL: `${fakes}/telegram`,
             // Test-only: lets tests drive the fake platforms' scenarios.
             TEST_FAKE_PLATFORMS_URL: fakes,
             BILLING_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,

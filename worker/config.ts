@@ -76,6 +76,8 @@ export const configSchema = z.object({
   WHATSAPP_AUTH_URL: z.url().default('https://www.facebook.com/v23.0/dialog/oauth'),
   /** Instagram Login exchanges the authorization code on its own host, not on graph.instagram.com. */
   INSTAGRAM_TOKEN_URL: z.url().default('https://api.instagram.com/oauth/access_token'),
+  /** Telegram Bot API for calendar conflict alerts; the local fake in dev and tests. */
+  TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
   /** Origin the OAuth callbacks are registered under with the platforms; unset: the request's own origin. */
   OAUTH_REDIRECT_BASE: z.url({ protocol: /^https?$/ }).optional(),
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),

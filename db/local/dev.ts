@@ -102,6 +102,7 @@ await fs.writeFile(
       (platform) => `${platform.toUpperCase()}_AUTH_URL=${fakes.info.url}/oauth/${platform}/authorize`,
     ),
     `INSTAGRAM_TOKEN_URL=${fakes.info.url}/oauth/instagram/access_token`,
+    `TELEGRAM_API_URL=${fakes.info.url}/telegram`,
     // The fake platforms' own app credentials, so "Connect with …" (OAuth) works offline.
     ...Object.entries(FAKE_OAUTH_APPS).flatMap(([platform, app]) => [
       `${platform.toUpperCase()}_CLIENT_ID=${app.clientId}`,

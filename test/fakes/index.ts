@@ -1,8 +1,10 @@
 import { Hono } from 'hono'
 import { fakeFacebook } from './facebook.ts'
+import { fakeIcal } from './ical.ts'
 import { fakeInstagram } from './instagram.ts'
 import { fakeOAuth } from './oauth.ts'
 import { type Scenario, state } from './state.ts'
+import { fakeTelegram } from './telegram.ts'
 import { fakeTikTok } from './tiktok.ts'
 import { fakeWhatsapp } from './whatsapp.ts'
 import { fakeX } from './x.ts'
@@ -20,6 +22,9 @@ fakePlatforms.route('/x', fakeX)
 fakePlatforms.route('/tiktok', fakeTikTok)
 fakePlatforms.route('/facebook', fakeFacebook)
 fakePlatforms.route('/whatsapp', fakeWhatsapp)
+// The calendar module's outside world: channels' iCal hosts and the Telegram Bot API.
+fakePlatforms.route('/ical', fakeIcal)
+fakePlatforms.route('/telegram', fakeTelegram)
 
 fakePlatforms.post('/__control/revoke', async (c) => {
   const { token } = (await c.req.json()) as { token: string }

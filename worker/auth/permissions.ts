@@ -17,6 +17,10 @@ const PERMISSIONS = {
   'connections.read': ['owner', 'admin', 'analyst', 'viewer'],
   'connections.manage': ['owner', 'admin'],
   'metrics.read': ['owner', 'admin', 'analyst', 'viewer'],
+  /** Properties, sources, bookings, conflicts and statistics of the calendar module. */
+  'calendar.read': ['owner', 'admin', 'analyst', 'viewer'],
+  /** Properties, feeds, manual bookings, export tokens and alert settings. */
+  'calendar.manage': ['owner', 'admin'],
   /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
   'privacy.manage': ['owner', 'admin'],
   /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */

@@ -3,6 +3,7 @@ import type { Services } from '../env.ts'
 import { describeError, log } from '../log.ts'
 import { collectConnection, markCollectionDead } from '../services/collection/collect.ts'
 import { runTenantErasure } from '../services/privacy/erasure.ts'
+import { handleCalendarAlert, handleCalendarSync } from './handlers/calendar.ts'
 import { handleCronTick } from './handlers/cron-tick.ts'
 import { handleExport } from './handlers/export.ts'
 import { handleMetaWebhook } from './handlers/meta-webhook.ts'
@@ -23,6 +24,8 @@ const handlers: {
   'meta.webhook': handleMetaWebhook,
   'privacy.export': handleExport,
   'privacy.erase': runTenantErasure,
+  'calendar.sync': handleCalendarSync,
+  'calendar.alert': handleCalendarAlert,
 }
 
 const MAX_DELAY_SECONDS = 15 * 60

@@ -57,12 +57,31 @@ export const erasureMessage = z.object({
   requestId: z.string(),
 })
 
+/** Sync one calendar source (iCal feed): scheduled by the cron fan-out or "sync now". */
+export const calendarSyncMessage = z.object({
+  type: z.literal('calendar.sync'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  sourceId: z.string(),
+  kind: z.enum(['scheduled', 'manual']),
+})
+
+/** Alert a new calendar conflict to the tenant's Telegram chat (at most once per conflict). */
+export const calendarAlertMessage = z.object({
+  type: z.literal('calendar.alert'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  conflictId: z.string(),
+})
+
 export const jobMessage = z.discriminatedUnion('type', [
   cronTickMessage,
   collectMessage,
   metaWebhookMessage,
   exportMessage,
   erasureMessage,
+  calendarSyncMessage,
+  calendarAlertMessage,
 ])
 
 export type JobMessage = z.infer<typeof jobMessage>

@@ -3,12 +3,14 @@ import { registerAdminRoutes } from './admin/index.ts'
 import { registerLogin } from './auth/login.ts'
 import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
+import { registerCalendarRoutes } from './calendar/index.ts'
 import { registerConnectionCollection } from './connections/collection.ts'
 import { registerConnectionItem } from './connections/item.ts'
 import { registerConnectionOAuthSelection } from './connections/oauth-selection.ts'
 import { registerConnectionOAuthStart } from './connections/oauth-start.ts'
 import { registerConnectionReconnect } from './connections/reconnect.ts'
 import { registerHealth } from './health.ts'
+import { registerIcalExport } from './ical.ts'
 import { registerMetricsRoutes } from './metrics/index.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerPrivacyRoutes } from './privacy/index.ts'
@@ -30,6 +32,8 @@ export function registerRoutes(app: App) {
   registerOAuthCallback(app)
   registerPrivacyRoutes(app)
   registerMetricsRoutes(app)
+  registerCalendarRoutes(app)
+  registerIcalExport(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
 }

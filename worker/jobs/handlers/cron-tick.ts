@@ -4,6 +4,7 @@ import { cronTicks } from '../../../db/schema/index.ts'
 import type { Services } from '../../env.ts'
 import { log } from '../../log.ts'
 import { writeAudit } from '../../services/audit.ts'
+import { fanOutDueSources } from '../../services/calendar/fan-out.ts'
 import { fanOutDueConnections } from '../../services/collection/fan-out.ts'
 import { purgeExpiredData } from '../../services/privacy/retention.ts'
 import type { JobOf } from '../messages.ts'
@@ -33,6 +34,10 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
       if (expired > 0) log('info', 'licenses expired', { count: expired, cron: message.cron })
       const fanOut = await fanOutDueConnections(tx, services.jobs, now)
       log('info', 'collection fan-out', { cron: message.cron, ...fanOut })
+      log('info', 'calendar fan-out', {
+        cron: message.cron,
+        ...(await fanOutDueSources(tx, services.jobs, now)),
+      })
       const purged = await purgeExpiredData(tx, now)
       log('info', 'retention purge', {
         cron: message.cron,

@@ -1,0 +1,23 @@
+import type { Services } from '../../env.ts'
+import { sendConflictAlert } from '../../services/calendar/alerts.ts'
+import { syncSource } from '../../services/calendar/sync.ts'
+import type { JobOf } from '../messages.ts'
+
+type Delivery = { messageId: string; attempts: number }
+
+/** `calendar.sync`: one source's feed; a feed failure is recorded and acknowledged (see syncSource). */
+export async function handleCalendarSync(
+  message: JobOf<'calendar.sync'>,
+  services: Services,
+  delivery: Delivery,
+): Promise<void> {
+  await syncSource(message, services, delivery)
+}
+
+/** `calendar.alert`: one new conflict to the tenant's Telegram chat, at most once. */
+export async function handleCalendarAlert(
+  message: JobOf<'calendar.alert'>,
+  services: Services,
+): Promise<void> {
+  await sendConflictAlert(message, services)
+}

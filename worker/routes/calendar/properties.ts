@@ -1,0 +1,84 @@
+import { z } from 'zod'
+import type { App } from '../../app.ts'
+import { idParam, pageQuery, snake } from '../../http.ts'
+import { authenticate } from '../../middleware/authenticate.ts'
+import {
+  createProperty,
+  deleteProperty,
+  getProperty,
+  listProperties,
+  revokeExportToken,
+  rotateExportToken,
+  updateProperty,
+} from '../../services/calendar/properties.ts'
+import { runAs } from '../../services/context.ts'
+import { validate } from '../../validator.ts'
+import { timezoneField } from './fields.ts'
+
+export const propertyBody = z.object({
+  name: z.string().trim().min(1).max(120),
+  address: z.string().trim().min(1).max(300).nullable().optional(),
+  timezone: timezoneField,
+  capacity: z.number().int().min(1).max(1000).nullable().optional(),
+})
+export const updatePropertyBody = propertyBody
+  .partial()
+  .refine((body) => Object.keys(body).length > 0, 'send at least one field')
+const propertyParam = idParam('prp')
+const calendar = { module: 'calendar' } as const
+
+export function registerCalendarProperties(app: App) {
+  const base = '/api/v1/calendar/properties'
+
+  app.get(base, authenticate, validate('query', pageQuery), async (c) =>
+    c.json(snake(await runAs(c, (ctx) => listProperties(ctx, c.req.valid('query')), calendar))),
+  )
+
+  app.post(base, authenticate, validate('json', propertyBody), async (c) => {
+    const property = await runAs(c, (ctx) => createProperty(ctx, c.req.valid('json')), calendar)
+    return c.json(snake(property), 201)
+  })
+
+  app.get(`${base}/:id`, authenticate, validate('param', propertyParam), async (c) =>
+    c.json(snake(await runAs(c, (ctx) => getProperty(ctx, c.req.valid('param').id), calendar))),
+  )
+
+  app.patch(
+    `${base}/:id`,
+    authenticate,
+    validate('param', propertyParam),
+    validate('json', updatePropertyBody),
+    async (c) =>
+      c.json(
+        snake(
+          await runAs(
+            c,
+            (ctx) => updateProperty(ctx, c.req.valid('param').id, c.req.valid('json')),
+            calendar,
+          ),
+        ),
+      ),
+  )
+
+  /** Deletes the property with its sources, bookings and conflicts. */
+  app.delete(`${base}/:id`, authenticate, validate('param', propertyParam), async (c) => {
+    await runAs(c, (ctx) => deleteProperty(ctx, c.req.valid('param').id), calendar)
+    return c.body(null, 204)
+  })
+
+  /** A new iCal export URL (shown once); the previous one stops working. */
+  app.post(`${base}/:id/ical-token`, authenticate, validate('param', propertyParam), async (c) => {
+    const origin = new URL(c.req.url).origin
+    const exported = await runAs(
+      c,
+      (ctx) => rotateExportToken(ctx, c.req.valid('param').id, { origin }),
+      calendar,
+    )
+    return c.json(snake(exported), 201)
+  })
+
+  app.delete(`${base}/:id/ical-token`, authenticate, validate('param', propertyParam), async (c) => {
+    await runAs(c, (ctx) => revokeExportToken(ctx, c.req.valid('param').id), calendar)
+    return c.body(null, 204)
+  })
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod'
+import { CALENDAR_CHANNELS } from '../../../db/schema/index.ts'
+import type { App } from '../../app.ts'
+import { idParam, pageQuery, snake } from '../../http.ts'
+import { authenticate } from '../../middleware/authenticate.ts'
+import {
+  createSource,
+  deleteSource,
+  getSource,
+  listSources,
+  listSyncRuns,
+  requestSync,
+  updateSource,
+} from '../../services/calendar/sources.ts'
+import { runAs } from '../../services/context.ts'
+import { validate } from '../../validator.ts'
+import { idOf } from './fields.ts'
+
+const icalUrl = z.string().trim().min(8).max(2048)
+export const sourceBody = z.object({
+  property_id: idOf('prp'),
+  channel: z.enum(CALENDAR_CHANNELS),
+  ical_url: icalUrl,
+  name: z.string().trim().min(1).max(120).nullable().optional(),
+})
+export const updateSourceBody = z
+  .object({
+    name: z.string().trim().min(1).max(120).nullable().optional(),
+    status: z.enum(['active', 'paused']).optional(),
+    ical_url: icalUrl.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'send name, status and/or ical_url')
+const listQuery = pageQuery.extend({ property_id: idOf('prp').optional() })
+const sourceParam = idParam('src')
+const calendar = { module: 'calendar' } as const
+
+export function registerCalendarSources(app: App) {
+  const base = '/api/v1/calendar/sources'
+
+  app.get(base, authenticate, validate('query', listQuery), async (c) => {
+    const { property_id, ...page } = c.req.valid('query')
+    return c.json(
+      snake(await runAs(c, (ctx) => listSources(ctx, { ...page, propertyId: property_id }), calendar)),
+    )
+  })
+
+  /** The URL goes to the vault and never comes back: answers show a masked form. A first sync is queued. */
+  app.post(base, authenticate, validate('json', sourceBody), async (c) => {
+    const body = c.req.valid('json')
+    const source = await runAs(
+      c,
+      (ctx) =>
+        createSource(ctx, {
+          propertyId: body.property_id,
+          channel: body.channel,
+          icalUrl: body.ical_url,
+          name: body.name,
+        }),
+      calendar,
+    )
+    return c.json(snake(source), 201)
+  })
+
+  app.get(`${base}/:id`, authenticate, validate('param', sourceParam), async (c) =>
+    c.json(snake(await runAs(c, (ctx) => getSource(ctx, c.req.valid('param').id), calendar))),
+  )
+
+  app.patch(
+    `${base}/:id`,
+    authenticate,
+    validate('param', sourceParam),
+    validate('json', updateSourceBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const source = await runAs(
+        c,
+        (ctx) =>
+          updateSource(ctx, c.req.valid('param').id, {
+            name: body.name,
+            status: body.status,
+            icalUrl: body.ical_url,
+          }),
+        calendar,
+      )
+      return c.json(snake(source))
+    },
+  )
+
+  app.delete(`${base}/:id`, authenticate, validate('param', sourceParam), async (c) => {
+    await runAs(c, (ctx) => deleteSource(ctx, c.req.valid('param').id), calendar)
+    return c.body(null, 204)
+  })
+
+  /** "Sync now": queued, at most once a minute. */
+  app.post(`${base}/:id/sync`, authenticate, validate('param', sourceParam), async (c) =>
+    c.json(await runAs(c, (ctx) => requestSync(ctx, c.req.valid('param').id), calendar), 202),
+  )
+
+  app.get(`${base}/:id/runs`, authenticate, validate('param', sourceParam), async (c) =>
+    c.json({ data: snake(await runAs(c, (ctx) => listSyncRuns(ctx, c.req.valid('param').id), calendar)) }),
+  )
+}
