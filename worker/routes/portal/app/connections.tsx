@@ -155,7 +155,8 @@ export function registerPortalConnections(portal: PortalApp) {
         form: { values: form.values, errors: outcome.fields, message: outcome.message },
       })
     }
-    return afterAction(c, 'registered')
+    // The form's section is not the list: the whole page comes back with the new connection.
+    return seeOther(c, '/app/connections?done=registered')
   })
 
   portal.get(`/app/connections/${ID}`, (c) =>

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config'
+
+/**
+ * Browser tests: plain Node (no workerd pool), one file at a time, driving Debian's Chromium
+ * through playwright-core against a real `wrangler dev` stack each file starts itself.
+ */
+export default defineConfig({
+  test: {
+    environment: 'node',
+    include: ['test/browser/**/*.e2e.ts'],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
+  },
+})
