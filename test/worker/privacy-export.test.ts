@@ -222,6 +222,19 @@ describe('POST /api/v1/exports → job → GET /api/v1/exports/:id → download'
   })
 })
 
+describe('an export racing an erasure', () => {
+  it('writes no archive for a tenant that was stopped after the export was requested', async () => {
+    const { call, env, tenant, capture } = await setup(db)
+    const { id } = (await (await call('/api/v1/exports', { method: 'POST' })).json()) as ExportBody
+    await db.owner(`update tenants set status = 'deleted' where id = $1`, [tenant.tenantId])
+    expect((await runJobs(env, capture.messages)).explicitAcks).toHaveLength(1)
+    expect(await r2Objects(env.EXPORTS).list(`exports/${tenant.tenantId}/`)).toEqual([])
+    expect(await db.owner('select status from data_exports where id = $1', [id])).toEqual([
+      { status: 'queued' },
+    ])
+  })
+})
+
 describe('export coverage', () => {
   it('exports every tenant table, or says why not', async () => {
     const tables = (

@@ -354,6 +354,9 @@ export async function buildExport(
   const { tenantId, exportId } = job
   const now = new Date()
   const exportRow = and(eq(dataExports.id, exportId), eq(dataExports.tenantId, tenantId))
+  // Erasure stops the tenant (status `deleted`) before it lists the tenant's archives: an export
+  // that starts or finishes after that writes nothing that would outlive the erasure.
+  const tenantActive = sql`exists (select 1 from tenants t where t.id = ${tenantId} and t.status = 'active')`
   const progress: ExportProgress = { doneFiles: 0, totalFiles: SOURCES.length + 1, rows: {} }
   const started = await db.transaction(
     async (tx) => {
@@ -366,18 +369,23 @@ export async function buildExport(
           progress,
           error: null,
         })
-        .where(and(exportRow, sql`${dataExports.status} in ('queued', 'running', 'failed')`))
+        .where(and(exportRow, sql`${dataExports.status} in ('queued', 'running', 'failed')`, tenantActive))
         .returning({ id: dataExports.id })
       return Boolean(row)
     },
     { tenantId },
   )
+  const objectKey = exportObjectKey(tenantId, exportId)
   if (!started) {
-    log('info', 'export skipped: unknown or already completed', { export_id: exportId, tenant_id: tenantId })
+    // A tenant being erased gets no new archive; an earlier attempt's object must not outlive it.
+    await services.exports.delete([objectKey])
+    log('info', 'export skipped: unknown, completed, or tenant not active', {
+      export_id: exportId,
+      tenant_id: tenantId,
+    })
     return
   }
 
-  const objectKey = exportObjectKey(tenantId, exportId)
   const writer = await services.exports.create(objectKey, { contentType: 'application/zip' })
   try {
     const { zip, drain } = zipTo(writer)
@@ -434,9 +442,9 @@ export async function buildExport(
     await drain()
     progress.doneFiles++
     const { size } = await writer.close()
-    await db.transaction(
+    const completed = await db.transaction(
       async (tx) => {
-        await tx
+        const [row] = await tx
           .update(dataExports)
           .set({
             status: 'completed',
@@ -446,16 +454,25 @@ export async function buildExport(
             completedAt: new Date(),
             expiresAt: new Date(Date.now() + EXPORT_RETENTION_DAYS * 86_400_000),
           })
-          .where(exportRow)
+          .where(and(exportRow, tenantActive))
+          .returning({ id: dataExports.id })
+        if (!row) return false
         await writeAudit(tx, { type: 'system', id: null }, null, {
           action: 'export.completed',
           tenantId,
           target: { type: 'export', id: exportId },
           data: { size_bytes: size, rows: progress.rows },
         })
+        return true
       },
       { tenantId },
     )
+    if (!completed) {
+      // The tenant's erasure started meanwhile (it lists archives only after stopping the tenant).
+      await services.exports.delete([objectKey])
+      log('info', 'export discarded: tenant no longer active', { export_id: exportId, tenant_id: tenantId })
+      return
+    }
     log('info', 'export completed', { export_id: exportId, tenant_id: tenantId, size_bytes: size })
   } catch (error) {
     await writer.abort().catch(() => undefined)
