@@ -37,7 +37,9 @@ async function tick() {
     ),
   )
   expect(result.explicitAcks).toHaveLength(1)
-  return lines.find((line) => line.message === 'retention purge') as Record<string, unknown> | undefined
+  const line = lines.find((candidate) => candidate.message === 'retention purge')
+  if (!line) throw new Error('the tick logged no retention purge line')
+  return line
 }
 
 const pointsOf = async (tenantId: string) =>
@@ -76,22 +78,22 @@ describe('retention in the cron tick', () => {
     expect(first).toMatchObject({
       metric_points_by_tenant: expect.objectContaining({ [short.tenantId]: 60 }),
     })
-    expect((first?.metric_points_by_tenant as Record<string, number>)[long.tenantId]).toBeUndefined()
-    expect(first?.webhook_events).toBeGreaterThanOrEqual(1)
+    expect((first.metric_points_by_tenant as Record<string, number>)[long.tenantId]).toBeUndefined()
+    expect(first.webhook_events).toBeGreaterThanOrEqual(1)
     expect(await db.owner('select digest from webhook_events where tenant_id = $1', [raw.tenantId])).toEqual([
       { digest: 'new' },
     ])
     expect(
       await db.owner('select object_id from meta_webhook_seen where tenant_id = $1', [raw.tenantId]),
     ).toEqual([{ object_id: 'wamid.new' }])
-    expect(first?.meta_webhook_seen).toBeGreaterThanOrEqual(1)
+    expect(first.meta_webhook_seen).toBeGreaterThanOrEqual(1)
     expect(
       await db.owner('select 1 from login_attempts where account_key = $1', [`retention-${short.tenantId}`]),
     ).toEqual([])
 
     // Nothing more to delete for these tenants on the next tick.
     const second = await tick()
-    expect((second?.metric_points_by_tenant as Record<string, number>)[short.tenantId]).toBeUndefined()
+    expect((second.metric_points_by_tenant as Record<string, number>)[short.tenantId]).toBeUndefined()
     expect(await pointsOf(short.tenantId)).toEqual({ n: 30, oldest: 30 })
   })
 
