@@ -155,6 +155,7 @@ for (let i = 0; i < 600 && !stopping; i++) {
 }
 say('')
 say(`Integra is running at ${base}`)
+say(`  portals     ${base}/admin (operators)   ${base}/app (tenant members)`)
 say(`  health      ${base}/health   readiness ${base}/health/ready`)
 say(`  fire cron   ${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('*/15 * * * *')}`)
 say(`  platforms   fake APIs at ${fakes.info.url} (revoke a token: POST ${fakes.info.url}/__control/revoke)`)
