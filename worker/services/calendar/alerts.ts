@@ -89,7 +89,7 @@ export function alertText(
 ) {
   return [
     `${SEVERITY_LABEL[row.severity] ?? row.severity} at ${row.property_name}`,
-    `Channels: ${row.channels.join(' × ')}`,
+    `Channels: ${[...row.channels].sort().join(' × ')}`,
     `Nights: ${row.overlap_start} to ${row.overlap_end} (check-out)`,
   ].join('\n')
 }
@@ -182,7 +182,8 @@ export async function sendTelegram(
   const http = platformHttp({ baseUrl, timeoutMs: 10_000, budget: 1 })
   let response: Response
   try {
-    response = await http.fetch(`bot${botToken}/sendMessage`, {
+    // `./`: a relative path whose first segment has a colon would otherwise parse as a URL scheme.
+    response = await http.fetch(`./bot${botToken}/sendMessage`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ chat_id: chatId, text, disable_web_page_preview: true }),
