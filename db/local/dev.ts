@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { FAKE_OAUTH_APPS } from '../../test/fakes/oauth.ts'
 import { PLATFORMS } from '../schema/connections.ts'
-import { connectDemoAccounts, seedDemoData } from './seed.ts'
+import { connectDemoAccounts, seedDemoData, setUpDemoCalendar } from './seed.ts'
 import { spawnReady, stopChild } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
 
@@ -161,4 +161,5 @@ say(`  fire cron   ${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('*/
 say(`  platforms   fake APIs at ${fakes.info.url} (revoke a token: POST ${fakes.info.url}/__control/revoke)`)
 for (const line of demo.lines) say(`  ${line}`)
 await connectDemoAccounts(base)
+for (const line of await setUpDemoCalendar(base, fakes.info.url)) say(`  ${line}`)
 say('Ctrl-C stops everything.')

@@ -270,6 +270,92 @@ export async function connectDemoAccounts(baseUrl: string): Promise<void> {
   }
 }
 
+/** acme's demo rentals: each channel's feed is served, dated from today, by the fake iCal host. */
+const DEMO_PROPERTIES = [
+  {
+    name: 'Casa da Praia',
+    address: 'Rua do Sol 120, Ubatuba - SP',
+    timezone: 'America/Sao_Paulo',
+    capacity: 6,
+    feeds: [
+      { channel: 'airbnb', name: 'Airbnb', feed: 'casa-airbnb' },
+      { channel: 'booking', name: 'Booking.com', feed: 'casa-booking' },
+    ],
+  },
+  {
+    name: 'Loft Centro',
+    address: 'Av. São João 400, São Paulo - SP',
+    timezone: 'America/Sao_Paulo',
+    capacity: 2,
+    feeds: [
+      { channel: 'airbnb', name: 'Airbnb', feed: 'loft-airbnb' },
+      { channel: 'vrbo', name: 'VRBO', feed: 'loft-vrbo' },
+    ],
+  },
+] as const
+/** The fake Telegram accepts any token shaped like BotFather's; the chat is where the demo alert lands. */
+const DEMO_TELEGRAM = { bot_token: '7000000001:AAdemo-integra-calendar-alerts-bot-0001', chat_id: '424242' }
+
+/**
+ * Sets up acme's calendar through the running Worker's API, as an owner would: alerts to the fake
+ * Telegram, two properties, and their Airbnb/Booking.com/VRBO feeds on the fake iCal host. Each
+ * new source queues its first sync, which finds the demo's one real conflict (Loft Centro, Airbnb ×
+ * VRBO) and alerts it once. Skips what exists, so restarts add nothing.
+ */
+export async function setUpDemoCalendar(baseUrl: string, fakesUrl: string): Promise<string[]> {
+  const owner = MEMBERS[0]
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '127.0.0.1' },
+    body: JSON.stringify({ email: owner.email, password: owner.password }),
+  })
+  if (!login.ok) return [`calendar demo skipped: owner login answered ${login.status}`]
+  const { access_token } = (await login.json()) as { access_token: string }
+  const headers = { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' }
+  const api = (path: string, init: { method?: string; body?: unknown } = {}) =>
+    fetch(`${baseUrl}/api/v1/calendar${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    })
+  const alerts = (await (await api('/alerts')).json()) as { telegram_bot_token_set?: boolean }
+  if (!alerts.telegram_bot_token_set) {
+    await api('/alerts', {
+      method: 'PUT',
+      body: { telegram_bot_token: DEMO_TELEGRAM.bot_token, telegram_chat_id: DEMO_TELEGRAM.chat_id },
+    })
+  }
+  const existing = (await (await api('/properties?limit=100')).json()) as {
+    data?: { id: string; name: string }[]
+  }
+  for (const demo of DEMO_PROPERTIES) {
+    let id = existing.data?.find((p) => p.name === demo.name)?.id
+    if (!id) {
+      const { feeds: _, ...property } = demo
+      const created = await api('/properties', { method: 'POST', body: property })
+      if (!created.ok) return [`calendar demo: ${demo.name} not created (${created.status})`]
+      id = ((await created.json()) as { id: string }).id
+    }
+    for (const feed of demo.feeds) {
+      // 409 SOURCE_EXISTS on a restart: the same feed is already there.
+      await api('/sources', {
+        method: 'POST',
+        body: {
+          property_id: id,
+          channel: feed.channel,
+          name: feed.name,
+          ical_url: `${fakesUrl}/ical/demo/${feed.feed}.ics`,
+        },
+      })
+    }
+  }
+  return [
+    `calendar    ${DEMO_PROPERTIES.map((p) => p.name).join(' and ')} sync from the fake iCal host;`,
+    `            conflicts: GET ${baseUrl}/api/v1/calendar/conflicts (as acme's owner)`,
+    `            alerts sent: ${fakesUrl}/telegram/__control/messages?chat_id=${DEMO_TELEGRAM.chat_id}`,
+  ]
+}
+
 // `npm run db:seed` against MIGRATION_DATABASE_URL (owner) or DATABASE_URL.
 if (import.meta.main) {
   const url = process.env.MIGRATION_DATABASE_URL ?? process.env.DATABASE_URL
