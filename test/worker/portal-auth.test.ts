@@ -18,7 +18,12 @@ describe('portal sign-in', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toContain('text/html')
     const csp = response.headers.get('content-security-policy') ?? ''
-    for (const directive of ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self'"])
+    for (const directive of [
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+      "script-src 'self'",
+    ])
       expect(csp).toContain(directive)
     expect(response.headers.get('cache-control')).toBe('no-store')
     const csrf = cookieLine(response, '__Host-csrf')
@@ -137,7 +142,9 @@ describe('portal sign-in', () => {
       .replaceAll('/', '_')
       .replace(/=+$/, '')
     for (const value of [`${kid}.${forged}.${signature}`, `${kid}.${payload}.${'A'.repeat(43)}`, 'garbage']) {
-      const response = await callWorker(db.env, '/app/team', { headers: { cookie: `__Host-session=${value}` } })
+      const response = await callWorker(db.env, '/app/team', {
+        headers: { cookie: `__Host-session=${value}` },
+      })
       expect(response.status).toBe(303)
     }
   })
@@ -168,14 +175,24 @@ describe('CSRF', () => {
     await client.login(owner.email)
     const attempts = [
       client.request('/app/api-keys', { form: { name: 'x', role: 'viewer' }, withoutToken: true }),
-      client.request('/app/api-keys', { form: { name: 'x', role: 'viewer', _csrf: 'A'.repeat(43) }, withoutToken: true }),
-      client.request('/app/api-keys', { form: { name: 'x', role: 'viewer' }, headers: { origin: 'https://evil.example' } }),
-      client.request('/app/api-keys', { form: { name: 'x', role: 'viewer' }, headers: { 'sec-fetch-site': 'same-site' } }),
+      client.request('/app/api-keys', {
+        form: { name: 'x', role: 'viewer', _csrf: 'A'.repeat(43) },
+        withoutToken: true,
+      }),
+      client.request('/app/api-keys', {
+        form: { name: 'x', role: 'viewer' },
+        headers: { origin: 'https://evil.example' },
+      }),
+      client.request('/app/api-keys', {
+        form: { name: 'x', role: 'viewer' },
+        headers: { 'sec-fetch-site': 'same-site' },
+      }),
     ]
     for (const response of await Promise.all(attempts)) expect(response.status).toBe(403)
-    const [keys] = await db.owner<{ n: number }>('select count(*)::int as n from api_keys where tenant_id = $1', [
-      tenant.tenantId,
-    ])
+    const [keys] = await db.owner<{ n: number }>(
+      'select count(*)::int as n from api_keys where tenant_id = $1',
+      [tenant.tenantId],
+    )
     expect(keys?.n).toBe(0)
     const ok = await client.request('/app/api-keys', { form: { name: 'x', role: 'viewer' } })
     expect(ok.status).toBe(201)
@@ -243,7 +260,9 @@ describe('language', () => {
   it('follows Accept-Language, then the lang cookie, then the member’s saved preference', async () => {
     const en = await callWorker(db.env, '/app/login', { headers: { 'accept-language': 'en-US,en;q=0.9' } })
     expect(await en.text()).toContain('<html lang="en">')
-    const pt = await callWorker(db.env, '/app/login', { headers: { 'accept-language': 'pt-PT,pt;q=0.9,en;q=0.5' } })
+    const pt = await callWorker(db.env, '/app/login', {
+      headers: { 'accept-language': 'pt-PT,pt;q=0.9,en;q=0.5' },
+    })
     const ptHtml = await pt.text()
     expect(ptHtml).toContain('<html lang="pt-BR">')
     expect(ptHtml).toContain('Entrar na Integra')
