@@ -12,6 +12,7 @@ const APP_NAV: NavItem[] = [
   { href: '/app', label: 'nav.overview' },
   { href: '/app/connections', label: 'nav.connections' },
   { href: '/app/metrics', label: 'nav.metrics' },
+  { href: '/app/calendar', label: 'nav.calendar' },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
   { href: '/app/sessions', label: 'nav.sessions' },

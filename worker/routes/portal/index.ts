@@ -11,6 +11,7 @@ import { registerPortalAdminLicenses } from './admin/licenses.tsx'
 import { registerPortalAdminPlans } from './admin/plans.tsx'
 import { registerPortalAdminTenants } from './admin/tenants.tsx'
 import { registerPortalApiKeys } from './app/api-keys.tsx'
+import { registerPortalCalendar } from './app/calendar.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
@@ -44,6 +45,7 @@ export function registerPortal(app: App) {
   registerPortalOverview(portal)
   registerPortalConnections(portal)
   registerPortalMetrics(portal)
+  registerPortalCalendar(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalPrivacy(portal)
