@@ -98,6 +98,22 @@ async function populatedTenant() {
     [tenant.tenantId],
   )
   await db.owner('insert into meta_webhook_settings (tenant_id) values ($1)', [tenant.tenantId])
+  // The calendar's chain of foreign keys: bookings → feeds → properties.
+  const [property, source] = [`prp_${tenant.tenantId.slice(4)}`, `src_${tenant.tenantId.slice(4)}`]
+  await db.owner(
+    `insert into properties (id, tenant_id, name, timezone) values ($1, $2, 'Casa', 'America/Sao_Paulo')`,
+    [property, tenant.tenantId],
+  )
+  await db.owner(
+    `insert into calendar_sources (id, tenant_id, property_id, channel, url_masked, url_digest)
+     values ($1, $2, $3, 'airbnb', 'https://…/x.ics', 'digest')`,
+    [source, tenant.tenantId, property],
+  )
+  await db.owner(
+    `insert into bookings (id, tenant_id, property_id, source_id, uid, guest_name, check_in, check_out, status)
+     values ($1, $2, $3, $4, 'uid-1', 'Maria Souza', current_date, current_date + 3, 'confirmed')`,
+    [`bkg_${tenant.tenantId.slice(4)}`, tenant.tenantId, property, source],
+  )
   await db.owner(
     `insert into meta_webhook_counters (tenant_id, platform, account_id, day, metric, value)
      values ($1, 'whatsapp', '1', '2026-11-20', 'sent', 1)`,
@@ -158,6 +174,9 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
       'oauth_states',
       'webhook_events',
       'meta_webhook_counters',
+      'properties',
+      'calendar_sources',
+      'bookings',
     ])
       expect({ table, seeded: (before[table] ?? 0) > 0 }).toEqual({ table, seeded: true })
     const bBefore = await countsOf(b.tenant.tenantId)
@@ -286,7 +305,7 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
       erasure_requests: 1,
     })
     const text = JSON.stringify(receipt)
-    for (const personal of [a.owner.email, a.tenant.slug, 'Tenant ', '192.0.2.1'])
+    for (const personal of [a.owner.email, a.tenant.slug, 'Tenant ', '192.0.2.1', 'Maria Souza'])
       expect(text).not.toContain(personal)
 
     // A redelivered job finds nothing left to do and writes no second receipt.
