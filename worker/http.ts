@@ -9,7 +9,7 @@ type SnakeKey<K extends string> = K extends `${infer Head}${infer Tail}`
 
 export type Snake<T> = T extends Date
   ? string
-  : T extends (infer U)[]
+  : T extends readonly (infer U)[]
     ? Snake<U>[]
     : T extends object
       ? { [K in keyof T as K extends string ? SnakeKey<K> : K]: Snake<T[K]> }

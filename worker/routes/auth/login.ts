@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { App } from '../../app.ts'
+import { describe } from '../../openapi/registry.ts'
 import { login } from '../../services/auth/login.ts'
 import { requestMeta } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
@@ -9,10 +10,31 @@ export const loginBody = z.object({
   password: z.string().min(1).max(1024),
 })
 
+/** What login and refresh answer (TokenPair in services/auth/sessions.ts). */
+export const tokenPairResponse = z.object({
+  access_token: z
+    .string()
+    .meta({ description: 'Send as `Authorization: Bearer …`; valid for `expires_in` seconds.' }),
+  refresh_token: z
+    .string()
+    .meta({ description: 'Single use: `POST /api/v1/auth/refresh` answers a new pair.' }),
+  token_type: z.literal('Bearer'),
+  expires_in: z.int(),
+})
+
 export function registerLogin(app: App) {
   /** Password login for operators and tenant members; answers an access/refresh token pair. */
-  app.post('/api/v1/auth/login', validate('json', loginBody), async (c) => {
-    const pair = await login(c.get('services'), requestMeta(c), c.req.valid('json'))
-    return c.json(pair, 200, { 'Cache-Control': 'no-store' })
-  })
+  app.post(
+    '/api/v1/auth/login',
+    describe({
+      summary: 'Sign in with e-mail and password',
+      tags: ['auth'],
+      responses: { 200: { description: 'An access/refresh token pair.', schema: tokenPairResponse } },
+    }),
+    validate('json', loginBody),
+    async (c) => {
+      const pair = await login(c.get('services'), requestMeta(c), c.req.valid('json'))
+      return c.json(pair satisfies z.output<typeof tokenPairResponse>, 200, { 'Cache-Control': 'no-store' })
+    },
+  )
 }

@@ -3,6 +3,7 @@ import { CONNECTION_STATUSES, PLATFORMS } from '../../../db/schema/index.ts'
 import type { App } from '../../app.ts'
 import { pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { describe } from '../../openapi/registry.ts'
 import {
   checkCanRegister,
   listConnections,
@@ -29,25 +30,45 @@ export function registerConnectionCollection(app: App) {
    * The register-token flow: the token is checked with the platform before anything is stored;
    * 201 with the connection (never the token) and a 90-day backfill queued.
    */
-  app.post('/api/v1/connections', authenticate, validate('json', registerConnectionBody), async (c) => {
-    const body = c.req.valid('json')
-    const input: RegisterInput = {
-      platform: body.platform,
-      externalAccountId: body.external_account_id,
-      accessToken: body.access_token,
-      refreshToken: body.refresh_token,
-      expiresAt: body.expires_at ? new Date(body.expires_at) : undefined,
-      label: body.label,
-    }
-    // Permission, limits and duplicates first, so nobody can make us call a platform for nothing.
-    await runAs(c, (ctx) => checkCanRegister(ctx, input), { module: 'metrics' })
-    const profile = await validateWithPlatform(c.get('services').config, input)
-    const connection = await runAs(c, (ctx) => registerConnection(ctx, input, profile), { module: 'metrics' })
-    return c.json(snake(connection), 201)
-  })
+  app.post(
+    '/api/v1/connections',
+    describe({
+      summary: 'Connect an account with its access token',
+      responses: { 201: { description: 'The connection (never its tokens); a 90-day backfill is queued.' } },
+    }),
+    authenticate,
+    validate('json', registerConnectionBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const input: RegisterInput = {
+        platform: body.platform,
+        externalAccountId: body.external_account_id,
+        accessToken: body.access_token,
+        refreshToken: body.refresh_token,
+        expiresAt: body.expires_at ? new Date(body.expires_at) : undefined,
+        label: body.label,
+      }
+      // Permission, limits and duplicates first, so nobody can make us call a platform for nothing.
+      await runAs(c, (ctx) => checkCanRegister(ctx, input), { module: 'metrics' })
+      const profile = await validateWithPlatform(c.get('services').config, input)
+      const connection = await runAs(c, (ctx) => registerConnection(ctx, input, profile), {
+        module: 'metrics',
+      })
+      return c.json(snake(connection), 201)
+    },
+  )
 
-  app.get('/api/v1/connections', authenticate, validate('query', listConnectionsQuery), async (c) => {
-    const page = await runAs(c, (ctx) => listConnections(ctx, c.req.valid('query')), { module: 'metrics' })
-    return c.json(snake(page))
-  })
+  app.get(
+    '/api/v1/connections',
+    describe({
+      summary: 'List connections',
+      responses: { 200: { description: '`{ data, next_cursor }`.' } },
+    }),
+    authenticate,
+    validate('query', listConnectionsQuery),
+    async (c) => {
+      const page = await runAs(c, (ctx) => listConnections(ctx, c.req.valid('query')), { module: 'metrics' })
+      return c.json(snake(page))
+    },
+  )
 }

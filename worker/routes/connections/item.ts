@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../app.ts'
 import { idParam, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { describe } from '../../openapi/registry.ts'
 import {
   deleteConnection,
   getConnection,
@@ -28,15 +29,24 @@ export const deleteConnectionQuery = z.object({
 export function registerConnectionItem(app: App) {
   const base = '/api/v1/connections/:id'
 
-  app.get(base, authenticate, validate('param', connectionParam), async (c) =>
-    c.json(
-      snake(await runAs(c, (ctx) => getConnection(ctx, c.req.valid('param').id), { module: 'metrics' })),
-    ),
+  app.get(
+    base,
+    describe({ summary: 'Read a connection', responses: { 200: { description: 'The connection.' } } }),
+    authenticate,
+    validate('param', connectionParam),
+    async (c) =>
+      c.json(
+        snake(await runAs(c, (ctx) => getConnection(ctx, c.req.valid('param').id), { module: 'metrics' })),
+      ),
   )
 
   /** Pause, resume and relabel. */
   app.patch(
     base,
+    describe({
+      summary: 'Pause, resume or relabel a connection',
+      responses: { 200: { description: 'The connection.' } },
+    }),
     authenticate,
     validate('param', connectionParam),
     validate('json', updateConnectionBody),
@@ -55,6 +65,10 @@ export function registerConnectionItem(app: App) {
   /** Removes the tokens and stops collection; `purge_metrics` must say what happens to the history. */
   app.delete(
     base,
+    describe({
+      summary: 'Delete a connection (tokens removed; history purged or kept as asked)',
+      responses: { 204: { description: 'Deleted.' } },
+    }),
     authenticate,
     validate('param', connectionParam),
     validate('query', deleteConnectionQuery),

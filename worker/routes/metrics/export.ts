@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { DbHandle } from '../../../db/client.ts'
 import type { App } from '../../app.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { describe } from '../../openapi/registry.ts'
 import { runAs } from '../../services/context.ts'
 import {
   EXPORT_CONTENT_TYPES,
@@ -21,29 +22,44 @@ export function registerMetricsExport(app: App) {
    * first page; later pages are read through a database handle owned by the stream (see
    * `exportStream`).
    */
-  app.get('/api/v1/metrics/export', authenticate, validate('query', exportQuery), async (c) => {
-    const query = c.req.valid('query')
-    const { tenantId, filename, firstPage } = await runAs(c, (ctx) => prepareExport(ctx, query), {
-      module: 'metrics',
-    })
-    const { config } = c.get('services')
-    const db = new DbHandle({
-      connectionString: config.DATABASE_URL,
-      wsProxy: config.NEON_WS_PROXY,
-      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-    })
-    const body = exportStream({
-      db,
-      tenantId,
-      filters: query,
-      format: query.format,
-      firstPage,
-      requestId: c.get('requestId'),
-    })
-    return c.body(body, 200, {
-      'Content-Type': EXPORT_CONTENT_TYPES[query.format],
-      'Content-Disposition': `attachment; filename="${filename}"`,
-      'Cache-Control': 'no-store',
-    })
-  })
+  app.get(
+    '/api/v1/metrics/export',
+    describe({
+      summary: 'Streamed CSV or NDJSON download of the raw points',
+      responses: {
+        200: {
+          description:
+            'An attachment named after the tenant and the period, streamed (never buffered whole).',
+          contentTypes: Object.values(EXPORT_CONTENT_TYPES).map((type) => type.split(';')[0] as string),
+        },
+      },
+    }),
+    authenticate,
+    validate('query', exportQuery),
+    async (c) => {
+      const query = c.req.valid('query')
+      const { tenantId, filename, firstPage } = await runAs(c, (ctx) => prepareExport(ctx, query), {
+        module: 'metrics',
+      })
+      const { config } = c.get('services')
+      const db = new DbHandle({
+        connectionString: config.DATABASE_URL,
+        wsProxy: config.NEON_WS_PROXY,
+        connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+      })
+      const body = exportStream({
+        db,
+        tenantId,
+        filters: query,
+        format: query.format,
+        firstPage,
+        requestId: c.get('requestId'),
+      })
+      return c.body(body, 200, {
+        'Content-Type': EXPORT_CONTENT_TYPES[query.format],
+        'Content-Disposition': `attachment; filename="${filename}"`,
+        'Cache-Control': 'no-store',
+      })
+    },
+  )
 }

@@ -2,10 +2,12 @@ import { z } from 'zod'
 import type { App } from '../../app.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { describe } from '../../openapi/registry.ts'
 import { runAs } from '../../services/context.ts'
 import { listPoints } from '../../services/metrics/points.ts'
 import { validate } from '../../validator.ts'
 import { filterFields, toFilters } from './query.ts'
+import { pointsResponse } from './responses.ts'
 
 export const pointsQuery = z
   .object({
@@ -17,8 +19,17 @@ export const pointsQuery = z
 
 export function registerMetricsPoints(app: App) {
   /** The raw points in key order, with a keyset cursor that concurrent collection cannot disturb. */
-  app.get('/api/v1/metrics/points', authenticate, validate('query', pointsQuery), async (c) => {
-    const page = await runAs(c, (ctx) => listPoints(ctx, c.req.valid('query')), { module: 'metrics' })
-    return c.json(snake(page))
-  })
+  app.get(
+    '/api/v1/metrics/points',
+    describe({
+      summary: 'Raw points, paginated with a cursor',
+      responses: { 200: { description: 'One page, in key order.', schema: pointsResponse } },
+    }),
+    authenticate,
+    validate('query', pointsQuery),
+    async (c) => {
+      const page = await runAs(c, (ctx) => listPoints(ctx, c.req.valid('query')), { module: 'metrics' })
+      return c.json(snake(page) satisfies z.output<typeof pointsResponse>)
+    },
+  )
 }

@@ -45,10 +45,16 @@ const isPlatform = (value: string): value is Platform => (PLATFORMS as readonly 
 const isMetric = (value: string): value is string => KNOWN_METRICS.has(value)
 const today = () => new Date().toISOString().slice(0, 10)
 
+/** For the OpenAPI document: how a list filter is written. */
+const MANY = {
+  description:
+    'One or many: repeat the parameter (`?metric=a&metric=b`) or separate with commas (`?metric=a,b`).',
+}
+
 export const filterFields = {
-  connection_id: listOf('connection_id (must be con_… ids)', isConnectionId).optional(),
-  platform: listOf('platform', isPlatform).optional(),
-  metric: listOf('metric (not in any platform catalog)', isMetric).optional(),
+  connection_id: listOf('connection_id (must be con_… ids)', isConnectionId).optional().meta(MANY),
+  platform: listOf('platform', isPlatform).optional().meta(MANY),
+  metric: listOf('metric (not in any platform catalog)', isMetric).optional().meta(MANY),
   from: z.iso.date('must be a date YYYY-MM-DD (UTC)').optional(),
   to: z.iso.date('must be a date YYYY-MM-DD (UTC)').optional(),
 }

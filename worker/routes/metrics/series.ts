@@ -2,10 +2,12 @@ import { z } from 'zod'
 import type { App } from '../../app.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { describe } from '../../openapi/registry.ts'
 import { runAs } from '../../services/context.ts'
 import { BUCKETS, readSeries } from '../../services/metrics/series.ts'
 import { validate } from '../../validator.ts'
 import { filterFields, toFilters } from './query.ts'
+import { seriesResponse } from './responses.ts'
 
 export const seriesQuery = z
   .object({
@@ -17,13 +19,24 @@ export const seriesQuery = z
 
 export function registerMetricsSeries(app: App) {
   /** Chart-ready series per connection and metric, bucketed by day, week or month, with an optional comparison. */
-  app.get('/api/v1/metrics', authenticate, validate('query', seriesQuery), async (c) => {
-    const query = c.req.valid('query')
-    const result = await runAs(
-      c,
-      (ctx) => readSeries(ctx, { ...query, compare: query.compare === 'previous_period' }),
-      { module: 'metrics' },
-    )
-    return c.json(snake(result))
-  })
+  app.get(
+    '/api/v1/metrics',
+    describe({
+      summary: 'Chart-ready series, with an optional previous-period comparison',
+      responses: {
+        200: { description: 'One series per connection and metric with data.', schema: seriesResponse },
+      },
+    }),
+    authenticate,
+    validate('query', seriesQuery),
+    async (c) => {
+      const query = c.req.valid('query')
+      const result = await runAs(
+        c,
+        (ctx) => readSeries(ctx, { ...query, compare: query.compare === 'previous_period' }),
+        { module: 'metrics' },
+      )
+      return c.json(snake(result) satisfies z.output<typeof seriesResponse>)
+    },
+  )
 }

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+
+/**
+ * Node-side tests: what cannot run inside workerd. The OpenAPI validator compiles JSON Schemas
+ * into functions (ajv), which workerd forbids, so the document is validated here, served by the
+ * same app factory. Run after the workerd suite by `npm test` (the `posttest` script).
+ */
+export default defineConfig({
+  test: {
+    environment: 'node',
+    include: ['test/node/**/*.node.ts'],
+    testTimeout: 30_000,
+  },
+})

@@ -1,0 +1,96 @@
+import { z } from 'zod'
+import { CONNECTION_STATUSES, GRANULARITIES, PLATFORMS } from '../../../db/schema/index.ts'
+import { BUCKETS } from '../../services/metrics/series.ts'
+
+/**
+ * The metrics responses as the OpenAPI document shows them. Each route checks its JSON against
+ * these types with `satisfies`, so the document cannot drift from what is sent.
+ */
+const date = z.iso.date()
+const nullableNumber = z.number().nullable()
+
+export const seriesResponse = z.object({
+  from: date,
+  to: date,
+  granularity: z.enum(BUCKETS),
+  previous_from: date.optional().meta({ description: 'With `compare=previous_period`.' }),
+  previous_to: date.optional().meta({ description: 'With `compare=previous_period`.' }),
+  series: z.array(
+    z.object({
+      connection_id: z.string(),
+      platform: z.enum(PLATFORMS),
+      metric: z.string(),
+      points: z
+        .array(
+          z.object({
+            t: date.meta({ description: 'The first day of the bucket (day, ISO week from Monday, month).' }),
+            v: nullableNumber.meta({
+              description: 'Flows summed, stocks (followers) at their last value; null: nothing collected.',
+            }),
+          }),
+        )
+        .meta({ description: 'Every bucket of the period, in order.' }),
+      total: nullableNumber
+        .optional()
+        .meta({ description: 'With `compare`: the period (sum, or last value).' }),
+      previous_total: nullableNumber.optional().meta({ description: 'With `compare`: the previous period.' }),
+      change_pct: nullableNumber.optional().meta({ description: 'With `compare`: percent, 2 decimals.' }),
+    }),
+  ),
+})
+
+export const pointsResponse = z.object({
+  data: z.array(
+    z.object({
+      period_start: date,
+      connection_id: z.string(),
+      platform: z.enum(PLATFORMS),
+      metric: z.string(),
+      granularity: z.enum(GRANULARITIES),
+      value: z.number(),
+      collected_at: z.iso.datetime(),
+    }),
+  ),
+  next_cursor: z
+    .string()
+    .nullable()
+    .meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+})
+
+const card = z.object({ value: nullableNumber, previous_value: nullableNumber, change_pct: nullableNumber })
+
+export const summaryResponse = z.object({
+  from: date,
+  to: date,
+  previous_from: date,
+  previous_to: date,
+  definitions: z
+    .object({
+      followers: z.string(),
+      reach: z.string(),
+      views: z.string(),
+      interactions: z.string(),
+      engagement_rate: z.string(),
+      change_pct: z.string(),
+      metrics: z
+        .record(z.enum(PLATFORMS), z.record(z.string(), z.array(z.string()).readonly()))
+        .meta({ description: 'Which catalog metrics feed each KPI, per platform.' }),
+    })
+    .meta({ description: 'What each number means, sent with every response.' }),
+  data: z.array(
+    z.object({
+      connection_id: z.string(),
+      platform: z.enum(PLATFORMS),
+      label: z.string().nullable(),
+      display_name: z.string().nullable(),
+      status: z.enum(CONNECTION_STATUSES),
+      kpis: z.object({
+        followers: card.extend({ growth: nullableNumber }),
+        reach: card,
+        views: card,
+        interactions: card,
+        engagement_rate: card.meta({ description: 'Interactions ÷ followers × 100.' }),
+      }),
+    }),
+  ),
+})
