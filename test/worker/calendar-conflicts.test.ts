@@ -342,6 +342,48 @@ describe('conflicts between channels, alerted on Telegram', () => {
     expect(row?.alert_error).toBeNull()
   })
 
+  it('queues again, on the next tick, an alert whose message was lost', async () => {
+    const { call, env, capture, tenant } = await calendarSetup(db)
+    const chatId = newChatId()
+    await call('/api/v1/calendar/alerts', {
+      method: 'PUT',
+      json: { telegram_bot_token: newBotToken(), telegram_chat_id: chatId },
+    })
+    const p = (await createProperty(call)).id
+    await createBooking(call, { property_id: p, check_in: '2027-11-01', check_out: '2027-11-04' })
+    const {
+      conflicts: [conflict],
+    } = await createBooking(call, {
+      property_id: p,
+      check_in: '2027-11-02',
+      check_out: '2027-11-05',
+    })
+    // The message went out before the transaction committed and found nothing: it is gone.
+    capture.messages.length = 0
+    await db.owner(`update calendar_conflicts set detected_at = now() - interval '5 minutes' where id = $1`, [
+      conflict?.id,
+    ])
+    capture.messages.push({ type: 'cron.tick', v: 1, cron: '*/15 * * * *', scheduledTime: Date.now() })
+    const tick = capture.messages.splice(0)
+    await runJobs(env, tick)
+    const alerts = (capture.messages as JobMessage[]).filter(
+      (m) => m.type === 'calendar.alert' && m.tenantId === tenant.tenantId,
+    )
+    expect(alerts).toEqual([
+      { type: 'calendar.alert', v: 1, tenantId: tenant.tenantId, conflictId: conflict?.id },
+    ])
+    capture.messages.splice(0, capture.messages.length, ...alerts)
+    await drain(env, capture)
+    expect(await telegramMessages(chatId)).toHaveLength(1)
+    // Alerted: the next tick leaves it alone.
+    await runJobs(env, [{ type: 'cron.tick', v: 1, cron: '*/15 * * * *', scheduledTime: Date.now() + 1 }])
+    expect(
+      (capture.messages as JobMessage[]).filter(
+        (m) => m.type === 'calendar.alert' && m.conflictId === conflict?.id,
+      ),
+    ).toEqual([])
+  })
+
   it('records Telegram’s refusals without retrying, and sends nothing without alert settings', async () => {
     const quiet = await calendarSetup(db)
     const q = (await createProperty(quiet.call)).id

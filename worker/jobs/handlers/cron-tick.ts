@@ -4,7 +4,7 @@ import { cronTicks } from '../../../db/schema/index.ts'
 import type { Services } from '../../env.ts'
 import { log } from '../../log.ts'
 import { writeAudit } from '../../services/audit.ts'
-import { fanOutDueSources } from '../../services/calendar/fan-out.ts'
+import { fanOutDueSources, queueMissedAlerts } from '../../services/calendar/fan-out.ts'
 import { fanOutDueConnections } from '../../services/collection/fan-out.ts'
 import { purgeExpiredData } from '../../services/privacy/retention.ts'
 import type { JobOf } from '../messages.ts'
@@ -37,6 +37,7 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
       log('info', 'calendar fan-out', {
         cron: message.cron,
         ...(await fanOutDueSources(tx, services.jobs, now)),
+        missed_alerts: await queueMissedAlerts(tx, services.jobs, now),
       })
       const purged = await purgeExpiredData(tx, now)
       log('info', 'retention purge', {
