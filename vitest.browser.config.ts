@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config'
  */
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print one total across the three suites `npm test` runs.
+    reporters: ['default', ['json', { outputFile: 'test-results/browser.json' }]],
     environment: 'node',
     include: ['test/browser/**/*.e2e.ts'],
     fileParallelism: false,

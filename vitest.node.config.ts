@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config'
  */
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print one total across the three suites `npm test` runs.
+    reporters: ['default', ['json', { outputFile: 'test-results/node.json' }]],
     environment: 'node',
     include: ['test/node/**/*.node.ts'],
     testTimeout: 30_000,
