@@ -260,7 +260,8 @@ export async function connectDemoAccounts(baseUrl: string): Promise<void> {
       body: JSON.stringify({
         ...account,
         ...demoTokens(account.platform, account.external_account_id),
-        expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+        // Long-lived, like a 60-day Instagram token, so the demo token is not refreshed away.
+        expires_at: new Date(Date.now() + 60 * 86_400_000).toISOString(),
       }),
     })
     const outcome = response.ok
