@@ -44,6 +44,8 @@ export default defineConfig({
   test: {
     // The JSON report lets .ci/run print one total across the three suites `npm test` runs.
     reporters: ['default', ['json', { outputFile: 'test-results/workerd.json' }]],
+    // The Worker logs a JSON line per request: show logs only for failing tests.
+    silent: 'passed-only',
     globalSetup: ['./test/setup/global.ts'],
     setupFiles: ['./test/setup/no-network.worker.ts'],
     include: ['test/**/*.test.ts'],
