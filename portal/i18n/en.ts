@@ -412,6 +412,28 @@ export const en = {
   'calendar.lastSynced': 'Last synced',
   'calendar.lastError': 'Last error',
   'calendar.paused': 'Paused',
+  'calendar.stats.link': 'Statistics →',
+  'calendar.stats.title': 'Calendar statistics',
+  'calendar.stats.back': '← Back to the calendar',
+  'calendar.stats.period': 'Period',
+  'calendar.stats.thisMonth': 'This month',
+  'calendar.stats.last30': 'Last 30 days',
+  'calendar.stats.last90': 'Last 90 days',
+  'calendar.stats.range': '{from} to {to} ({nights} nights)',
+  'calendar.stats.totals': 'All properties',
+  'calendar.stats.occupancy': 'Occupancy rate',
+  'calendar.stats.occupancyChart': 'Occupancy rate per property',
+  'calendar.stats.barDesc':
+    'Bar chart of the occupancy rate per property from {from} to {to}. Hover or focus a bar for its value.',
+  'calendar.stats.barTitle': '{name}: {rate} ({booked} of {nights} nights booked)',
+  'calendar.stats.nightsBooked': 'Nights booked',
+  'calendar.stats.ofNights': '{booked} of {nights}',
+  'calendar.stats.nightsBlocked': 'Nights blocked',
+  'calendar.stats.bookings': 'Bookings',
+  'calendar.stats.averageStay': 'Average stay',
+  'calendar.stats.nights': '{n} nights',
+  'calendar.stats.byChannel': 'Bookings by channel',
+  'calendar.stats.share': 'Share',
 } as const
 
 export type MessageKey = keyof typeof en

@@ -145,6 +145,9 @@ export function CalendarPage(props: {
         <p class="pager">
           <a href={`/app/calendar?month=${props.month.previous}`}>{t('calendar.previousMonth')}</a>{' '}
           <a href={`/app/calendar?month=${props.month.next}`}>{t('calendar.nextMonth')}</a>
+          <a href={`/app/calendar/statistics?month=${props.month.from.slice(0, 7)}`}>
+            {t('calendar.stats.link')}
+          </a>
         </p>
         {props.properties.length === 0 ? (
           <p class="muted">{t('calendar.noProperties')}</p>

@@ -1,8 +1,14 @@
 import { type CalendarConflict, CalendarPage } from '../../../../portal/pages/app/calendar.tsx'
+import {
+  type CalendarStatistics,
+  CalendarStatisticsPage,
+  type StatisticsPeriod,
+} from '../../../../portal/pages/app/calendar-statistics.tsx'
 import { listBookings } from '../../../services/calendar/bookings.ts'
 import { listConflicts } from '../../../services/calendar/conflicts.ts'
 import { listProperties } from '../../../services/calendar/properties.ts'
 import { listSources } from '../../../services/calendar/sources.ts'
+import { calendarStatistics } from '../../../services/calendar/statistics.ts'
 import type { PortalApp } from '../index.ts'
 import { portalRun, signedIn } from '../run.ts'
 
@@ -22,6 +28,17 @@ function monthOf(query: string | undefined) {
     previous: key(new Date(Date.UTC(year, month - 1, 1))),
     next: key(new Date(Date.UTC(year, month + 1, 1))),
   }
+}
+
+/** `this month` is the month in view (`?month=`, else the current UTC one); 30/90 days end today. */
+function periodOf(period: string | undefined, month: string | undefined) {
+  const chosen: StatisticsPeriod = period === '30' || period === '90' ? period : 'month'
+  const viewed = monthOf(month)
+  if (chosen === 'month')
+    return { period: chosen, from: viewed.from, to: viewed.to, month: viewed.from.slice(0, 7) }
+  const today = new Date().toISOString().slice(0, 10)
+  const from = new Date(Date.parse(`${today}T00:00:00Z`) - (Number(chosen) - 1) * 86_400_000)
+  return { period: chosen, from: from.toISOString().slice(0, 10), to: today, month: viewed.from.slice(0, 7) }
 }
 
 /** The calendar module's page: everything read in one transaction through the API's services. */
@@ -51,6 +68,21 @@ export function registerPortalCalendar(portal: PortalApp) {
         conflicts={data.conflicts.data as CalendarConflict[]}
       />,
       { title: t('calendar.title') },
+    )
+  })
+
+  portal.get('/app/calendar/statistics', signedIn('member'), async (c) => {
+    const period = periodOf(c.req.query('period'), c.req.query('month'))
+    const stats = await portalRun(c, (ctx) => calendarStatistics(ctx, { from: period.from, to: period.to }), {
+      module: 'calendar',
+    })
+    return c.render(
+      <CalendarStatisticsPage
+        period={period.period}
+        month={period.month}
+        stats={stats as CalendarStatistics}
+      />,
+      { title: c.var.i18n.t('calendar.stats.title') },
     )
   })
 }
