@@ -26,6 +26,8 @@ const ADMIN_NAV: NavItem[] = [
   { href: '/admin/plans', label: 'nav.plans' },
   { href: '/admin/licenses', label: 'nav.licenses' },
   { href: '/admin/audit', label: 'nav.audit' },
+  { href: '/admin/privacy/erasure-requests', label: 'nav.erasure' },
+  { href: '/admin/privacy/processing-records', label: 'nav.processing' },
   { href: '/admin/sessions', label: 'nav.sessions' },
   { href: '/admin/account', label: 'nav.account' },
 ]
