@@ -182,8 +182,14 @@ describe('admin central privacy pages', () => {
       expect(page.status).toBe(200)
       const html = await page.text()
       expect(textOf(html)).toContain(title)
-      expect(html).toContain('href="/api/v1/admin/processing-records?format=csv"')
+      expect(html).toContain('href="/admin/privacy/processing-records.csv"')
       expect(html).toContain('<table>')
+      const csv = await admin.request('/admin/privacy/processing-records.csv')
+      expect(csv.status).toBe(200)
+      expect(csv.headers.get('content-type')).toContain('text/csv')
+      expect((await csv.text()).split(/\r?\n/)[0]).toBe(
+        'id,purpose,data_subjects,data_categories,legal_basis,retention,sub_processors,storage',
+      )
     }
     const { client } = await signedIn('owner')
     const member = await client.request('/admin/privacy/processing-records')

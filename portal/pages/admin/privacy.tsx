@@ -95,7 +95,7 @@ export function ProcessingRecordsPage(props: { rows: readonly ProcessingRow[] })
       <h1>{t('nav.processing')}</h1>
       <p class="muted">{t('adminPrivacy.records.lead')}</p>
       <p>
-        <a href="/api/v1/admin/processing-records?format=csv" download>
+        <a href="/admin/privacy/processing-records.csv" download>
           {t('adminPrivacy.records.csv')}
         </a>
       </p>

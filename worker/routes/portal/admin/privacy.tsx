@@ -1,7 +1,7 @@
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { ErasureRequestsPage, ProcessingRecordsPage } from '../../../../portal/pages/admin/privacy.tsx'
 import { confirmErasure, listErasureRequests } from '../../../services/privacy/erasure.ts'
-import { listProcessingRecords } from '../../../services/privacy/processing-records.ts'
+import { listProcessingRecords, processingRecordsCsv } from '../../../services/privacy/processing-records.ts'
 import type { PortalApp } from '../index.ts'
 import { actThenBack, errorFromQuery, portalRun } from '../run.ts'
 
@@ -40,5 +40,14 @@ export function registerPortalAdminPrivacy(portal: PortalApp) {
   portal.get('/admin/privacy/processing-records', async (c) => {
     const rows = await portalRun(c, async (ctx) => listProcessingRecords(ctx))
     return c.render(<ProcessingRecordsPage rows={rows} />, { title: c.var.i18n.t('nav.processing') })
+  })
+
+  /** The same CSV as GET /api/v1/admin/processing-records?format=csv, with the portal's session cookie. */
+  portal.get('/admin/privacy/processing-records.csv', async (c) => {
+    const rows = await portalRun(c, async (ctx) => listProcessingRecords(ctx))
+    return c.body(processingRecordsCsv(rows), 200, {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': 'attachment; filename="integra-processing-records.csv"',
+    })
   })
 }
