@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawnReady, stopChild } from '../../db/local/spawn.ts'
 import type { StackInfo } from '../../db/local/stack-info.ts'
+import { benchApi, SCALE } from './api.ts'
 import { benchCollectionRun, benchFanOut, benchUpsert, type Figure } from './collection.ts'
 
 /**
@@ -28,6 +29,7 @@ try {
     ...(await benchFanOut(stack.info)),
     ...(await benchCollectionRun(stack.info, fakes.info.url)),
     ...(await benchUpsert(stack.info)),
+    ...(await benchApi(stack.info)),
   ]
 } finally {
   await Promise.all([stopChild(stack.child), stopChild(fakes.child)])
@@ -47,10 +49,10 @@ console.log(line(['figure', 'value', 'target', 'result']))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const row of rows) console.log(line(row))
 const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`
-console.log(`\n${new Date().toISOString()} on ${machine}`)
+console.log(`\n${new Date().toISOString()} on ${machine}, BENCH_SCALE=${SCALE}`)
 await fs.mkdir(path.join(root, 'bench-results'), { recursive: true })
 await fs.writeFile(
   path.join(root, 'bench-results', `bench-${Date.now()}.json`),
-  JSON.stringify({ at: new Date().toISOString(), machine, figures }, null, 2),
+  JSON.stringify({ at: new Date().toISOString(), machine, scale: SCALE, figures }, null, 2),
 )
 process.exit(figures.every((f) => f.pass) ? 0 : 1)

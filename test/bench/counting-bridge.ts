@@ -1,0 +1,107 @@
+import net from 'node:net'
+import { WebSocketServer } from 'ws'
+
+/** One statement the Worker sent: `Q` (simple query: BEGIN, COMMIT…) or `E` (an executed prepared one). */
+export type SentStatement = { kind: 'Q' | 'E'; text: string }
+
+/**
+ * The Neon-protocol WebSocket bridge of db/local/bridge.ts, plus a reader of the Postgres
+ * frontend messages going through it: every statement the Worker (in workerd, through the real
+ * Neon driver) sends is recorded, so the benchmark counts statements per request exactly as the
+ * driver-level count of test/worker/metrics-security.test.ts does, from outside the runtime.
+ */
+export async function startCountingBridge(): Promise<{
+  wsProxy: string
+  sent: SentStatement[]
+  close: () => Promise<void>
+}> {
+  const sent: SentStatement[] = []
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1' })
+  server.on('connection', (ws, request) => {
+    const address = new URL(request.url ?? '', 'http://bridge').searchParams.get('address') ?? ''
+    const match = /^(127\.0\.0\.1|localhost):(\d{1,5})$/.exec(address)
+    if (!match) {
+      ws.close(1008, 'address not allowed')
+      return
+    }
+    const socket = net.connect({ host: '127.0.0.1', port: Number(match[2]) })
+    const reader = frontendReader(sent)
+    const pending: Buffer[] = []
+    let connected = false
+    socket.on('connect', () => {
+      connected = true
+      for (const chunk of pending) socket.write(chunk)
+      pending.length = 0
+    })
+    ws.on('message', (data: Buffer) => {
+      reader(data)
+      if (connected) socket.write(data)
+      else pending.push(data)
+    })
+    socket.on('data', (data) => {
+      if (ws.readyState === ws.OPEN) ws.send(data, { binary: true })
+    })
+    socket.on('close', () => ws.terminate())
+    socket.on('error', () => ws.terminate())
+    ws.on('close', () => socket.destroy())
+    ws.on('error', () => socket.destroy())
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', reject)
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return {
+    wsProxy: `127.0.0.1:${port}/v1`,
+    sent,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/**
+ * Splits the client's byte stream into messages: the untyped startup message first, then
+ * `type, int32 length, payload`. Parse (`P`) remembers a statement's text by name, Bind (`B`)
+ * says which statement the next Execute (`E`) runs, Query (`Q`) is a statement on its own.
+ */
+function frontendReader(sent: SentStatement[]): (chunk: Buffer) => void {
+  let buffer = Buffer.alloc(0)
+  let started = false
+  const parsed = new Map<string, string>()
+  let bound = ''
+  const cString = (payload: Buffer, from: number): [string, number] => {
+    const end = payload.indexOf(0, from)
+    return [payload.toString('utf8', from, end), end + 1]
+  }
+  return (chunk) => {
+    buffer = Buffer.concat([buffer, chunk])
+    for (;;) {
+      if (!started) {
+        if (buffer.length < 4) return
+        const length = buffer.readInt32BE(0)
+        if (buffer.length < length) return
+        buffer = buffer.subarray(length)
+        started = true
+        continue
+      }
+      if (buffer.length < 5) return
+      const type = String.fromCharCode(buffer[0] as number)
+      const length = buffer.readInt32BE(1)
+      if (buffer.length < 1 + length) return
+      const payload = buffer.subarray(5, 1 + length)
+      buffer = buffer.subarray(1 + length)
+      if (type === 'Q') sent.push({ kind: 'Q', text: cString(payload, 0)[0] })
+      else if (type === 'P') {
+        const [name, next] = cString(payload, 0)
+        parsed.set(name, cString(payload, next)[0])
+      } else if (type === 'B') {
+        const [, next] = cString(payload, 0)
+        bound = cString(payload, next)[0]
+      } else if (type === 'E') sent.push({ kind: 'E', text: parsed.get(bound) ?? '' })
+    }
+  }
+}
