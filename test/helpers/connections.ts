@@ -1,7 +1,11 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
+import { DbHandle } from '../../db/client.ts'
+import { loadConfig } from '../../worker/config.ts'
 import { ConnectorError, type Point } from '../../worker/connectors/types.ts'
 import worker from '../../worker/index.ts'
 import type { JobOf } from '../../worker/jobs/messages.ts'
+import { workersKv } from '../../worker/platform/cloudflare.ts'
+import { type SecretPurpose, Vault } from '../../worker/vault/vault.ts'
 import { captureQueue, type TestBindings, type TestDatabase } from './env.ts'
 import { as, createMember, createTenant, login } from './fixtures.ts'
 
@@ -72,4 +76,25 @@ export async function rejection(promise: Promise<unknown>): Promise<ConnectorErr
   )
   if (!(error instanceof ConnectorError)) throw new Error(`expected a ConnectorError, got ${String(error)}`)
   return error
+}
+
+/** Opens one vault secret as the application role inside the tenant's context. */
+export async function readSecret(
+  env: TestBindings,
+  ref: { tenantId: string; ownerId: string; purpose: SecretPurpose },
+  version: number,
+): Promise<string> {
+  const handle = new DbHandle({
+    connectionString: env.DATABASE_URL as string,
+    wsProxy: env.NEON_WS_PROXY,
+    connectTimeoutMs: 5000,
+  })
+  try {
+    return await handle.transaction(
+      (tx) => new Vault(tx, workersKv(env.TOKENS), loadConfig(env).VAULT_MASTER_KEYS).get(ref, version),
+      { tenantId: ref.tenantId },
+    )
+  } finally {
+    await handle.close()
+  }
 }

@@ -1,15 +1,11 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { DbHandle } from '../../db/client.ts'
 import { eachDay, platformHttp } from '../../worker/connectors/http.ts'
 import { ConnectorError, type Point } from '../../worker/connectors/types.ts'
 import { POST_METRICS, USER_METRICS } from '../../worker/connectors/x/catalog.ts'
 import { MAX_POST_PAGES, x } from '../../worker/connectors/x/connector.ts'
-import worker from '../../worker/index.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
-import { workersKv } from '../../worker/platform/cloudflare.ts'
-import { parseMasterKeys, type SecretPurpose, Vault } from '../../worker/vault/vault.ts'
 import { xPostsOn, xUserMetrics } from '../fakes/x.ts'
+import { readSecret, runJobs } from '../helpers/connections.ts'
 import {
   captureQueue,
   createTestDatabase,
@@ -260,43 +256,6 @@ describe('X connector against the fake', () => {
   })
 })
 
-/** Runs queue messages through the Worker's real consumer. */
-async function runJobs(env: object, bodies: unknown[]) {
-  const batch = createMessageBatch(
-    'integra-jobs',
-    bodies.map((body, i) => ({
-      id: `m-${i}-${crypto.randomUUID()}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body,
-    })),
-  )
-  const ctx = createExecutionContext()
-  await worker.queue(batch, env as never, ctx)
-  return getQueueResult(batch, ctx)
-}
-
-/** Opens one vault secret as the application role inside the tenant's context. */
-async function readSecret(tenantId: string, ownerId: string, purpose: SecretPurpose, version: number) {
-  const handle = new DbHandle({
-    connectionString: db.env.DATABASE_URL as string,
-    wsProxy: db.env.NEON_WS_PROXY,
-    connectTimeoutMs: 5000,
-  })
-  try {
-    return await handle.transaction(
-      (tx) =>
-        new Vault(tx, workersKv(db.env.TOKENS), parseMasterKeys(db.env.VAULT_MASTER_KEYS ?? '')).get(
-          { tenantId, ownerId, purpose },
-          version,
-        ),
-      { tenantId },
-    )
-  } finally {
-    await handle.close()
-  }
-}
-
 describe('X end to end', () => {
   it('registers with a refresh token, refreshes under the lock before collecting, keeps the new refresh token, never shows a token', async () => {
     const capture = captureQueue()
@@ -349,8 +308,16 @@ describe('X end to end', () => {
     expect(new Date(row?.token_expires_at ?? 0).getTime()).toBeGreaterThan(Date.now() + 110 * 60_000)
 
     const stored = {
-      access: await readSecret(tenant.tenantId, connection.id, 'access_token', 2),
-      refresh: await readSecret(tenant.tenantId, connection.id, 'refresh_token', 2),
+      access: await readSecret(
+        db.env,
+        { tenantId: tenant.tenantId, ownerId: connection.id, purpose: 'access_token' },
+        2,
+      ),
+      refresh: await readSecret(
+        db.env,
+        { tenantId: tenant.tenantId, ownerId: connection.id, purpose: 'refresh_token' },
+        2,
+      ),
     }
     expect(stored.access).toMatch(new RegExp(`^fake-x\\.${user}\\.`))
     expect(stored.access).not.toBe(original.access)

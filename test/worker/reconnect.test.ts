@@ -1,9 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { DbHandle } from '../../db/client.ts'
-import { loadConfig } from '../../worker/config.ts'
-import { workersKv } from '../../worker/platform/cloudflare.ts'
-import { Vault } from '../../worker/vault/vault.ts'
-import { collectJob, runJobs, setup, uniqueAccount } from '../helpers/connections.ts'
+import { collectJob, readSecret, runJobs, setup, uniqueAccount } from '../helpers/connections.ts'
 import {
   captureQueue,
   createTestDatabase,
@@ -19,32 +15,6 @@ beforeAll(async () => {
   db = await createTestDatabase()
   env = { ...db.env, JOBS: captureQueue().queue }
 })
-
-async function readSecret(
-  tenantId: string,
-  connectionId: string,
-  purpose: 'access_token' | 'refresh_token',
-  version: number,
-) {
-  const config = loadConfig(env)
-  const handle = new DbHandle({
-    connectionString: env.DATABASE_URL as string,
-    wsProxy: env.NEON_WS_PROXY,
-    connectTimeoutMs: 5000,
-  })
-  try {
-    return await handle.transaction(
-      (tx) =>
-        new Vault(tx, workersKv(env.TOKENS), config.VAULT_MASTER_KEYS).get(
-          { tenantId, ownerId: connectionId, purpose },
-          version,
-        ),
-      { tenantId },
-    )
-  } finally {
-    await handle.close()
-  }
-}
 
 const collect = (tenantId: string, connectionId: string) => runJobs(env, [collectJob(tenantId, connectionId)])
 
@@ -84,8 +54,12 @@ describe('POST /api/v1/connections/:id/reconnect', () => {
     const text = await response.text()
     expect(text).not.toContain(newToken)
     expect(JSON.parse(text)).toMatchObject({ status: 'active', last_error: null })
-    expect(await readSecret(tenant.tenantId, created.id, 'access_token', 2)).toBe(newToken)
-    expect(await readSecret(tenant.tenantId, created.id, 'refresh_token', 2)).toBe(refreshToken)
+    expect(
+      await readSecret(env, { tenantId: tenant.tenantId, ownerId: created.id, purpose: 'access_token' }, 2),
+    ).toBe(newToken)
+    expect(
+      await readSecret(env, { tenantId: tenant.tenantId, ownerId: created.id, purpose: 'refresh_token' }, 2),
+    ).toBe(refreshToken)
 
     await collect(tenant.tenantId, created.id)
     const [points] = await db.owner<{ n: number }>(
