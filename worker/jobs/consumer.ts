@@ -1,3 +1,4 @@
+import { DatabaseConnectError } from '../../db/client.ts'
 import { jobDeadLetters } from '../../db/schema/index.ts'
 import type { Services } from '../env.ts'
 import { describeError, log } from '../log.ts'
@@ -37,6 +38,25 @@ export function retryDelaySeconds(attempts: number, random: () => number = Math.
 }
 
 /**
+ * Outage backoff for a database that cannot be reached: 5·2^(attempts−1) seconds plus up to as much
+ * again of jitter, capped at 15 minutes. The wait is the outage's, not the message's: full jitter
+ * could spend all 5 retries (wrangler.toml) in 5 seconds and dead-letter the message while the
+ * database restarts; this way the retries span at least 155 s (5+10+20+40+80).
+ */
+export function outageDelaySeconds(attempts: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_DELAY_SECONDS, 5 * 2 ** Math.max(0, attempts - 1))
+  return Math.min(MAX_DELAY_SECONDS, base + Math.round(base * random()))
+}
+
+/** The delay before a failed message's next delivery; a platform's own hint wins when longer. */
+function delayAfter(error: unknown, attempts: number): number {
+  if (error instanceof DatabaseConnectError) return outageDelaySeconds(attempts)
+  // A platform's own hint (e.g. Meta's time to regain access) wins over our backoff when longer.
+  const hinted = error instanceof RetryLater ? error.delaySeconds : 0
+  return Math.min(MAX_DELAY_SECONDS * 4, Math.max(hinted, retryDelaySeconds(attempts)))
+}
+
+/**
  * Handles each message on its own: a failure retries that message only, so one bad message
  * never makes a whole batch run again. A body that does not parse can never succeed and is
  * acknowledged after logging (it is not retried into the dead-letter queue).
@@ -55,12 +75,7 @@ export async function consumeJobs(batch: MessageBatch<unknown>, services: Servic
       await handler(job, services, { messageId: message.id, attempts: message.attempts })
       message.ack()
     } catch (error) {
-      // A platform's own hint (e.g. Meta's time to regain access) wins over our backoff when longer.
-      const hinted = error instanceof RetryLater ? error.delaySeconds : 0
-      const delaySeconds = Math.min(
-        MAX_DELAY_SECONDS * 4,
-        Math.max(hinted, retryDelaySeconds(message.attempts)),
-      )
+      const delaySeconds = delayAfter(error, message.attempts)
       log('warn', 'job failed, retrying', {
         message_id: message.id,
         type: job.type,
@@ -106,7 +121,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, services:
       message.ack()
     } catch (error) {
       log('error', 'dead letter not recorded, retrying', { message_id: message.id, ...describeError(error) })
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+      message.retry({ delaySeconds: delayAfter(error, message.attempts) })
     }
   }
 }
