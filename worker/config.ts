@@ -76,6 +76,8 @@ export const configSchema = z.object({
   WHATSAPP_AUTH_URL: z.url().default('https://www.facebook.com/v23.0/dialog/oauth'),
   /** Instagram Login exchanges the authorization code on its own host, not on graph.instagram.com. */
   INSTAGRAM_TOKEN_URL: z.url().default('https://api.instagram.com/oauth/access_token'),
+  /** How long a platform API call may take before it counts as a transient failure (10 s). */
+  PLATFORM_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
   /** Telegram Bot API for calendar conflict alerts; the local fake in dev and tests. */
   TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
   /** Origin the OAuth callbacks are registered under with the platforms; unset: the request's own origin. */

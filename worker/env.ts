@@ -15,6 +15,7 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   DATABASE_URL?: string
   NEON_WS_PROXY?: string
   DB_CONNECT_TIMEOUT_MS?: string
+  PLATFORM_TIMEOUT_MS?: string
   /** Secret: access-token signing keys (see config.ts). */
   JWT_SIGNING_KEYS?: string
   /** Secret: vault master keys (see config.ts). */

@@ -25,13 +25,17 @@ const BASE_URL_KEY = {
   whatsapp: 'WHATSAPP_API_URL',
 } as const satisfies Record<Platform, keyof Config>
 
-/** An HTTP client for one platform, with its configured base URL (real host or local fake). */
+/** An HTTP client for one platform, with its configured base URL (real host or local fake) and timeout. */
 export function httpFor(
   config: Config,
   platform: Platform,
   options: { budget?: number; timeoutMs?: number } = {},
 ): PlatformHttp {
-  return platformHttp({ baseUrl: config[BASE_URL_KEY[platform]], ...options })
+  return platformHttp({
+    baseUrl: config[BASE_URL_KEY[platform]],
+    timeoutMs: config.PLATFORM_TIMEOUT_MS,
+    ...options,
+  })
 }
 
 /** The platform app's OAuth client credentials (secrets `<PLATFORM>_CLIENT_ID` / `_CLIENT_SECRET`). */
