@@ -1,5 +1,5 @@
 import { createExecutionContext } from 'cloudflare:test'
-import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import worker from '../../worker/index.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
 import { collectJob, consume, jobBatch, runJobs, setup, uniqueAccount } from '../helpers/connections.ts'
@@ -275,21 +275,6 @@ describe('collection consumer', () => {
     expect(detail.status).toBe('needs_reconnect')
     expect(detail.last_error).toMatch(/reconnect/i)
     expect(JSON.stringify(detail)).not.toContain(token)
-  })
-
-  it('retries a throttled run after the platform’s own wait, recording the attempt', async () => {
-    const { env, connectionId, tenant, externalAccountId } = await connected()
-    await fakeControl('scenario', { account: externalAccountId, scenario: 'throttle' })
-    const batch = jobBatch([collectJob(tenant.tenantId, connectionId)])
-    const retry = vi.spyOn(batch.messages[0] as Message<unknown>, 'retry')
-    await consume(env, batch)
-    // X-Business-Use-Case-Usage said 2 minutes to regain access.
-    expect(retry.mock.calls.map((call) => call[0]?.delaySeconds)).toEqual([120])
-    const runs = await db.owner<{ status: string }>(
-      'select status from collection_runs where connection_id = $1',
-      [connectionId],
-    )
-    expect(runs).toEqual([{ status: 'retrying' }])
   })
 
   it('keeps collecting the other metrics when one is retired, recording which failed', async () => {

@@ -4,10 +4,9 @@ import {
   createScheduledController,
   getQueueResult,
 } from 'cloudflare:test'
-import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import worker from '../../worker/index.ts'
 import { retryDelaySeconds } from '../../worker/jobs/consumer.ts'
-import type { JobMessage } from '../../worker/jobs/messages.ts'
 import { asOwner, createTestDatabase, sharedEnv, type TestDatabase } from '../helpers/env.ts'
 
 let db: TestDatabase
@@ -59,17 +58,6 @@ describe('cron → queue → consumer (real miniflare queue)', () => {
 })
 
 describe('job consumer', () => {
-  it('processes a duplicate firing of the same slot once', async () => {
-    const scheduledTime = uniqueTime()
-    const tick: JobMessage = { type: 'cron.tick', v: 1, cron: '*/15 * * * *', scheduledTime }
-    const batch = batchOf('integra-jobs', [tick, tick])
-    const ctx = createExecutionContext()
-    await worker.queue(batch, db.env, ctx)
-    const result = await getQueueResult(batch, ctx)
-    expect(result.explicitAcks.sort()).toEqual(['msg-0', 'msg-1'])
-    expect(await ticksIn(db.ownerUrl, scheduledTime)).toBe(1)
-  })
-
   it('acknowledges a message that can never parse instead of retrying it forever', async () => {
     const batch = batchOf('integra-jobs', [{ type: 'no.such.job' }, 'garbage'])
     const ctx = createExecutionContext()
@@ -77,27 +65,6 @@ describe('job consumer', () => {
     const result = await getQueueResult(batch, ctx)
     expect(result.explicitAcks.sort()).toEqual(['msg-0', 'msg-1'])
     expect(result.retryMessages).toEqual([])
-  })
-
-  it('retries a failing message with a backoff delay and keeps nothing half-done', async () => {
-    const scheduledTime = uniqueTime()
-    const env = {
-      ...db.env,
-      DATABASE_URL: 'postgres://integra_app:x@127.0.0.1:1/none',
-      DB_CONNECT_TIMEOUT_MS: '1000',
-    }
-    const batch = batchOf('integra-jobs', [{ type: 'cron.tick', v: 1, cron: 'x', scheduledTime }], 3)
-    const message = batch.messages[0] as Message<unknown>
-    const retry = vi.spyOn(message, 'retry')
-    const ctx = createExecutionContext()
-    await worker.queue(batch, env, ctx)
-    const result = await getQueueResult(batch, ctx)
-    expect(result.explicitAcks).toEqual([])
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(['msg-0'])
-    const delay = retry.mock.calls[0]?.[0]?.delaySeconds ?? 0
-    expect(delay).toBeGreaterThanOrEqual(1)
-    expect(delay).toBeLessThanOrEqual(8)
-    expect(await ticksIn(db.ownerUrl, scheduledTime)).toBe(0)
   })
 
   it('records dead letters for operators', async () => {
