@@ -6,8 +6,15 @@ import { WebSocketServer } from 'ws'
  * inside binary WebSocket frames to `ws://HOST:PORT/v1?address=PGHOST:PGPORT` (the protocol of
  * Neon's wsproxy). This lets the Worker reach a plain local Postgres with the production driver.
  * Only loopback targets are accepted.
+ *
+ * `observe`, when given, is called once per connection; the function it returns sees every frame
+ * the client sends, before it goes on to Postgres (the benchmark counts statements this way).
  */
-export async function startBridge(options: { port: number; host?: string }): Promise<{
+export async function startBridge(options: {
+  port: number
+  host?: string
+  observe?: () => (frame: Buffer) => void
+}): Promise<{
   port: number
   close: () => Promise<void>
 }> {
@@ -20,6 +27,7 @@ export async function startBridge(options: { port: number; host?: string }): Pro
       return
     }
     const socket = net.connect({ host: '127.0.0.1', port: Number(match[2]) })
+    const observer = options.observe?.()
     const pending: Buffer[] = []
     let connected = false
     socket.on('connect', () => {
@@ -28,6 +36,7 @@ export async function startBridge(options: { port: number; host?: string }): Pro
       pending.length = 0
     })
     ws.on('message', (data: Buffer) => {
+      observer?.(data)
       if (connected) socket.write(data)
       else pending.push(data)
     })

@@ -1,11 +1,10 @@
-import net from 'node:net'
-import { WebSocketServer } from 'ws'
+import { startBridge } from '../../db/local/bridge.ts'
 
 /** One statement the Worker sent: `Q` (simple query: BEGIN, COMMIT…) or `E` (an executed prepared one). */
 export type SentStatement = { kind: 'Q' | 'E'; text: string }
 
 /**
- * The Neon-protocol WebSocket bridge of db/local/bridge.ts, plus a reader of the Postgres
+ * The Neon-protocol WebSocket bridge of db/local/bridge.ts with a reader of the Postgres
  * frontend messages going through it: every statement the Worker (in workerd, through the real
  * Neon driver) sends is recorded, so the benchmark counts statements per request exactly as the
  * driver-level count of test/worker/metrics-security.test.ts does, from outside the runtime.
@@ -16,51 +15,8 @@ export async function startCountingBridge(): Promise<{
   close: () => Promise<void>
 }> {
   const sent: SentStatement[] = []
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1' })
-  server.on('connection', (ws, request) => {
-    const address = new URL(request.url ?? '', 'http://bridge').searchParams.get('address') ?? ''
-    const match = /^(127\.0\.0\.1|localhost):(\d{1,5})$/.exec(address)
-    if (!match) {
-      ws.close(1008, 'address not allowed')
-      return
-    }
-    const socket = net.connect({ host: '127.0.0.1', port: Number(match[2]) })
-    const reader = frontendReader(sent)
-    const pending: Buffer[] = []
-    let connected = false
-    socket.on('connect', () => {
-      connected = true
-      for (const chunk of pending) socket.write(chunk)
-      pending.length = 0
-    })
-    ws.on('message', (data: Buffer) => {
-      reader(data)
-      if (connected) socket.write(data)
-      else pending.push(data)
-    })
-    socket.on('data', (data) => {
-      if (ws.readyState === ws.OPEN) ws.send(data, { binary: true })
-    })
-    socket.on('close', () => ws.terminate())
-    socket.on('error', () => ws.terminate())
-    ws.on('close', () => socket.destroy())
-    ws.on('error', () => socket.destroy())
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve)
-    server.once('error', reject)
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
-  return {
-    wsProxy: `127.0.0.1:${port}/v1`,
-    sent,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const client of server.clients) client.terminate()
-        server.close(() => resolve())
-      }),
-  }
+  const bridge = await startBridge({ port: 0, observe: () => frontendReader(sent) })
+  return { wsProxy: `127.0.0.1:${bridge.port}/v1`, sent, close: bridge.close }
 }
 
 /**
