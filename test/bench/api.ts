@@ -13,6 +13,7 @@ import type { ServiceContext } from '../../worker/services/context.ts'
 import { readSeries } from '../../worker/services/metrics/series.ts'
 import type { Figure } from './collection.ts'
 import { type SentStatement, startCountingBridge } from './counting-bridge.ts'
+import { benchLoad, cannon, type LoadRequest, type LoadTarget, portalSignIn, settle } from './load.ts'
 
 /**
  * The API benchmarks of issue 5, against `wrangler dev` (workerd, the real Neon driver through a
@@ -22,7 +23,9 @@ import { type SentStatement, startCountingBridge } from './counting-bridge.ts'
  * - the one-year monthly series of the big tenant: its plan, and endpoint time ÷ the time of the
  *   same statement sent straight to Postgres, measured alternately in the same run;
  * - SQL statements of one authenticated metrics read, counted on the wire;
- * - Meta webhook acknowledgements per second ÷ a bare Worker's, same wrangler, same load.
+ * - Meta webhook acknowledgements per second ÷ a bare Worker's, same wrangler, same load;
+ * - issue 9's load runs (autocannon, loopback): login, an authenticated metrics read, a webhook
+ *   acknowledgement and the portal dashboard, with SQL statements per request.
  */
 const root = path.resolve(import.meta.dirname, '../..')
 export const SCALE = Number(process.env.BENCH_SCALE ?? 1)
@@ -51,6 +54,8 @@ const METRICS: [string, 'day' | 'lifetime'][] = [
 const PER_CONNECTION = DAYS * METRICS.length
 const TENANTS = 200
 const BIG_TENANT = `ten_${'1'.padStart(20, '0')}`
+/** The big tenant's connections: 50 at full scale. */
+const BIG_CONNECTIONS = Math.max(1, Math.round(50 * SCALE))
 const OWNER = { email: 'owner@bench-api.example', password: 'bench api owner password' }
 /** The one-year monthly read: the second year of the data. */
 const SERIES_QUERY = { from: '2025-01-01', to: '2025-12-31', granularity: 'month' as const }
@@ -90,7 +95,7 @@ async function generateDataset(
   await query(stack.ownerUrl, `create database ${database} template ${stack.templateDatabase}`)
   const ownerUrl = withDatabase(stack.ownerUrl, database)
   const appUrl = withDatabase(stack.appUrl, database)
-  const bigConnections = Math.max(1, Math.round(50 * SCALE))
+  const bigConnections = BIG_CONNECTIONS
   const otherConnections = Math.max(
     TENANTS - 1,
     Math.round((20_000_000 * SCALE - bigConnections * PER_CONNECTION) / PER_CONNECTION),
@@ -345,24 +350,6 @@ async function seriesStatement(): Promise<{ sql: string; params: unknown[] }> {
 type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] }
 const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)]
 
-/** Requests per second of `concurrency` loops of the same request, bounded in count and time. */
-async function throughput(url: string, init: RequestInit, requests: number, maxMs: number, concurrency = 16) {
-  let sent = 0
-  let failed = 0
-  const started = performance.now()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (sent < requests && performance.now() - started < maxMs) {
-        sent++
-        const response = await fetch(url, init)
-        await response.arrayBuffer()
-        if (response.status !== 200) failed++
-      }
-    }),
-  )
-  return { perSecond: sent / ((performance.now() - started) / 1000), sent, failed }
-}
-
 export async function benchApi(stack: StackInfo): Promise<Figure[]> {
   const dataset = await generateDataset(stack)
   const bridge = await startCountingBridge()
@@ -442,10 +429,12 @@ export async function benchApi(stack: StackInfo): Promise<Figure[]> {
       }),
     )
     const auth = { authorization: `Bearer ${token}` }
+    const webhook = await metaWebhook(integra, auth)
     return [
       ...dataset.figures,
       ...(await benchSeries(integra, auth, dataset.appUrl, bridge.sent)),
-      ...(await benchWebhooks(integra, { bare, bareLogging, bareEnqueuing }, auth, bridge.sent)),
+      ...(await benchWebhooks(integra, webhook, { bare, bareLogging, bareEnqueuing }, bridge.sent)),
+      ...(await benchLoad(await loadTargets(integra, auth, webhook), bridge.sent)),
     ]
   } finally {
     await Promise.all(devs.map((dev) => dev.stop()))
@@ -482,10 +471,10 @@ async function benchSeries(
   try {
     // One read on its own, its statements recorded on the wire.
     await read()
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await settle(sent)
     sent.length = 0
     const first = await read()
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await settle(sent)
     const statements = [...sent]
     const reads = statements.filter((s) => s.text.includes('metric_points'))
     const oneTransaction =
@@ -576,12 +565,10 @@ async function benchSeries(
   }
 }
 
-async function benchWebhooks(
-  integra: Dev,
-  { bare, bareLogging, bareEnqueuing }: { bare: Dev; bareLogging: Dev; bareEnqueuing: Dev },
-  auth: Record<string, string>,
-  sent: SentStatement[],
-): Promise<Figure[]> {
+type Webhook = { url: string; request: LoadRequest }
+
+/** Configures the big tenant's Meta webhook; returns its address and a delivery signed as Meta would. */
+async function metaWebhook(integra: Dev, auth: Record<string, string>): Promise<Webhook> {
   const appSecret = randomBytes(24).toString('hex')
   await json(
     await fetch(`${integra.url}/api/v1/webhooks/meta/settings`, {
@@ -617,25 +604,38 @@ async function benchWebhooks(
     ],
   })
   const signature = `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`
-  const init = {
-    method: 'POST',
-    headers: { 'x-hub-signature-256': signature, 'content-type': 'application/json' },
-    body,
+  return {
+    url: `${integra.url}/webhooks/meta/bench-api-1`,
+    request: {
+      method: 'POST',
+      headers: { 'x-hub-signature-256': signature, 'content-type': 'application/json' },
+      body,
+    },
   }
-  const webhookUrl = `${integra.url}/webhooks/meta/bench-api-1`
+}
+
+async function benchWebhooks(
+  integra: Dev,
+  webhook: Webhook,
+  { bare, bareLogging, bareEnqueuing }: { bare: Dev; bareLogging: Dev; bareEnqueuing: Dev },
+  sent: SentStatement[],
+): Promise<Figure[]> {
+  const path = new URL(webhook.url).pathname
   const targets = {
-    webhook: webhookUrl,
-    bare: `${bare.url}/webhooks/meta/bench-api-1`,
-    bareLogging: `${bareLogging.url}/webhooks/meta/bench-api-1`,
-    bareEnqueuing: `${bareEnqueuing.url}/webhooks/meta/bench-api-1`,
+    webhook: webhook.url,
+    bare: `${bare.url}${path}`,
+    bareLogging: `${bareLogging.url}${path}`,
+    bareEnqueuing: `${bareEnqueuing.url}${path}`,
     // Integra's middleware chain and nothing else: where the webhook's own work would show.
     health: `${integra.url}/health`,
   }
-  // Warm all three, then alternate rounds; each round is bounded in requests and in time.
-  const initOf = (name: keyof typeof targets) => (name === 'health' ? {} : init)
+  const requestOf = (name: keyof typeof targets) => (name === 'health' ? {} : webhook.request)
+  const bounds = { amount: 1_500, seconds: 10, connections: 16 }
+  // Warm them all, then alternate rounds; each round is bounded in requests and in time.
   for (const [name, url] of Object.entries(targets) as [keyof typeof targets, string][])
-    await throughput(url, initOf(name), 300, 10_000)
-  sent.length = 0
+    await cannon(url, requestOf(name), { ...bounds, amount: 300 })
+  await settle(sent)
+  const before = sent.length
   const perSecond = Object.fromEntries(Object.keys(targets).map((name) => [name, [] as number[]])) as Record<
     keyof typeof targets,
     number[]
@@ -644,14 +644,15 @@ async function benchWebhooks(
   let acknowledged = 0
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, url] of Object.entries(targets) as [keyof typeof targets, string][]) {
-      const result = await throughput(url, initOf(name), 1_500, 10_000)
+      const result = await cannon(url, requestOf(name), bounds)
       perSecond[name].push(result.perSecond)
       failed += result.failed
-      if (name === 'webhook') acknowledged += result.sent - result.failed
+      if (name === 'webhook') acknowledged += result.completed - result.failed
     }
   }
-  const statements = sent.length
-  const webhook = median(perSecond.webhook)
+  await settle(sent)
+  const statements = sent.length - before
+  const acks = median(perSecond.webhook)
   const baseline = median(perSecond.bare)
   const logging = median(perSecond.bareLogging)
   // Each round's targets run back to back, so a round's ratio sees one machine load (other work
@@ -660,8 +661,8 @@ async function benchWebhooks(
   const ratio = pairedRatio(perSecond.bare)
   return [
     {
-      figure: `Meta webhook acks (signature checked, enqueued), median of ${ROUNDS} rounds, 16 concurrent`,
-      value: Math.round(webhook),
+      figure: `Meta webhook acks (signature checked, enqueued), median of ${ROUNDS} rounds, ${bounds.connections} connections`,
+      value: Math.round(acks),
       unit: 'req/s',
       target: 'info',
       pass: failed === 0,
@@ -721,6 +722,65 @@ async function benchWebhooks(
       unit: 'statements',
       target: '= 0',
       pass: statements === 0,
+    },
+  ]
+}
+
+/** The last days of the dataset: a month of daily points, so reads return data, not empty series. */
+const RECENT = { from: '2025-12-02', to: '2025-12-31' }
+
+/**
+ * Issue 9's load runs. Each is bounded in requests and time; the login runs last, because every
+ * login opens a session and the 10-session cap evicts the oldest: the token and the portal cookie
+ * used by the others.
+ */
+async function loadTargets(
+  integra: Dev,
+  auth: Record<string, string>,
+  webhook: Webhook,
+): Promise<LoadTarget[]> {
+  const dashboardCookie = await portalSignIn(integra.url, OWNER.email, OWNER.password)
+  const oneConnection = new URLSearchParams({
+    connection_id: `con_${'1'.padStart(20, '0')}`,
+    ...RECENT,
+    granularity: 'day',
+  })
+  return [
+    {
+      name: 'POST /webhooks/meta/:slug (signed delivery, enqueued)',
+      url: webhook.url,
+      request: webhook.request,
+      bounds: { amount: 2_000, seconds: 20, connections: 16 },
+      warm: 50,
+      statements: { target: '= 0', pass: (perRequest) => perRequest === 0 },
+    },
+    {
+      // 400 (+ the warm-up and the reads above) stays under the API rate limit, 600 a minute per
+      // tenant, which the local rate limiter enforces too.
+      name: 'GET /api/v1/metrics (Bearer; one connection, 30 days, daily)',
+      url: `${integra.url}/api/v1/metrics?${oneConnection}`,
+      request: { headers: auth },
+      bounds: { amount: 400, seconds: 30, connections: 10 },
+      warm: 10,
+      statements: { target: '≤ 4', pass: (perRequest) => perRequest <= 4 },
+    },
+    {
+      name: `GET /app (portal dashboard, cookie session; ${BIG_CONNECTIONS} connections, 30 days)`,
+      url: `${integra.url}/app?${new URLSearchParams({ period: 'custom', ...RECENT })}`,
+      request: { headers: { cookie: dashboardCookie } },
+      bounds: { amount: 300, seconds: 30, connections: 10 },
+      warm: 10,
+    },
+    {
+      name: 'POST /api/v1/auth/login (PBKDF2, 100,000 iterations)',
+      url: `${integra.url}/api/v1/auth/login`,
+      request: {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(OWNER),
+      },
+      bounds: { amount: 100, seconds: 30, connections: 4 },
+      warm: 4,
     },
   ]
 }
