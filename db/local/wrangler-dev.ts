@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+
+const root = path.resolve(import.meta.dirname, '../..')
+
+/** A free TCP port on loopback (the OS picks it; released before returning). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/**
+ * The Worker's JSON log lines in wrangler's output (it prefixes warnings and errors and colours
+ * them), optionally only those with this `message`.
+ */
+export function workerLogs(output: string[], message?: string): Record<string, unknown>[] {
+  return output.flatMap((line) => {
+    const start = line.indexOf('{"level"')
+    if (start < 0) return []
+    try {
+      const parsed = JSON.parse(line.slice(start, line.lastIndexOf('}') + 1)) as Record<string, unknown>
+      return message === undefined || parsed.message === message ? [parsed] : []
+    } catch {
+      return []
+    }
+  })
+}
+
+export type WranglerDev = {
+  url: string
+  /** Lines wrangler printed so far (stdout and stderr), the Worker's JSON logs among them. */
+  output: string[]
+  stop: () => Promise<void>
+}
+
+/**
+ * `wrangler dev` of the project's own wrangler.toml (so its queue consumers run too), fully
+ * local on free ports, with `vars` in an env file (mode 600) and its state under `scratch`.
+ * Resolves once `/health` answers; `stop` ends wrangler's whole process group.
+ */
+export async function startWranglerDev(options: {
+  scratch: string
+  vars: Record<string, string>
+}): Promise<WranglerDev> {
+  const envFile = path.join(options.scratch, 'dev.env')
+  await fs.writeFile(
+    envFile,
+    Object.entries(options.vars)
+      .map(([key, value]) => `${key}=${value}`)
+      .join('\n'),
+    { mode: 0o600 },
+  )
+  const port = await freePort()
+  const child: ChildProcess = spawn(
+    path.join(root, 'node_modules/.bin/wrangler'),
+    [
+      'dev',
+      '--local',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(await freePort()),
+      '--env-file',
+      envFile,
+      '--show-interactive-dev-session=false',
+      '--persist-to',
+      path.join(options.scratch, 'state'),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+        DO_NOT_TRACK: '1',
+      },
+    },
+  )
+  const output: string[] = []
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => output.push(line))
+  const url = `http://127.0.0.1:${port}`
+  const stop = async () => {
+    if (!child.pid || child.exitCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    try {
+      process.kill(-child.pid, 'SIGTERM')
+    } catch {}
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
+    try {
+      process.kill(-child.pid, 'SIGKILL')
+    } catch {}
+  }
+  const deadline = Date.now() + 90_000
+  while (
+    !(await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop()
+      throw new Error(`wrangler dev did not start:\n${output.slice(-20).join('\n')}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return { url, output, stop }
+}
