@@ -44,7 +44,8 @@ export type WranglerDev = {
 
 /**
  * `wrangler dev` of the project's own wrangler.toml (so its queue consumers run too), fully
- * local on free ports, with `vars` in an env file (mode 600) and its state under `scratch`.
+ * local on free ports, with `vars` in an env file (mode 600) and its state and dev registry under
+ * `scratch`, so its queues are its own.
  * Resolves once `/health` answers; `stop` ends wrangler's whole process group.
  */
 export async function startWranglerDev(options: {
@@ -86,6 +87,10 @@ export async function startWranglerDev(options: {
         WRANGLER_SEND_METRICS: 'false',
         WRANGLER_HIDE_BANNER: 'true',
         DO_NOT_TRACK: '1',
+        // A registry of its own: through the shared one (~/.config/.wrangler/registry), another
+        // `wrangler dev` on the machine that only produces to `integra-jobs` (the bench, say) would
+        // have its messages consumed by this session, against this session's database.
+        WRANGLER_REGISTRY_PATH: path.join(options.scratch, 'registry'),
       },
     },
   )

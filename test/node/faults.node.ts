@@ -210,7 +210,7 @@ describe('Postgres stopped mid-run (wrangler dev, real queue consumer)', () => {
     )
     const recorded = await until(
       'the webhook to be recorded',
-      async () => (logged('meta webhook recorded').length > 0 ? true : undefined),
+      async () => (logged('meta webhook recorded').some((l) => l.tenant_id === tenant.id) ? true : undefined),
       30_000,
     )
     expect(recorded).toBe(true)
