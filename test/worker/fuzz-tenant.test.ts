@@ -1,0 +1,16 @@
+import { env } from 'cloudflare:workers'
+import { beforeAll } from 'vitest'
+import type { Bindings } from '../../worker/env.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/env.ts'
+import { fuzzSuite, loadOperations, prepareTenantSide } from '../helpers/fuzz.ts'
+
+// Issue 9: property tests of the tenant API (auth, team, connections, privacy). The routes come
+// from the served OpenAPI document, so a new route is fuzzed without touching this file.
+const operations = await loadOperations(env as unknown as Bindings)
+
+let db: TestDatabase
+beforeAll(async () => {
+  db = await createTestDatabase()
+})
+
+fuzzSuite('tenant', operations, () => prepareTenantSide(db))
