@@ -23,6 +23,31 @@ export const validate = <Target extends keyof ValidationTargets, Schema extends 
           })),
         })
       }
+      const path = unstorableTextPath(result.data)
+      if (path) {
+        throw new ApiError(400, 'VALIDATION_FAILED', 'The request has invalid fields.', {
+          fields: [
+            {
+              path: [target, ...path].join('.'),
+              message: 'Contains a NUL character or an unpaired surrogate, which cannot be stored as text.',
+            },
+          ],
+        })
+      }
     }),
     { target, schema },
   )
+
+/**
+ * The path of the first string Postgres cannot store (text refuses NUL, jsonb refuses unpaired
+ * surrogates), so such input is a 400 at the boundary instead of a driver error (500) in a write.
+ */
+function unstorableTextPath(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined
+  if (value === null || typeof value !== 'object') return undefined
+  for (const [key, inner] of Object.entries(value)) {
+    const found = unstorableTextPath(inner, [...path, key])
+    if (found) return found
+  }
+  return undefined
+}
