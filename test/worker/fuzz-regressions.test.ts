@@ -67,4 +67,17 @@ describe('inputs the fuzzer found', () => {
       ])
     }
   })
+
+  it('refuses a platform token with whitespace inside as invalid input, not as a platform outage (503)', async () => {
+    const response = await call('/api/v1/connections', {
+      method: 'POST',
+      json: { platform: 'x', external_account_id: 'x', access_token: 'aaaaaa\na' },
+    })
+    expect(await answer(response)).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      field: 'json.access_token',
+      problems: [],
+    })
+  })
 })

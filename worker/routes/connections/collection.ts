@@ -14,11 +14,23 @@ import {
 import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
+/**
+ * A platform token goes into an Authorization header: whitespace or control characters inside
+ * one would make the platform call throw (answered as a 503 "platform unavailable"), so they are
+ * refused here; the surrounding whitespace of a pasted token is trimmed.
+ */
+const platformToken = z
+  .string()
+  .trim()
+  .min(8)
+  .max(4096)
+  .regex(/^[\x21-\x7e]+$/, 'Printable ASCII without spaces.')
+
 export const registerConnectionBody = z.object({
   platform: z.enum(PLATFORMS),
   external_account_id: z.string().trim().min(1).max(100),
-  access_token: z.string().min(8).max(4096),
-  refresh_token: z.string().min(8).max(4096).optional(),
+  access_token: platformToken,
+  refresh_token: platformToken.optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
   label: z.string().trim().min(1).max(100).optional(),
 })
