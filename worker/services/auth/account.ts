@@ -12,7 +12,7 @@ type SessionPrincipal = Extract<Principal, { kind: 'operator' | 'member' }>
 
 function requireSession(principal: Principal): asserts principal is SessionPrincipal {
   if (principal.kind === 'api_key') {
-    throw new ApiError(400, 'NOT_A_SESSION', 'This action needs a signed-in user, not an API key.')
+    throw new ApiError(403, 'NOT_A_SESSION', 'This action needs a signed-in user, not an API key.')
   }
 }
 

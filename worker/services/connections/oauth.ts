@@ -36,7 +36,7 @@ type Member = Extract<Principal, { kind: 'member' }>
 function requireMember(principal: Principal): asserts principal is Member {
   if (principal.kind !== 'member') {
     throw new ApiError(
-      400,
+      403,
       'NOT_A_SESSION',
       'Connecting through OAuth needs a signed-in user, not an API key.',
     )

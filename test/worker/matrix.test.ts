@@ -1,0 +1,760 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import type { OpenApiDocument } from '../../worker/openapi/document.ts'
+import {
+  createBooking,
+  createProperty,
+  createSource,
+  newBotToken,
+  newChatId,
+  newFeed,
+} from '../helpers/calendar.ts'
+import { uniqueAccount } from '../helpers/connections.ts'
+import { captureQueue, createTestDatabase, type TestBindings, type TestDatabase } from '../helpers/env.ts'
+import { as, createMember, createOperator, createTenant, login, PASSWORD } from '../helpers/fixtures.ts'
+import { portalClient } from '../helpers/portal.ts'
+import { callWorker } from '../helpers/worker.ts'
+
+/**
+ * The security matrix of the API: every operation of the served OpenAPI document × every kind of
+ * caller (nobody, an operator, each member role and API-key role of two tenants) × resources of
+ * the caller's own tenant and of the other one. POLICY below is the written-down rule for each
+ * operation — independent of the services' own checks, which it tests — and the first test fails
+ * when an operation is documented without a rule (a new route is never forgotten) or a rule
+ * names an operation that no longer exists.
+ *
+ * Expected answers: no credential → 401; a caller the rule refuses → 403 (checked before
+ * anything is looked up, so another tenant's id answers 403 too); an allowed caller → 2xx with
+ * its own tenant's resources and 404 with the other tenant's (never confirming they exist).
+ * Every answer carries the security headers; error answers are the envelope. The Worker's logs
+ * of the whole run are scanned for the secrets planted in the requests.
+ */
+
+type Role = 'owner' | 'admin' | 'analyst' | 'viewer'
+type KeyRole = 'admin' | 'analyst' | 'viewer'
+type TenantName = 'A' | 'B'
+type Caller =
+  | { kind: 'anonymous' }
+  | { kind: 'operator' }
+  | { kind: 'member'; tenant: TenantName; role: Role }
+  | { kind: 'api_key'; tenant: TenantName; role: KeyRole }
+
+const ROLES: Role[] = ['owner', 'admin', 'analyst', 'viewer']
+const KEY_ROLES: KeyRole[] = ['admin', 'analyst', 'viewer']
+const CALLERS: Caller[] = [
+  { kind: 'anonymous' },
+  { kind: 'operator' },
+  ...(['A', 'B'] as const).flatMap((tenant): Caller[] => [
+    ...ROLES.map((role) => ({ kind: 'member' as const, tenant, role })),
+    ...KEY_ROLES.map((role) => ({ kind: 'api_key' as const, tenant, role })),
+  ]),
+]
+const label = (caller: Caller) =>
+  caller.kind === 'member' || caller.kind === 'api_key'
+    ? `${caller.kind}:${caller.role}@${caller.tenant}`
+    : caller.kind
+
+/**
+ * Who may call an operation:
+ * - `public`: no credential needed (whatever is sent, the answer is the same);
+ * - `anyone`: any valid credential;
+ * - `person`: a signed-in operator or member (a session of their own), never an API key;
+ * - `operator`: operators of the central only;
+ * - `{ roles, keys }`: members of the tenant with one of `roles`, and API keys of those roles when
+ *   `keys` (people and keys management, consent and erasure are for people only).
+ */
+type Rule = 'public' | 'anyone' | 'person' | 'operator' | { roles: readonly Role[]; keys: boolean }
+const READ = { roles: ROLES, keys: true }
+const MANAGE = { roles: ['owner', 'admin'], keys: true } as const
+const PEOPLE = { roles: ['owner', 'admin'], keys: false } as const
+const OWNER_ONLY = { roles: ['owner'], keys: false } as const
+
+/** The request one caller sends: path parameters, query, body. */
+type Request = { params?: Record<string, string>; query?: string; body?: unknown }
+
+type Tenant = {
+  name: TenantName
+  tenantId: string
+  ownerEmail: string
+  /** Calls the API as this tenant's owner (to create resources for a case). */
+  call: ReturnType<typeof as>
+}
+
+/**
+ * Builds a request; `resources` is the tenant whose ids it uses (the caller's or the other one),
+ * `self` the signed-in person calling with their own tenant's resources.
+ */
+type Build = (resources: Tenant, self?: { email: string }) => Promise<Request>
+
+type Policy = {
+  rule: Rule
+  build?: Build
+  /** An allowed caller may also get these (a second "collect now" within 5 minutes…). */
+  alsoOk?: readonly number[]
+  /**
+   * The request names a tenant resource; with the other tenant's, an allowed caller gets what an
+   * unknown id gets: 404 for a resource in the path, 400 VALIDATION_FAILED for one in the body.
+   */
+  scoped?: 'path' | 'body'
+  /** The call ends or changes the caller's own session: each caller signs in afresh for it. */
+  freshCaller?: boolean
+}
+
+let db: TestDatabase
+let env: TestBindings
+const tenants = {} as Record<TenantName, Tenant>
+const unique = () => crypto.randomUUID().slice(0, 8)
+
+/** Planted in requests: none may appear in a log line, nor in a response. */
+const planted = new Set<string>([PASSWORD])
+const plant = <T extends string>(secret: T): T => {
+  planted.add(secret)
+  return secret
+}
+/** Credentials the API hands out once (tokens at login, a key at creation): never in a log line. */
+const issued = new Set<string>()
+const issue = (credential: string) => {
+  issued.add(credential)
+  return credential
+}
+const NEW_PASSWORD = plant(`matrix new password ${unique()}`)
+
+async function created<T = { id: string }>(response: Response): Promise<T> {
+  const text = await response.text()
+  if (response.status >= 300) throw new Error(`setup request failed: ${response.status} ${text}`)
+  return JSON.parse(text) as T
+}
+
+const sessionIdOf = (accessToken: string) =>
+  (
+    JSON.parse(atob((accessToken.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as {
+      sid: string
+    }
+  ).sid
+
+// Resources created for one case, in the given tenant.
+const connection = async (t: Tenant) =>
+  (
+    await created(
+      await t.call('/api/v1/connections', {
+        method: 'POST',
+        json: {
+          platform: 'instagram',
+          external_account_id: uniqueAccount('178414'),
+          access_token: plant(`fake-ig-${crypto.randomUUID()}`),
+        },
+      }),
+    )
+  ).id
+const member = async (t: Tenant) => (await createMember(db, t.tenantId, 'viewer')).id
+/**
+ * A member to sign in as (their e-mail). Never the owner whose session sets the cases up: a
+ * person keeps at most 10 sessions, so signing the owner in again and again would end it.
+ */
+const person = async (t: Tenant) => (await createMember(db, t.tenantId, 'viewer')).email
+const property = async (t: Tenant) => (await createProperty(t.call)).id
+const source = async (t: Tenant) => (await createSource(t.call, await property(t), newFeed().url)).id
+const booking = async (t: Tenant) =>
+  (
+    await createBooking(t.call, {
+      property_id: await property(t),
+      check_in: '2027-03-01',
+      check_out: '2027-03-04',
+    })
+  ).booking.id
+const freshTenant = async () => createTenant(db)
+const LIMITS = { users: 5, connections: 5, retention_days: 365, collection_interval_minutes: 60 }
+
+const id =
+  (make: (t: Tenant) => Promise<string>): Build =>
+  async (t) => ({ params: { id: await make(t) } })
+const body =
+  (make: () => unknown): Build =>
+  async () => ({ body: make() })
+
+const POLICY: Record<string, Policy> = {
+  // Authentication: login and refresh take no credential; the session routes are a person's own.
+  'POST /api/v1/auth/login': {
+    rule: 'public',
+    build: async (t) => ({ body: { email: await person(t), password: PASSWORD } }),
+  },
+  'POST /api/v1/auth/refresh': {
+    rule: 'public',
+    build: async (t) => ({ body: { refresh_token: (await login(db, await person(t))).refresh_token } }),
+  },
+  'GET /api/v1/auth/me': { rule: 'anyone' },
+  'POST /api/v1/auth/logout': { rule: 'person', freshCaller: true },
+  'GET /api/v1/auth/sessions': { rule: 'person' },
+  'DELETE /api/v1/auth/sessions/{id}': {
+    rule: 'person',
+    freshCaller: true,
+    scoped: 'path',
+    // Another session of the caller's own (signed in twice), or one of the other tenant's owner.
+    build: async (t, self) => ({
+      params: { id: sessionIdOf((await login(db, self?.email ?? (await person(t)))).access_token) },
+    }),
+  },
+  'POST /api/v1/auth/password': {
+    rule: 'person',
+    freshCaller: true,
+    build: body(() => ({ current_password: PASSWORD, new_password: NEW_PASSWORD })),
+  },
+
+  // The tenant, its team, its keys and its audit trail.
+  'GET /api/v1/tenant': { rule: READ },
+  'GET /api/v1/users': { rule: PEOPLE },
+  'POST /api/v1/users': {
+    rule: PEOPLE,
+    build: body(() => ({
+      email: `new-${unique()}@example.test`,
+      name: 'New',
+      role: 'viewer',
+      password: NEW_PASSWORD,
+    })),
+  },
+  'PATCH /api/v1/users/{id}': {
+    rule: PEOPLE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await member(t) }, body: { name: 'Renamed' } }),
+  },
+  'POST /api/v1/users/{id}/deactivate': { rule: PEOPLE, scoped: 'path', build: id(member) },
+  'POST /api/v1/users/{id}/reactivate': {
+    rule: PEOPLE,
+    scoped: 'path',
+    build: id(async (t) => (await createMember(db, t.tenantId, 'viewer', { status: 'deactivated' })).id),
+  },
+  'POST /api/v1/api-keys': { rule: PEOPLE, build: body(() => ({ name: `key ${unique()}`, role: 'viewer' })) },
+  'GET /api/v1/api-keys': { rule: PEOPLE },
+  'DELETE /api/v1/api-keys/{id}': {
+    rule: PEOPLE,
+    scoped: 'path',
+    build: id(
+      async (t) =>
+        (
+          await created(
+            await t.call('/api/v1/api-keys', { method: 'POST', json: { name: 'doomed', role: 'viewer' } }),
+          )
+        ).id,
+    ),
+  },
+  // Admin keys read the audit trail (export to a SIEM is a machine's job); analysts do not.
+  'GET /api/v1/audit': { rule: MANAGE },
+  'GET /api/v1/tenant/settings': { rule: READ },
+  'PATCH /api/v1/tenant/settings': { rule: MANAGE, build: body(() => ({ x_collection_enabled: true })) },
+
+  // Connections (module metrics).
+  'POST /api/v1/connections': {
+    rule: MANAGE,
+    build: body(() => ({
+      platform: 'instagram',
+      external_account_id: uniqueAccount('178414'),
+      access_token: plant(`fake-ig-${crypto.randomUUID()}`),
+    })),
+  },
+  'GET /api/v1/connections': { rule: READ },
+  'GET /api/v1/connections/{id}': { rule: READ, scoped: 'path', build: id(connection) },
+  'PATCH /api/v1/connections/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await connection(t) }, body: { label: 'Renamed' } }),
+  },
+  'DELETE /api/v1/connections/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await connection(t) }, query: 'purge_metrics=false' }),
+  },
+  'POST /api/v1/connections/{id}/collect': { rule: MANAGE, scoped: 'path', build: id(connection) },
+  'GET /api/v1/connections/{id}/runs': { rule: READ, scoped: 'path', build: id(connection) },
+  'POST /api/v1/connections/{id}/reconnect': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({
+      params: { id: await connection(t) },
+      body: { access_token: plant(`fake-ig-${crypto.randomUUID()}`) },
+    }),
+  },
+  // OAuth runs in a person's browser: keys are refused even with an admin role.
+  'GET /api/v1/connections/oauth/{platform}/start': {
+    rule: PEOPLE,
+    build: async () => ({ params: { platform: 'instagram' } }),
+  },
+  // Selections are sealed, short-lived and made only by an OAuth callback: an unknown one is 404.
+  'POST /api/v1/connections/oauth/selections/{id}': {
+    rule: PEOPLE,
+    alsoOk: [404],
+    build: async () => ({ params: { id: crypto.randomUUID() }, body: { external_account_ids: ['1'] } }),
+  },
+
+  // Privacy (LGPD): people only; erasing the tenant is the owner's alone.
+  'POST /api/v1/consent': {
+    rule: PEOPLE,
+    build: body(() => ({
+      subject: 'tenant',
+      purpose: 'metrics_collection',
+      policy_version: '2026-01',
+      granted: true,
+    })),
+  },
+  'GET /api/v1/consent': { rule: PEOPLE },
+  'DELETE /api/v1/privacy/metrics': { rule: PEOPLE },
+  // One export at a time per tenant: a second request while one runs is a conflict.
+  'POST /api/v1/exports': { rule: PEOPLE, alsoOk: [409, 429] },
+  'GET /api/v1/exports': { rule: PEOPLE },
+  'GET /api/v1/exports/{id}': {
+    rule: PEOPLE,
+    scoped: 'path',
+    build: id(async (t) => {
+      const [row] = await db.owner<{ id: string }>(
+        'select id from data_exports where tenant_id = $1 limit 1',
+        [t.tenantId],
+      )
+      return row?.id ?? (await created(await t.call('/api/v1/exports', { method: 'POST' }))).id
+    }),
+  },
+  // One open request per tenant: asking again answers the open one or a conflict.
+  // (Erasing one connection's data, scope "connection", is privacy.manage: owners and admins.)
+  'POST /api/v1/erasure-requests': {
+    rule: OWNER_ONLY,
+    alsoOk: [409],
+    build: body(() => ({ scope: 'tenant' })),
+  },
+  'GET /api/v1/erasure-requests': { rule: OWNER_ONLY },
+  'GET /api/v1/admin/erasure-requests': { rule: 'operator' },
+  'POST /api/v1/admin/erasure-requests': {
+    rule: 'operator',
+    build: async () => ({ body: { tenant_id: (await freshTenant()).tenantId } }),
+  },
+  'POST /api/v1/admin/erasure-requests/{id}/confirm': {
+    rule: 'operator',
+    build: id(async () => {
+      const fresh = await freshTenant()
+      const owner = await createMember(db, fresh.tenantId, 'owner')
+      const call = as({ ...db, env }, (await login(db, owner.email)).access_token)
+      return (
+        await created(await call('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } }))
+      ).id
+    }),
+  },
+  'GET /api/v1/admin/erasure-receipts': { rule: 'operator' },
+  'GET /api/v1/admin/processing-records': { rule: 'operator' },
+
+  // Metrics (module metrics): every role and every key reads.
+  'GET /api/v1/metrics': { rule: READ },
+  'GET /api/v1/metrics/points': { rule: READ },
+  'GET /api/v1/metrics/summary': { rule: READ },
+  'GET /api/v1/metrics/export': { rule: READ, build: async () => ({ query: 'format=csv' }) },
+
+  // Calendar (module calendar): every role reads; owners, admins and admin keys manage.
+  'GET /api/v1/calendar/properties': { rule: READ },
+  'POST /api/v1/calendar/properties': {
+    rule: MANAGE,
+    build: body(() => ({ name: `Casa ${unique()}`, timezone: 'America/Sao_Paulo' })),
+  },
+  'GET /api/v1/calendar/properties/{id}': { rule: READ, scoped: 'path', build: id(property) },
+  'PATCH /api/v1/calendar/properties/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await property(t) }, body: { name: `Casa ${unique()}` } }),
+  },
+  'DELETE /api/v1/calendar/properties/{id}': { rule: MANAGE, scoped: 'path', build: id(property) },
+  'POST /api/v1/calendar/properties/{id}/ical-token': { rule: MANAGE, scoped: 'path', build: id(property) },
+  'DELETE /api/v1/calendar/properties/{id}/ical-token': { rule: MANAGE, scoped: 'path', build: id(property) },
+  'GET /api/v1/calendar/sources': { rule: READ },
+  'POST /api/v1/calendar/sources': {
+    rule: MANAGE,
+    scoped: 'body',
+    build: async (t) => ({
+      body: { property_id: await property(t), channel: 'airbnb', ical_url: newFeed().url },
+    }),
+  },
+  'GET /api/v1/calendar/sources/{id}': { rule: READ, scoped: 'path', build: id(source) },
+  'PATCH /api/v1/calendar/sources/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await source(t) }, body: { status: 'paused' } }),
+  },
+  'DELETE /api/v1/calendar/sources/{id}': { rule: MANAGE, scoped: 'path', build: id(source) },
+  'POST /api/v1/calendar/sources/{id}/sync': { rule: MANAGE, scoped: 'path', build: id(source) },
+  'GET /api/v1/calendar/sources/{id}/runs': { rule: READ, scoped: 'path', build: id(source) },
+  'GET /api/v1/calendar/bookings': { rule: READ },
+  'POST /api/v1/calendar/bookings': {
+    rule: MANAGE,
+    scoped: 'body',
+    build: async (t) => ({
+      body: { property_id: await property(t), check_in: '2027-05-01', check_out: '2027-05-03' },
+    }),
+  },
+  'GET /api/v1/calendar/bookings/{id}': { rule: READ, scoped: 'path', build: id(booking) },
+  'PATCH /api/v1/calendar/bookings/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await booking(t) }, body: { notes: 'late arrival' } }),
+  },
+  'DELETE /api/v1/calendar/bookings/{id}': { rule: MANAGE, scoped: 'path', build: id(booking) },
+  'GET /api/v1/calendar/conflicts': { rule: READ },
+  'GET /api/v1/calendar/alerts': { rule: READ },
+  'PUT /api/v1/calendar/alerts': {
+    rule: MANAGE,
+    build: body(() => ({ telegram_bot_token: plant(newBotToken()), telegram_chat_id: newChatId() })),
+  },
+  'GET /api/v1/calendar/statistics': { rule: READ },
+
+  // The admin central: operators only.
+  'GET /api/v1/admin/dashboard': { rule: 'operator' },
+  'POST /api/v1/admin/tenants': {
+    rule: 'operator',
+    build: body(() => ({ slug: `matrix-${unique()}`, name: 'Matrix' })),
+  },
+  'GET /api/v1/admin/tenants': { rule: 'operator' },
+  'GET /api/v1/admin/tenants/{id}': {
+    rule: 'operator',
+    build: id(async () => (await freshTenant()).tenantId),
+  },
+  'PATCH /api/v1/admin/tenants/{id}': {
+    rule: 'operator',
+    build: async () => ({ params: { id: (await freshTenant()).tenantId }, body: { name: 'Renamed' } }),
+  },
+  'DELETE /api/v1/admin/tenants/{id}': {
+    rule: 'operator',
+    build: id(async () => (await freshTenant()).tenantId),
+  },
+  'POST /api/v1/admin/tenants/{id}/suspend': {
+    rule: 'operator',
+    build: id(async () => (await freshTenant()).tenantId),
+  },
+  'POST /api/v1/admin/tenants/{id}/reactivate': {
+    rule: 'operator',
+    build: id(async () => (await createTenant(db, { tenantStatus: 'suspended' })).tenantId),
+  },
+  'POST /api/v1/admin/tenants/{id}/users': {
+    rule: 'operator',
+    build: async () => ({
+      params: { id: (await freshTenant()).tenantId },
+      body: { email: `owner-${unique()}@example.test`, name: 'Owner', role: 'owner', password: NEW_PASSWORD },
+    }),
+  },
+  'GET /api/v1/admin/tenants/{id}/users': {
+    rule: 'operator',
+    build: id(async () => (await freshTenant()).tenantId),
+  },
+  'POST /api/v1/admin/users/{id}/deactivate': {
+    rule: 'operator',
+    build: id(async () => (await createMember(db, (await freshTenant()).tenantId, 'viewer')).id),
+  },
+  'POST /api/v1/admin/users/{id}/password-reset': {
+    rule: 'operator',
+    build: id(async () => (await createMember(db, (await freshTenant()).tenantId, 'viewer')).id),
+  },
+  'POST /api/v1/admin/plans': {
+    rule: 'operator',
+    build: body(() => ({ code: `matrix-${unique()}`, name: 'Matrix', modules: ['metrics'], limits: LIMITS })),
+  },
+  'GET /api/v1/admin/plans': { rule: 'operator' },
+  'PATCH /api/v1/admin/plans/{id}': {
+    rule: 'operator',
+    build: async () => ({ params: { id: (await freshTenant()).planId }, body: { name: 'Renamed' } }),
+  },
+  'POST /api/v1/admin/plans/{id}/retire': {
+    rule: 'operator',
+    build: id(async () => (await freshTenant()).planId),
+  },
+  'POST /api/v1/admin/licenses': {
+    rule: 'operator',
+    build: async () => {
+      const fresh = await createTenant(db, {
+        licenseStatus: 'expired',
+        validUntil: new Date(Date.now() - 3_600_000),
+      })
+      return { body: { tenant_id: fresh.tenantId, plan_id: fresh.planId, days: 30 } }
+    },
+  },
+  'GET /api/v1/admin/licenses': { rule: 'operator' },
+  'POST /api/v1/admin/licenses/{id}/activate': {
+    rule: 'operator',
+    build: id(async () => (await createTenant(db, { licenseStatus: 'suspended' })).licenseId),
+  },
+  'POST /api/v1/admin/licenses/{id}/suspend': {
+    rule: 'operator',
+    build: id(async () => (await freshTenant()).licenseId),
+  },
+  'POST /api/v1/admin/licenses/{id}/expire': {
+    rule: 'operator',
+    build: id(async () => (await freshTenant()).licenseId),
+  },
+  'POST /api/v1/admin/licenses/{id}/renew': {
+    rule: 'operator',
+    build: async () => ({ params: { id: (await freshTenant()).licenseId }, body: { days: 30 } }),
+  },
+  'GET /api/v1/admin/audit': { rule: 'operator' },
+
+  // Meta webhook settings: the secrets are written, never read back.
+  'GET /api/v1/webhooks/meta/settings': { rule: READ },
+  'PUT /api/v1/webhooks/meta/settings': {
+    rule: MANAGE,
+    build: body(() => ({
+      app_secret: plant(`meta-app-secret-${crypto.randomUUID()}`),
+      verify_token: plant(`verify-${crypto.randomUUID()}`),
+    })),
+  },
+
+  'GET /api/v1/openapi.json': { rule: 'public' },
+}
+
+/** What the rule says of a caller: let through, or refused with which status. */
+function verdict(rule: Rule, caller: Caller): 'allowed' | 401 | 403 {
+  if (rule === 'public') return 'allowed'
+  if (caller.kind === 'anonymous') return 401
+  if (rule === 'anyone') return 'allowed'
+  if (rule === 'person') return caller.kind === 'api_key' ? 403 : 'allowed'
+  if (rule === 'operator') return caller.kind === 'operator' ? 'allowed' : 403
+  if (caller.kind === 'operator') return 403
+  if (caller.kind === 'api_key' && !rule.keys) return 403
+  return (rule.roles as readonly string[]).includes(caller.role) ? 'allowed' : 403
+}
+
+// Credentials per caller: members and operators sign in; keys are minted by their tenant's owner.
+const callerEmail = new Map<Caller, string>()
+const credentials = new Map<Caller, string>()
+
+/** A credential for the caller: the same one each time, unless `fresh` asks a person to sign in anew. */
+async function signIn(caller: Caller, fresh: boolean): Promise<string | undefined> {
+  if (caller.kind === 'anonymous') return undefined
+  fresh &&= caller.kind !== 'api_key'
+  if (!fresh && credentials.has(caller)) return credentials.get(caller)
+  let credential: string
+  if (caller.kind === 'api_key') {
+    const created_ = await created<{ key: string }>(
+      await tenants[caller.tenant].call('/api/v1/api-keys', {
+        method: 'POST',
+        json: { name: `matrix ${caller.role}`, role: caller.role },
+      }),
+    )
+    credential = issue(created_.key)
+  } else {
+    const person =
+      caller.kind === 'operator'
+        ? await createOperator(db)
+        : await createMember(db, tenants[caller.tenant].tenantId, caller.role)
+    callerEmail.set(caller, person.email)
+    const tokens = await login(db, person.email)
+    issue(tokens.refresh_token)
+    credential = issue(tokens.access_token)
+  }
+  if (!fresh) credentials.set(caller, credential)
+  return credential
+}
+
+/**
+ * Everything the Worker writes to the console during the matrix. Spied per test (the runner sets
+ * up the console for each test), not with captureLogs, which cannot nest: callers run concurrently.
+ */
+const logged: string[] = []
+let consoleSpies: MockInstance[] = []
+beforeEach(() => {
+  consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) =>
+    vi.spyOn(console, method).mockImplementation(() => {}),
+  )
+})
+afterEach(() => {
+  for (const spy of consoleSpies) {
+    for (const args of spy.mock.calls)
+      logged.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '))
+    spy.mockRestore()
+  }
+})
+const responseTexts: string[] = []
+let requestsSent = 0
+
+async function send(
+  method: string,
+  path: string,
+  request: Request,
+  credential: string | undefined,
+): Promise<{ response: Response; text: string }> {
+  let url = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = request.params?.[name]
+    if (value === undefined) throw new Error(`no value for {${name}} in ${path}`)
+    return encodeURIComponent(value)
+  })
+  if (request.query) url += `?${request.query}`
+  const headers = new Headers()
+  if (credential) headers.set('authorization', `Bearer ${credential}`)
+  if (request.body !== undefined) headers.set('content-type', 'application/json')
+  requestsSent++
+  const response = await callWorker(env, url, {
+    method,
+    headers,
+    body: request.body === undefined ? undefined : JSON.stringify(request.body),
+  })
+  const text = await response.text()
+  responseTexts.push(text)
+  return { response, text }
+}
+
+/** What every answer must carry, whoever asked. */
+function checkCommon(response: Response, text: string, problems: string[], where: string) {
+  const headers = response.headers
+  const expected: [string, RegExp][] = [
+    [
+      'content-security-policy',
+      /object-src 'none'.*frame-ancestors 'none'|frame-ancestors 'none'.*object-src 'none'/,
+    ],
+    ['strict-transport-security', /max-age=\d+/],
+    ['x-content-type-options', /^nosniff$/],
+    ['referrer-policy', /^strict-origin-when-cross-origin$/],
+    ['x-frame-options', /^DENY$/],
+    ['x-request-id', /^[\w-]{8,}$/],
+  ]
+  for (const [name, pattern] of expected)
+    if (!pattern.test(headers.get(name) ?? ''))
+      problems.push(`${where}: header ${name} = ${headers.get(name)}`)
+  if (response.status >= 500) problems.push(`${where}: ${response.status} ${text.slice(0, 200)}`)
+  if (response.status >= 400) {
+    let envelope: { error?: { code?: unknown; message?: unknown; requestId?: unknown } } = {}
+    try {
+      envelope = JSON.parse(text)
+    } catch {}
+    const error = envelope.error
+    if (
+      typeof error?.code !== 'string' ||
+      typeof error.message !== 'string' ||
+      error.requestId !== headers.get('x-request-id')
+    )
+      problems.push(`${where}: not the error envelope: ${text.slice(0, 200)}`)
+  }
+}
+
+let documentOperations: [method: string, path: string][] = []
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  // The rate limiter has its own tests (rate-limit.test.ts); here it would only cut the matrix
+  // short. Queue sends are recorded, not delivered (the real consumer reads the shared database).
+  env = {
+    ...db.env,
+    API_RATE_LIMITER: undefined,
+    JOBS: captureQueue().queue,
+    // OAuth start answers 503 OAUTH_NOT_CONFIGURED without a platform app.
+    INSTAGRAM_CLIENT_ID: 'matrix-app',
+    INSTAGRAM_CLIENT_SECRET: plant(`matrix-client-secret-${unique()}`),
+  } as unknown as TestBindings
+  for (const name of ['A', 'B'] as const) {
+    const fixture = await createTenant(db, {
+      modules: ['metrics', 'calendar'],
+      usersLimit: 1000,
+      connectionsLimit: 1000,
+    })
+    const owner = await createMember(db, fixture.tenantId, 'owner')
+    const { access_token } = await login(db, owner.email)
+    tenants[name] = {
+      name,
+      tenantId: fixture.tenantId,
+      ownerEmail: owner.email,
+      call: as({ ...db, env }, access_token),
+    }
+  }
+  const response = await callWorker(env, '/api/v1/openapi.json')
+  const document = (await response.json()) as OpenApiDocument
+  documentOperations = Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.keys(item).map((method) => [method.toUpperCase(), path] as [string, string]),
+  )
+})
+
+describe('the API security matrix (generated from the OpenAPI document)', () => {
+  it('has a rule for every documented operation, and no rule for an operation that is gone', () => {
+    const documented = documentOperations.map(([method, path]) => `${method} ${path}`).sort()
+    expect(documented.length).toBeGreaterThan(90)
+    expect(Object.keys(POLICY).sort()).toEqual(documented)
+  })
+
+  // One test per operation; the operations come from the document (checked above to match).
+  it.each(Object.keys(POLICY))(
+    '%s: each caller gets what the rule says',
+    { timeout: 120_000 },
+    async (operation) => {
+      const [method, path] = operation.split(' ') as [string, string]
+      const policy = POLICY[operation] as Policy
+      const problems: string[] = []
+      // Requests that change nothing (reads, and every refused call) share one build per tenant;
+      // an allowed write gets resources of its own, so no case sees another's leftovers.
+      const shared = new Map<string, Promise<Request>>()
+      const build = (resources: TenantName, self: string | undefined, reuse: boolean) => {
+        if (!policy.build) return Promise.resolve({})
+        const make = () => (policy.build as Build)(tenants[resources], self ? { email: self } : undefined)
+        const key = `${resources}:${self ?? ''}`
+        if (!reuse) return make()
+        if (!shared.has(key)) shared.set(key, make())
+        return shared.get(key) as Promise<Request>
+      }
+      // Callers run side by side (each with its own credential and resources): the Worker's
+      // awaits on Postgres overlap, which makes the whole matrix several times faster.
+      const each = CALLERS.map(async (caller) => {
+        const verdictOf = verdict(policy.rule, caller)
+        const own = caller.kind === 'member' || caller.kind === 'api_key' ? caller.tenant : 'A'
+        const other: TenantName = own === 'A' ? 'B' : 'A'
+        const cases: [TenantName, 'own' | 'other'][] = [[own, 'own']]
+        if (policy.scoped && verdictOf !== 401 && caller.kind !== 'operator') cases.push([other, 'other'])
+        for (const [resources, whose] of cases) {
+          const allowed = verdictOf === 'allowed'
+          const credential = await signIn(caller, allowed && Boolean(policy.freshCaller))
+          const self = allowed && whose === 'own' ? callerEmail.get(caller) : undefined
+          const request = await build(resources, self, !allowed || method === 'GET')
+          const { response, text } = await send(method, path, request, credential)
+          const where = `${label(caller)} with ${whose} resources → ${response.status}`
+          checkCommon(response, text, problems, where)
+          const status = response.status
+          if (!allowed) {
+            if (status !== verdictOf) problems.push(`${where}, expected ${verdictOf}: ${text.slice(0, 160)}`)
+          } else if (whose === 'other') {
+            if (status !== (policy.scoped === 'body' ? 400 : 404))
+              problems.push(
+                `${where}, expected the unknown-id answer for the other tenant's resource: ${text.slice(0, 160)}`,
+              )
+          } else if (!(status >= 200 && status < 300) && !policy.alsoOk?.includes(status)) {
+            problems.push(`${where}, expected 2xx: ${text.slice(0, 160)}`)
+          }
+        }
+      })
+      await Promise.all(each)
+      problems.sort()
+      expect(problems).toEqual([])
+    },
+  )
+
+  it('never wrote a planted secret (passwords, tokens, keys, app secrets) to a log line', () => {
+    // The matrix above ran first (tests of a file run in order): its logs are all here.
+    // One request line per request at least: the spies saw the Worker's logs.
+    expect(logged.length).toBeGreaterThanOrEqual(requestsSent)
+    const text = logged.join('\n')
+    const leaked = [...planted, ...issued].filter((secret) => text.includes(secret))
+    expect(leaked).toEqual([])
+  })
+
+  it('never echoed a password, platform token or app secret in a response', () => {
+    const echoed = [...planted].filter((secret) => responseTexts.some((text) => text.includes(secret)))
+    expect(echoed).toEqual([])
+  })
+})
+
+describe('portal cookies', () => {
+  it.each(['app', 'admin'] as const)(
+    '/%s login sets __Host- cookies: HttpOnly, Secure, SameSite=Lax, Path=/, no Domain',
+    async (area) => {
+      const person =
+        area === 'admin' ? await createOperator(db) : await createMember(db, tenants.A.tenantId, 'viewer')
+      const response = await portalClient(db).login(person.email, area)
+      expect(response.status).toBe(303)
+      const cookies = response.headers.getSetCookie()
+      expect(cookies.map((line) => line.split('=')[0]).sort()).toEqual(
+        expect.arrayContaining(['__Host-session']),
+      )
+      for (const line of cookies) {
+        expect(line).toMatch(/^__Host-/)
+        expect(line).toMatch(/; Path=\/(;|$)/)
+        expect(line).toMatch(/; HttpOnly/)
+        expect(line).toMatch(/; Secure/)
+        expect(line).toMatch(/; SameSite=(Lax|Strict)/)
+        expect(line).not.toMatch(/Domain=/i)
+      }
+    },
+  )
+})
