@@ -1,13 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { FAKE_OAUTH_APPS } from '../../test/fakes/oauth.ts'
-import { PLATFORMS } from '../schema/connections.ts'
 import { connectDemoAccounts, seedDemoData, setUpDemoCalendar } from './seed.ts'
 import { spawnReady, stopChild } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
+import { localVars, writeEnvFile } from './wrangler-dev.ts'
 
 /**
  * `npm run dev`: the whole product locally and offline. Starts the database stack (embedded
@@ -90,28 +88,7 @@ const demo = await seedDemoData(info.ownerUrl)
 
 // Local-only values handed to wrangler as an env file (git-ignored, like .dev.vars).
 const envFile = path.join(root, '.wrangler', 'dev.env')
-await fs.mkdir(path.dirname(envFile), { recursive: true })
-await fs.writeFile(
-  envFile,
-  [
-    'APP_ENV=development',
-    `DATABASE_URL=${info.appUrl}`,
-    `NEON_WS_PROXY=${info.wsProxy ?? ''}`,
-    ...PLATFORMS.map((platform) => `${platform.toUpperCase()}_API_URL=${fakes.info.url}/${platform}`),
-    ...PLATFORMS.map(
-      (platform) => `${platform.toUpperCase()}_AUTH_URL=${fakes.info.url}/oauth/${platform}/authorize`,
-    ),
-    `INSTAGRAM_TOKEN_URL=${fakes.info.url}/oauth/instagram/access_token`,
-    `TELEGRAM_API_URL=${fakes.info.url}/telegram`,
-    // The fake platforms' own app credentials, so "Connect with …" (OAuth) works offline.
-    ...Object.entries(FAKE_OAUTH_APPS).flatMap(([platform, app]) => [
-      `${platform.toUpperCase()}_CLIENT_ID=${app.clientId}`,
-      `${platform.toUpperCase()}_CLIENT_SECRET=${app.clientSecret}`,
-    ]),
-    ...Object.entries(demo.vars).map(([key, value]) => `${key}=${value}`),
-  ].join('\n'),
-  { mode: 0o600 },
-)
+await writeEnvFile(envFile, { ...localVars(info, fakes.info.url), ...demo.vars })
 
 wrangler = spawn(
   bin('wrangler'),

@@ -3,6 +3,9 @@ import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { FAKE_OAUTH_APPS } from '../../test/fakes/oauth.ts'
+import { PLATFORMS } from '../schema/connections.ts'
+import type { StackInfo } from './stack-info.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 
@@ -35,6 +38,45 @@ export function workerLogs(output: string[], message?: string): Record<string, u
   })
 }
 
+/**
+ * The local-only values the Worker runs with on this machine: the local database through the
+ * bridge, every platform (API, OAuth pages, token exchange, Telegram) on the fake server, and the
+ * fake platforms' own app credentials so "Connect with …" (OAuth) works offline.
+ */
+export function localVars(stack: StackInfo, fakesUrl: string): Record<string, string> {
+  return {
+    APP_ENV: 'development',
+    DATABASE_URL: stack.appUrl,
+    NEON_WS_PROXY: stack.wsProxy ?? '',
+    ...Object.fromEntries(
+      PLATFORMS.flatMap((platform) => [
+        [`${platform.toUpperCase()}_API_URL`, `${fakesUrl}/${platform}`],
+        [`${platform.toUpperCase()}_AUTH_URL`, `${fakesUrl}/oauth/${platform}/authorize`],
+      ]),
+    ),
+    INSTAGRAM_TOKEN_URL: `${fakesUrl}/oauth/instagram/access_token`,
+    TELEGRAM_API_URL: `${fakesUrl}/telegram`,
+    ...Object.fromEntries(
+      Object.entries(FAKE_OAUTH_APPS).flatMap(([platform, app]) => [
+        [`${platform.toUpperCase()}_CLIENT_ID`, app.clientId],
+        [`${platform.toUpperCase()}_CLIENT_SECRET`, app.clientSecret],
+      ]),
+    ),
+  }
+}
+
+/** Writes `vars` as an env file wrangler reads (`--env-file`), readable by this user only. */
+export async function writeEnvFile(file: string, vars: Record<string, string>): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true })
+  await fs.writeFile(
+    file,
+    Object.entries(vars)
+      .map(([key, value]) => `${key}=${value}`)
+      .join('\n'),
+    { mode: 0o600 },
+  )
+}
+
 export type WranglerDev = {
   url: string
   /** Lines wrangler printed so far (stdout and stderr), the Worker's JSON logs among them. */
@@ -53,13 +95,7 @@ export async function startWranglerDev(options: {
   vars: Record<string, string>
 }): Promise<WranglerDev> {
   const envFile = path.join(options.scratch, 'dev.env')
-  await fs.writeFile(
-    envFile,
-    Object.entries(options.vars)
-      .map(([key, value]) => `${key}=${value}`)
-      .join('\n'),
-    { mode: 0o600 },
-  )
+  await writeEnvFile(envFile, options.vars)
   const port = await freePort()
   const child: ChildProcess = spawn(
     path.join(root, 'node_modules/.bin/wrangler'),
