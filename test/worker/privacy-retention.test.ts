@@ -70,6 +70,13 @@ describe('retention in the cron tick', () => {
       `insert into login_attempts (account_key, ip, success, created_at) values ($1, '203.0.113.9', false, now() - interval '31 days')`,
       [`retention-${short.tenantId}`],
     )
+    // A WhatsApp status that failed processing names a phone number: dead letters expire too.
+    await db.owner(
+      `insert into job_dead_letters (queue, message_id, type, attempts, body, received_at) values
+       ('integra-jobs', $1, 'webhook.meta', 5, '{"recipient_id":"5511987654321"}', now() - interval '31 days'),
+       ('integra-jobs', $2, 'webhook.meta', 5, '{}', now() - interval '29 days')`,
+      [`old-${short.tenantId}`, `new-${short.tenantId}`],
+    )
 
     const first = await tick()
     // Strictly older than 30 days: the points of days 31…90 go, 1…30 stay.
@@ -90,6 +97,12 @@ describe('retention in the cron tick', () => {
     expect(
       await db.owner('select 1 from login_attempts where account_key = $1', [`retention-${short.tenantId}`]),
     ).toEqual([])
+    expect(
+      await db.owner('select message_id from job_dead_letters where message_id like $1', [
+        `%-${short.tenantId}`,
+      ]),
+    ).toEqual([{ message_id: `new-${short.tenantId}` }])
+    expect(first.job_dead_letters).toBeGreaterThanOrEqual(1)
 
     // Nothing more to delete for these tenants on the next tick.
     const second = await tick()

@@ -47,6 +47,7 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
         webhook_events: purged.webhookEvents,
         meta_webhook_seen: purged.webhookSeen,
         login_attempts: purged.loginAttempts,
+        job_dead_letters: purged.deadLetters,
       })
     },
     // Operator mode: the sweeps below touch rows of every tenant, which row-level security hides

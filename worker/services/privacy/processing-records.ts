@@ -43,6 +43,11 @@ export const WEBHOOK_EVENTS_RETENTION_DAYS = 30
 export const WEBHOOK_SEEN_RETENTION_DAYS = 30
 /** Login attempts only matter for 15 minutes (rate limit); a month is kept for incident review. */
 export const LOGIN_ATTEMPTS_RETENTION_DAYS = 30
+/**
+ * Queue messages that exhausted their retries, kept for operators to inspect and replay. A
+ * webhook's raw event can land here (a WhatsApp status names a phone number), so not forever.
+ */
+export const DEAD_LETTERS_RETENTION_DAYS = 30
 /** A finished export is offered for this long; the bucket's lifecycle rule deletes it then. */
 export const EXPORT_RETENTION_DAYS = 7
 
@@ -102,9 +107,9 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     dataSubjects: ['holders of the connected social accounts', 'people who interact with them'],
     dataCategories: ['platform object ids', 'raw event payloads'],
     legalBasis: 'consent (Art. 7 I)',
-    retention: `raw events ${WEBHOOK_EVENTS_RETENTION_DAYS} days, deduplication claims ${WEBHOOK_SEEN_RETENTION_DAYS} days; daily counters while the tenant exists`,
+    retention: `raw events ${WEBHOOK_EVENTS_RETENTION_DAYS} days, deduplication claims ${WEBHOOK_SEEN_RETENTION_DAYS} days, events that failed processing (dead letters) ${DEAD_LETTERS_RETENTION_DAYS} days; daily counters while the tenant exists`,
     subProcessors: [CLOUDFLARE, NEON, ...PLATFORMS.filter((p) => p.name.startsWith('Meta'))],
-    storage: ['webhook_events', 'meta_webhook_counters', 'meta_webhook_seen'],
+    storage: ['webhook_events', 'meta_webhook_counters', 'meta_webhook_seen', 'job_dead_letters'],
   },
   {
     id: 'calendar',

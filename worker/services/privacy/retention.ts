@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import {
+  DEAD_LETTERS_RETENTION_DAYS,
   LOGIN_ATTEMPTS_RETENTION_DAYS,
   WEBHOOK_EVENTS_RETENTION_DAYS,
   WEBHOOK_SEEN_RETENTION_DAYS,
@@ -18,6 +19,7 @@ export type RetentionResult = {
   webhookEvents: number
   webhookSeen: number
   loginAttempts: number
+  deadLetters: number
 }
 
 /**
@@ -25,7 +27,7 @@ export type RetentionResult = {
  * mode, after it claimed its slot): metric points older than the retention_days of the plan of
  * each tenant's current license (the latest, as the collection gate reads it; a tenant without a
  * license keeps its points), raw webhook events, their deduplication claims and login attempts
- * older than their fixed limits. Idempotent: a second run finds nothing more to delete.
+ * older than their fixed limits, and dead-lettered queue messages. Idempotent: a second run finds nothing more to delete.
  */
 export async function purgeExpiredData(tx: Tx, now: Date): Promise<RetentionResult> {
   const points = await tx.execute<{ tenant_id: string; n: number }>(sql`
@@ -62,11 +64,19 @@ export async function purgeExpiredData(tx: Tx, now: Date): Promise<RetentionResu
     now,
     LOGIN_ATTEMPTS_RETENTION_DAYS,
   )
+  const deadLetters = await deleteOlderThan(
+    tx,
+    'job_dead_letters',
+    'received_at',
+    now,
+    DEAD_LETTERS_RETENTION_DAYS,
+  )
   return {
     metricPoints: Object.fromEntries(points.rows.map((row) => [row.tenant_id, row.n])),
     webhookEvents,
     webhookSeen,
     loginAttempts,
+    deadLetters,
   }
 }
 
