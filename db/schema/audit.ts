@@ -25,5 +25,7 @@ export const auditLog = pgTable(
   (t) => [
     index('audit_log_tenant_id_idx').on(t.tenantId, t.createdAt),
     index('audit_log_created_at_idx').on(t.createdAt),
+    // "What did this person do": the audit filters by actor (admin central and tenant audit).
+    index('audit_log_actor_id_idx').on(t.actorId, t.createdAt),
   ],
 )
