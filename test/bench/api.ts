@@ -755,12 +755,12 @@ async function loadTargets(
       statements: { target: '= 0', pass: (perRequest) => perRequest === 0 },
     },
     {
-      // 400 (+ the warm-up and the reads above) stays under the API rate limit, 600 a minute per
+      // 200 (+ the warm-up and the reads above) stays under the API rate limit, 600 a minute per
       // tenant, which the local rate limiter enforces too.
       name: 'GET /api/v1/metrics (Bearer; one connection, 30 days, daily)',
       url: `${integra.url}/api/v1/metrics?${oneConnection}`,
       request: { headers: auth },
-      bounds: { amount: 400, seconds: 30, connections: 10 },
+      bounds: { amount: 200, seconds: 60, connections: 10 },
       warm: 10,
       statements: { target: '≤ 4', pass: (perRequest) => perRequest <= 4 },
     },
@@ -768,7 +768,8 @@ async function loadTargets(
       name: `GET /app (portal dashboard, cookie session; ${BIG_CONNECTIONS} connections, 30 days)`,
       url: `${integra.url}/app?${new URLSearchParams({ period: 'custom', ...RECENT })}`,
       request: { headers: { cookie: dashboardCookie } },
-      bounds: { amount: 300, seconds: 30, connections: 10 },
+      // About 4 a second at full scale on 2 shared cores: 100 requests end well within the bound.
+      bounds: { amount: 100, seconds: 60, connections: 10 },
       warm: 10,
     },
     {
