@@ -16,7 +16,7 @@ let connectionId: string
 beforeAll(async () => {
   const plain = await createTestDatabase()
   db = { ...plain, env: { ...plain.env, ...fuzzEnv(plain.env) } }
-  const tenant = await createTenant(db)
+  const tenant = await createTenant(db, { modules: ['metrics', 'calendar'] })
   const owner = await createMember(db, tenant.tenantId, 'owner')
   memberId = (await createMember(db, tenant.tenantId, 'viewer')).id
   connectionId = newId('con')
@@ -79,5 +79,14 @@ describe('inputs the fuzzer found', () => {
       field: 'json.access_token',
       problems: [],
     })
+  })
+})
+
+describe('calendar dates the fuzzer found', () => {
+  it('refuses a date that is no date at all with a 400 (it threw RangeError: a 500)', async () => {
+    for (const query of ['from=0000-30-00', `from=${'x'.repeat(20)}`]) {
+      const response = await call(`/api/v1/calendar/statistics?${query}`)
+      expect([query, (await answer(response)).status]).toEqual([query, 400])
+    }
   })
 })
