@@ -11,6 +11,7 @@ export async function seedTenantRows(
   db: TestDatabase,
   tenant: TenantFixture,
   memberId: string,
+  options: { vault?: boolean } = {},
 ): Promise<void> {
   const t = tenant.tenantId
   const [connectionId, propertyId, sourceId, stay, block] = [
@@ -29,7 +30,6 @@ export async function seedTenantRows(
       `insert into audit_log (id, tenant_id, actor_type, action) values ($1, $2, 'system', 'test.seed')`,
       [newId('aud'), t],
     ],
-    [`insert into tenant_keys (tenant_id, master_kid, wrapped_key) values ($1, 'k', 'x.y')`, [t]],
     [
       `insert into connections (id, tenant_id, platform, external_account_id, label) values ($1, $2, 'instagram', '17841400000000000', 'Conta')`,
       [connectionId, t],
@@ -71,10 +71,6 @@ export async function seedTenantRows(
     ],
     ['insert into meta_webhook_settings (tenant_id) values ($1)', [t]],
     [
-      `insert into vault_edge_copies (tenant_id, name, kv_key) values ($1, 'meta-webhook', $2)`,
-      [t, `edge/meta-webhook/${tenant.slug}`],
-    ],
-    [
       `insert into meta_webhook_seen (tenant_id, platform, object_id, event) values ($1, 'whatsapp', 'wamid.x', 'sent')`,
       [t],
     ],
@@ -107,6 +103,17 @@ export async function seedTenantRows(
     ],
     [`insert into calendar_alert_settings (tenant_id, telegram_chat_id) values ($1, '42')`, [t]],
   ]
+  // Placeholder vault rows: nothing can decrypt them, so a tenant whose routes run for real
+  // (the fuzzed one) lets the vault create its own.
+  if (options.vault !== false) {
+    rows.push(
+      [`insert into tenant_keys (tenant_id, master_kid, wrapped_key) values ($1, 'k', 'x.y')`, [t]],
+      [
+        `insert into vault_edge_copies (tenant_id, name, kv_key) values ($1, 'meta-webhook', $2)`,
+        [t, `edge/meta-webhook/${tenant.slug}`],
+      ],
+    )
+  }
   for (const [text, params] of rows) await db.owner(text, params)
 }
 
