@@ -342,6 +342,7 @@ const POLICY: Record<string, Policy> = {
   'GET /api/v1/metrics/points': { rule: READ },
   'GET /api/v1/metrics/summary': { rule: READ },
   'GET /api/v1/metrics/export': { rule: READ, build: async () => ({ query: 'format=csv' }) },
+  'GET /api/v1/metrics/webhooks': { rule: READ },
 
   // Calendar (module calendar): every role reads; owners, admins and admin keys manage.
   'GET /api/v1/calendar/properties': { rule: READ },

@@ -467,7 +467,7 @@ describe('consumer: counting', () => {
   })
 
   it('counts Instagram comments and mentions once each, by account and day', async () => {
-    const { env, slug, appSecret, capture, tenant } = await configured()
+    const { env, slug, appSecret, capture, tenant, call } = await configured()
     const account = uniqueAccount('178414')
     const change = (field: string, value: unknown, time = 1763640000) =>
       JSON.stringify({ object: 'instagram', entry: [{ id: account, time, changes: [{ field, value }] }] })
@@ -496,6 +496,32 @@ describe('consumer: counting', () => {
       { account_id: account, phone: '', day: '2025-11-20', metric: 'comments', category: 'all', value: 2 },
       { account_id: account, phone: '', day: '2025-11-20', metric: 'mentions', category: 'all', value: 2 },
     ])
+    // The same counts through the metrics API, with the connection of that account.
+    const connection = (await (
+      await call('/api/v1/connections', {
+        method: 'POST',
+        json: {
+          platform: 'instagram',
+          external_account_id: account,
+          access_token: `fake-ig-${randomSecret(8)}`,
+        },
+      })
+    ).json()) as { id: string }
+    const read = await call('/api/v1/metrics/webhooks?from=2025-11-20&to=2025-11-20')
+    const counted = {
+      day: '2025-11-20',
+      platform: 'instagram',
+      account_id: account,
+      connection_id: connection.id,
+    }
+    expect(await read.json()).toEqual({
+      from: '2025-11-20',
+      to: '2025-11-20',
+      data: [
+        { ...counted, phone_number_id: null, metric: 'comments', pricing_category: 'all', value: 2 },
+        { ...counted, phone_number_id: null, metric: 'mentions', pricing_category: 'all', value: 2 },
+      ],
+    })
   })
 
   it('keeps unknown event types raw, once, and still acknowledges the whole batch', async () => {

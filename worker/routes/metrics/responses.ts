@@ -1,5 +1,10 @@
 import { z } from 'zod'
-import { CONNECTION_STATUSES, GRANULARITIES, PLATFORMS } from '../../../db/schema/index.ts'
+import {
+  CONNECTION_STATUSES,
+  GRANULARITIES,
+  META_WEBHOOK_PLATFORMS,
+  PLATFORMS,
+} from '../../../db/schema/index.ts'
 import { BUCKETS } from '../../services/metrics/series.ts'
 
 /**
@@ -91,6 +96,28 @@ export const summaryResponse = z.object({
         interactions: card,
         engagement_rate: card.meta({ description: 'Interactions ÷ followers × 100.' }),
       }),
+    }),
+  ),
+})
+
+export const webhookCountersResponse = z.object({
+  from: date,
+  to: date,
+  data: z.array(
+    z.object({
+      day: date.meta({ description: 'The UTC day of the events.' }),
+      platform: z.enum(META_WEBHOOK_PLATFORMS),
+      account_id: z.string().meta({ description: 'The WhatsApp business account or Instagram account.' }),
+      connection_id: z.string().nullable().meta({ description: 'The connection of that account, if any.' }),
+      phone_number_id: z.string().nullable().meta({ description: 'WhatsApp: the business phone number.' }),
+      metric: z.string().meta({
+        description: 'WhatsApp: sent, delivered, read, failed, played. Instagram: comments, mentions.',
+        examples: ['delivered'],
+      }),
+      pricing_category: z.string().meta({
+        description: 'WhatsApp: `all`, or one of the pricing categories Meta reported (marketing, utility…).',
+      }),
+      value: z.number().int(),
     }),
   ),
 })
