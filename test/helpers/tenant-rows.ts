@@ -69,7 +69,6 @@ export async function seedTenantRows(
        values (gen_random_uuid(), $1, $2, 'facebook', '[]', now() + interval '1 hour')`,
       [t, memberId],
     ],
-    ['insert into meta_webhook_settings (tenant_id) values ($1)', [t]],
     [
       `insert into meta_webhook_seen (tenant_id, platform, object_id, event) values ($1, 'whatsapp', 'wamid.x', 'sent')`,
       [t],
@@ -103,11 +102,12 @@ export async function seedTenantRows(
     ],
     [`insert into calendar_alert_settings (tenant_id, telegram_chat_id) values ($1, '42')`, [t]],
   ]
-  // Placeholder vault rows: nothing can decrypt them, so a tenant whose routes run for real
-  // (the fuzzed one) lets the vault create its own.
+  // Placeholder vault rows (and the Meta settings that point into the vault): nothing can decrypt
+  // them, so a tenant whose routes run for real (the fuzzed one) lets the vault create its own.
   if (options.vault !== false) {
     rows.push(
       [`insert into tenant_keys (tenant_id, master_kid, wrapped_key) values ($1, 'k', 'x.y')`, [t]],
+      ['insert into meta_webhook_settings (tenant_id) values ($1)', [t]],
       [
         `insert into vault_edge_copies (tenant_id, name, kv_key) values ($1, 'meta-webhook', $2)`,
         [t, `edge/meta-webhook/${tenant.slug}`],
