@@ -85,15 +85,25 @@ export type WranglerDev = {
 }
 
 /**
- * `wrangler dev` of the project's own wrangler.toml (so its queue consumers run too), fully
- * local on free ports, with `vars` in an env file (mode 600) and its state and dev registry under
- * `scratch`, so its queues are its own.
+ * `wrangler dev`, fully local on free ports, of the project's own wrangler.toml (so its queue
+ * consumers run too) or of `config` (written to `scratch` as wrangler.json), with `vars` in an env
+ * file (mode 600) and its state and dev registry under `scratch`, so its queues are its own.
  * Resolves once `/health` answers; `stop` ends wrangler's whole process group.
  */
 export async function startWranglerDev(options: {
   scratch: string
   vars: Record<string, string>
+  config?: object
+  /** More `wrangler dev` flags (`--log-level none`…). */
+  args?: readonly string[]
 }): Promise<WranglerDev> {
+  const configArgs: string[] = []
+  if (options.config) {
+    const file = path.join(options.scratch, 'wrangler.json')
+    await fs.mkdir(options.scratch, { recursive: true })
+    await fs.writeFile(file, JSON.stringify(options.config, null, 2))
+    configArgs.push('--config', file)
+  }
   const envFile = path.join(options.scratch, 'dev.env')
   await writeEnvFile(envFile, options.vars)
   const port = await freePort()
@@ -113,6 +123,8 @@ export async function startWranglerDev(options: {
       '--show-interactive-dev-session=false',
       '--persist-to',
       path.join(options.scratch, 'state'),
+      ...configArgs,
+      ...(options.args ?? []),
     ],
     {
       cwd: root,

@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 import { unstable_readConfig } from 'wrangler'
 import type { StackInfo } from '../../db/local/stack-info.ts'
+import { startWranglerDev, type WranglerDev } from '../../db/local/wrangler-dev.ts'
 import { hashPassword } from '../../worker/auth/password.ts'
 import type { ServiceContext } from '../../worker/services/context.ts'
 import { readSeries } from '../../worker/services/metrics/series.ts'
@@ -228,91 +227,6 @@ async function generateDataset(
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
-
-type Dev = { url: string; stop: () => Promise<void> }
-
-/** `wrangler dev` of a config written to a scratch directory, on free ports, until `stop()`. */
-async function wranglerDev(
-  scratch: string,
-  name: string,
-  config: object,
-  env: string[] = [],
-  extra: string[] = [],
-): Promise<Dev> {
-  const dir = path.join(scratch, name)
-  await fs.mkdir(dir, { recursive: true })
-  await fs.writeFile(path.join(dir, 'wrangler.json'), JSON.stringify(config, null, 2))
-  await fs.writeFile(path.join(dir, 'dev.env'), env.join('\n'), { mode: 0o600 })
-  const port = await freePort()
-  const child: ChildProcess = spawn(
-    path.join(root, 'node_modules/.bin/wrangler'),
-    [
-      'dev',
-      '--config',
-      path.join(dir, 'wrangler.json'),
-      '--env-file',
-      path.join(dir, 'dev.env'),
-      '--local',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(await freePort()),
-      '--show-interactive-dev-session=false',
-      '--persist-to',
-      path.join(dir, 'state'),
-      ...extra,
-    ],
-    {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      detached: true,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_HIDE_BANNER: 'true',
-        DO_NOT_TRACK: '1',
-      },
-    },
-  )
-  const url = `http://127.0.0.1:${port}`
-  const stop = async () => {
-    if (!child.pid || child.exitCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    try {
-      process.kill(-child.pid, 'SIGTERM')
-    } catch {}
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
-    try {
-      process.kill(-child.pid, 'SIGKILL')
-    } catch {}
-  }
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${url}/health`).then(
-      () => true,
-      () => false,
-    )
-    if (up) break
-    if (i > 900 || child.exitCode !== null) {
-      await stop()
-      throw new Error(`wrangler dev (${name}) did not start`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return { url, stop }
-}
-
 async function json<T>(response: Response): Promise<T> {
   if (!response.ok) throw new Error(`${response.url}: ${response.status} ${await response.text()}`)
   return (await response.json()) as T
@@ -355,7 +269,7 @@ export async function benchApi(stack: StackInfo): Promise<Figure[]> {
   const bridge = await startCountingBridge()
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'integra-bench-api-'))
   const base = unstable_readConfig({ config: path.join(root, 'wrangler.toml') })
-  const devs: Dev[] = []
+  const devs: WranglerDev[] = []
   try {
     // The app's own configuration, minus the queue consumers and the cron: in production they run
     // in other invocations, here they would take the same 2 cores as the requests being measured.
@@ -369,7 +283,9 @@ export async function benchApi(stack: StackInfo): Promise<Figure[]> {
       queues: { producers: [{ binding: 'JOBS', queue: `bench-${name}` }] },
     })
     // Each one is tracked as soon as it is up, so a failure of another still stops it.
-    const tracked = (dev: Promise<Dev>) =>
+    const wranglerDev = (name: string, config: object, vars: Record<string, string> = {}) =>
+      startWranglerDev({ scratch: path.join(scratch, name), config, vars, args: quiet })
+    const tracked = (dev: Promise<WranglerDev>) =>
       dev.then((started) => {
         devs.push(started)
         return started
@@ -377,7 +293,6 @@ export async function benchApi(stack: StackInfo): Promise<Figure[]> {
     const [integra, bare, bareLogging, bareEnqueuing] = await Promise.all([
       tracked(
         wranglerDev(
-          scratch,
           'integra',
           {
             name: 'integra-bench',
@@ -390,36 +305,17 @@ export async function benchApi(stack: StackInfo): Promise<Figure[]> {
             ratelimits: base.ratelimits,
             vars: { ...base.vars, APP_ENV: 'development' },
           },
-          [
-            `DATABASE_URL=${dataset.appUrl}`,
-            `NEON_WS_PROXY=${bridge.wsProxy}`,
-            `JWT_SIGNING_KEYS=b1:${randomBytes(32).toString('base64url')}`,
-            `VAULT_MASTER_KEYS=m1:${randomBytes(32).toString('base64url')}`,
-          ],
-          quiet,
+          {
+            DATABASE_URL: dataset.appUrl,
+            NEON_WS_PROXY: bridge.wsProxy,
+            JWT_SIGNING_KEYS: `b1:${randomBytes(32).toString('base64url')}`,
+            VAULT_MASTER_KEYS: `m1:${randomBytes(32).toString('base64url')}`,
+          },
         ),
       ),
-      tracked(
-        wranglerDev(scratch, 'bare', bareConfig('bare', { LOG_LINE: 'off', ENQUEUE: 'off' }), [], quiet),
-      ),
-      tracked(
-        wranglerDev(
-          scratch,
-          'bare-logging',
-          bareConfig('bare-logging', { LOG_LINE: 'on', ENQUEUE: 'off' }),
-          [],
-          quiet,
-        ),
-      ),
-      tracked(
-        wranglerDev(
-          scratch,
-          'bare-enqueuing',
-          bareConfig('bare-enqueuing', { LOG_LINE: 'on', ENQUEUE: 'on' }),
-          [],
-          quiet,
-        ),
-      ),
+      tracked(wranglerDev('bare', bareConfig('bare', { LOG_LINE: 'off', ENQUEUE: 'off' }))),
+      tracked(wranglerDev('bare-logging', bareConfig('bare-logging', { LOG_LINE: 'on', ENQUEUE: 'off' }))),
+      tracked(wranglerDev('bare-enqueuing', bareConfig('bare-enqueuing', { LOG_LINE: 'on', ENQUEUE: 'on' }))),
     ])
     const { access_token: token } = await json<{ access_token: string }>(
       await fetch(`${integra.url}/api/v1/auth/login`, {
@@ -444,7 +340,7 @@ export async function benchApi(stack: StackInfo): Promise<Figure[]> {
 }
 
 async function benchSeries(
-  integra: Dev,
+  integra: WranglerDev,
   auth: Record<string, string>,
   appUrl: string,
   sent: SentStatement[],
@@ -568,7 +464,7 @@ async function benchSeries(
 type Webhook = { url: string; request: LoadRequest }
 
 /** Configures the big tenant's Meta webhook; returns its address and a delivery signed as Meta would. */
-async function metaWebhook(integra: Dev, auth: Record<string, string>): Promise<Webhook> {
+async function metaWebhook(integra: WranglerDev, auth: Record<string, string>): Promise<Webhook> {
   const appSecret = randomBytes(24).toString('hex')
   await json(
     await fetch(`${integra.url}/api/v1/webhooks/meta/settings`, {
@@ -615,9 +511,13 @@ async function metaWebhook(integra: Dev, auth: Record<string, string>): Promise<
 }
 
 async function benchWebhooks(
-  integra: Dev,
+  integra: WranglerDev,
   webhook: Webhook,
-  { bare, bareLogging, bareEnqueuing }: { bare: Dev; bareLogging: Dev; bareEnqueuing: Dev },
+  {
+    bare,
+    bareLogging,
+    bareEnqueuing,
+  }: { bare: WranglerDev; bareLogging: WranglerDev; bareEnqueuing: WranglerDev },
   sent: SentStatement[],
 ): Promise<Figure[]> {
   const path = new URL(webhook.url).pathname
@@ -735,7 +635,7 @@ const RECENT = { from: '2025-12-02', to: '2025-12-31' }
  * used by the others.
  */
 async function loadTargets(
-  integra: Dev,
+  integra: WranglerDev,
   auth: Record<string, string>,
   webhook: Webhook,
 ): Promise<LoadTarget[]> {
