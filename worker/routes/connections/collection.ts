@@ -19,7 +19,7 @@ import { validate } from '../../validator.ts'
  * one would make the platform call throw (answered as a 503 "platform unavailable"), so they are
  * refused here; the surrounding whitespace of a pasted token is trimmed.
  */
-const platformToken = z
+export const platformToken = z
   .string()
   .trim()
   .min(8)

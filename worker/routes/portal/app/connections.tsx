@@ -28,6 +28,7 @@ import {
 import { oauthPlatforms } from '../../../services/connections/oauth-platforms.ts'
 import { verifyOAuthState } from '../../../services/connections/oauth-state.ts'
 import { getForReconnect, reconnectConnection } from '../../../services/connections/reconnect.ts'
+import { platformToken } from '../../connections/collection.ts'
 import { formValues, many, readForm } from '../forms.ts'
 import type { PortalApp } from '../index.ts'
 import { appContext, attempt, isHtmx, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
@@ -46,13 +47,15 @@ const NOTICES: Record<string, MessageKey> = {
   disconnected: 'connections.disconnected',
 }
 
+/** As the API's: a token with whitespace or control characters inside is refused, not sent. */
 const tokenFields = {
-  access_token: z.string().min(8).max(4096),
+  access_token: platformToken,
   refresh_token: z
     .string()
+    .trim()
     .max(4096)
     .transform((v) => v || undefined)
-    .pipe(z.string().min(8).optional()),
+    .pipe(platformToken.optional()),
 }
 const registerForm = z.object({
   platform: z.enum(PLATFORMS),
