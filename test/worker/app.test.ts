@@ -77,8 +77,11 @@ describe('error envelope', () => {
     expect(body.error.code).toBe('METHOD_NOT_ALLOWED')
   })
 
-  it('answers malformed JSON with 400 MALFORMED_JSON, never 500', async () => {
-    const response = await callApp(sharedEnv, '/api/v1/_probe', json('{"name": "ab", '))
+  it("answers malformed JSON with 400 MALFORMED_JSON, never 500, and logs no error (it is the client's)", async () => {
+    const { result: response, lines } = await captureLogs(() =>
+      callApp(sharedEnv, '/api/v1/_probe', json('{"name": "ab", ')),
+    )
+    expect(lines.filter((line) => line.level === 'error')).toEqual([])
     expect(response.status).toBe(400)
     const body = (await response.json()) as { error: { code: string; requestId: string } }
     expect(body.error.code).toBe('MALFORMED_JSON')

@@ -49,9 +49,10 @@ function requestIdOf(c: Context<AppEnv>): string {
 
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
   const apiError = toApiError(error)
-  // ApiErrors are answers the code chose; anything else is a fault worth its stack trace,
-  // which stays here, server-side: the client only gets the envelope.
-  if (!(error instanceof ApiError)) {
+  // ApiErrors are answers the code chose, and so are the 4xx mapped from Hono's own exceptions
+  // (a body that is not JSON is the client's mistake); anything else is a fault worth its stack
+  // trace, which stays here, server-side: the client only gets the envelope.
+  if (!(error instanceof ApiError) && apiError.status >= 500) {
     log('error', error instanceof ConfigError ? error.message : 'unhandled error', {
       request_id: requestIdOf(c),
       code: apiError.code,
