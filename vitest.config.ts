@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
 
@@ -49,6 +50,10 @@ export default defineConfig({
     globalSetup: ['./test/setup/global.ts'],
     setupFiles: ['./test/setup/no-network.worker.ts'],
     include: ['test/**/*.test.ts'],
+    // Files run side by side (each has its own database; shared fakes are keyed by unique
+    // accounts). Left to its default, this pool ran them one at a time; most of a file's time is
+    // spent waiting on Postgres, so two per core overlap well.
+    maxWorkers: 2 * availableParallelism(),
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
