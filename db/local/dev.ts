@@ -3,7 +3,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { connectDemoAccounts, seedDemoData, setUpDemoCalendar } from './seed.ts'
-import { spawnReady, stopChild } from './spawn.ts'
+import { spawnReady, stopChild, stopProcessGroup } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
 import { localVars, writeEnvFile } from './wrangler-dev.ts'
 
@@ -40,16 +40,7 @@ async function stop(code: number): Promise<never> {
   if (stopping) return new Promise<never>(() => {})
   stopping = true
   say('stopping…')
-  if (wrangler?.pid && wrangler.exitCode === null) {
-    const exited = new Promise((resolve) => wrangler?.once('exit', resolve))
-    try {
-      process.kill(-wrangler.pid, 'SIGTERM')
-    } catch {}
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
-    try {
-      process.kill(-wrangler.pid, 'SIGKILL')
-    } catch {}
-  }
+  if (wrangler) await stopProcessGroup(wrangler)
   await stopChild(fakes.child)
   if (stack.exitCode === null) {
     const exited = new Promise((resolve) => stack.once('exit', resolve))

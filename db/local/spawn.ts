@@ -27,3 +27,19 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.stdin?.end()
   await exited
 }
+
+/**
+ * Stops a child started `detached` (its own process group, as wrangler is): SIGTERM to the whole
+ * group so workerd goes too, then SIGKILL if it has not exited within 5 seconds.
+ */
+export async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (!child.pid || child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  try {
+    process.kill(-child.pid, 'SIGTERM')
+  } catch {}
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
+  try {
+    process.kill(-child.pid, 'SIGKILL')
+  } catch {}
+}

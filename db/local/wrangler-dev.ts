@@ -5,6 +5,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { FAKE_OAUTH_APPS } from '../../test/fakes/oauth.ts'
 import { PLATFORMS } from '../schema/connections.ts'
+import { stopProcessGroup } from './spawn.ts'
 import type { StackInfo } from './stack-info.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
@@ -146,17 +147,7 @@ export async function startWranglerDev(options: {
   for (const stream of [child.stdout, child.stderr])
     createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => output.push(line))
   const url = `http://127.0.0.1:${port}`
-  const stop = async () => {
-    if (!child.pid || child.exitCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    try {
-      process.kill(-child.pid, 'SIGTERM')
-    } catch {}
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
-    try {
-      process.kill(-child.pid, 'SIGKILL')
-    } catch {}
-  }
+  const stop = () => stopProcessGroup(child)
   const deadline = Date.now() + 90_000
   while (
     !(await fetch(`${url}/health`).then(
