@@ -42,7 +42,7 @@ export const validate = <Target extends keyof ValidationTargets, Schema extends 
  * The path of the first string Postgres cannot store (text refuses NUL, jsonb refuses unpaired
  * surrogates), so such input is a 400 at the boundary instead of a driver error (500) in a write.
  */
-function unstorableTextPath(value: unknown, path: string[] = []): string[] | undefined {
+export function unstorableTextPath(value: unknown, path: string[] = []): string[] | undefined {
   if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined
   if (value === null || typeof value !== 'object') return undefined
   for (const [key, inner] of Object.entries(value)) {

@@ -59,4 +59,20 @@ describe('portal: register a connection with a token', () => {
     }
     expect(await db.owner('select 1 from connections where tenant_id = $1', [tenant.tenantId])).toEqual([])
   })
+
+  it('refuses text Postgres cannot store (a NUL in the label) on the form, not with a 500', async () => {
+    const { tenant, client } = await signedInOwner()
+    const response = await client.request('/app/connections', {
+      form: {
+        platform: 'instagram',
+        external_account_id: uniqueAccount('178414'),
+        label: 'Loja\u0000Centro',
+        access_token: `fake-ig-${crypto.randomUUID()}`,
+        refresh_token: '',
+      },
+    })
+    expect(response.status).toBe(400)
+    expect(await response.text()).toContain('aria-invalid="true"')
+    expect(await db.owner('select 1 from connections where tenant_id = $1', [tenant.tenantId])).toEqual([])
+  })
 })

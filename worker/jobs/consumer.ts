@@ -51,7 +51,7 @@ export function outageDelaySeconds(attempts: number, random: () => number = Math
 /** The delay before a failed message's next delivery; a platform's own hint wins when longer. */
 function delayAfter(error: unknown, attempts: number): number {
   if (error instanceof DatabaseConnectError) return outageDelaySeconds(attempts)
-  // A platform's own hint (e.g. Meta's time to regain access) wins over our backoff when longer.
+  // e.g. Meta's time to regain access.
   const hinted = error instanceof RetryLater ? error.delaySeconds : 0
   return Math.min(MAX_DELAY_SECONDS * 4, Math.max(hinted, retryDelaySeconds(attempts)))
 }

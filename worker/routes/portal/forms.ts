@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import type { z } from 'zod'
 import type { FieldErrors } from '../../../portal/components/forms.tsx'
 import type { MessageKey } from '../../../portal/i18n/index.ts'
+import { unstorableTextPath } from '../../validator.ts'
 
 export type FormValues = Record<string, string | string[]>
 
@@ -40,7 +41,12 @@ export async function readForm<S extends z.ZodType>(
 > {
   const values = await formValues(c)
   const result = schema.safeParse(values)
-  if (result.success) return { ok: true, data: result.data, values }
+  if (result.success) {
+    // As the API's validate(): text Postgres cannot store is the field's error, not a 500.
+    const unstorable = unstorableTextPath(result.data)
+    if (!unstorable) return { ok: true, data: result.data, values }
+    return { ok: false, errors: { [unstorable[0] ?? '_form']: 'form.invalid' }, values }
+  }
   const errors: FieldErrors = {}
   for (const issue of result.error.issues) {
     const field = String(issue.path[0] ?? '_form')
