@@ -1,4 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { Client } from '@neondatabase/serverless'
+import { vi } from 'vitest'
 import type { Bindings } from '../../worker/env.ts'
 import worker from '../../worker/index.ts'
 
@@ -37,5 +39,21 @@ export async function captureLogs<T>(
     return { result, lines }
   } finally {
     Object.assign(console, originals)
+  }
+}
+
+/** Every statement the driver sends while `work` runs, transaction control included. */
+export async function recordSql<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = []
+  const query = Client.prototype.query
+  vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+    const [config] = args
+    statements.push(typeof config === 'string' ? config : String((config as { text?: string }).text))
+    return (query as (...a: unknown[]) => unknown).apply(this, args)
+  } as typeof query)
+  try {
+    return { result: await work(), statements }
+  } finally {
+    vi.restoreAllMocks()
   }
 }

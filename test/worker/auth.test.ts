@@ -10,7 +10,7 @@ import {
   login,
   PASSWORD,
 } from '../helpers/fixtures.ts'
-import { callWorker } from '../helpers/worker.ts'
+import { callWorker, recordSql } from '../helpers/worker.ts'
 
 let db: TestDatabase
 beforeAll(async () => {
@@ -40,13 +40,16 @@ describe('POST /api/v1/auth/login', () => {
     const owner = await createMember(db, tenant.tenantId, 'owner')
     const tokens = await login(db, owner.email.toUpperCase())
     expect(decodeJwt(tokens.access_token)).toMatchObject({ tenant_id: tenant.tenantId, role: 'owner' })
-    const me = await as(db, tokens.access_token)('/api/v1/auth/me')
+    const { result: me, statements } = await recordSql(() => as(db, tokens.access_token)('/api/v1/auth/me'))
     expect(me.status).toBe(200)
     expect(await me.json()).toMatchObject({
       principal: { kind: 'member', role: 'owner' },
       user: { email: owner.email },
       tenant: { id: tenant.tenantId, modules: ['metrics', 'calendar'] },
     })
+    // BEGIN, the session check (which also reads the license's modules), the tenant with the
+    // member, COMMIT: every portal page starts with this.
+    expect(statements).toHaveLength(4)
   })
 
   it('answers the same 401 for a wrong password, an unknown e-mail and a deactivated account', async () => {

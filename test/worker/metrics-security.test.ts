@@ -1,9 +1,8 @@
-import { Client } from '@neondatabase/serverless'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { newId } from '../../db/ids.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/env.ts'
 import { as, createMember, createOperator, createTenant, errorCode, login } from '../helpers/fixtures.ts'
-import { callWorker } from '../helpers/worker.ts'
+import { callWorker, recordSql } from '../helpers/worker.ts'
 
 let db: TestDatabase
 beforeAll(async () => {
@@ -57,20 +56,6 @@ async function connectionIdsIn(response: Response): Promise<string[]> {
     data?: { connection_id: string }[]
   }
   return (body.series ?? body.data ?? []).map((row) => row.connection_id)
-}
-
-/** Every statement the driver sends while `work` runs, transaction control included. */
-async function recordSql<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const statements: string[] = []
-  const query = Client.prototype.query
-  vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-    const [config] = args
-    statements.push(typeof config === 'string' ? config : String((config as { text?: string }).text))
-    return (query as (...a: unknown[]) => unknown).apply(this, args)
-  } as typeof query)
-  const result = await work()
-  vi.restoreAllMocks()
-  return { result, statements }
 }
 
 describe('metrics routes: security', () => {

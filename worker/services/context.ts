@@ -15,6 +15,11 @@ export type ServiceContext<P extends Principal = Principal> = {
   meta: RequestMeta
   services: Services
   now: Date
+  /**
+   * The tenant's effective modules now (none for operators or without a usable license), read by
+   * the same statement that checked the session, so verbs that show them need no query of their own.
+   */
+  modules: readonly Module[]
 }
 
 export const SESSION_IDLE_SECONDS = 24 * 60 * 60
@@ -51,7 +56,9 @@ export async function runAs<T>(
         : await confirmApiKey(tx, credential)
     c.set('tenantId', principal.tenantId ?? undefined)
     if (options.module && principal.tenantId) checkModule(entitlement, options.module, now)
-    return work({ tx, principal, meta: requestMeta(c), services, now })
+    const modules =
+      principal.tenantId && isLicenseUsable(entitlement, now) ? (entitlement?.modules ?? []) : []
+    return work({ tx, principal, meta: requestMeta(c), services, now, modules })
   })
 }
 
@@ -131,13 +138,17 @@ async function confirmSession(
   return { principal, entitlement: row }
 }
 
+function isLicenseUsable(row: EntitlementRow | null, now: Date): boolean {
+  if (!row?.status || !row.valid_from || !row.valid_until) return false
+  return isUsable(
+    { status: row.status, validFrom: new Date(row.valid_from), validUntil: new Date(row.valid_until) },
+    now,
+  )
+}
+
 /** 403 LICENSE_INACTIVE or MODULE_DISABLED unless the current license grants the module now. */
 export function checkModule(row: EntitlementRow | null, module: Module, now: Date): void {
-  const license =
-    row?.status && row.valid_from && row.valid_until
-      ? { status: row.status, validFrom: new Date(row.valid_from), validUntil: new Date(row.valid_until) }
-      : null
-  if (!license || !isUsable(license, now)) {
+  if (!isLicenseUsable(row, now)) {
     throw new ApiError(403, 'LICENSE_INACTIVE', 'Your license is not active; contact your account manager.')
   }
   if (!(row?.modules ?? []).includes(module)) {

@@ -5,7 +5,6 @@ import type { Principal } from '../../auth/principal.ts'
 import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { loadEntitlement } from '../licensing.ts'
 import { revokeSession, revokeUserSessions } from './sessions.ts'
 
 type SessionPrincipal = Extract<Principal, { kind: 'operator' | 'member' }>
@@ -17,7 +16,7 @@ function requireSession(principal: Principal): asserts principal is SessionPrinc
 }
 
 /** `GET /auth/me`: who the caller is, with the tenant and its effective modules for members. */
-export async function describeMe({ tx, principal, now }: ServiceContext) {
+export async function describeMe({ tx, principal, modules }: ServiceContext) {
   if (principal.kind === 'operator') {
     const [operator] = await tx
       .select({ id: operators.id, email: operators.email, name: operators.name })
@@ -25,22 +24,23 @@ export async function describeMe({ tx, principal, now }: ServiceContext) {
       .where(eq(operators.id, principal.id))
     return { principal: { kind: principal.kind, role: principal.role }, user: operator ?? null, tenant: null }
   }
-  const [tenant] = await tx
-    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status })
+  // One statement: the tenant, and the member for a person (an API key has none). The modules
+  // were read with the session check.
+  const [row] = await tx
+    .select({
+      tenant: { id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status },
+      user: { id: users.id, email: users.email, name: users.name, locale: users.locale },
+    })
     .from(tenants)
+    .leftJoin(
+      users,
+      and(eq(users.id, principal.kind === 'member' ? principal.id : ''), eq(users.tenantId, tenants.id)),
+    )
     .where(eq(tenants.id, principal.tenantId))
-  const entitlement = await loadEntitlement(tx, principal.tenantId, now)
-  const [user] =
-    principal.kind === 'member'
-      ? await tx
-          .select({ id: users.id, email: users.email, name: users.name, locale: users.locale })
-          .from(users)
-          .where(eq(users.id, principal.id))
-      : []
   return {
     principal: { kind: principal.kind, role: principal.role, id: principal.id },
-    user: user ?? null,
-    tenant: tenant ? { ...tenant, modules: entitlement.modules } : null,
+    user: row?.user ?? null,
+    tenant: row ? { ...row.tenant, modules: [...modules] } : null,
   }
 }
 

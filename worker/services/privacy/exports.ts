@@ -102,7 +102,10 @@ async function present<T extends { id: string; status: string; expiresAt: Date |
  * What a download link may fetch: the export must still be completed and unexpired when the link
  * is used (the link's own expiry is shorter). Audited as the member the link was made for.
  */
-export async function openDownload(ctx: Omit<ServiceContext, 'principal'>, claims: DownloadClaims) {
+export async function openDownload(
+  ctx: Omit<ServiceContext, 'principal' | 'modules'>,
+  claims: DownloadClaims,
+) {
   const [row] = await ctx.tx
     .select({ objectKey: dataExports.objectKey, sizeBytes: dataExports.sizeBytes })
     .from(dataExports)
