@@ -95,18 +95,22 @@ export async function signAccessToken(
   return { token, expiresIn: ttl }
 }
 
+/** For jose's `jwtVerify`: the key the token's `kid` names; an unknown kid fails verification. */
+export const keyForKid =
+  (keys: SigningKey[]) =>
+  (header: JWTHeaderParameters): Uint8Array => {
+    const key = keys.find((candidate) => candidate.kid === header.kid)
+    if (!key) throw new Error('unknown kid')
+    return key.secret
+  }
+
 /**
  * Verifies an access token against every key in the list (chosen by `kid`). Returns null for
  * anything that is not a valid, current token of ours; never throws, so callers answer 401.
  */
 export async function verifyAccessToken(token: string, keys: SigningKey[]): Promise<AccessClaims | null> {
-  const keyFor = (header: JWTHeaderParameters): Uint8Array => {
-    const key = keys.find((candidate) => candidate.kid === header.kid)
-    if (!key) throw new Error('unknown kid')
-    return key.secret
-  }
   try {
-    const { payload } = await jwtVerify(token, keyFor, {
+    const { payload } = await jwtVerify(token, keyForKid(keys), {
       // Pinning the algorithm refuses `none` and any asymmetric-key confusion.
       algorithms: [ALGORITHM],
       issuer: ISSUER,

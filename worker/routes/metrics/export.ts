@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { DbHandle } from '../../../db/client.ts'
 import type { App } from '../../app.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
@@ -7,7 +6,7 @@ import { runAs } from '../../services/context.ts'
 import {
   EXPORT_CONTENT_TYPES,
   EXPORT_FORMATS,
-  exportStream,
+  exportDownload,
   prepareExport,
 } from '../../services/metrics/export.ts'
 import { validate } from '../../validator.ts'
@@ -20,7 +19,7 @@ export function registerMetricsExport(app: App) {
    * The raw points as a streamed CSV (UTF-8 with BOM, RFC 4180) or NDJSON download. Session,
    * license and permission are checked once, in the request's transaction, which also reads the
    * first page; later pages are read through a database handle owned by the stream (see
-   * `exportStream`).
+   * `exportDownload`).
    */
   app.get(
     '/api/v1/metrics/export',
@@ -38,28 +37,15 @@ export function registerMetricsExport(app: App) {
     validate('query', exportQuery),
     async (c) => {
       const query = c.req.valid('query')
-      const { tenantId, filename, firstPage } = await runAs(c, (ctx) => prepareExport(ctx, query), {
-        module: 'metrics',
-      })
-      const { config } = c.get('services')
-      const db = new DbHandle({
-        connectionString: config.DATABASE_URL,
-        wsProxy: config.NEON_WS_PROXY,
-        connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-      })
-      const body = exportStream({
-        db,
-        tenantId,
-        filters: query,
-        format: query.format,
-        firstPage,
-        requestId: c.get('requestId'),
-      })
-      return c.body(body, 200, {
-        'Content-Type': EXPORT_CONTENT_TYPES[query.format],
-        'Content-Disposition': `attachment; filename="${filename}"`,
-        'Cache-Control': 'no-store',
-      })
+      const prepared = await runAs(c, (ctx) => prepareExport(ctx, query), { module: 'metrics' })
+      const { body, headers } = exportDownload(
+        c.get('services').config,
+        prepared,
+        query,
+        query.format,
+        c.get('requestId'),
+      )
+      return c.body(body, 200, headers)
     },
   )
 }

@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm'
 import type { DbHandle } from '../../../db/client.ts'
 import { authorize } from '../../auth/permissions.ts'
+import type { Config } from '../../config.ts'
 import { notFound } from '../../errors.ts'
 import { describeError, log } from '../../log.ts'
+import { openDatabase } from '../../services.ts'
 import type { ServiceContext } from '../context.ts'
 import type { MetricFilters } from './filters.ts'
 import { keyOf, type PointKey, pageSql, pointsPage, type RawPoint } from './points.ts'
@@ -77,7 +79,7 @@ const ndjsonLine = (point: RawPoint) => `${JSON.stringify(point)}\n`
  * after the first byte cannot change the status any more: the stream is errored, so the client
  * sees an aborted download rather than a silently truncated file.
  */
-export function exportStream(options: {
+function exportStream(options: {
   db: DbHandle
   tenantId: string
   filters: MetricFilters
@@ -140,4 +142,34 @@ export function exportStream(options: {
     },
     { highWaterMark: 1 },
   )
+}
+
+/**
+ * The download of a prepared export: its body streamed from a database handle of its own (the
+ * request's is closed once the response is returned; the stream closes this one when it ends,
+ * fails or is cancelled) and its headers. Shared by the API route and the portal's link.
+ */
+export function exportDownload(
+  config: Config,
+  prepared: Awaited<ReturnType<typeof prepareExport>>,
+  filters: MetricFilters,
+  format: ExportFormat,
+  requestId: string,
+): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
+  const body = exportStream({
+    db: openDatabase(config),
+    tenantId: prepared.tenantId,
+    filters,
+    format,
+    firstPage: prepared.firstPage,
+    requestId,
+  })
+  return {
+    body,
+    headers: {
+      'Content-Type': EXPORT_CONTENT_TYPES[format],
+      'Content-Disposition': `attachment; filename="${prepared.filename}"`,
+      'Cache-Control': 'no-store',
+    },
+  }
 }

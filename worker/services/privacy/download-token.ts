@@ -1,6 +1,6 @@
-import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose'
+import { errors, jwtVerify, SignJWT } from 'jose'
 import { z } from 'zod'
-import type { SigningKey } from '../../auth/jwt.ts'
+import { keyForKid, type SigningKey } from '../../auth/jwt.ts'
 
 /**
  * Signed, expiring download links for export archives, served by the Worker itself (R2 presigned
@@ -45,13 +45,8 @@ export async function verifyDownloadToken(
   token: string,
   keys: SigningKey[],
 ): Promise<DownloadClaims | 'expired' | 'invalid'> {
-  const keyFor = (header: JWTHeaderParameters): Uint8Array => {
-    const key = keys.find((candidate) => candidate.kid === header.kid)
-    if (!key) throw new Error('unknown kid')
-    return key.secret
-  }
   try {
-    const { payload } = await jwtVerify(token, keyFor, {
+    const { payload } = await jwtVerify(token, keyForKid(keys), {
       algorithms: [ALGORITHM],
       issuer: ISSUER,
       audience: AUDIENCE,

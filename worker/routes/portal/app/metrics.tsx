@@ -1,10 +1,9 @@
-import { DbHandle } from '../../../../db/client.ts'
 import { PLATFORMS, type Platform } from '../../../../db/schema/index.ts'
 import { platformLabel } from '../../../../portal/pages/app/connections.tsx'
 import { MetricsPage } from '../../../../portal/pages/app/metrics.tsx'
 import { listConnections } from '../../../services/connections/connections.ts'
 import { CATALOG } from '../../../services/metrics/catalog.ts'
-import { EXPORT_CONTENT_TYPES, exportStream, prepareExport } from '../../../services/metrics/export.ts'
+import { exportDownload, prepareExport } from '../../../services/metrics/export.ts'
 import type { MetricFilters } from '../../../services/metrics/filters.ts'
 import { readSeries } from '../../../services/metrics/series.ts'
 import type { PortalApp } from '../index.ts'
@@ -97,29 +96,15 @@ export function registerPortalMetrics(portal: PortalApp) {
    */
   portal.get('/app/metrics/export', async (c) => {
     const q = readFilters(c)
-    const { tenantId, filename, firstPage } = await portalRun(
-      c,
-      (ctx) => prepareExport(ctx, { ...q.filters, format: 'csv' }),
-      METRICS,
+    const filters = { ...q.filters, format: 'csv' as const }
+    const prepared = await portalRun(c, (ctx) => prepareExport(ctx, filters), METRICS)
+    const { body, headers } = exportDownload(
+      c.get('services').config,
+      prepared,
+      filters,
+      'csv',
+      c.get('requestId'),
     )
-    const { config } = c.get('services')
-    const db = new DbHandle({
-      connectionString: config.DATABASE_URL,
-      wsProxy: config.NEON_WS_PROXY,
-      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-    })
-    const body = exportStream({
-      db,
-      tenantId,
-      filters: q.filters,
-      format: 'csv',
-      firstPage,
-      requestId: c.get('requestId'),
-    })
-    return c.body(body, 200, {
-      'Content-Type': EXPORT_CONTENT_TYPES.csv,
-      'Content-Disposition': `attachment; filename="${filename}"`,
-      'Cache-Control': 'no-store',
-    })
+    return c.body(body, 200, headers)
   })
 }
