@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { newId } from '../../db/ids.ts'
 import { createTestDatabase, type TestDatabase, withClient } from '../helpers/env.ts'
 import { createMember, createTenant, type TenantFixture } from '../helpers/fixtures.ts'
+import { seedTenantRows } from '../helpers/tenant-rows.ts'
 
 /**
  * Tables with a tenant_id that are deliberately not under row-level security, and why. Adding a
@@ -22,111 +23,10 @@ beforeAll(async () => {
   db = await createTestDatabase()
   a = await createTenant(db)
   b = await createTenant(db)
+  // A row in every tenant table for both tenants (the test below fails if a table is missed).
   for (const tenant of [a, b]) {
     const member = await createMember(db, tenant.tenantId, 'owner')
-    await db.owner(
-      `insert into api_keys (id, tenant_id, name, role, secret_hash, last_four, created_by)
-       values ($1, $2, 'k', 'viewer', 'x', 'abcd', $3)`,
-      [newId('key'), tenant.tenantId, member.id],
-    )
-    await db.owner(
-      `insert into audit_log (id, tenant_id, actor_type, action) values ($1, $2, 'system', 'test.seed')`,
-      [newId('aud'), tenant.tenantId],
-    )
-    const connectionId = newId('con')
-    await db.owner(`insert into tenant_keys (tenant_id, master_kid, wrapped_key) values ($1, 'k', 'x.y')`, [
-      tenant.tenantId,
-    ])
-    await db.owner(
-      `insert into connections (id, tenant_id, platform, external_account_id) values ($1, $2, 'instagram', '17841400000000000')`,
-      [connectionId, tenant.tenantId],
-    )
-    await db.owner(
-      `insert into consents (id, tenant_id, subject, subject_id, purpose, policy_version, granted)
-       values ($1, $2, 'tenant', $2, 'metrics_collection', '2026-01', true)`,
-      [newId('cns'), tenant.tenantId],
-    )
-    await db.owner(
-      `insert into metric_points (tenant_id, connection_id, metric, granularity, period_start, value)
-       values ($1, $2, 'reach', 'day', '2026-11-01', 10)`,
-      [tenant.tenantId, connectionId],
-    )
-    await db.owner(
-      `insert into collection_runs (tenant_id, connection_id, kind, status) values ($1, $2, 'scheduled', 'succeeded')`,
-      [tenant.tenantId, connectionId],
-    )
-    await db.owner(`insert into data_exports (id, tenant_id, requested_by) values ($1, $2, $3)`, [
-      newId('exp'),
-      tenant.tenantId,
-      member.id,
-    ])
-    await db.owner(
-      `insert into erasure_requests (id, tenant_id, requested_by_type, requested_by) values ($1, $2, 'member', $3)`,
-      [newId('era'), tenant.tenantId, member.id],
-    )
-    await db.owner(
-      `insert into erasure_receipts (id, tenant_id, scope, subject_id, row_counts, key_destroyed)
-       values ($1, $2, 'connection', $3, '{}', false)`,
-      [newId('rcp'), tenant.tenantId, connectionId],
-    )
-    await db.owner(
-      `insert into oauth_states (id, tenant_id, user_id, platform, redirect_uri, expires_at)
-       values (gen_random_uuid(), $1, $2, 'x', 'https://integra.test/oauth/callback/x', now() + interval '10 minutes')`,
-      [tenant.tenantId, member.id],
-    )
-    await db.owner(
-      `insert into oauth_selections (id, tenant_id, user_id, platform, accounts, expires_at)
-       values (gen_random_uuid(), $1, $2, 'facebook', '[]', now() + interval '15 minutes')`,
-      [tenant.tenantId, member.id],
-    )
-    await db.owner('insert into meta_webhook_settings (tenant_id) values ($1)', [tenant.tenantId])
-    await db.owner(
-      `insert into vault_edge_copies (tenant_id, name, kv_key) values ($1, 'meta-webhook', $2)`,
-      [tenant.tenantId, `edge/meta-webhook/${tenant.slug}`],
-    )
-    await db.owner(
-      `insert into meta_webhook_seen (tenant_id, platform, object_id, event) values ($1, 'whatsapp', 'wamid.x', 'sent')`,
-      [tenant.tenantId],
-    )
-    await db.owner(
-      `insert into meta_webhook_counters (tenant_id, platform, account_id, day, metric, value)
-       values ($1, 'whatsapp', '1', '2026-11-20', 'sent', 1)`,
-      [tenant.tenantId],
-    )
-    await db.owner(
-      `insert into webhook_events (tenant_id, source, payload, digest) values ($1, 'meta', '{}', 'd')`,
-      [tenant.tenantId],
-    )
-    const propertyId = newId('prp')
-    const sourceId = newId('src')
-    const [stay, block] = [newId('bkg'), newId('bkg')]
-    await db.owner(`insert into properties (id, tenant_id, name, timezone) values ($1, $2, 'Casa', 'UTC')`, [
-      propertyId,
-      tenant.tenantId,
-    ])
-    await db.owner(
-      `insert into calendar_sources (id, tenant_id, property_id, channel, url_masked, url_digest)
-       values ($1, $2, $3, 'airbnb', 'https://www.airbnb.com/…ics', 'd')`,
-      [sourceId, tenant.tenantId, propertyId],
-    )
-    await db.owner(
-      `insert into bookings (id, tenant_id, property_id, source_id, uid, check_in, check_out, status)
-       values ($1, $3, $4, $5, 'u1', '2026-12-01', '2026-12-05', 'confirmed'),
-              ($2, $3, $4, null, null, '2026-12-03', '2026-12-04', 'blocked')`,
-      [stay, block, tenant.tenantId, propertyId, sourceId],
-    )
-    await db.owner(
-      `insert into calendar_conflicts (id, tenant_id, property_id, booking_a_id, booking_b_id, overlap_start, overlap_end, severity)
-       values ($1, $2, $3, $4, $5, '2026-12-03', '2026-12-04', 'warning')`,
-      [newId('cfl'), tenant.tenantId, propertyId, stay, block],
-    )
-    await db.owner(
-      `insert into calendar_sync_runs (tenant_id, source_id, kind, status) values ($1, $2, 'scheduled', 'succeeded')`,
-      [tenant.tenantId, sourceId],
-    )
-    await db.owner(`insert into calendar_alert_settings (tenant_id, telegram_chat_id) values ($1, '42')`, [
-      tenant.tenantId,
-    ])
+    await seedTenantRows(db, tenant, member.id)
   }
   const rows = await db.owner<{ table_name: string }>(
     `select table_name from information_schema.columns
