@@ -2,7 +2,7 @@ import type { DbHandle } from '../db/client.ts'
 import type { Credential } from './auth/principal.ts'
 import type { Config } from './config.ts'
 import type { JobMessage } from './jobs/messages.ts'
-import type { JobQueue, KeyValueStore, ObjectStore } from './platform/ports.ts'
+import type { JobQueue, KeyValueStore, ObjectStore } from './runtime/ports.ts'
 
 /** Generated bindings (`npm run cf-typegen`) with vars widened to string, plus secrets. */
 type GeneratedBindings = {

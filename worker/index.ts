@@ -2,8 +2,8 @@ import { createApp } from './app.ts'
 import type { Bindings } from './env.ts'
 import { consumeDeadLetters, consumeJobs } from './jobs/consumer.ts'
 import { onSchedule } from './jobs/scheduler.ts'
-import { cloudflareQueue } from './platform/cloudflare.ts'
-import { createServices } from './services.ts'
+import { cloudflareQueue } from './runtime/cloudflare.ts'
+import { createServices } from './runtime/services.ts'
 
 const app = createApp()
 

@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { parseArgs } from 'node:util'
-import { fakePlatforms } from '../../test/fakes/index.ts'
+import { fakePlatforms } from './fakes/index.ts'
 import { READY_PREFIX } from './stack-info.ts'
 
 /**

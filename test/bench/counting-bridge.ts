@@ -7,7 +7,7 @@ export type SentStatement = { kind: 'Q' | 'E'; text: string }
  * The Neon-protocol WebSocket bridge of db/local/bridge.ts with a reader of the Postgres
  * frontend messages going through it: every statement the Worker (in workerd, through the real
  * Neon driver) sends is recorded, so the benchmark counts statements per request exactly as the
- * driver-level count of test/worker/metrics-security.test.ts does, from outside the runtime.
+ * driver-level count of test/api/metrics/security.test.ts does, from outside the runtime.
  */
 export async function startCountingBridge(): Promise<{
   wsProxy: string

@@ -38,7 +38,7 @@ export async function feedRequests(id: string) {
   return ((await response.json()) as { requests: { ifNoneMatch: string | null; status: number }[] }).requests
 }
 
-/** A file of test/fixtures/ical, as the fake host serves it (byte for byte). */
+/** A file of db/local/fakes/fixtures, as the fake host serves it (byte for byte). */
 export async function fixture(name: string): Promise<string> {
   const response = await fetch(`${fakes()}/ical/fixtures/${name}.ics`)
   expect(response.status).toBe(200)

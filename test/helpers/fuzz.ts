@@ -1,9 +1,9 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { newId } from '../../db/ids.ts'
+import { FAKE_OAUTH_APPS } from '../../db/local/fakes/oauth.ts'
 import { parseSigningKeys, signAccessToken } from '../../worker/auth/jwt.ts'
 import type { Bindings } from '../../worker/env.ts'
-import { FAKE_OAUTH_APPS } from '../fakes/oauth.ts'
 import {
   type BodyCase,
   bodyCase,

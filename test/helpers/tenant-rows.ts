@@ -5,7 +5,7 @@ import type { TenantFixture } from './fixtures.ts'
 /**
  * One row (or two) in every tenant-owned table, written as the owner role, so a test can prove a
  * tenant's data untouched or give a fuzzer real ids to aim at. The row-level security test
- * (test/worker/rls.test.ts) seeds both its tenants with it and fails if a tenant table is missed.
+ * (test/security/rls.test.ts) seeds both its tenants with it and fails if a tenant table is missed.
  */
 export async function seedTenantRows(
   db: TestDatabase,

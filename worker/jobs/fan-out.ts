@@ -1,4 +1,4 @@
-import type { JobQueue } from '../platform/ports.ts'
+import type { JobQueue } from '../runtime/ports.ts'
 import type { JobMessage } from './messages.ts'
 
 /**

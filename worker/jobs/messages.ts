@@ -29,7 +29,7 @@ export const collectMessage = z.object({
 /**
  * One Meta webhook delivery (Instagram, WhatsApp) whose signature the edge verified, for one
  * tenant. The body travels as received; one too large for a queue message is sealed in KV and
- * `bodyKey` names it (worker/services/webhooks/meta-ingest.ts).
+ * `bodyKey` names it (worker/services/meta-webhooks/meta-ingest.ts).
  */
 export const metaWebhookMessage = z.object({
   type: z.literal('meta.webhook'),

@@ -1,4 +1,4 @@
-import type { JobQueue } from '../platform/ports.ts'
+import type { JobQueue } from '../runtime/ports.ts'
 
 /**
  * The cron entry: it only enqueues. The slot is claimed and the work done by the consumer,

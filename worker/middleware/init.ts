@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env.ts'
-import { createServices } from '../services.ts'
+import { createServices } from '../runtime/services.ts'
 
 /**
  * Builds the request's services (configuration, database handle, queue, KV) and closes the

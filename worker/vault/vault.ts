@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { base64url } from 'jose'
 import type { Tx } from '../../db/client.ts'
 import { tenantKeys, vaultEdgeCopies } from '../../db/schema/index.ts'
-import type { KeyValueStore } from '../platform/ports.ts'
+import type { KeyValueStore } from '../runtime/ports.ts'
 
 /**
  * Envelope encryption for third-party secrets. Each tenant has a random 256-bit data key (DEK),

@@ -1,8 +1,8 @@
 import type { Services } from '../../env.ts'
 import { log } from '../../log.ts'
-import { parseMetaDelivery } from '../../services/webhooks/meta-events.ts'
-import { loadMetaBody, releaseMetaBody } from '../../services/webhooks/meta-ingest.ts'
-import { recordMetaDelivery } from '../../services/webhooks/meta-record.ts'
+import { parseMetaDelivery } from '../../services/meta-webhooks/meta-events.ts'
+import { loadMetaBody, releaseMetaBody } from '../../services/meta-webhooks/meta-ingest.ts'
+import { recordMetaDelivery } from '../../services/meta-webhooks/meta-record.ts'
 import type { JobOf } from '../messages.ts'
 
 /**

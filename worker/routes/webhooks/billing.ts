@@ -1,12 +1,12 @@
 import { bodyLimit } from 'hono/body-limit'
 import type { App } from '../../app.ts'
+import { parseWebhookSecrets, verifyStandardWebhook } from '../../auth/standard-webhooks.ts'
 import { type Config, ConfigError } from '../../config.ts'
 import { ApiError } from '../../errors.ts'
 import { snake } from '../../http.ts'
 import { applyBillingEvent } from '../../services/billing/apply-event.ts'
 import { type BillingEvent, billingEvent } from '../../services/billing/events.ts'
 import { requestMeta } from '../../services/context.ts'
-import { parseWebhookSecrets, verifyStandardWebhook } from '../../webhooks/standard-webhooks.ts'
 
 /** Billing events are small; anything larger is not one of ours. */
 export const BILLING_BODY_LIMIT_BYTES = 64 * 1024

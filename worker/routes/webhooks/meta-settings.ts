@@ -3,7 +3,10 @@ import type { App } from '../../app.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { runAs } from '../../services/context.ts'
-import { getMetaWebhookSettings, saveMetaWebhookSettings } from '../../services/webhooks/meta-settings.ts'
+import {
+  getMetaWebhookSettings,
+  saveMetaWebhookSettings,
+} from '../../services/meta-webhooks/meta-settings.ts'
 import { validate } from '../../validator.ts'
 
 /** Visible ASCII only: both values travel in URLs and headers Meta builds, never with spaces. */

@@ -6,8 +6,8 @@ import {
   resolveMetaEndpoint,
   verifyMetaSignature,
   verifyTokenMatches,
-} from '../../services/webhooks/meta-endpoint.ts'
-import { enqueueMetaDelivery, META_BODY_LIMIT_BYTES } from '../../services/webhooks/meta-ingest.ts'
+} from '../../services/meta-webhooks/meta-endpoint.ts'
+import { enqueueMetaDelivery, META_BODY_LIMIT_BYTES } from '../../services/meta-webhooks/meta-ingest.ts'
 
 const limit = bodyLimit({
   maxSize: META_BODY_LIMIT_BYTES,
@@ -47,7 +47,7 @@ export function registerMetaWebhook(app: App) {
   /**
    * Events from Instagram and WhatsApp. Signature first, over the raw bytes, before anything in
    * the body is read; then the body is queued as received and Meta gets its 200. No Postgres
-   * statement runs here (see services/webhooks/meta-endpoint.ts): the database can be down.
+   * statement runs here (see services/meta-webhooks/meta-endpoint.ts): the database can be down.
    */
   app.post(path, limit, async (c) => {
     const services = c.get('services')

@@ -17,7 +17,7 @@ import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
 import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 import { effectiveStatus, loadEntitlement } from '../licensing.ts'
-import { refreshMetaEdgeCopy } from '../webhooks/meta-settings.ts'
+import { refreshMetaEdgeCopy } from '../meta-webhooks/meta-settings.ts'
 
 const tenantColumns = {
   id: tenants.id,

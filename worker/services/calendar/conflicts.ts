@@ -5,7 +5,7 @@ import type { CONFLICT_STATUSES, ConflictSeverity } from '../../../db/schema/ind
 import { authorize } from '../../auth/permissions.ts'
 import { decodeCursor, encodeCursor, invalidCursor } from '../../http.ts'
 import type { JobMessage } from '../../jobs/messages.ts'
-import type { JobQueue } from '../../platform/ports.ts'
+import type { JobQueue } from '../../runtime/ports.ts'
 import type { ServiceContext } from '../context.ts'
 
 type Pair = {

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { fanOutPages } from '../../jobs/fan-out.ts'
 import type { JobMessage } from '../../jobs/messages.ts'
-import type { JobQueue } from '../../platform/ports.ts'
+import type { JobQueue } from '../../runtime/ports.ts'
 import { SYNC_INTERVAL_MINUTES, syncableSql } from './gates.ts'
 
 export const CALENDAR_FAN_OUT_PAGE = 1000

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { fanOutPages } from '../../jobs/fan-out.ts'
-import type { JobQueue } from '../../platform/ports.ts'
+import type { JobQueue } from '../../runtime/ports.ts'
 import { collectableSql, intervalMinutesSql } from './gates.ts'
 
 export const FAN_OUT_PAGE = 1000

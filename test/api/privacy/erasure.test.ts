@@ -1,0 +1,508 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { DbHandle } from '../../../db/client.ts'
+import { newId } from '../../../db/ids.ts'
+import { loadConfig } from '../../../worker/config.ts'
+import type { JobMessage } from '../../../worker/jobs/messages.ts'
+import { r2Objects, workersKv } from '../../../worker/runtime/cloudflare.ts'
+import { ERASURE_BATCH_ROWS, ERASURE_SURVIVORS } from '../../../worker/services/privacy/erasure.ts'
+import { kvKeyOf, type SecretRef, SecretUnreadableError, Vault } from '../../../worker/vault/vault.ts'
+import { runJobs, setup } from '../../helpers/connections.ts'
+import { createTestDatabase, type TestBindings, type TestDatabase } from '../../helpers/env.ts'
+import { as, createMember, createOperator, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
+import { callWorker } from '../../helpers/worker.ts'
+
+let db: TestDatabase
+let operatorCall: ReturnType<typeof as>
+let tenantTables: string[]
+beforeAll(async () => {
+  db = await createTestDatabase()
+  const operator = await createOperator(db)
+  operatorCall = as(db, (await login(db, operator.email)).access_token)
+  // Every table with a tenant_id, found the way rls.test.ts finds them: none can be forgotten.
+  tenantTables = (
+    await db.owner<{ table_name: string }>(
+      `select table_name from information_schema.columns
+       where table_schema = 'public' and column_name = 'tenant_id' order by table_name`,
+    )
+  ).map((row) => row.table_name)
+})
+
+/** Runs vault work in the tenant's own transaction as the application role. */
+async function withVault<T>(env: TestBindings, tenantId: string, work: (vault: Vault) => Promise<T>) {
+  const handle = new DbHandle({
+    connectionString: env.DATABASE_URL as string,
+    wsProxy: env.NEON_WS_PROXY || undefined,
+    connectTimeoutMs: 5000,
+  })
+  try {
+    return await handle.transaction(
+      (tx) => work(new Vault(tx, workersKv(env.TOKENS), loadConfig(env).VAULT_MASTER_KEYS)),
+      { tenantId },
+    )
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * A tenant with rows in as many tenant tables as a real one has: members and a session, an API
+ * key, connections with tokens in the vault, enough metric points for several erasure batches,
+ * runs, consents, an export archive in R2, OAuth and Meta webhook rows, audit rows.
+ */
+async function populatedTenant() {
+  const ctx = await setup(db)
+  const { tenant, call, env } = ctx
+  const admin = await createMember(db, tenant.tenantId, 'admin')
+  await login(db, admin.email)
+  await call('/api/v1/api-keys', { method: 'POST', json: { name: 'to-erase', role: 'viewer' } })
+  const connections = [newId('con'), newId('con')]
+  for (const id of connections) {
+    await db.owner(
+      `insert into connections (id, tenant_id, platform, external_account_id) values ($1, $2, 'instagram', $1)`,
+      [id, tenant.tenantId],
+    )
+    await db.owner(
+      `insert into consents (id, tenant_id, subject, subject_id, purpose, policy_version, granted, ip)
+       values ($1, $2, 'connection', $3, 'metrics_collection', '2026-11', true, '192.0.2.1')`,
+      [newId('cns'), tenant.tenantId, id],
+    )
+    await db.owner(
+      `insert into collection_runs (tenant_id, connection_id, kind, status) values ($1, $2, 'scheduled', 'succeeded')`,
+      [tenant.tenantId, id],
+    )
+    await withVault(env, tenant.tenantId, async (vault) => {
+      await vault.put({ tenantId: tenant.tenantId, ownerId: id, purpose: 'access_token' }, `token-${id}`, 1)
+      await vault.put(
+        { tenantId: tenant.tenantId, ownerId: id, purpose: 'refresh_token' },
+        `refresh-${id}`,
+        1,
+      )
+    })
+  }
+  await db.owner(
+    `insert into metric_points (tenant_id, connection_id, metric, granularity, period_start, value)
+     select $1, $2, 'm' || (d % 7), 'day', date '2020-01-01' + d / 7, d from generate_series(0, $3) d`,
+    [tenant.tenantId, connections[0], ERASURE_BATCH_ROWS + 500],
+  )
+  const [owner] = await db.owner<{ id: string; email: string }>(
+    `select id, email from users where tenant_id = $1 and role = 'owner'`,
+    [tenant.tenantId],
+  )
+  await db.owner(
+    `insert into oauth_states (id, tenant_id, user_id, platform, redirect_uri, expires_at)
+     values (gen_random_uuid(), $1, $2, 'x', 'https://integra.test/cb', now() + interval '10 minutes')`,
+    [tenant.tenantId, owner?.id],
+  )
+  await db.owner(
+    `insert into webhook_events (tenant_id, source, payload, digest) values ($1, 'meta', '{"from":"someone"}', 'd1')`,
+    [tenant.tenantId],
+  )
+  await db.owner('insert into meta_webhook_settings (tenant_id) values ($1)', [tenant.tenantId])
+  // The calendar's chain of foreign keys: bookings → feeds → properties.
+  const [property, source] = [`prp_${tenant.tenantId.slice(4)}`, `src_${tenant.tenantId.slice(4)}`]
+  await db.owner(
+    `insert into properties (id, tenant_id, name, timezone) values ($1, $2, 'Casa', 'America/Sao_Paulo')`,
+    [property, tenant.tenantId],
+  )
+  await db.owner(
+    `insert into calendar_sources (id, tenant_id, property_id, channel, url_masked, url_digest)
+     values ($1, $2, $3, 'airbnb', 'https://…/x.ics', 'digest')`,
+    [source, tenant.tenantId, property],
+  )
+  await db.owner(
+    `insert into bookings (id, tenant_id, property_id, source_id, uid, guest_name, check_in, check_out, status)
+     values ($1, $2, $3, $4, 'uid-1', 'Maria Souza', current_date, current_date + 3, 'confirmed')`,
+    [`bkg_${tenant.tenantId.slice(4)}`, tenant.tenantId, property, source],
+  )
+  await db.owner(
+    `insert into meta_webhook_counters (tenant_id, platform, account_id, day, metric, value)
+     values ($1, 'whatsapp', '1', '2026-11-20', 'sent', 1)`,
+    [tenant.tenantId],
+  )
+  // A failed login for the owner's e-mail (keyed by its hash) and a dead letter naming the tenant.
+  await callWorker(env, '/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: owner?.email, password: 'wrong password, twelve+' }),
+  })
+  await db.owner(
+    `insert into job_dead_letters (queue, message_id, type, attempts, body) values ('integra-jobs-dlq', 'm1', 'collect.connection', 6, $1)`,
+    [JSON.stringify({ type: 'collect.connection', tenantId: tenant.tenantId, connectionId: connections[0] })],
+  )
+  // An export archive in R2.
+  await call('/api/v1/exports', { method: 'POST' })
+  await runJobs(
+    env,
+    (ctx.capture.messages as JobMessage[]).filter((m) => m.type === 'privacy.export'),
+  )
+  ctx.capture.messages.length = 0
+  return { ...ctx, connections, owner: owner as { id: string; email: string } }
+}
+
+const countsOf = async (tenantId: string) => {
+  const counts: Record<string, number> = {}
+  for (const table of tenantTables) {
+    const [row] = await db.owner<{ n: number }>(
+      `select count(*)::int as n from ${table} where tenant_id = $1`,
+      [tenantId],
+    )
+    counts[table] = row?.n ?? 0
+  }
+  return counts
+}
+
+const erasureMessages = (messages: unknown[]) =>
+  (messages as JobMessage[]).filter((m) => m.type === 'privacy.erase')
+
+describe('tenant erasure: owner request, operator confirmation, job', () => {
+  it('leaves zero rows in every tenant table, no KV key, no archive, and undecryptable ciphertext', async () => {
+    const a = await populatedTenant()
+    const b = await populatedTenant()
+    const tenantId = a.tenant.tenantId
+    const before = await countsOf(tenantId)
+    for (const table of [
+      'users',
+      'api_keys',
+      'connections',
+      'metric_points',
+      'collection_runs',
+      'consents',
+      'audit_log',
+      'sessions',
+      'tenant_keys',
+      'data_exports',
+      'oauth_states',
+      'webhook_events',
+      'meta_webhook_counters',
+      'properties',
+      'calendar_sources',
+      'bookings',
+    ])
+      expect({ table, seeded: (before[table] ?? 0) > 0 }).toEqual({ table, seeded: true })
+    const bBefore = await countsOf(b.tenant.tenantId)
+    const kv = workersKv(a.env.TOKENS)
+    const ref: SecretRef = { tenantId, ownerId: a.connections[0] as string, purpose: 'access_token' }
+    // A copy of a ciphertext taken before the erasure (a KV replica, a backup).
+    const copied = (await kv.get(kvKeyOf(ref))) as string
+    expect(copied).toBeTruthy()
+    expect(await kv.list(`vault/${tenantId}/`)).toHaveLength(4)
+    const archives = r2Objects(a.env.EXPORTS)
+    expect(await archives.list(`exports/${tenantId}/`)).toHaveLength(1)
+
+    // The owner asks; the tenant keeps working until an operator confirms.
+    const requested = await a.call('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } })
+    expect(requested.status).toBe(202)
+    const request = (await requested.json()) as { id: string; status: string }
+    expect(request).toMatchObject({ id: expect.stringMatching(/^era_/), status: 'pending' })
+    expect(erasureMessages(a.capture.messages)).toEqual([])
+    const again = await a.call('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } })
+    expect(again.status).toBe(409)
+    expect(await errorCode(again)).toBe('ERASURE_ALREADY_REQUESTED')
+    expect(
+      ((await (await a.call('/api/v1/erasure-requests')).json()) as { data: unknown[] }).data,
+    ).toHaveLength(1)
+
+    const pending = (await (await operatorCall('/api/v1/admin/erasure-requests')).json()) as {
+      data: { id: string; tenant_id: string; status: string }[]
+    }
+    expect(pending.data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: request.id, tenant_id: tenantId, status: 'pending' }),
+      ]),
+    )
+
+    const operatorEnv = { ...db, env: a.env }
+    const confirm = (id: string) =>
+      as(operatorEnv, operatorToken)(`/api/v1/admin/erasure-requests/${id}/confirm`, { method: 'POST' })
+    const confirmed = await confirm(request.id)
+    expect(confirmed.status).toBe(202)
+    expect(await confirmed.json()).toMatchObject({ status: 'confirmed', confirmed_by: operatorId })
+    // Stopped at once: the owner's session is over, the tenant is deleted.
+    expect((await a.call('/api/v1/tenant')).status).toBe(401)
+    const twice = await confirm(request.id)
+    expect(twice.status).toBe(409)
+    expect(await errorCode(twice)).toBe('ERASURE_ALREADY_CONFIRMED')
+
+    const jobs = erasureMessages(a.capture.messages)
+    expect(jobs).toEqual([{ type: 'privacy.erase', v: 1, tenantId, requestId: request.id }])
+    const run = await runJobs(a.env, jobs)
+    expect(run.explicitAcks).toHaveLength(1)
+    expect(run.retryMessages).toEqual([])
+
+    // Zero rows in every tenant table but the survivors, which hold nothing personal.
+    const after = await countsOf(tenantId)
+    for (const table of tenantTables) {
+      const expected = table === 'erasure_receipts' ? 1 : table === 'tenant_keys' ? 1 : 0
+      expect({ table, rows: after[table] }).toEqual({ table, rows: expected })
+    }
+    expect([...ERASURE_SURVIVORS].sort()).toEqual(['erasure_receipts', 'tenant_keys'])
+    expect(
+      await db.owner(
+        'select master_kid, wrapped_key from tenant_keys where tenant_id = $1 and destroyed_at is not null',
+        [tenantId],
+      ),
+    ).toEqual([{ master_kid: null, wrapped_key: null }])
+    expect(
+      await db.owner(
+        "select 1 from login_attempts where account_key = encode(sha256(convert_to($1, 'UTF8')), 'hex')",
+        [a.owner.email],
+      ),
+    ).toEqual([])
+    expect(await db.owner(`select 1 from job_dead_letters where body->>'tenantId' = $1`, [tenantId])).toEqual(
+      [],
+    )
+    const [tombstone] = await db.owner<{ name: string; slug: string; status: string }>(
+      'select name, slug, status from tenants where id = $1',
+      [tenantId],
+    )
+    expect(tombstone).toEqual({
+      name: 'Erased tenant',
+      slug: `erased-${tenantId.slice(4)}`,
+      status: 'deleted',
+    })
+
+    // KV and R2 hold nothing of the tenant.
+    expect(await kv.list(`vault/${tenantId}/`)).toEqual([])
+    expect(await archives.list(`exports/${tenantId}/`)).toEqual([])
+    // The copied ciphertext, put back, cannot be opened: the data key is gone for good.
+    await kv.put(kvKeyOf(ref), copied)
+    await expect(withVault(a.env, tenantId, (vault) => vault.get(ref, 1))).rejects.toBeInstanceOf(
+      SecretUnreadableError,
+    )
+    // …and a write does not silently make a new key.
+    await expect(withVault(a.env, tenantId, (vault) => vault.put(ref, 'x', 2))).rejects.toBeInstanceOf(
+      SecretUnreadableError,
+    )
+    await kv.delete(kvKeyOf(ref))
+
+    // The other tenant lost nothing.
+    expect(await countsOf(b.tenant.tenantId)).toEqual(bBefore)
+    expect(await kv.list(`vault/${b.tenant.tenantId}/`)).toHaveLength(4)
+
+    // The receipt: what, how much, when; ids and counts only.
+    const receipts = (await (
+      await operatorCall(`/api/v1/admin/erasure-receipts?tenant_id=${tenantId}`)
+    ).json()) as { data: Record<string, unknown>[] }
+    expect(receipts.data).toHaveLength(1)
+    const receipt = receipts.data[0] as Record<string, unknown> & { row_counts: Record<string, number> }
+    expect(receipt).toMatchObject({
+      scope: 'tenant',
+      subject_id: tenantId,
+      request_id: request.id,
+      confirmed_by: operatorId,
+      kv_keys_deleted: 4,
+      objects_deleted: 1,
+      key_destroyed: true,
+    })
+    expect(receipt.row_counts).toMatchObject({
+      metric_points: ERASURE_BATCH_ROWS + 501,
+      users: before.users,
+      consents: before.consents,
+      audit_log: expect.any(Number),
+      // The owner's and the admin's sign-ins and the owner's failed attempt.
+      login_attempts: 3,
+      job_dead_letters: 1,
+      erasure_requests: 1,
+    })
+    const text = JSON.stringify(receipt)
+    for (const personal of [a.owner.email, a.tenant.slug, 'Tenant ', '192.0.2.1', 'Maria Souza'])
+      expect(text).not.toContain(personal)
+
+    // A redelivered job finds nothing left to do and writes no second receipt.
+    expect((await runJobs(a.env, jobs)).explicitAcks).toHaveLength(1)
+    expect(await db.owner('select 1 from erasure_receipts where tenant_id = $1', [tenantId])).toHaveLength(1)
+    // The central's audit trail keeps the act, without the tenant's data.
+    const audit = await db.owner<{ action: string }>(
+      `select action from audit_log where tenant_id is null and data->>'tenant_id' = $1 order by created_at`,
+      [tenantId],
+    )
+    expect(audit.map((r) => r.action)).toEqual(['erasure.confirmed', 'tenant.erased'])
+  })
+
+  it('an operator can erase a tenant directly; an erased tenant cannot be erased again', async () => {
+    const a = await populatedTenant()
+    const tenantId = a.tenant.tenantId
+    const operatorEnvCall = as({ ...db, env: a.env }, operatorToken)
+    const started = await operatorEnvCall('/api/v1/admin/erasure-requests', {
+      method: 'POST',
+      json: { tenant_id: tenantId },
+    })
+    expect(started.status).toBe(202)
+    expect(await started.json()).toMatchObject({ status: 'confirmed', requested_by_type: 'operator' })
+    await runJobs(a.env, erasureMessages(a.capture.messages))
+    const after = await countsOf(tenantId)
+    expect(Object.entries(after).filter(([table, n]) => n > 0 && !ERASURE_SURVIVORS.has(table))).toEqual([])
+    const again = await operatorCall('/api/v1/admin/erasure-requests', {
+      method: 'POST',
+      json: { tenant_id: tenantId },
+    })
+    expect(again.status).toBe(409)
+    expect(await errorCode(again)).toBe('TENANT_ERASED')
+  })
+
+  it('validates, 404s unknown ids, and keeps the steps to their roles', async () => {
+    const tenant = await createTenant(db)
+    const admin = await createMember(db, tenant.tenantId, 'admin')
+    const adminCall = as(db, (await login(db, admin.email)).access_token)
+    // Erasing the whole tenant is the owner's request only.
+    const denied = await adminCall('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } })
+    expect(denied.status).toBe(403)
+    expect(
+      (await operatorCall('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } })).status,
+    ).toBe(403)
+    expect((await callWorker(db.env, '/api/v1/erasure-requests', { method: 'POST' })).status).toBe(401)
+    // Confirming is the operators' only.
+    const owner = await createMember(db, tenant.tenantId, 'owner')
+    const ownerCall = as(db, (await login(db, owner.email)).access_token)
+    const { id } = (await (
+      await ownerCall('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } })
+    ).json()) as { id: string }
+    expect((await ownerCall(`/api/v1/admin/erasure-requests/${id}/confirm`, { method: 'POST' })).status).toBe(
+      403,
+    )
+    expect((await ownerCall('/api/v1/admin/erasure-requests')).status).toBe(403)
+    expect((await ownerCall('/api/v1/admin/erasure-receipts')).status).toBe(403)
+    expect(
+      (await callWorker(db.env, `/api/v1/admin/erasure-requests/${id}/confirm`, { method: 'POST' })).status,
+    ).toBe(401)
+    const unknown = await operatorCall(`/api/v1/admin/erasure-requests/${newId('era')}/confirm`, {
+      method: 'POST',
+    })
+    expect(unknown.status).toBe(404)
+    const noTenant = await operatorCall('/api/v1/admin/erasure-requests', {
+      method: 'POST',
+      json: { tenant_id: newId('ten') },
+    })
+    expect(noTenant.status).toBe(404)
+    const invalid = await ownerCall('/api/v1/erasure-requests', {
+      method: 'POST',
+      json: { scope: 'everything' },
+    })
+    expect(invalid.status).toBe(400)
+    const badOperator = await operatorCall('/api/v1/admin/erasure-requests', { method: 'POST', json: {} })
+    expect(badOperator.status).toBe(400)
+    expect(
+      ((await badOperator.json()) as { error: { fields: { path: string }[] } }).error.fields.map(
+        (f) => f.path,
+      ),
+    ).toEqual(['json.tenant_id'])
+    // Nothing was started by any refused call.
+    expect(await db.owner(`select status from tenants where id = $1`, [tenant.tenantId])).toEqual([
+      { status: 'active' },
+    ])
+  })
+})
+
+describe('a tenant erasure interrupted', () => {
+  it('resumes after a failure: committed batches are not redone, and the receipt counts them', async () => {
+    const a = await populatedTenant()
+    const tenantId = a.tenant.tenantId
+    // Something outside the tenant tables that still points at a member blocks the final step.
+    const blocker = `erasure_blocker_${crypto.randomUUID().replaceAll('-', '')}`
+    await db.owner(`create table ${blocker} (user_id text references users (id))`)
+    await db.owner(`insert into ${blocker} values ($1)`, [a.owner.id])
+    const started = await as({ ...db, env: a.env }, operatorToken)('/api/v1/admin/erasure-requests', {
+      method: 'POST',
+      json: { tenant_id: tenantId },
+    })
+    expect(started.status).toBe(202)
+    const jobs = erasureMessages(a.capture.messages)
+    const failed = await runJobs(a.env, jobs)
+    expect(failed.retryMessages).toHaveLength(1)
+    // The batches committed; the rest rolled back, and the request waits for the retry.
+    const [request] = await db.owner<{ status: string; progress: Record<string, number> }>(
+      'select status, progress from erasure_requests where tenant_id = $1',
+      [tenantId],
+    )
+    expect(request?.status).toBe('confirmed')
+    expect(request?.progress.metric_points).toBe(ERASURE_BATCH_ROWS + 501)
+    expect(await db.owner('select 1 from metric_points where tenant_id = $1', [tenantId])).toEqual([])
+    expect(await db.owner('select 1 from users where tenant_id = $1', [tenantId])).toHaveLength(2)
+    expect(await db.owner('select 1 from erasure_receipts where tenant_id = $1', [tenantId])).toEqual([])
+
+    await db.owner(`drop table ${blocker}`)
+    const retried = await runJobs(a.env, jobs)
+    expect(retried.explicitAcks).toHaveLength(1)
+    const [receipt] = await db.owner<{ row_counts: Record<string, number>; kv_keys_deleted: number }>(
+      'select row_counts, kv_keys_deleted from erasure_receipts where tenant_id = $1',
+      [tenantId],
+    )
+    expect(receipt?.row_counts.metric_points).toBe(ERASURE_BATCH_ROWS + 501)
+    expect(receipt?.kv_keys_deleted).toBe(4)
+    const after = await countsOf(tenantId)
+    expect(Object.entries(after).filter(([table, n]) => n > 0 && !ERASURE_SURVIVORS.has(table))).toEqual([])
+  })
+})
+
+describe('connection erasure', () => {
+  it('erases one connection at once: its rows, consents, tokens; the rest of the tenant stays', async () => {
+    const a = await populatedTenant()
+    const tenantId = a.tenant.tenantId
+    const [gone, kept] = a.connections as [string, string]
+    const kv = workersKv(a.env.TOKENS)
+    const response = await a.call('/api/v1/erasure-requests', {
+      method: 'POST',
+      json: { scope: 'connection', connection_id: gone },
+    })
+    expect(response.status).toBe(201)
+    const body = (await response.json()) as {
+      status: string
+      receipt: {
+        scope: string
+        subject_id: string
+        row_counts: Record<string, number>
+        kv_keys_deleted: number
+      }
+    }
+    expect(body.status).toBe('completed')
+    expect(body.receipt).toMatchObject({
+      scope: 'connection',
+      subject_id: gone,
+      kv_keys_deleted: 2,
+      row_counts: {
+        metric_points: ERASURE_BATCH_ROWS + 501,
+        collection_runs: 1,
+        consents: 1,
+        connections: 1,
+      },
+    })
+    for (const table of ['connections', 'metric_points', 'collection_runs']) {
+      const column = table === 'connections' ? 'id' : 'connection_id'
+      expect(await db.owner(`select 1 from ${table} where ${column} = $1`, [gone])).toEqual([])
+    }
+    expect(await db.owner('select 1 from consents where subject_id = $1', [gone])).toEqual([])
+    expect(await kv.list(`vault/${tenantId}/${gone}/`)).toEqual([])
+    expect(await kv.list(`vault/${tenantId}/${kept}/`)).toHaveLength(2)
+    expect(await db.owner('select 1 from connections where id = $1', [kept])).toHaveLength(1)
+    expect(await db.owner('select 1 from consents where subject_id = $1', [kept])).toHaveLength(1)
+
+    // Another tenant's connection is unknown here; an analyst may not erase.
+    const b = await setup(db)
+    const foreign = await b.call('/api/v1/erasure-requests', {
+      method: 'POST',
+      json: { scope: 'connection', connection_id: kept },
+    })
+    expect(foreign.status).toBe(404)
+    const analyst = await createMember(db, tenantId, 'analyst')
+    const analystCall = as({ ...db, env: a.env }, (await login(db, analyst.email)).access_token)
+    const denied = await analystCall('/api/v1/erasure-requests', {
+      method: 'POST',
+      json: { scope: 'connection', connection_id: kept },
+    })
+    expect(denied.status).toBe(403)
+    const missing = await a.call('/api/v1/erasure-requests', {
+      method: 'POST',
+      json: { scope: 'connection' },
+    })
+    expect(missing.status).toBe(400)
+    expect(await db.owner('select 1 from connections where id = $1', [kept])).toHaveLength(1)
+  })
+})
+
+let operatorToken: string
+let operatorId: string
+beforeAll(async () => {
+  const operator = await createOperator(db)
+  operatorId = operator.id
+  operatorToken = (await login(db, operator.email)).access_token
+})
