@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import { requestId } from 'hono/request-id'
-import type { AppEnv } from './env.ts'
+import type { App, AppEnv } from './env.ts'
 import { methodNotAllowedResponse, notFound, onError } from './middleware/errors.ts'
 import { init } from './middleware/init.ts'
 import { jsonBodies } from './middleware/json-body.ts'
@@ -10,8 +10,6 @@ import { corsFromConfig, securityHeaders, trustedHosts } from './middleware/secu
 import { registerDocs } from './routes/docs.ts'
 import { registerRoutes } from './routes/index.ts'
 import { registerPortal } from './routes/portal/index.ts'
-
-export type App = Hono<AppEnv>
 
 /**
  * The one app factory. Middleware order matters: the request id and the log line wrap

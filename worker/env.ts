@@ -1,8 +1,6 @@
-import type { DbHandle } from '../db/client.ts'
-import type { Credential } from './auth/principal.ts'
-import type { Config } from './config.ts'
+import type { Hono } from 'hono'
 import type { JobMessage } from './jobs/messages.ts'
-import type { JobQueue, KeyValueStore, ObjectStore } from './runtime/ports.ts'
+import type { Caller } from './services/caller.ts'
 
 /** Generated bindings (`npm run cf-typegen`) with vars widened to string, plus secrets. */
 type GeneratedBindings = {
@@ -37,24 +35,16 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   BILLING_WEBHOOK_SECRETS?: string
 }
 
-/** What a request or a job gets to work with, built once per request by the `init` middleware. */
-export type Services = {
-  config: Config
-  db: DbHandle
-  jobs: JobQueue
-  tokens: KeyValueStore
-  /** Portability archives (R2 bucket EXPORTS). */
-  exports: ObjectStore
-}
-
 export type AppEnv = {
   Bindings: Bindings
   Variables: {
     requestId: string
-    services: Services
-    /** What the Authorization header proved; resolved to a principal by the service runner. */
-    credential?: Credential
+    /** The request scope: runtime handles, request facts and the credential, for services. */
+    caller: Caller
     /** Set once the principal is known; logged with the request. */
     tenantId?: string
   }
 }
+
+/** The app every route file registers on. */
+export type App = Hono<AppEnv>

@@ -2,7 +2,6 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../worker/app.ts'
 import { authenticate } from '../../worker/middleware/authenticate.ts'
-import { runAs } from '../../worker/services/context.ts'
 import { effectiveStatus } from '../../worker/services/licensing.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/env.ts'
 import { createMember, createTenant, errorCode, login } from '../helpers/fixtures.ts'
@@ -12,7 +11,11 @@ import { TEST_ORIGIN } from '../helpers/worker.ts'
 function appWithModuleRoute() {
   const app = createApp()
   app.get('/api/v1/_probe/metrics', authenticate, async (c) =>
-    c.json(await runAs(c, async ({ principal }) => ({ tenant: principal.tenantId }), { module: 'metrics' })),
+    c.json(
+      await c.var.caller.run(async ({ principal }) => ({ tenant: principal.tenantId }), {
+        module: 'metrics',
+      }),
+    ),
   )
   return app
 }

@@ -1,9 +1,9 @@
 import { DatabaseConnectError } from '../../db/client.ts'
 import { jobDeadLetters } from '../../db/schema/index.ts'
-import type { Services } from '../env.ts'
 import { describeError, log } from '../log.ts'
+import type { Services } from '../runtime/ports.ts'
 import { collectConnection, markCollectionDead } from '../services/collection/collect.ts'
-import { runTenantErasure } from '../services/privacy/erasure.ts'
+import { runErasure } from '../services/privacy/erasure-run.ts'
 import { handleCalendarAlert, handleCalendarSync } from './handlers/calendar.ts'
 import { handleCronTick } from './handlers/cron-tick.ts'
 import { handleExport } from './handlers/export.ts'
@@ -24,7 +24,7 @@ const handlers: {
   'collect.connection': collectConnection,
   'meta.webhook': handleMetaWebhook,
   'privacy.export': handleExport,
-  'privacy.erase': runTenantErasure,
+  'privacy.erase': runErasure,
   'calendar.sync': handleCalendarSync,
   'calendar.alert': handleCalendarAlert,
 }

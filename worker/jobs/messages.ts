@@ -49,7 +49,10 @@ export const exportMessage = z.object({
   exportId: z.string(),
 })
 
-/** Carry out a confirmed tenant erasure; resumable, so a redelivery continues where it stopped. */
+/**
+ * Carry out an erasure (a tenant or one connection) whose grace period is over, sent by the cron
+ * tick; resumable, so a redelivery continues where it stopped, and a no-op once it is done.
+ */
 export const erasureMessage = z.object({
   type: z.literal('privacy.erase'),
   v: z.literal(1),

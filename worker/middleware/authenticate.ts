@@ -23,9 +23,9 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (token.startsWith('ik_')) {
     const key = parseApiKey(token)
     if (!key) throw UNAUTHENTICATED()
-    c.set('credential', { kind: 'api_key', keyId: key.keyId, secret: key.secret })
+    c.set('caller', c.var.caller.as({ kind: 'api_key', keyId: key.keyId, secret: key.secret }))
   } else {
-    const claims = await verifyAccessToken(token, c.get('services').config.JWT_SIGNING_KEYS)
+    const claims = await verifyAccessToken(token, c.var.caller.services.config.JWT_SIGNING_KEYS)
     if (!claims) throw UNAUTHENTICATED()
     const principal =
       claims.role === 'operator'
@@ -46,8 +46,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
             } as const)
           : null
     if (!principal) throw UNAUTHENTICATED()
-    c.set('credential', { kind: 'token', principal })
-    c.set('tenantId', principal.tenantId ?? undefined)
+    c.set('caller', c.var.caller.as({ kind: 'token', principal }))
   }
   await limitRate(c)
   await next()
@@ -62,7 +61,7 @@ export const API_RATE_LIMIT_PERIOD_SECONDS = 60
  */
 async function limitRate(c: Context<AppEnv>): Promise<void> {
   const limiter = c.env.API_RATE_LIMITER
-  const credential = c.get('credential')
+  const credential = c.var.caller.credential
   if (!limiter || !credential) return
   const key =
     credential.kind === 'api_key'

@@ -16,7 +16,7 @@ import type { PortalEnv } from './portal-env.ts'
  * than lucia's `id.secret` with a hashed secret in the row. The sessions table (owned by the
  * tenancy schema) has no secret column, and the signature gives the property the hash gives in
  * lucia's design: a leaked copy of the table (session ids) does not let anyone forge a cookie.
- * The row stays the authority: `runAs` confirms the session (live, not revoked, idle expiry
+ * The row stays the authority: `caller.run` confirms the session (live, not revoked, idle expiry
  * sliding) inside every request's transaction, so logout and revocation take effect at once.
  * The role travels in the cookie as it does in access tokens; lowering a role ends the member's
  * sessions (services/tenant/users.ts), so a cookie never carries more than the person has.
@@ -139,17 +139,19 @@ export function principalOf(
 }
 
 /**
- * Reads the session cookie and sets the same `credential` the API's `authenticate` sets, so
- * portal handlers run the same service verbs through `runAs`, which checks the session row in
+ * Reads the session cookie and gives the request scope the same credential the API's `authenticate` gives it, so
+ * portal handlers run the same service verbs through `caller.run`, which checks the session row in
  * the request's transaction. No cookie, or one we did not sign: no credential (pages redirect
  * to their login).
  */
 export const portalCredential = createMiddleware<PortalEnv>(async (c, next) => {
-  const claims = await unsealSession(c.get('services').config.JWT_SIGNING_KEYS, getCookie(c, COOKIE, 'host'))
+  const claims = await unsealSession(
+    c.var.caller.services.config.JWT_SIGNING_KEYS,
+    getCookie(c, COOKIE, 'host'),
+  )
   const principal = claims ? principalOf(claims) : null
   if (principal) {
-    c.set('credential', { kind: 'token', principal })
-    c.set('tenantId', principal.tenantId ?? undefined)
+    c.set('caller', c.var.caller.as({ kind: 'token', principal }))
   }
   await next()
 })

@@ -41,7 +41,7 @@ export const securityHeaders: MiddlewareHandler = (c, next) =>
 
 /** With TRUSTED_HOSTS set, a request for any other Host is refused (Host-header attacks). */
 export const trustedHosts = createMiddleware<AppEnv>(async (c, next) => {
-  const allowed = c.get('services').config.TRUSTED_HOSTS
+  const allowed = c.var.caller.services.config.TRUSTED_HOSTS
   if (allowed.length > 0) {
     const host = (c.req.header('host') ?? new URL(c.req.url).host).toLowerCase()
     const bare = host.replace(/:\d+$/, '')
@@ -57,7 +57,7 @@ export const trustedHosts = createMiddleware<AppEnv>(async (c, next) => {
  * is rejected when the configuration is parsed.
  */
 export const corsFromConfig = createMiddleware<AppEnv>(async (c, next) => {
-  const config = c.get('services').config
+  const config = c.var.caller.services.config
   const origin = c.req.header('origin')
   // Requests from other origins get no CORS headers at all, so the browser blocks them.
   if (!origin || !config.CORS_ORIGINS.includes(origin)) return next()

@@ -1,4 +1,4 @@
-import type { App } from '../app.ts'
+import type { App } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { describeError, log } from '../log.ts'
 
@@ -9,7 +9,7 @@ export function registerHealth(app: App) {
   /** Readiness: one `select 1` through the Neon driver within the connect timeout. */
   app.get('/health/ready', async (c) => {
     try {
-      await c.get('services').db.ping()
+      await c.var.caller.services.db.ping()
     } catch (error) {
       log('warn', 'readiness check failed', { request_id: c.get('requestId'), ...describeError(error) })
       throw new ApiError(503, 'NOT_READY', 'The database is not reachable.', {

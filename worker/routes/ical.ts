@@ -1,4 +1,4 @@
-import type { App } from '../app.ts'
+import type { App } from '../env.ts'
 import { notFound } from '../errors.ts'
 import { exportCalendar } from '../services/calendar/export.ts'
 
@@ -10,7 +10,7 @@ import { exportCalendar } from '../services/calendar/export.ts'
 export function registerIcalExport(app: App) {
   app.get('/ical/:file', async (c) => {
     const match = /^(.+)\.ics$/.exec(c.req.param('file'))
-    const body = match?.[1] ? await exportCalendar(c.get('services'), match[1], new Date()) : null
+    const body = match?.[1] ? await exportCalendar(c.var.caller.services, match[1], new Date()) : null
     if (body === null) throw notFound('calendar')
     return c.body(body, 200, {
       'Content-Type': 'text/calendar; charset=utf-8',

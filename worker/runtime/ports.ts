@@ -1,3 +1,5 @@
+import type { DbHandle } from '../../db/client.ts'
+import type { Config } from '../config.ts'
 import type { JobMessage } from '../jobs/messages.ts'
 
 /**
@@ -38,4 +40,14 @@ export interface ObjectStore {
   get(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>
   delete(keys: string[]): Promise<void>
   list(prefix: string): Promise<string[]>
+}
+
+/** What a request or a job gets to work with, built once per request by the `init` middleware. */
+export type Services = {
+  config: Config
+  db: DbHandle
+  jobs: JobQueue
+  tokens: KeyValueStore
+  /** Portability archives (R2 bucket EXPORTS). */
+  exports: ObjectStore
 }

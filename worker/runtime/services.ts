@@ -1,7 +1,8 @@
 import { DbHandle } from '../../db/client.ts'
 import { type Config, loadConfig } from '../config.ts'
-import type { Bindings, Services } from '../env.ts'
+import type { Bindings } from '../env.ts'
 import { cloudflareQueue, r2Objects, workersKv } from './cloudflare.ts'
+import type { Services } from './ports.ts'
 
 /** A database handle of its own (one connection, opened lazily); the caller closes it. */
 export function openDatabase(config: Config): DbHandle {

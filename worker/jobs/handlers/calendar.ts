@@ -1,4 +1,4 @@
-import type { Services } from '../../env.ts'
+import type { Services } from '../../runtime/ports.ts'
 import { sendConflictAlert } from '../../services/calendar/alerts.ts'
 import { syncSource } from '../../services/calendar/sync.ts'
 import type { JobOf } from '../messages.ts'

@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { cronTicks } from '../../../db/schema/index.ts'
-import type { Services } from '../../env.ts'
 import { log } from '../../log.ts'
+import type { Services } from '../../runtime/ports.ts'
 import { writeAudit } from '../../services/audit.ts'
 import { fanOutDueSources, queueMissedAlerts } from '../../services/calendar/fan-out.ts'
 import { fanOutDueConnections } from '../../services/collection/fan-out.ts'
+import { queueDueErasures } from '../../services/privacy/erasure-run.ts'
 import { purgeExpiredData } from '../../services/privacy/retention.ts'
 import type { JobOf } from '../messages.ts'
 
@@ -39,6 +40,8 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
         ...(await fanOutDueSources(tx, services.jobs, now)),
         missed_alerts: await queueMissedAlerts(tx, services.jobs, now),
       })
+      const erasures = await queueDueErasures(tx, services.jobs, now)
+      if (erasures > 0) log('info', 'erasures started', { count: erasures, cron: message.cron })
       const purged = await purgeExpiredData(tx, now)
       log('info', 'retention purge', {
         cron: message.cron,

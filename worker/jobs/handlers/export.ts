@@ -1,4 +1,4 @@
-import type { Services } from '../../env.ts'
+import type { Services } from '../../runtime/ports.ts'
 import { buildExport } from '../../services/privacy/export-archive.ts'
 import type { JobOf } from '../messages.ts'
 

@@ -1,5 +1,5 @@
-import type { Services } from '../../env.ts'
 import { log } from '../../log.ts'
+import type { Services } from '../../runtime/ports.ts'
 import { parseMetaDelivery } from '../../services/meta-webhooks/meta-events.ts'
 import { loadMetaBody, releaseMetaBody } from '../../services/meta-webhooks/meta-ingest.ts'
 import { recordMetaDelivery } from '../../services/meta-webhooks/meta-record.ts'

@@ -1,12 +1,11 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { dashboardSummary } from '../../services/admin/dashboard.ts'
-import { runAs } from '../../services/context.ts'
 
 /** The operators' summary: tenants by status, licenses expiring within 30 days, user counts. */
 export function registerAdminDashboard(app: App) {
   app.get('/api/v1/admin/dashboard', authenticate, async (c) =>
-    c.json(snake(await runAs(c, dashboardSummary))),
+    c.json(snake(await c.var.caller.run(dashboardSummary))),
   )
 }

@@ -1,10 +1,9 @@
 import { z } from 'zod'
 import { LICENSE_STATUSES } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { createLicense, listLicenses, transitionLicense } from '../../services/admin/licenses.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
 const dateTimeField = z.iso.datetime({ offset: true })
@@ -40,7 +39,7 @@ const optionalDate = (value: string | undefined) => (value === undefined ? undef
 export function registerAdminLicenses(app: App) {
   app.post('/api/v1/admin/licenses', authenticate, validate('json', createLicenseBody), async (c) => {
     const body = c.req.valid('json')
-    const license = await runAs(c, (ctx) =>
+    const license = await c.var.caller.run((ctx) =>
       createLicense(ctx, {
         tenantId: body.tenant_id,
         planId: body.plan_id,
@@ -57,7 +56,7 @@ export function registerAdminLicenses(app: App) {
   /** `status` matches the status as of now; `expiring_within_days` keeps usable licenses ending soon. */
   app.get('/api/v1/admin/licenses', authenticate, validate('query', listLicensesQuery), async (c) => {
     const query = c.req.valid('query')
-    const page = await runAs(c, (ctx) =>
+    const page = await c.var.caller.run((ctx) =>
       listLicenses(ctx, {
         status: query.status,
         tenantId: query.tenant_id,
@@ -76,7 +75,9 @@ export function registerAdminLicenses(app: App) {
       authenticate,
       validate('param', licenseParam),
       async (c) =>
-        c.json(snake(await runAs(c, (ctx) => transitionLicense(ctx, c.req.valid('param').id, transition)))),
+        c.json(
+          snake(await c.var.caller.run((ctx) => transitionLicense(ctx, c.req.valid('param').id, transition))),
+        ),
     )
   }
 
@@ -88,7 +89,7 @@ export function registerAdminLicenses(app: App) {
     validate('json', renewLicenseBody),
     async (c) => {
       const body = c.req.valid('json')
-      const license = await runAs(c, (ctx) =>
+      const license = await c.var.caller.run((ctx) =>
         transitionLicense(ctx, c.req.valid('param').id, 'renew', {
           days: body.days,
           validUntil: optionalDate(body.valid_until),

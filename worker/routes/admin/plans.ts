@@ -1,10 +1,9 @@
 import { z } from 'zod'
 import { MODULES } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { createPlan, listPlans, type PlanLimits, retirePlan, updatePlan } from '../../services/admin/plans.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
 const limitField = z.int().min(1).max(1_000_000)
@@ -57,13 +56,15 @@ function camelLimits(limits: Partial<LimitsBody>): Partial<PlanLimits> {
 export function registerAdminPlans(app: App) {
   app.post('/api/v1/admin/plans', authenticate, validate('json', createPlanBody), async (c) => {
     const body = c.req.valid('json')
-    const plan = await runAs(c, (ctx) => createPlan(ctx, { ...body, limits: camelLimits(body.limits) }))
+    const plan = await c.var.caller.run((ctx) =>
+      createPlan(ctx, { ...body, limits: camelLimits(body.limits) }),
+    )
     return c.json(snake(plan), 201)
   })
 
   app.get('/api/v1/admin/plans', authenticate, validate('query', listPlansQuery), async (c) => {
     const query = c.req.valid('query')
-    const page = await runAs(c, (ctx) =>
+    const page = await c.var.caller.run((ctx) =>
       listPlans(ctx, { ...query, includeRetired: query.include_retired === 'true' }),
     )
     return c.json(snake(page))
@@ -76,7 +77,7 @@ export function registerAdminPlans(app: App) {
     validate('json', updatePlanBody),
     async (c) => {
       const body = c.req.valid('json')
-      const plan = await runAs(c, (ctx) =>
+      const plan = await c.var.caller.run((ctx) =>
         updatePlan(ctx, c.req.valid('param').id, {
           ...body,
           limits: body.limits ? camelLimits(body.limits) : undefined,
@@ -88,6 +89,6 @@ export function registerAdminPlans(app: App) {
 
   /** A retired plan keeps its licenses but cannot be used for new ones (409 PLAN_RETIRED). */
   app.post('/api/v1/admin/plans/:id/retire', authenticate, validate('param', planParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => retirePlan(ctx, c.req.valid('param').id)))),
+    c.json(snake(await c.var.caller.run((ctx) => retirePlan(ctx, c.req.valid('param').id)))),
   )
 }

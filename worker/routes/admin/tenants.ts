@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { TENANT_STATUSES } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import {
@@ -10,7 +10,6 @@ import {
   listTenants,
   updateTenant,
 } from '../../services/admin/tenants.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
 /** The same rule as the database's check: lowercase letters and digits, single inner hyphens. */
@@ -33,16 +32,16 @@ export const listTenantsQuery = pageQuery.extend({
 /** Operators manage tenants: create, list, read with entitlement, rename, and the lifecycle. */
 export function registerAdminTenants(app: App) {
   app.post('/api/v1/admin/tenants', authenticate, validate('json', createTenantBody), async (c) => {
-    const tenant = await runAs(c, (ctx) => createTenant(ctx, c.req.valid('json')))
+    const tenant = await c.var.caller.run((ctx) => createTenant(ctx, c.req.valid('json')))
     return c.json(snake(tenant), 201)
   })
 
   app.get('/api/v1/admin/tenants', authenticate, validate('query', listTenantsQuery), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => listTenants(ctx, c.req.valid('query'))))),
+    c.json(snake(await c.var.caller.run((ctx) => listTenants(ctx, c.req.valid('query'))))),
   )
 
   app.get('/api/v1/admin/tenants/:id', authenticate, validate('param', tenantParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => getTenant(ctx, c.req.valid('param').id)))),
+    c.json(snake(await c.var.caller.run((ctx) => getTenant(ctx, c.req.valid('param').id)))),
   )
 
   app.patch(
@@ -51,20 +50,30 @@ export function registerAdminTenants(app: App) {
     validate('param', tenantParam),
     validate('json', updateTenantBody),
     async (c) =>
-      c.json(snake(await runAs(c, (ctx) => updateTenant(ctx, c.req.valid('param').id, c.req.valid('json'))))),
+      c.json(
+        snake(
+          await c.var.caller.run((ctx) => updateTenant(ctx, c.req.valid('param').id, c.req.valid('json'))),
+        ),
+      ),
   )
 
   /** Suspension ends every session of the tenant's members; reactivation lets them sign in again. */
   app.post('/api/v1/admin/tenants/:id/suspend', authenticate, validate('param', tenantParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'suspend')))),
+    c.json(
+      snake(await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'suspend'))),
+    ),
   )
 
   app.post('/api/v1/admin/tenants/:id/reactivate', authenticate, validate('param', tenantParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'reactivate')))),
+    c.json(
+      snake(await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'reactivate'))),
+    ),
   )
 
   /** Soft delete: status `deleted` and `deleted_at`, sessions ended; erasure is its own process. */
   app.delete('/api/v1/admin/tenants/:id', authenticate, validate('param', tenantParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'delete')))),
+    c.json(
+      snake(await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'delete'))),
+    ),
   )
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { MEMBER_ROLES, USER_STATUSES } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { emailField, idParam, newPasswordField, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import {
@@ -9,7 +9,6 @@ import {
   listTenantUsers,
   resetUserPassword,
 } from '../../services/admin/users.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 import { tenantParam } from './tenants.ts'
 
@@ -30,7 +29,7 @@ export function registerAdminUsers(app: App) {
     validate('param', tenantParam),
     validate('json', createTenantUserBody),
     async (c) => {
-      const user = await runAs(c, (ctx) =>
+      const user = await c.var.caller.run((ctx) =>
         createTenantUser(ctx, c.req.valid('param').id, c.req.valid('json')),
       )
       return c.json(snake(user), 201)
@@ -44,13 +43,17 @@ export function registerAdminUsers(app: App) {
     validate('query', listTenantUsersQuery),
     async (c) =>
       c.json(
-        snake(await runAs(c, (ctx) => listTenantUsers(ctx, c.req.valid('param').id, c.req.valid('query')))),
+        snake(
+          await c.var.caller.run((ctx) =>
+            listTenantUsers(ctx, c.req.valid('param').id, c.req.valid('query')),
+          ),
+        ),
       ),
   )
 
   /** Deactivation ends every session of the user at once. */
   app.post('/api/v1/admin/users/:id/deactivate', authenticate, validate('param', userParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => deactivateUser(ctx, c.req.valid('param').id)))),
+    c.json(snake(await c.var.caller.run((ctx) => deactivateUser(ctx, c.req.valid('param').id)))),
   )
 
   /** The generated password is in this response and nowhere else; the user's sessions end. */
@@ -59,7 +62,7 @@ export function registerAdminUsers(app: App) {
     authenticate,
     validate('param', userParam),
     async (c) => {
-      const reset = await runAs(c, (ctx) => resetUserPassword(ctx, c.req.valid('param').id))
+      const reset = await c.var.caller.run((ctx) => resetUserPassword(ctx, c.req.valid('param').id))
       return c.json(snake(reset), 200, { 'Cache-Control': 'no-store' })
     },
   )

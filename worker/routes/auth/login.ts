@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { describe } from '../../openapi/registry.ts'
 import { login } from '../../services/auth/login.ts'
-import { requestMeta } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
 export const loginBody = z.object({
@@ -33,7 +32,7 @@ export function registerLogin(app: App) {
     }),
     validate('json', loginBody),
     async (c) => {
-      const pair = await login(c.get('services'), requestMeta(c), c.req.valid('json'))
+      const pair = await login(c.var.caller.services, c.var.caller.meta, c.req.valid('json'))
       return c.json(pair satisfies z.output<typeof tokenPairResponse>, 200, { 'Cache-Control': 'no-store' })
     },
   )

@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { describe } from '../../openapi/registry.ts'
 import { refresh } from '../../services/auth/refresh.ts'
-import { requestMeta } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 import { tokenPairResponse } from './login.ts'
 
@@ -23,7 +22,7 @@ export function registerRefresh(app: App) {
     }),
     validate('json', refreshBody),
     async (c) => {
-      const pair = await refresh(c.get('services'), requestMeta(c), c.req.valid('json').refresh_token)
+      const pair = await refresh(c.var.caller.services, c.var.caller.meta, c.req.valid('json').refresh_token)
       return c.json(pair satisfies z.output<typeof tokenPairResponse>, 200, { 'Cache-Control': 'no-store' })
     },
   )

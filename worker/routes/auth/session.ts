@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { newPasswordField, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import {
@@ -9,7 +9,6 @@ import {
   logout,
   revokeMySession,
 } from '../../services/auth/account.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
 export const passwordBody = z.object({
@@ -21,25 +20,25 @@ const sessionParam = z.object({ id: z.string().regex(/^ses_[0-9a-z]{20}$/, 'must
 
 /** The signed-in caller's own account: who am I, sign out, my sessions, my password. */
 export function registerSession(app: App) {
-  app.get('/api/v1/auth/me', authenticate, async (c) => c.json(snake(await runAs(c, describeMe))))
+  app.get('/api/v1/auth/me', authenticate, async (c) => c.json(snake(await c.var.caller.run(describeMe))))
 
   app.post('/api/v1/auth/logout', authenticate, async (c) => {
-    await runAs(c, logout)
+    await c.var.caller.run(logout)
     return c.body(null, 204)
   })
 
   app.get('/api/v1/auth/sessions', authenticate, async (c) =>
-    c.json({ data: snake(await runAs(c, listMySessions)) }),
+    c.json({ data: snake(await c.var.caller.run(listMySessions)) }),
   )
 
   app.delete('/api/v1/auth/sessions/:id', authenticate, validate('param', sessionParam), async (c) => {
-    await runAs(c, (ctx) => revokeMySession(ctx, c.req.valid('param').id))
+    await c.var.caller.run((ctx) => revokeMySession(ctx, c.req.valid('param').id))
     return c.body(null, 204)
   })
 
   app.post('/api/v1/auth/password', authenticate, validate('json', passwordBody), async (c) => {
     const body = c.req.valid('json')
-    const result = await runAs(c, (ctx) =>
+    const result = await c.var.caller.run((ctx) =>
       changePassword(ctx, { currentPassword: body.current_password, newPassword: body.new_password }),
     )
     return c.json(snake(result))

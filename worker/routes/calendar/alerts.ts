@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { getAlertSettings, saveAlertSettings } from '../../services/calendar/alerts.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
 /** BotFather's tokens are `<bot id>:<35 characters>`; chat ids are integers (negative for groups) or `@channel`. */
@@ -21,14 +20,13 @@ export function registerCalendarAlerts(app: App) {
 
   /** The chat id and whether a bot token is set; never the token. */
   app.get(path, authenticate, async (c) =>
-    c.json(snake(await runAs(c, getAlertSettings, { module: 'calendar' }))),
+    c.json(snake(await c.var.caller.run(getAlertSettings, { module: 'calendar' }))),
   )
 
   /** Sets (or replaces) where conflict alerts go. Owners and admins. */
   app.put(path, authenticate, validate('json', alertsBody), async (c) => {
     const body = c.req.valid('json')
-    const settings = await runAs(
-      c,
+    const settings = await c.var.caller.run(
       (ctx) => saveAlertSettings(ctx, { botToken: body.telegram_bot_token, chatId: body.telegram_chat_id }),
       { module: 'calendar' },
     )

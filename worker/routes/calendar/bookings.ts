@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { BOOKING_STATUSES } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import {
@@ -10,7 +10,6 @@ import {
   listBookings,
   updateBooking,
 } from '../../services/calendar/bookings.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 import { dateField, idOf } from './fields.ts'
 
@@ -64,8 +63,7 @@ export function registerCalendarBookings(app: App) {
 
   app.get(base, authenticate, validate('query', listQuery), async (c) => {
     const q = c.req.valid('query')
-    const page = await runAs(
-      c,
+    const page = await c.var.caller.run(
       (ctx) =>
         listBookings(ctx, {
           limit: q.limit,
@@ -84,8 +82,7 @@ export function registerCalendarBookings(app: App) {
   /** A manual stay or block; 201 with the booking and the open conflicts it is part of. */
   app.post(base, authenticate, validate('json', bookingBody), async (c) => {
     const body = c.req.valid('json')
-    const created = await runAs(
-      c,
+    const created = await c.var.caller.run(
       (ctx) =>
         createBooking(ctx, {
           propertyId: body.property_id,
@@ -101,7 +98,7 @@ export function registerCalendarBookings(app: App) {
   })
 
   app.get(`${base}/:id`, authenticate, validate('param', bookingParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => getBooking(ctx, c.req.valid('param').id), calendar))),
+    c.json(snake(await c.var.caller.run((ctx) => getBooking(ctx, c.req.valid('param').id), calendar))),
   )
 
   /** Manual bookings only (409 BOOKING_FROM_FEED otherwise); `status: cancelled` cancels. */
@@ -112,8 +109,7 @@ export function registerCalendarBookings(app: App) {
     validate('json', updateBookingBody),
     async (c) => {
       const body = c.req.valid('json')
-      const updated = await runAs(
-        c,
+      const updated = await c.var.caller.run(
         (ctx) =>
           updateBooking(ctx, c.req.valid('param').id, {
             checkIn: body.check_in,
@@ -129,7 +125,7 @@ export function registerCalendarBookings(app: App) {
   )
 
   app.delete(`${base}/:id`, authenticate, validate('param', bookingParam), async (c) => {
-    await runAs(c, (ctx) => deleteBooking(ctx, c.req.valid('param').id), calendar)
+    await c.var.caller.run((ctx) => deleteBooking(ctx, c.req.valid('param').id), calendar)
     return c.body(null, 204)
   })
 }

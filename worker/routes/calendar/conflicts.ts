@@ -1,10 +1,9 @@
 import { z } from 'zod'
 import { CONFLICT_SEVERITIES, CONFLICT_STATUSES } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { pageQuery } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { listConflicts } from '../../services/calendar/conflicts.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 import { idOf } from './fields.ts'
 
@@ -18,8 +17,7 @@ export function registerCalendarConflicts(app: App) {
   /** Conflicts newest first, each with both bookings (channel, dates, status). */
   app.get('/api/v1/calendar/conflicts', authenticate, validate('query', conflictsQuery), async (c) => {
     const q = c.req.valid('query')
-    const page = await runAs(
-      c,
+    const page = await c.var.caller.run(
       (ctx) =>
         listConflicts(ctx, {
           propertyId: q.property_id,

@@ -1,4 +1,4 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { registerCalendarAlerts } from './alerts.ts'
 import { registerCalendarBookings } from './bookings.ts'
 import { registerCalendarConflicts } from './conflicts.ts'

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import {
@@ -11,7 +11,6 @@ import {
   rotateExportToken,
   updateProperty,
 } from '../../services/calendar/properties.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 import { timezoneField } from './fields.ts'
 
@@ -31,16 +30,16 @@ export function registerCalendarProperties(app: App) {
   const base = '/api/v1/calendar/properties'
 
   app.get(base, authenticate, validate('query', pageQuery), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => listProperties(ctx, c.req.valid('query')), calendar))),
+    c.json(snake(await c.var.caller.run((ctx) => listProperties(ctx, c.req.valid('query')), calendar))),
   )
 
   app.post(base, authenticate, validate('json', propertyBody), async (c) => {
-    const property = await runAs(c, (ctx) => createProperty(ctx, c.req.valid('json')), calendar)
+    const property = await c.var.caller.run((ctx) => createProperty(ctx, c.req.valid('json')), calendar)
     return c.json(snake(property), 201)
   })
 
   app.get(`${base}/:id`, authenticate, validate('param', propertyParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => getProperty(ctx, c.req.valid('param').id), calendar))),
+    c.json(snake(await c.var.caller.run((ctx) => getProperty(ctx, c.req.valid('param').id), calendar))),
   )
 
   app.patch(
@@ -51,8 +50,7 @@ export function registerCalendarProperties(app: App) {
     async (c) =>
       c.json(
         snake(
-          await runAs(
-            c,
+          await c.var.caller.run(
             (ctx) => updateProperty(ctx, c.req.valid('param').id, c.req.valid('json')),
             calendar,
           ),
@@ -62,15 +60,14 @@ export function registerCalendarProperties(app: App) {
 
   /** Deletes the property with its sources, bookings and conflicts. */
   app.delete(`${base}/:id`, authenticate, validate('param', propertyParam), async (c) => {
-    await runAs(c, (ctx) => deleteProperty(ctx, c.req.valid('param').id), calendar)
+    await c.var.caller.run((ctx) => deleteProperty(ctx, c.req.valid('param').id), calendar)
     return c.body(null, 204)
   })
 
   /** A new iCal export URL (shown once); the previous one stops working. */
   app.post(`${base}/:id/ical-token`, authenticate, validate('param', propertyParam), async (c) => {
     const origin = new URL(c.req.url).origin
-    const exported = await runAs(
-      c,
+    const exported = await c.var.caller.run(
       (ctx) => rotateExportToken(ctx, c.req.valid('param').id, { origin }),
       calendar,
     )
@@ -78,7 +75,7 @@ export function registerCalendarProperties(app: App) {
   })
 
   app.delete(`${base}/:id/ical-token`, authenticate, validate('param', propertyParam), async (c) => {
-    await runAs(c, (ctx) => revokeExportToken(ctx, c.req.valid('param').id), calendar)
+    await c.var.caller.run((ctx) => revokeExportToken(ctx, c.req.valid('param').id), calendar)
     return c.body(null, 204)
   })
 }

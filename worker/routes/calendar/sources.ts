@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { CALENDAR_CHANNELS } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import {
@@ -12,7 +12,6 @@ import {
   requestSync,
   updateSource,
 } from '../../services/calendar/sources.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 import { idOf } from './fields.ts'
 
@@ -40,15 +39,16 @@ export function registerCalendarSources(app: App) {
   app.get(base, authenticate, validate('query', listQuery), async (c) => {
     const { property_id, ...page } = c.req.valid('query')
     return c.json(
-      snake(await runAs(c, (ctx) => listSources(ctx, { ...page, propertyId: property_id }), calendar)),
+      snake(
+        await c.var.caller.run((ctx) => listSources(ctx, { ...page, propertyId: property_id }), calendar),
+      ),
     )
   })
 
   /** The URL goes to the vault and never comes back: answers show a masked form. A first sync is queued. */
   app.post(base, authenticate, validate('json', sourceBody), async (c) => {
     const body = c.req.valid('json')
-    const source = await runAs(
-      c,
+    const source = await c.var.caller.run(
       (ctx) =>
         createSource(ctx, {
           propertyId: body.property_id,
@@ -62,7 +62,7 @@ export function registerCalendarSources(app: App) {
   })
 
   app.get(`${base}/:id`, authenticate, validate('param', sourceParam), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => getSource(ctx, c.req.valid('param').id), calendar))),
+    c.json(snake(await c.var.caller.run((ctx) => getSource(ctx, c.req.valid('param').id), calendar))),
   )
 
   app.patch(
@@ -72,8 +72,7 @@ export function registerCalendarSources(app: App) {
     validate('json', updateSourceBody),
     async (c) => {
       const body = c.req.valid('json')
-      const source = await runAs(
-        c,
+      const source = await c.var.caller.run(
         (ctx) =>
           updateSource(ctx, c.req.valid('param').id, {
             name: body.name,
@@ -87,16 +86,18 @@ export function registerCalendarSources(app: App) {
   )
 
   app.delete(`${base}/:id`, authenticate, validate('param', sourceParam), async (c) => {
-    await runAs(c, (ctx) => deleteSource(ctx, c.req.valid('param').id), calendar)
+    await c.var.caller.run((ctx) => deleteSource(ctx, c.req.valid('param').id), calendar)
     return c.body(null, 204)
   })
 
   /** "Sync now": queued, at most once a minute. */
   app.post(`${base}/:id/sync`, authenticate, validate('param', sourceParam), async (c) =>
-    c.json(await runAs(c, (ctx) => requestSync(ctx, c.req.valid('param').id), calendar), 202),
+    c.json(await c.var.caller.run((ctx) => requestSync(ctx, c.req.valid('param').id), calendar), 202),
   )
 
   app.get(`${base}/:id/runs`, authenticate, validate('param', sourceParam), async (c) =>
-    c.json({ data: snake(await runAs(c, (ctx) => listSyncRuns(ctx, c.req.valid('param').id), calendar)) }),
+    c.json({
+      data: snake(await c.var.caller.run((ctx) => listSyncRuns(ctx, c.req.valid('param').id), calendar)),
+    }),
   )
 }

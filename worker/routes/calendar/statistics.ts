@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { calendarStatistics } from '../../services/calendar/statistics.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 import { dateField, idOf } from './fields.ts'
 
@@ -29,9 +28,12 @@ export function registerCalendarStatistics(app: App) {
   app.get('/api/v1/calendar/statistics', authenticate, validate('query', statisticsQuery), async (c) => {
     const q = c.req.valid('query')
     const period = q.from && q.to ? { from: q.from, to: q.to } : monthBounds(new Date())
-    const stats = await runAs(c, (ctx) => calendarStatistics(ctx, { ...period, propertyId: q.property_id }), {
-      module: 'calendar',
-    })
+    const stats = await c.var.caller.run(
+      (ctx) => calendarStatistics(ctx, { ...period, propertyId: q.property_id }),
+      {
+        module: 'calendar',
+      },
+    )
     return c.json(snake(stats))
   })
 }

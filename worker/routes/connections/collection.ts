@@ -1,17 +1,14 @@
 import { z } from 'zod'
 import { CONNECTION_STATUSES, PLATFORMS } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
 import {
-  checkCanRegister,
+  connectWithToken,
   listConnections,
   type RegisterInput,
-  registerConnection,
-  validateWithPlatform,
 } from '../../services/connections/connections.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
 /**
@@ -60,13 +57,7 @@ export function registerConnectionCollection(app: App) {
         expiresAt: body.expires_at ? new Date(body.expires_at) : undefined,
         label: body.label,
       }
-      // Permission, limits and duplicates first, so nobody can make us call a platform for nothing.
-      await runAs(c, (ctx) => checkCanRegister(ctx, input), { module: 'metrics' })
-      const profile = await validateWithPlatform(c.get('services').config, input)
-      const connection = await runAs(c, (ctx) => registerConnection(ctx, input, profile), {
-        module: 'metrics',
-      })
-      return c.json(snake(connection), 201)
+      return c.json(snake(await connectWithToken(c.var.caller, input)), 201)
     },
   )
 
@@ -79,7 +70,9 @@ export function registerConnectionCollection(app: App) {
     authenticate,
     validate('query', listConnectionsQuery),
     async (c) => {
-      const page = await runAs(c, (ctx) => listConnections(ctx, c.req.valid('query')), { module: 'metrics' })
+      const page = await c.var.caller.run((ctx) => listConnections(ctx, c.req.valid('query')), {
+        module: 'metrics',
+      })
       return c.json(snake(page))
     },
   )

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
@@ -10,7 +10,6 @@ import {
   requestCollection,
   updateConnection,
 } from '../../services/connections/connections.ts'
-import { runAs } from '../../services/context.ts'
 import { validate } from '../../validator.ts'
 
 export const connectionParam = idParam('con')
@@ -36,7 +35,9 @@ export function registerConnectionItem(app: App) {
     validate('param', connectionParam),
     async (c) =>
       c.json(
-        snake(await runAs(c, (ctx) => getConnection(ctx, c.req.valid('param').id), { module: 'metrics' })),
+        snake(
+          await c.var.caller.run((ctx) => getConnection(ctx, c.req.valid('param').id), { module: 'metrics' }),
+        ),
       ),
   )
 
@@ -51,8 +52,7 @@ export function registerConnectionItem(app: App) {
     validate('param', connectionParam),
     validate('json', updateConnectionBody),
     async (c) => {
-      const connection = await runAs(
-        c,
+      const connection = await c.var.caller.run(
         (ctx) => updateConnection(ctx, c.req.valid('param').id, c.req.valid('json')),
         {
           module: 'metrics',
@@ -74,7 +74,7 @@ export function registerConnectionItem(app: App) {
     validate('query', deleteConnectionQuery),
     async (c) => {
       const purgeMetrics = c.req.valid('query').purge_metrics === 'true'
-      await runAs(c, (ctx) => deleteConnection(ctx, c.req.valid('param').id, { purgeMetrics }), {
+      await c.var.caller.run((ctx) => deleteConnection(ctx, c.req.valid('param').id, { purgeMetrics }), {
         module: 'metrics',
       })
       return c.body(null, 204)
@@ -83,7 +83,7 @@ export function registerConnectionItem(app: App) {
 
   /** "Collect now" (rate limited per connection). */
   app.post(`${base}/collect`, authenticate, validate('param', connectionParam), async (c) => {
-    const result = await runAs(c, (ctx) => requestCollection(ctx, c.req.valid('param').id), {
+    const result = await c.var.caller.run((ctx) => requestCollection(ctx, c.req.valid('param').id), {
       module: 'metrics',
     })
     return c.json(result, 202)
@@ -91,7 +91,9 @@ export function registerConnectionItem(app: App) {
 
   app.get(`${base}/runs`, authenticate, validate('param', connectionParam), async (c) =>
     c.json({
-      data: snake(await runAs(c, (ctx) => listRuns(ctx, c.req.valid('param').id), { module: 'metrics' })),
+      data: snake(
+        await c.var.caller.run((ctx) => listRuns(ctx, c.req.valid('param').id), { module: 'metrics' }),
+      ),
     }),
   )
 }

@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { connectGrantedAccounts, openSelection } from '../../services/connections/oauth.ts'
-import { runAs } from '../../services/context.ts'
+import { connectSelection } from '../../services/connections/oauth/connect.ts'
 import { validate } from '../../validator.ts'
 
 export const selectionParam = z.object({ id: z.uuid() })
@@ -24,10 +23,7 @@ export function registerConnectionOAuthSelection(app: App) {
     async (c) => {
       const { id } = c.req.valid('param')
       const ids = [...new Set(c.req.valid('json').external_account_ids)]
-      const selection = await runAs(c, (ctx) => openSelection(ctx, id, ids), { module: 'metrics' })
-      const result = await connectGrantedAccounts(c, selection.platform, selection.accounts, {
-        selectionId: id,
-      })
+      const result = await connectSelection(c.var.caller, id, ids)
       return c.json(snake(result), result.created.length > 0 ? 201 : 200)
     },
   )

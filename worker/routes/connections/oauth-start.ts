@@ -1,10 +1,9 @@
 import { z } from 'zod'
 import { PLATFORMS } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { startOAuth } from '../../services/connections/oauth.ts'
-import { runAs } from '../../services/context.ts'
+import { startOAuth } from '../../services/connections/oauth/start.ts'
 import { validate } from '../../validator.ts'
 
 export const oauthPlatformParam = z.object({ platform: z.enum(PLATFORMS) })
@@ -21,9 +20,9 @@ export function registerConnectionOAuthStart(app: App) {
     validate('param', oauthPlatformParam),
     async (c) => {
       const { platform } = c.req.valid('param')
-      const base = c.get('services').config.OAUTH_REDIRECT_BASE ?? new URL(c.req.url).origin
+      const base = c.var.caller.services.config.OAUTH_REDIRECT_BASE ?? new URL(c.req.url).origin
       const redirectUri = `${base.replace(/\/+$/, '')}/oauth/callback/${platform}`
-      const started = await runAs(c, (ctx) => startOAuth(ctx, { platform, redirectUri }), {
+      const started = await c.var.caller.run((ctx) => startOAuth(ctx, { platform, redirectUri }), {
         module: 'metrics',
       })
       c.header('Cache-Control', 'no-store')

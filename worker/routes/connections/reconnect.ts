@@ -1,9 +1,7 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { validateWithPlatform } from '../../services/connections/connections.ts'
-import { getForReconnect, reconnectConnection } from '../../services/connections/reconnect.ts'
-import { runAs } from '../../services/context.ts'
+import { reconnectWithToken } from '../../services/connections/reconnect.ts'
 import { validate } from '../../validator.ts'
 import { registerConnectionBody } from './collection.ts'
 import { connectionParam } from './item.ts'
@@ -22,24 +20,12 @@ export function registerConnectionReconnect(app: App) {
     validate('param', connectionParam),
     validate('json', reconnectBody),
     async (c) => {
-      const id = c.req.valid('param').id
       const body = c.req.valid('json')
-      const current = await runAs(c, (ctx) => getForReconnect(ctx, id), { module: 'metrics' })
-      await validateWithPlatform(c.get('services').config, {
-        platform: current.platform,
-        externalAccountId: current.externalAccountId,
+      const connection = await reconnectWithToken(c.var.caller, c.req.valid('param').id, {
         accessToken: body.access_token,
+        refreshToken: body.refresh_token,
+        expiresAt: body.expires_at ? new Date(body.expires_at) : undefined,
       })
-      const connection = await runAs(
-        c,
-        (ctx) =>
-          reconnectConnection(ctx, id, {
-            accessToken: body.access_token,
-            refreshToken: body.refresh_token,
-            expiresAt: body.expires_at ? new Date(body.expires_at) : undefined,
-          }),
-        { module: 'metrics' },
-      )
       return c.json(snake(connection))
     },
   )

@@ -1,14 +1,8 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
-import { runAs } from '../../services/context.ts'
-import {
-  EXPORT_CONTENT_TYPES,
-  EXPORT_FORMATS,
-  exportDownload,
-  prepareExport,
-} from '../../services/metrics/export.ts'
+import { downloadExport, EXPORT_CONTENT_TYPES, EXPORT_FORMATS } from '../../services/metrics/export.ts'
 import { validate } from '../../validator.ts'
 import { filterFields, toFilters } from './query.ts'
 
@@ -36,15 +30,7 @@ export function registerMetricsExport(app: App) {
     authenticate,
     validate('query', exportQuery),
     async (c) => {
-      const query = c.req.valid('query')
-      const prepared = await runAs(c, (ctx) => prepareExport(ctx, query), { module: 'metrics' })
-      const { body, headers } = exportDownload(
-        c.get('services').config,
-        prepared,
-        query,
-        query.format,
-        c.get('requestId'),
-      )
+      const { body, headers } = await downloadExport(c.var.caller, c.req.valid('query'))
       return c.body(body, 200, headers)
     },
   )

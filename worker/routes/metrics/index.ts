@@ -1,4 +1,4 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { registerMetricsExport } from './export.ts'
 import { registerMetricsPoints } from './points.ts'
 import { registerMetricsSeries } from './series.ts'

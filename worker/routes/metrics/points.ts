@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
-import { runAs } from '../../services/context.ts'
 import { listPoints } from '../../services/metrics/points.ts'
 import { validate } from '../../validator.ts'
 import { filterFields, toFilters } from './query.ts'
@@ -28,7 +27,9 @@ export function registerMetricsPoints(app: App) {
     authenticate,
     validate('query', pointsQuery),
     async (c) => {
-      const page = await runAs(c, (ctx) => listPoints(ctx, c.req.valid('query')), { module: 'metrics' })
+      const page = await c.var.caller.run((ctx) => listPoints(ctx, c.req.valid('query')), {
+        module: 'metrics',
+      })
       return c.json(snake(page) satisfies z.output<typeof pointsResponse>)
     },
   )

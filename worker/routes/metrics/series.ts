@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
-import { runAs } from '../../services/context.ts'
 import { BUCKETS, readSeries } from '../../services/metrics/series.ts'
 import { validate } from '../../validator.ts'
 import { filterFields, toFilters } from './query.ts'
@@ -31,8 +30,7 @@ export function registerMetricsSeries(app: App) {
     validate('query', seriesQuery),
     async (c) => {
       const query = c.req.valid('query')
-      const result = await runAs(
-        c,
+      const result = await c.var.caller.run(
         (ctx) => readSeries(ctx, { ...query, compare: query.compare === 'previous_period' }),
         { module: 'metrics' },
       )

@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
-import { runAs } from '../../services/context.ts'
 import { readSummary } from '../../services/metrics/summary.ts'
 import { validate } from '../../validator.ts'
 import { filterFields, toFilters } from './query.ts'
@@ -23,7 +22,9 @@ export function registerMetricsSummary(app: App) {
     authenticate,
     validate('query', summaryQuery),
     async (c) => {
-      const summary = await runAs(c, (ctx) => readSummary(ctx, c.req.valid('query')), { module: 'metrics' })
+      const summary = await c.var.caller.run((ctx) => readSummary(ctx, c.req.valid('query')), {
+        module: 'metrics',
+      })
       return c.json(snake(summary) satisfies z.output<typeof summaryResponse>)
     },
   )

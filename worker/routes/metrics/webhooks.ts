@@ -1,9 +1,8 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
-import { runAs } from '../../services/context.ts'
 import { readWebhookCounters } from '../../services/metrics/webhook-counters.ts'
 import { validate } from '../../validator.ts'
 import { filterFields, toFilters } from './query.ts'
@@ -27,7 +26,7 @@ export function registerMetricsWebhooks(app: App) {
     authenticate,
     validate('query', webhookCountersQuery),
     async (c) => {
-      const counters = await runAs(c, (ctx) => readWebhookCounters(ctx, c.req.valid('query')), {
+      const counters = await c.var.caller.run((ctx) => readWebhookCounters(ctx, c.req.valid('query')), {
         module: 'metrics',
       })
       return c.json(snake(counters) satisfies z.output<typeof webhookCountersResponse>)

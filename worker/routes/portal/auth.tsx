@@ -9,10 +9,9 @@ import { clearSessionCookie, sealSession, setSessionCookie } from '../../middlew
 import { logout } from '../../services/auth/account.ts'
 import { login } from '../../services/auth/login.ts'
 import { setMyLocale, USER_LOCALES } from '../../services/auth/preferences.ts'
-import { requestMeta, runAs } from '../../services/context.ts'
 import { one, readForm } from './forms.ts'
 import type { PortalApp } from './index.ts'
-import { appContext, portalRun, safeNext, seeOther } from './run.ts'
+import { portalRun, safeNext, seeOther } from './run.ts'
 
 const loginForm = z.object({
   email: z.string().trim().min(1).max(254),
@@ -32,7 +31,7 @@ export function registerPortalAuth(portal: PortalApp) {
     const kind = area === 'admin' ? 'operator' : 'member'
 
     portal.get(`/${area}/login`, (c) => {
-      const credential = c.get('credential')
+      const credential = c.var.caller.credential
       if (credential?.kind === 'token' && credential.principal.kind === kind)
         return c.redirect(`/${area}`, 303)
       const next = c.req.query('next')
@@ -61,10 +60,10 @@ export function registerPortalAuth(portal: PortalApp) {
         )
       }
       if (!form.ok) return render(400, 'login.missing')
-      const services = c.get('services')
+      const services = c.var.caller.services
       let pair: Awaited<ReturnType<typeof login>>
       try {
-        pair = await login(services, requestMeta(appContext(c)), {
+        pair = await login(services, c.var.caller.meta, {
           email: form.data.email,
           password: form.data.password,
         })
@@ -93,8 +92,8 @@ export function registerPortalAuth(portal: PortalApp) {
     })
 
     portal.post(`/${area}/logout`, async (c) => {
-      if (c.get('credential')?.kind === 'token') {
-        await runAs(appContext(c), logout).catch((error: unknown) => {
+      if (c.var.caller.credential?.kind === 'token') {
+        await c.var.caller.run(logout).catch((error: unknown) => {
           // An already-ended session is signed out all the same.
           if (!(error instanceof ApiError && error.status === 401)) throw error
         })
@@ -108,7 +107,7 @@ export function registerPortalAuth(portal: PortalApp) {
       const form = await readForm(c, z.object({ locale: z.enum(USER_LOCALES), back: z.string().optional() }))
       const back = safeNext(one(form.values, 'back'), area)
       if (!form.ok) return seeOther(c, back)
-      const credential = c.get('credential')
+      const credential = c.var.caller.credential
       if (credential?.kind === 'token' && credential.principal.kind === 'member') {
         await portalRun(c, (ctx) => setMyLocale(ctx, form.data.locale))
       }

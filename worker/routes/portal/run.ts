@@ -1,58 +1,56 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import type { Module } from '../../../db/schema/index.ts'
 import { en } from '../../../portal/i18n/en.ts'
 import { i18nFor, type MessageKey } from '../../../portal/i18n/index.ts'
-import type { AppEnv } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
 import type { PortalEnv, Viewer } from '../../middleware/portal-env.ts'
 import { requestLocale } from '../../middleware/portal-locale.ts'
 import { describeMe } from '../../services/auth/account.ts'
-import { runAs, type ServiceContext } from '../../services/context.ts'
+import type { Caller, RunOptions } from '../../services/caller.ts'
+import type { ServiceContext } from '../../services/context.ts'
 
 export type PortalContext = Context<PortalEnv>
 
 /**
- * The same request as the API's services see it. PortalEnv only adds variables to AppEnv, but
- * Hono's Context is invariant in its env, so the widening needs saying once, here.
- */
-export const appContext = (c: PortalContext) => c as unknown as Context<AppEnv>
-
-/**
- * Runs the page's service verbs through the API's own `runAs` (session confirmed in the same
+ * Runs the page's service verbs through the request scope (session confirmed in the same
  * transaction, tenant from the principal, module gate) and, in that same transaction, loads who
  * is signed in (name, tenant, saved language) for the page around it.
  */
 export async function portalRun<T>(
   c: PortalContext,
   work: (ctx: ServiceContext) => Promise<T>,
-  options: { module?: Module } = {},
+  options: RunOptions = {},
 ): Promise<T> {
-  return runAs(
-    appContext(c),
-    async (ctx) => {
-      const me = await describeMe(ctx)
-      const viewer: Viewer | undefined =
-        ctx.principal.kind === 'operator' && me.user
-          ? { kind: 'operator', id: me.user.id, name: me.user.name, email: me.user.email }
-          : ctx.principal.kind === 'member' && me.user && me.tenant
-            ? {
-                kind: 'member',
-                id: me.user.id,
-                name: me.user.name,
-                email: me.user.email,
-                role: ctx.principal.role,
-                tenantName: me.tenant.name,
-                locale: 'locale' in me.user ? (me.user.locale ?? null) : null,
-              }
-            : undefined
-      c.set('viewer', viewer)
-      if (viewer?.kind === 'member') c.set('i18n', i18nFor(requestLocale(c, viewer.locale)))
-      return work(ctx)
-    },
-    options,
-  )
+  return c.var.caller.run(async (ctx) => {
+    const me = await describeMe(ctx)
+    const viewer: Viewer | undefined =
+      ctx.principal.kind === 'operator' && me.user
+        ? { kind: 'operator', id: me.user.id, name: me.user.name, email: me.user.email }
+        : ctx.principal.kind === 'member' && me.user && me.tenant
+          ? {
+              kind: 'member',
+              id: me.user.id,
+              name: me.user.name,
+              email: me.user.email,
+              role: ctx.principal.role,
+              tenantName: me.tenant.name,
+              locale: 'locale' in me.user ? (me.user.locale ?? null) : null,
+            }
+          : undefined
+    c.set('viewer', viewer)
+    if (viewer?.kind === 'member') c.set('i18n', i18nFor(requestLocale(c, viewer.locale)))
+    return work(ctx)
+  }, options)
 }
+
+/**
+ * The request scope for a service flow called by a page: its transactions load the viewer as
+ * `portalRun` does, so the page around the flow's result knows who is signed in.
+ */
+export const portalCaller = (c: PortalContext): Caller => ({
+  ...c.var.caller,
+  run: (work, options) => portalRun(c, work, options),
+})
 
 export const isHtmx = (c: Context) =>
   c.req.header('hx-request') === 'true' && c.req.header('hx-history-restore-request') !== 'true'
@@ -79,7 +77,7 @@ export function safeNext(next: unknown, area: 'admin' | 'app'): string {
  */
 export const signedIn = (kind: 'operator' | 'member') =>
   createMiddleware<PortalEnv>(async (c, next) => {
-    const credential = c.get('credential')
+    const credential = c.var.caller.credential
     const area = kind === 'operator' ? 'admin' : 'app'
     if (credential?.kind !== 'token') {
       const back = c.req.method === 'GET' ? `?next=${encodeURIComponent(c.req.path + queryOf(c))}` : ''

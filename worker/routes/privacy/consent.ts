@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { runAs } from '../../services/context.ts'
 import { listConsents, recordConsent } from '../../services/privacy/consent.ts'
 import { CONSENT_PURPOSES } from '../../services/privacy/processing-records.ts'
 import { validate } from '../../validator.ts'
@@ -27,7 +26,7 @@ export const consentQuery = pageQuery.extend({
 export function registerConsent(app: App) {
   app.post('/api/v1/consent', authenticate, validate('json', consentBody), async (c) => {
     const body = c.req.valid('json')
-    const result = await runAs(c, (ctx) =>
+    const result = await c.var.caller.run((ctx) =>
       recordConsent(ctx, {
         subject: body.subject,
         subjectId: body.subject_id,
@@ -42,7 +41,7 @@ export function registerConsent(app: App) {
   /** The current state per subject and purpose, and the history newest first (paged). */
   app.get('/api/v1/consent', authenticate, validate('query', consentQuery), async (c) => {
     const query = c.req.valid('query')
-    const result = await runAs(c, (ctx) =>
+    const result = await c.var.caller.run((ctx) =>
       listConsents(ctx, {
         limit: query.limit,
         cursor: query.cursor,

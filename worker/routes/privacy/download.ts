@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { ApiError, notFound } from '../../errors.ts'
-import { requestMeta } from '../../services/context.ts'
 import { verifyDownloadToken } from '../../services/privacy/download-token.ts'
 import { openDownload } from '../../services/privacy/exports.ts'
 import { validate } from '../../validator.ts'
@@ -15,7 +14,7 @@ const downloadParam = z.object({ token: z.string().min(1).max(2000) })
  */
 export function registerExportDownload(app: App) {
   app.get('/exports/download/:token', validate('param', downloadParam), async (c) => {
-    const services = c.get('services')
+    const services = c.var.caller.services
     const claims = await verifyDownloadToken(c.req.valid('param').token, services.config.JWT_SIGNING_KEYS)
     if (claims === 'expired')
       throw new ApiError(410, 'DOWNLOAD_LINK_EXPIRED', 'This link has expired; ask for a new one.')
@@ -23,7 +22,7 @@ export function registerExportDownload(app: App) {
       throw new ApiError(401, 'INVALID_DOWNLOAD_LINK', 'This download link is not valid.')
     c.set('tenantId', claims.tenantId)
     const objectKey = await services.db.transaction(
-      (tx) => openDownload({ tx, meta: requestMeta(c), services, now: new Date() }, claims),
+      (tx) => openDownload({ tx, meta: c.var.caller.meta, services, now: new Date() }, claims),
       { tenantId: claims.tenantId },
     )
     const object = await services.exports.get(objectKey)

@@ -1,7 +1,6 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { runAs } from '../../services/context.ts'
 import { getExport, listExports, requestExport } from '../../services/privacy/exports.ts'
 import { validate } from '../../validator.ts'
 
@@ -11,16 +10,18 @@ export const exportParam = idParam('exp')
 export function registerExports(app: App) {
   app.post('/api/v1/exports', authenticate, async (c) => {
     const origin = new URL(c.req.url).origin
-    return c.json(snake(await runAs(c, (ctx) => requestExport(ctx, { origin }))), 202)
+    return c.json(snake(await c.var.caller.run((ctx) => requestExport(ctx, { origin }))), 202)
   })
 
   app.get('/api/v1/exports', authenticate, validate('query', pageQuery), async (c) =>
-    c.json(snake(await runAs(c, (ctx) => listExports(ctx, c.req.valid('query'))))),
+    c.json(snake(await c.var.caller.run((ctx) => listExports(ctx, c.req.valid('query'))))),
   )
 
   /** Status and progress; once ready, a signed link valid for 15 minutes (ask again for a new one). */
   app.get('/api/v1/exports/:id', authenticate, validate('param', exportParam), async (c) => {
     const origin = new URL(c.req.url).origin
-    return c.json(snake(await runAs(c, (ctx) => getExport(ctx, { id: c.req.valid('param').id, origin }))))
+    return c.json(
+      snake(await c.var.caller.run((ctx) => getExport(ctx, { id: c.req.valid('param').id, origin }))),
+    )
   })
 }

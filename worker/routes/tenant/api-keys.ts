@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { idParam, type Page, pageQuery, type Snake, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { runAs } from '../../services/context.ts'
 import { createApiKey, listApiKeys, revokeApiKey } from '../../services/tenant/api-keys.ts'
 import { validate } from '../../validator.ts'
 
@@ -19,17 +18,17 @@ export type ApiKeyResponse = Snake<Awaited<ReturnType<typeof listApiKeys>>['data
  */
 export function registerApiKeys(app: App) {
   app.post('/api/v1/api-keys', authenticate, validate('json', createApiKeyBody), async (c) => {
-    const key = await runAs(c, (ctx) => createApiKey(ctx, c.req.valid('json')))
+    const key = await c.var.caller.run((ctx) => createApiKey(ctx, c.req.valid('json')))
     return c.json(snake(key), 201, { 'Cache-Control': 'no-store' })
   })
 
   app.get('/api/v1/api-keys', authenticate, validate('query', pageQuery), async (c) => {
-    const page = await runAs(c, (ctx) => listApiKeys(ctx, c.req.valid('query')))
+    const page = await c.var.caller.run((ctx) => listApiKeys(ctx, c.req.valid('query')))
     return c.json({ data: snake(page.data), next_cursor: page.nextCursor } satisfies Page<ApiKeyResponse>)
   })
 
   app.delete('/api/v1/api-keys/:id', authenticate, validate('param', idParam('key')), async (c) => {
-    await runAs(c, (ctx) => revokeApiKey(ctx, c.req.valid('param').id))
+    await c.var.caller.run((ctx) => revokeApiKey(ctx, c.req.valid('param').id))
     return c.body(null, 204)
   })
 }

@@ -1,4 +1,4 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { registerApiKeys } from './api-keys.ts'
 import { registerAudit } from './audit.ts'
 import { registerTenantSettings } from './settings.ts'

@@ -1,21 +1,26 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { runAs } from '../../services/context.ts'
 import { getSettings, updateSettings } from '../../services/tenant/settings.ts'
 import { validate } from '../../validator.ts'
 
 export const settingsBody = z.object({ x_collection_enabled: z.boolean().optional() })
 
 export function registerTenantSettings(app: App) {
-  app.get('/api/v1/tenant/settings', authenticate, async (c) => c.json(snake(await runAs(c, getSettings))))
+  app.get('/api/v1/tenant/settings', authenticate, async (c) =>
+    c.json(snake(await c.var.caller.run(getSettings))),
+  )
 
   /** Owners and admins switch X collection (pay-per-use) on or off for the whole tenant. */
   app.patch('/api/v1/tenant/settings', authenticate, validate('json', settingsBody), async (c) => {
     const body = c.req.valid('json')
     return c.json(
-      snake(await runAs(c, (ctx) => updateSettings(ctx, { xCollectionEnabled: body.x_collection_enabled }))),
+      snake(
+        await c.var.caller.run((ctx) =>
+          updateSettings(ctx, { xCollectionEnabled: body.x_collection_enabled }),
+        ),
+      ),
     )
   })
 }

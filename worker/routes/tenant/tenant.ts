@@ -1,8 +1,7 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { type Snake, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
-import { runAs } from '../../services/context.ts'
 import { describeTenant } from '../../services/tenant/tenant.ts'
 
 export type TenantResponse = Snake<Awaited<ReturnType<typeof describeTenant>>>
@@ -16,6 +15,6 @@ export function registerTenant(app: App) {
       responses: { 200: { description: 'The tenant.' } },
     }),
     authenticate,
-    async (c) => c.json(snake(await runAs(c, describeTenant))),
+    async (c) => c.json(snake(await c.var.caller.run(describeTenant))),
   )
 }

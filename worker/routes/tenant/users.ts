@@ -1,9 +1,8 @@
 import { z } from 'zod'
 import { MEMBER_ROLES, USER_STATUSES } from '../../../db/schema/index.ts'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { emailField, idParam, newPasswordField, type Page, pageQuery, type Snake, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { runAs } from '../../services/context.ts'
 import {
   createUser,
   deactivateUser,
@@ -37,12 +36,12 @@ export type UserResponse = Snake<Awaited<ReturnType<typeof createUser>>>
 /** The tenant's team, managed by owners and admins within the plan's users limit. */
 export function registerUsers(app: App) {
   app.get('/api/v1/users', authenticate, validate('query', listUsersQuery), async (c) => {
-    const page = await runAs(c, (ctx) => listUsers(ctx, c.req.valid('query')))
+    const page = await c.var.caller.run((ctx) => listUsers(ctx, c.req.valid('query')))
     return c.json({ data: snake(page.data), next_cursor: page.nextCursor } satisfies Page<UserResponse>)
   })
 
   app.post('/api/v1/users', authenticate, validate('json', createUserBody), async (c) => {
-    const user = await runAs(c, (ctx) => createUser(ctx, c.req.valid('json')))
+    const user = await c.var.caller.run((ctx) => createUser(ctx, c.req.valid('json')))
     return c.json(snake(user), 201)
   })
 
@@ -52,19 +51,21 @@ export function registerUsers(app: App) {
     validate('param', userParam),
     validate('json', updateUserBody),
     async (c) => {
-      const user = await runAs(c, (ctx) => updateUser(ctx, c.req.valid('param').id, c.req.valid('json')))
+      const user = await c.var.caller.run((ctx) =>
+        updateUser(ctx, c.req.valid('param').id, c.req.valid('json')),
+      )
       return c.json(snake(user))
     },
   )
 
   /** Deactivating ends every session of the member at once. */
   app.post('/api/v1/users/:id/deactivate', authenticate, validate('param', userParam), async (c) => {
-    const user = await runAs(c, (ctx) => deactivateUser(ctx, c.req.valid('param').id))
+    const user = await c.var.caller.run((ctx) => deactivateUser(ctx, c.req.valid('param').id))
     return c.json(snake(user))
   })
 
   app.post('/api/v1/users/:id/reactivate', authenticate, validate('param', userParam), async (c) => {
-    const user = await runAs(c, (ctx) => reactivateUser(ctx, c.req.valid('param').id))
+    const user = await c.var.caller.run((ctx) => reactivateUser(ctx, c.req.valid('param').id))
     return c.json(snake(user))
   })
 }

@@ -1,12 +1,11 @@
 import { bodyLimit } from 'hono/body-limit'
-import type { App } from '../../app.ts'
 import { parseWebhookSecrets, verifyStandardWebhook } from '../../auth/standard-webhooks.ts'
 import { type Config, ConfigError } from '../../config.ts'
+import type { App } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
 import { snake } from '../../http.ts'
 import { applyBillingEvent } from '../../services/billing/apply-event.ts'
 import { type BillingEvent, billingEvent } from '../../services/billing/events.ts'
-import { requestMeta } from '../../services/context.ts'
 
 /** Billing events are small; anything larger is not one of ours. */
 export const BILLING_BODY_LIMIT_BYTES = 64 * 1024
@@ -61,7 +60,7 @@ export function registerBillingWebhook(app: App) {
    * parsed; nothing is read from an unauthenticated body.
    */
   app.post('/webhooks/billing', limit, async (c) => {
-    const services = c.get('services')
+    const services = c.var.caller.services
     const secrets = billingSecrets(services.config)
     const body = await c.req.text()
     const deliveryId = c.req.header('webhook-id') ?? null
@@ -87,7 +86,10 @@ export function registerBillingWebhook(app: App) {
         `webhook-id must be 1 to ${MAX_DELIVERY_ID_LENGTH} characters.`,
       )
     }
-    const outcome = await applyBillingEvent(services, requestMeta(c), { deliveryId, event: parseEvent(body) })
+    const outcome = await applyBillingEvent(services, c.var.caller.meta, {
+      deliveryId,
+      event: parseEvent(body),
+    })
     return c.json(snake(outcome), 200)
   })
 }

@@ -1,4 +1,4 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { registerBillingWebhook } from './billing.ts'
 import { registerMetaWebhook } from './meta.ts'
 import { registerMetaWebhookSettings } from './meta-settings.ts'

@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { runAs } from '../../services/context.ts'
 import {
   getMetaWebhookSettings,
   saveMetaWebhookSettings,
@@ -22,7 +21,7 @@ export function registerMetaWebhookSettings(app: App) {
   app.get(path, authenticate, async (c) => {
     const origin = new URL(c.req.url).origin
     return c.json(
-      snake(await runAs(c, (ctx) => getMetaWebhookSettings(ctx, { origin }), { module: 'metrics' })),
+      snake(await c.var.caller.run((ctx) => getMetaWebhookSettings(ctx, { origin }), { module: 'metrics' })),
     )
   })
 
@@ -30,8 +29,7 @@ export function registerMetaWebhookSettings(app: App) {
   app.put(path, authenticate, validate('json', metaWebhookSettingsBody), async (c) => {
     const body = c.req.valid('json')
     const origin = new URL(c.req.url).origin
-    const settings = await runAs(
-      c,
+    const settings = await c.var.caller.run(
       (ctx) =>
         saveMetaWebhookSettings(ctx, { appSecret: body.app_secret, verifyToken: body.verify_token, origin }),
       { module: 'metrics' },

@@ -1,5 +1,5 @@
 import { bodyLimit } from 'hono/body-limit'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
 import {
   type MetaEndpoint,
@@ -32,7 +32,7 @@ export function registerMetaWebhook(app: App) {
 
   /** The subscription handshake: the challenge comes back as text when the verify token matches. */
   app.get(path, async (c) => {
-    const endpoint = required(await resolveMetaEndpoint(c.get('services'), c.req.param('tenantSlug')))
+    const endpoint = required(await resolveMetaEndpoint(c.var.caller.services, c.req.param('tenantSlug')))
     const challenge = c.req.query('hub.challenge') ?? ''
     const token = c.req.query('hub.verify_token') ?? ''
     const matches =
@@ -50,7 +50,7 @@ export function registerMetaWebhook(app: App) {
    * statement runs here (see services/meta-webhooks/meta-endpoint.ts): the database can be down.
    */
   app.post(path, limit, async (c) => {
-    const services = c.get('services')
+    const services = c.var.caller.services
     const [endpoint, raw] = await Promise.all([
       resolveMetaEndpoint(services, c.req.param('tenantSlug')).then(required),
       c.req.arrayBuffer(),

@@ -4,8 +4,8 @@ import { loginAttempts, operators, tenants, users } from '../../../db/schema/ind
 import { burnPasswordTime, hashPassword, verifyPassword } from '../../auth/password.ts'
 import type { RequestMeta } from '../../auth/principal.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
-import type { Services } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
+import type { Services } from '../../runtime/ports.ts'
 import { writeAudit } from '../audit.ts'
 import { openSession, type TokenPair, tokenPair } from './sessions.ts'
 

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
-import type { Services } from '../../env.ts'
+import type { Services } from '../../runtime/ports.ts'
+import { tenantHasModuleSql } from '../licensing.ts'
 import { addDays } from './parse.ts'
 
 /** Stays that ended more than this long ago are of no use to a channel importing blocks. */
@@ -87,9 +88,7 @@ export async function exportCalendar(services: Services, token: string, now: Dat
       .execute<{ property_id: string; tenant_id: string; usable: boolean }>(sql`
         select f.property_id, f.tenant_id, set_config('app.tenant_id', f.tenant_id, true),
           exists (select 1 from tenants t where t.id = f.tenant_id and t.status = 'active')
-          and exists (select 1 from auth_entitlement(f.tenant_id) e
-            where e.status in ('trialing', 'active') and e.valid_from <= ${now} and e.valid_until > ${now}
-              and 'calendar' = any(e.modules)) as usable
+          and ${tenantHasModuleSql(sql`f.tenant_id`, 'calendar', now)} as usable
         from calendar_find_export(${hash}) f`)
       .then((r) => r.rows)
     if (!found?.usable) return null

@@ -17,6 +17,7 @@ import { decodeCursor, encodeCursor } from '../../http.ts'
 import type { JobMessage } from '../../jobs/messages.ts'
 import { Vault } from '../../vault/vault.ts'
 import { actorOf, writeAudit } from '../audit.ts'
+import type { Caller } from '../caller.ts'
 import type { ServiceContext } from '../context.ts'
 import { loadEntitlement } from '../licensing.ts'
 
@@ -352,4 +353,15 @@ export async function listRuns(ctx: ServiceContext, id: string) {
     )
     .orderBy(sql`${collectionRuns.startedAt} desc`)
     .limit(50)
+}
+
+/**
+ * The register-token flow of the API and the portal: permission, limits and duplicates first (so
+ * nobody can make us call a platform for nothing), the token checked with the platform with no
+ * transaction open, then the connection written with its backfill queued.
+ */
+export async function connectWithToken(caller: Caller, input: RegisterInput) {
+  await caller.run((ctx) => checkCanRegister(ctx, input), { module: 'metrics' })
+  const profile = await validateWithPlatform(caller.services.config, input)
+  return caller.run((ctx) => registerConnection(ctx, input, profile), { module: 'metrics' })
 }

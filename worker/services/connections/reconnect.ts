@@ -4,8 +4,9 @@ import { authorize } from '../../auth/permissions.ts'
 import { notFound } from '../../errors.ts'
 import { Vault } from '../../vault/vault.ts'
 import { actorOf, writeAudit } from '../audit.ts'
+import type { Caller } from '../caller.ts'
 import type { ServiceContext } from '../context.ts'
-import { getConnection } from './connections.ts'
+import { getConnection, validateWithPlatform } from './connections.ts'
 
 /** Permission first, then the connection (404 for another tenant's) whose platform checks the token. */
 export async function getForReconnect(ctx: ServiceContext, id: string) {
@@ -60,4 +61,18 @@ export async function reconnectConnection(ctx: ServiceContext, id: string, input
     data: { from: before.status, kept_refresh_token: Boolean(refreshToken && !input.refreshToken) },
   })
   return getConnection(ctx, id)
+}
+
+/**
+ * The reconnect flow of the API and the portal: the connection (permission first), the new token
+ * checked with its platform with no transaction open, then stored as the next vault version.
+ */
+export async function reconnectWithToken(caller: Caller, id: string, input: ReconnectInput) {
+  const current = await caller.run((ctx) => getForReconnect(ctx, id), { module: 'metrics' })
+  await validateWithPlatform(caller.services.config, {
+    platform: current.platform,
+    externalAccountId: current.externalAccountId,
+    accessToken: input.accessToken,
+  })
+  return caller.run((ctx) => reconnectConnection(ctx, id, input), { module: 'metrics' })
 }

@@ -1,6 +1,6 @@
-import type { Services } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
 import { log } from '../../log.ts'
+import type { Services } from '../../runtime/ports.ts'
 import { openFromEdge, SecretUnreadableError } from '../../vault/vault.ts'
 
 /**

@@ -1,7 +1,7 @@
-import type { Services } from '../../env.ts'
 import type { JobOf } from '../../jobs/messages.ts'
 import { RetryLater } from '../../jobs/retry.ts'
 import { log } from '../../log.ts'
+import type { Services } from '../../runtime/ports.ts'
 import { openFromEdge, sealForEdge } from '../../vault/vault.ts'
 
 /** Meta's payloads are a few KiB; anything over this answers 413 (README, "Meta webhooks"). */

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm'
 import type { DbHandle } from '../../../db/client.ts'
 import { authorize } from '../../auth/permissions.ts'
-import type { Config } from '../../config.ts'
 import { notFound } from '../../errors.ts'
 import { describeError, log } from '../../log.ts'
 import { openDatabase } from '../../runtime/services.ts'
+import type { Caller } from '../caller.ts'
 import type { ServiceContext } from '../context.ts'
 import type { MetricFilters } from './filters.ts'
 import { keyOf, type PointKey, pageSql, pointsPage, type RawPoint } from './points.ts'
@@ -145,29 +145,28 @@ function exportStream(options: {
 }
 
 /**
- * The download of a prepared export: its body streamed from a database handle of its own (the
- * request's is closed once the response is returned; the stream closes this one when it ends,
- * fails or is cancelled) and its headers. Shared by the API route and the portal's link.
+ * The export flow of the API route and the portal's link: checks and the first page in the
+ * request's transaction, then the body streamed from a database handle of its own (the request's
+ * is closed once the response is returned; the stream closes this one when it ends, fails or is
+ * cancelled), with its headers.
  */
-export function exportDownload(
-  config: Config,
-  prepared: Awaited<ReturnType<typeof prepareExport>>,
-  filters: MetricFilters,
-  format: ExportFormat,
-  requestId: string,
-): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
+export async function downloadExport(
+  caller: Caller,
+  filters: MetricFilters & { format: ExportFormat },
+): Promise<{ body: ReadableStream<Uint8Array>; headers: Record<string, string> }> {
+  const prepared = await caller.run((ctx) => prepareExport(ctx, filters), { module: 'metrics' })
   const body = exportStream({
-    db: openDatabase(config),
+    db: openDatabase(caller.services.config),
     tenantId: prepared.tenantId,
     filters,
-    format,
+    format: filters.format,
     firstPage: prepared.firstPage,
-    requestId,
+    requestId: caller.meta.requestId,
   })
   return {
     body,
     headers: {
-      'Content-Type': EXPORT_CONTENT_TYPES[format],
+      'Content-Type': EXPORT_CONTENT_TYPES[filters.format],
       'Content-Disposition': `attachment; filename="${prepared.filename}"`,
       'Cache-Control': 'no-store',
     },

@@ -6,32 +6,22 @@ import { ConnectionsPage, type FormState } from '../../../../portal/pages/app/co
 import { can } from '../../../auth/permissions.ts'
 import { ApiError } from '../../../errors.ts'
 import {
-  checkCanRegister,
+  connectWithToken,
   deleteConnection,
   getConnection,
   listConnections,
   listRuns,
   type RegisterInput,
-  registerConnection,
   requestCollection,
   updateConnection,
-  validateWithPlatform,
 } from '../../../services/connections/connections.ts'
-import {
-  connectGrantedAccounts,
-  consumeOAuthState,
-  createSelection,
-  exchangeAuthorization,
-  openSelection,
-  startOAuth,
-} from '../../../services/connections/oauth.ts'
-import { oauthPlatforms } from '../../../services/connections/oauth-platforms.ts'
-import { verifyOAuthState } from '../../../services/connections/oauth-state.ts'
-import { getForReconnect, reconnectConnection } from '../../../services/connections/reconnect.ts'
+import { completeOAuth, connectSelection } from '../../../services/connections/oauth/connect.ts'
+import { startOAuth } from '../../../services/connections/oauth/start.ts'
+import { reconnectWithToken } from '../../../services/connections/reconnect.ts'
 import { platformToken } from '../../connections/collection.ts'
 import { formValues, many, readForm } from '../forms.ts'
 import type { PortalApp } from '../index.ts'
-import { appContext, attempt, isHtmx, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
+import { attempt, isHtmx, type PortalContext, portalCaller, portalRun, seeOther, signedIn } from '../run.ts'
 
 const ID = ':id{con_[0-9a-z]{20}}'
 const METRICS = { module: 'metrics' } as const
@@ -69,15 +59,15 @@ const registerForm = z.object({
 })
 
 const canManage = (c: PortalContext) => {
-  const credential = c.get('credential')
+  const credential = c.var.caller.credential
   return credential?.kind === 'token' && can(credential.principal, 'connections.manage')
 }
 
-const oauthReady = (c: PortalContext) => Object.keys(c.get('services').config.PLATFORM_APPS) as Platform[]
+const oauthReady = (c: PortalContext) => Object.keys(c.var.caller.services.config.PLATFORM_APPS) as Platform[]
 
 /** Where the platform sends the browser back to: a portal page, so the person lands on HTML. */
 const callbackUri = (c: PortalContext, platform: Platform) => {
-  const base = c.get('services').config.OAUTH_REDIRECT_BASE ?? new URL(c.req.url).origin
+  const base = c.var.caller.services.config.OAUTH_REDIRECT_BASE ?? new URL(c.req.url).origin
   return `${base.replace(/\/+$/, '')}/app/connections/oauth/${platform}/callback`
 }
 
@@ -147,11 +137,7 @@ export function registerPortalConnections(portal: PortalApp) {
       refreshToken: form.data.refresh_token,
       label: form.data.label,
     }
-    const outcome = await attempt(async () => {
-      await portalRun(c, (ctx) => checkCanRegister(ctx, input), METRICS)
-      const profile = await validateWithPlatform(c.get('services').config, input)
-      return portalRun(c, (ctx) => registerConnection(ctx, input, profile), METRICS)
-    })
+    const outcome = await attempt(() => connectWithToken(portalCaller(c), input))
     if (!outcome.ok) {
       c.status(outcome.error.status)
       return renderList(c, {
@@ -201,23 +187,12 @@ export function registerPortalConnections(portal: PortalApp) {
       c.status(400)
       return renderOne(c, id, { form: { values: form.values, errors: form.errors, message: 'form.fix' } })
     }
-    const outcome = await attempt(async () => {
-      const current = await portalRun(c, (ctx) => getForReconnect(ctx, id), METRICS)
-      await validateWithPlatform(c.get('services').config, {
-        platform: current.platform,
-        externalAccountId: current.externalAccountId,
+    const outcome = await attempt(() =>
+      reconnectWithToken(portalCaller(c), id, {
         accessToken: form.data.access_token,
-      })
-      return portalRun(
-        c,
-        (ctx) =>
-          reconnectConnection(ctx, id, {
-            accessToken: form.data.access_token,
-            refreshToken: form.data.refresh_token,
-          }),
-        METRICS,
-      )
-    })
+        refreshToken: form.data.refresh_token,
+      }),
+    )
     if (!outcome.ok) {
       c.status(outcome.error.status)
       return renderOne(c, id, {
@@ -260,45 +235,39 @@ export function registerPortalConnections(portal: PortalApp) {
   })
 
   /**
-   * The platform's answer, the same steps as /oauth/callback/:platform: state verified and used
-   * once, code exchanged, accounts connected (or offered for selection). The state must also name
-   * the session of the cookie: a callback URL opened in someone else's browser connects nothing.
+   * The platform's answer: the same flow as /oauth/callback/:platform (state verified and used
+   * once, code exchanged, accounts connected or offered for selection), and the state must name
+   * the session of this cookie.
    */
   portal.get('/app/connections/oauth/:platform{[a-z]+}/callback', async (c) => {
     c.header('Referrer-Policy', 'no-referrer')
     const platform = z.enum(PLATFORMS).safeParse(c.req.param('platform'))
     if (!platform.success) throw new ApiError(404, 'NOT_FOUND', 'No such platform.')
-    const error = c.req.query('error')
-    if (error) {
-      return renderList(c, { error: error === 'access_denied' ? 'error.OAUTH_DENIED' : 'error.OAUTH_FAILED' })
+    const outcome = await attempt(() =>
+      completeOAuth(portalCaller(c), platform.data, {
+        state: c.req.query('state'),
+        code: c.req.query('code'),
+        error: c.req.query('error'),
+      }),
+    )
+    if (!outcome.ok) {
+      // A refused state is not the list's business: the error page says it.
+      if (outcome.error.code === 'OAUTH_STATE_INVALID') throw outcome.error
+      c.status(outcome.error.status)
+      return renderList(c, { error: outcome.message })
     }
-    const config = c.get('services').config
-    const state = c.req.query('state')
-    const code = c.req.query('code')
-    const claims = state ? await verifyOAuthState(state, platform.data, config.JWT_SIGNING_KEYS) : null
-    const credential = c.get('credential')
-    const same =
-      claims &&
-      credential?.kind === 'token' &&
-      credential.principal.id === claims.userId &&
-      credential.principal.sessionId === claims.sessionId
-    if (!claims || !code || !same) throw new ApiError(400, 'OAUTH_STATE_INVALID', 'Invalid state.')
-    const { codeVerifier, redirectUri } = await portalRun(c, (ctx) => consumeOAuthState(ctx, claims), METRICS)
-    const granted = await exchangeAuthorization(config, platform.data, { code, redirectUri, codeVerifier })
-    if (oauthPlatforms[platform.data].grants === 'many') {
-      const selection = await portalRun(c, (ctx) => createSelection(ctx, platform.data, granted), METRICS)
-      return c.render(<SelectionPage {...selection} />, { title: c.var.i18n.t('connections.connectTitle') })
+    if (outcome.value.kind === 'selection') {
+      return c.render(<SelectionPage {...outcome.value.selection} />, {
+        title: c.var.i18n.t('connections.connectTitle'),
+      })
     }
-    await connectGrantedAccounts(appContext(c), platform.data, granted)
     return seeOther(c, '/app/connections?done=connected')
   })
 
   portal.post('/app/connections/oauth/selections/:id{[0-9a-f-]{36}}', async (c) => {
     const ids = [...new Set(many(await formValues(c), 'external_account_ids'))]
     if (ids.length === 0) return seeOther(c, '/app/connections')
-    const id = c.req.param('id')
-    const selection = await portalRun(c, (ctx) => openSelection(ctx, id, ids), METRICS)
-    await connectGrantedAccounts(appContext(c), selection.platform, selection.accounts, { selectionId: id })
+    await connectSelection(portalCaller(c), c.req.param('id'), ids)
     return seeOther(c, '/app/connections?done=connected')
   })
 }

@@ -3,12 +3,12 @@ import { platformLabel } from '../../../../portal/pages/app/connections.tsx'
 import { MetricsPage } from '../../../../portal/pages/app/metrics.tsx'
 import { listConnections } from '../../../services/connections/connections.ts'
 import { CATALOG } from '../../../services/metrics/catalog.ts'
-import { exportDownload, prepareExport } from '../../../services/metrics/export.ts'
+import { downloadExport } from '../../../services/metrics/export.ts'
 import type { MetricFilters } from '../../../services/metrics/filters.ts'
 import { readSeries } from '../../../services/metrics/series.ts'
 import type { PortalApp } from '../index.ts'
 import { granularityFor, readPeriod } from '../period.ts'
-import { type PortalContext, portalRun, signedIn } from '../run.ts'
+import { type PortalContext, portalCaller, portalRun, signedIn } from '../run.ts'
 import { metricLabel } from './overview.tsx'
 
 /** Lines drawn at most in one chart; the table below lists every series. */
@@ -97,14 +97,7 @@ export function registerPortalMetrics(portal: PortalApp) {
   portal.get('/app/metrics/export', async (c) => {
     const q = readFilters(c)
     const filters = { ...q.filters, format: 'csv' as const }
-    const prepared = await portalRun(c, (ctx) => prepareExport(ctx, filters), METRICS)
-    const { body, headers } = exportDownload(
-      c.get('services').config,
-      prepared,
-      filters,
-      'csv',
-      c.get('requestId'),
-    )
+    const { body, headers } = await downloadExport(portalCaller(c), filters)
     return c.body(body, 200, headers)
   })
 }

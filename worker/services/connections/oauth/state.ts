@@ -1,7 +1,7 @@
 import { base64url, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose'
 import { z } from 'zod'
-import { MEMBER_ROLES, PLATFORMS, type Platform } from '../../../db/schema/index.ts'
-import type { SigningKey } from '../../auth/jwt.ts'
+import { MEMBER_ROLES, PLATFORMS, type Platform } from '../../../../db/schema/index.ts'
+import type { SigningKey } from '../../../auth/jwt.ts'
 
 /**
  * The OAuth `state`: a short-lived HS256 token signed with the access-token keys (newest signs,
