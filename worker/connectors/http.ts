@@ -1,3 +1,5 @@
+import type { Platform } from '../../db/schema/index.ts'
+import type { Config } from '../config.ts'
 import { ConnectorError, type PlatformHttp } from './types.ts'
 
 export const DEFAULT_TIMEOUT_MS = 10_000
@@ -43,6 +45,27 @@ export function platformHttp(options: {
       }
     },
   }
+}
+
+const BASE_URL_KEY = {
+  instagram: 'INSTAGRAM_API_URL',
+  facebook: 'FACEBOOK_API_URL',
+  x: 'X_API_URL',
+  tiktok: 'TIKTOK_API_URL',
+  whatsapp: 'WHATSAPP_API_URL',
+} as const satisfies Record<Platform, keyof Config>
+
+/** An HTTP client for one platform, with its configured base URL (real host or local fake) and timeout. */
+export function httpFor(
+  config: Config,
+  platform: Platform,
+  options: { budget?: number; timeoutMs?: number } = {},
+): PlatformHttp {
+  return platformHttp({
+    baseUrl: config[BASE_URL_KEY[platform]],
+    timeoutMs: config.PLATFORM_TIMEOUT_MS,
+    ...options,
+  })
 }
 
 /** UTC dates from `from` to `to` inclusive, as `YYYY-MM-DD`. */

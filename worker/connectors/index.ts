@@ -1,14 +1,21 @@
 import type { Platform } from '../../db/schema/index.ts'
 import type { Config } from '../config.ts'
 import { facebook } from './facebook/connector.ts'
-import { platformHttp } from './http.ts'
+import { facebookOAuth } from './facebook/oauth.ts'
 import { instagram } from './instagram/connector.ts'
+import { instagramOAuth } from './instagram/oauth.ts'
+import type { OAuthPlatform } from './oauth.ts'
 import { tiktok } from './tiktok/connector.ts'
-import type { Connector, PlatformHttp } from './types.ts'
+import { tiktokOAuth } from './tiktok/oauth.ts'
+import type { Connector } from './types.ts'
 import { whatsapp } from './whatsapp/connector.ts'
+import { whatsappOAuth } from './whatsapp/oauth.ts'
 import { x } from './x/connector.ts'
+import { xOAuth } from './x/oauth.ts'
 
-/** One connector per platform; each folder holds its connector and its versioned metric catalog. */
+export { httpFor } from './http.ts'
+
+/** One connector per platform; each folder holds its connector, its versioned metric catalog and its OAuth adapter. */
 export const connectors: Partial<Record<Platform, Connector>> = {
   instagram,
   x,
@@ -17,25 +24,13 @@ export const connectors: Partial<Record<Platform, Connector>> = {
   whatsapp,
 }
 
-const BASE_URL_KEY = {
-  instagram: 'INSTAGRAM_API_URL',
-  facebook: 'FACEBOOK_API_URL',
-  x: 'X_API_URL',
-  tiktok: 'TIKTOK_API_URL',
-  whatsapp: 'WHATSAPP_API_URL',
-} as const satisfies Record<Platform, keyof Config>
-
-/** An HTTP client for one platform, with its configured base URL (real host or local fake) and timeout. */
-export function httpFor(
-  config: Config,
-  platform: Platform,
-  options: { budget?: number; timeoutMs?: number } = {},
-): PlatformHttp {
-  return platformHttp({
-    baseUrl: config[BASE_URL_KEY[platform]],
-    timeoutMs: config.PLATFORM_TIMEOUT_MS,
-    ...options,
-  })
+/** One OAuth adapter per platform, next to its connector (`<platform>/oauth.ts`). */
+export const oauthPlatforms: Record<Platform, OAuthPlatform> = {
+  instagram: instagramOAuth,
+  facebook: facebookOAuth,
+  x: xOAuth,
+  tiktok: tiktokOAuth,
+  whatsapp: whatsappOAuth,
 }
 
 /** The platform app's OAuth client credentials (secrets `<PLATFORM>_CLIENT_ID` / `_CLIENT_SECRET`). */

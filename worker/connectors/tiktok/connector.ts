@@ -1,4 +1,5 @@
 import { eachDay, unixSeconds } from '../http.ts'
+import { form, refreshedTokens } from '../oauth.ts'
 import {
   type CollectResult,
   type Connector,
@@ -19,6 +20,8 @@ export const MAX_VIDEO_PAGES = 10
 const PAGE_SIZE = 20
 /** Limits are 600 requests per minute in a sliding window per endpoint, with no reset header. */
 const THROTTLE_SECONDS = 60
+/** The access token's lifetime when a refresh answer leaves out `expires_in`. */
+const TOKEN_LIFETIME_SECONDS = 86_400
 
 const USER_FIELDS = ['open_id', 'display_name', ...Object.values(USER_METRICS)].join(',')
 const VIDEO_FIELDS = ['id', 'create_time', ...Object.values(VIDEO_METRICS)].join(',')
@@ -170,38 +173,19 @@ export const tiktok: Connector = {
     if (!tokens.refreshToken) throw new ConnectorError('token_invalid', 'no TikTok refresh token is stored')
     if (!app.clientId || !app.clientSecret)
       throw new ConnectorError('permanent', 'the TikTok app client key or secret is not configured')
-    const response = await http.fetch('v2/oauth/token/', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
+    const response = await http.fetch(
+      'v2/oauth/token/',
+      form({
         client_key: app.clientId,
         client_secret: app.clientSecret,
         grant_type: 'refresh_token',
         refresh_token: tokens.refreshToken,
       }),
+    )
+    return refreshedTokens('TikTok', response, {
+      retryAfterSeconds: THROTTLE_SECONDS,
+      lifetimeSeconds: TOKEN_LIFETIME_SECONDS,
+      unauthorized: 'token',
     })
-    const body = (await response.json().catch(() => ({}))) as {
-      access_token?: string
-      refresh_token?: string
-      expires_in?: number
-      error?: string
-      error_description?: string
-    }
-    if (response.ok && body.access_token) {
-      return {
-        accessToken: body.access_token,
-        // Always keep the refresh token that comes back: TikTok rotates it and the old one dies.
-        refreshToken: body.refresh_token ?? null,
-        expiresAt: new Date(Date.now() + (body.expires_in ?? 86_400) * 1000),
-      }
-    }
-    const reason = `TikTok token refresh failed (${body.error ?? response.status}: ${body.error_description ?? 'no detail'})`
-    if (response.status === 429)
-      throw new ConnectorError('throttled', reason, { retryAfterSeconds: THROTTLE_SECONDS })
-    if (response.status >= 500) throw new ConnectorError('transient', reason)
-    // Bad app credentials are ours to fix; reconnecting the account would not help.
-    if (body.error === 'invalid_client' || body.error === 'unauthorized_client')
-      throw new ConnectorError('permanent', reason, { platformCode: body.error })
-    throw new ConnectorError('token_invalid', reason, { platformCode: body.error })
   },
 }

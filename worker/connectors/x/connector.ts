@@ -1,4 +1,5 @@
 import { eachDay } from '../http.ts'
+import { basicAuth, form, refreshedTokens } from '../oauth.ts'
 import {
   type CollectResult,
   type Connector,
@@ -7,6 +8,7 @@ import {
   type Point,
 } from '../types.ts'
 import { POST_METRICS, USER_METRICS, xCatalog } from './catalog.ts'
+import { X_TOKEN_LIFETIME_SECONDS } from './oauth.ts'
 
 /*
  * Calls per run. X bills reads, not requests (about $0.010 per user, $0.005 per post; a resource
@@ -194,40 +196,18 @@ export const x: Connector = {
   async refresh(http, tokens, app) {
     if (!tokens.refreshToken) throw new ConnectorError('token_invalid', 'no X refresh token is stored')
     if (!app.clientId) throw new ConnectorError('permanent', 'the X app client id is not configured')
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
     // Confidential clients authenticate with Basic; public (PKCE-only) clients send client_id alone.
-    if (app.clientSecret) headers.authorization = `Basic ${btoa(`${app.clientId}:${app.clientSecret}`)}`
-    const response = await http.fetch('2/oauth2/token', {
-      method: 'POST',
-      headers,
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: tokens.refreshToken,
-        client_id: app.clientId,
-      }),
+    const response = await http.fetch(
+      '2/oauth2/token',
+      form(
+        { grant_type: 'refresh_token', refresh_token: tokens.refreshToken, client_id: app.clientId },
+        app.clientSecret ? basicAuth(app) : {},
+      ),
+    )
+    return refreshedTokens('X', response, {
+      retryAfterSeconds: xRetryAfterSeconds(response),
+      lifetimeSeconds: X_TOKEN_LIFETIME_SECONDS,
+      unauthorized: 'client',
     })
-    const body = (await response.json().catch(() => ({}))) as {
-      access_token?: string
-      refresh_token?: string
-      expires_in?: number
-      error?: string
-      error_description?: string
-    }
-    if (response.ok && body.access_token) {
-      return {
-        accessToken: body.access_token,
-        // X sends a new refresh token each time and the one just used stops working.
-        refreshToken: body.refresh_token ?? null,
-        expiresAt: new Date(Date.now() + (body.expires_in ?? 7200) * 1000),
-      }
-    }
-    const reason = `X token refresh failed (${body.error ?? response.status}: ${body.error_description ?? 'no detail'})`
-    if (response.status === 429)
-      throw new ConnectorError('throttled', reason, { retryAfterSeconds: xRetryAfterSeconds(response) })
-    if (response.status >= 500) throw new ConnectorError('transient', reason)
-    // Bad app credentials are ours to fix; reconnecting the account would not help.
-    if (response.status === 401 || body.error === 'invalid_client' || body.error === 'unauthorized_client')
-      throw new ConnectorError('permanent', reason, { platformCode: body.error })
-    throw new ConnectorError('token_invalid', reason, { platformCode: body.error })
   },
 }
