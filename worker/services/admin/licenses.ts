@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, lte, type SQL, sql } from 'drizzle-orm'
 import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import { type LicenseStatus, licenses, plans, tenants } from '../../../db/schema/index.ts'
@@ -7,7 +7,7 @@ import { ApiError, invalidField, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
 import { afterCursor, cutPage, sortKey } from '../keyset.ts'
-import { effectiveStatus } from '../licensing.ts'
+import { effectiveStatus, licenseUsableSql } from '../licensing.ts'
 import { planRetired } from './plans.ts'
 import { tenantDeleted } from './tenants.ts'
 
@@ -36,12 +36,10 @@ const EXTERNAL_REF_CONFLICTS = {
     new ApiError(409, 'EXTERNAL_REF_TAKEN', 'Another license already has this external reference.'),
 }
 
-/** Licenses a tenant can use now whose validity ends within `days` (the same rule as `isUsable`). */
+/** Licenses usable now (`license_usable`, the rule every module gate reads) whose validity ends within `days`. */
 export function expiringWithin(days: number, now: Date): SQL | undefined {
   return and(
-    inArray(licenses.status, ['trialing', 'active']),
-    lte(licenses.validFrom, now),
-    gt(licenses.validUntil, now),
+    licenseUsableSql(licenses, now),
     lte(licenses.validUntil, new Date(now.getTime() + days * DAY_MS)),
   )
 }

@@ -25,16 +25,15 @@ export type RetentionResult = {
 /**
  * Deletes what is past its retention, in the caller's transaction (the cron tick's, operator
  * mode, after it claimed its slot): metric points older than the retention_days of the plan of
- * each tenant's current license (the latest, as the collection gate reads it; a tenant without a
+ * each tenant's current license (as auth_entitlement() reads it, like every gate; a tenant without a
  * license keeps its points), raw webhook events, their deduplication claims and login attempts
  * older than their fixed limits, and dead-lettered queue messages. Idempotent: a second run finds nothing more to delete.
  */
 export async function purgeExpiredData(tx: Tx, now: Date): Promise<RetentionResult> {
   const points = await tx.execute<{ tenant_id: string; n: number }>(sql`
     with current_plan as (
-      select distinct on (l.tenant_id) l.tenant_id, p.retention_days
-      from licenses l join plans p on p.id = l.plan_id
-      order by l.tenant_id, l.created_at desc
+      select t.id as tenant_id, p.retention_days
+      from tenants t cross join lateral auth_entitlement(t.id) e join plans p on p.id = e.plan_id
     ), expired as (
       select m.ctid from metric_points m join current_plan c on c.tenant_id = m.tenant_id
       where m.period_start < (${now}::timestamptz at time zone 'UTC')::date - c.retention_days
