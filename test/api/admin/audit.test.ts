@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import { auditListingRules, readAllAudit, seedAudit } from '../../helpers/audit.ts'
 import { createTestDatabase, type TestDatabase } from '../../helpers/env.ts'
-import { as, createMember, createOperator, createTenant, login } from '../../helpers/fixtures.ts'
+import { as, createMember, createOperator, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
+import { callWorker } from '../../helpers/worker.ts'
 
 // A database of its own, so the log holds exactly what these tests wrote.
 let db: TestDatabase
@@ -109,14 +111,38 @@ describe('GET /api/v1/admin/audit', () => {
     expect(seen).toHaveLength(6)
   })
 
-  it('names invalid filters', async () => {
-    const response = await admin('/api/v1/admin/audit?from=yesterday&actor_id=bob&tenant_id=x')
+  it('includes the central’s own rows (no tenant) and returns their `data` as written', async () => {
+    const [central] = await seedAudit(db, null, [{ action: 'seed.central', at: '2020-01-01T00:00:00Z' }])
+    const rows = await readAllAudit(admin, '/api/v1/admin/audit', 'action=seed.central')
+    expect(rows).toMatchObject([{ id: central, tenant_id: null, data: { fooBar: 1 } }])
+  })
+
+  it('names an invalid tenant filter', async () => {
+    const response = await admin('/api/v1/admin/audit?tenant_id=x')
     expect(response.status).toBe(400)
     const body = (await response.json()) as { error: { fields: { path: string }[] } }
-    expect(body.error.fields.map((f) => f.path).sort()).toEqual([
-      'query.actor_id',
-      'query.from',
-      'query.tenant_id',
-    ])
+    expect(body.error.fields.map((f) => f.path)).toEqual(['query.tenant_id'])
+  })
+})
+
+// After the tests above, which count every row of this database.
+describe('rules shared with /api/v1/audit', () => {
+  auditListingRules('/api/v1/admin/audit', async () => {
+    const tenant = await createTenant(db)
+    return { db, call: admin, tenantId: tenant.tenantId, scope: `tenant_id=${tenant.tenantId}&` }
+  })
+})
+
+describe('security of /api/v1/admin/audit', () => {
+  it('needs authentication', async () => {
+    expect((await callWorker(db.env, '/api/v1/admin/audit')).status).toBe(401)
+  })
+
+  it('is for operators: a tenant owner gets 403', async () => {
+    const tenant = await createTenant(db)
+    const owner = await createMember(db, tenant.tenantId, 'owner')
+    const response = await as(db, (await login(db, owner.email)).access_token)('/api/v1/admin/audit')
+    expect(response.status).toBe(403)
+    expect(await errorCode(response)).toBe('FORBIDDEN')
   })
 })

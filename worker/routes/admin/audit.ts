@@ -1,42 +1,22 @@
-import { z } from 'zod'
-import type { App } from '../../app.ts'
-import { idParam, pageQuery, snake } from '../../http.ts'
+import type { App } from '../../env.ts'
+import { idParam } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
-import { listAudit } from '../../services/admin/audit.ts'
-import { runAs } from '../../services/context.ts'
+import { listAudit } from '../../services/audit.ts'
 import { validate } from '../../validator.ts'
+import { auditFilters, auditInput, auditPage, withOrderedWindow } from '../tenant/audit.ts'
 
-const dateTimeField = z.iso.datetime({ offset: true })
+/** The tenant listing's filters, plus the tenant to narrow to. */
+export const listAuditQuery = withOrderedWindow(
+  auditFilters.extend({ tenant_id: idParam('ten').shape.id.optional() }),
+)
 
-export const listAuditQuery = pageQuery.extend({
-  tenant_id: idParam('ten').shape.id.optional(),
-  /** A prefix: `license.` matches every license action. */
-  action: z.string().trim().min(1).max(100).optional(),
-  actor_id: z
-    .string()
-    .regex(/^[a-z]{3}_[0-9a-z]{20}$/, 'must be an actor id such as opr_… or usr_…')
-    .optional(),
-  /** Inclusive. */
-  from: dateTimeField.optional(),
-  /** Exclusive. */
-  to: dateTimeField.optional(),
-})
-
-/** The audit log across tenants and the central, newest first. */
+/** The audit log across tenants and the central, newest first: the same rules as `/api/v1/audit`. */
 export function registerAdminAudit(app: App) {
   app.get('/api/v1/admin/audit', authenticate, validate('query', listAuditQuery), async (c) => {
     const query = c.req.valid('query')
-    const page = await runAs(c, (ctx) =>
-      listAudit(ctx, {
-        tenantId: query.tenant_id,
-        action: query.action,
-        actorId: query.actor_id,
-        from: query.from === undefined ? undefined : new Date(query.from),
-        to: query.to === undefined ? undefined : new Date(query.to),
-        limit: query.limit,
-        cursor: query.cursor,
-      }),
+    const page = await c.var.caller.run((ctx) =>
+      listAudit(ctx, { scope: 'platform', tenantId: query.tenant_id, ...auditInput(query) }),
     )
-    return c.json(snake(page))
+    return c.json(auditPage(page))
   })
 }

@@ -1,5 +1,5 @@
 import { AuditPage } from '../../../../portal/pages/admin/audit.tsx'
-import { listAudit } from '../../../services/admin/audit.ts'
+import { listAudit } from '../../../services/audit.ts'
 import type { PortalApp } from '../index.ts'
 import { portalRun } from '../run.ts'
 
@@ -24,6 +24,7 @@ export function registerPortalAdminAudit(portal: PortalApp) {
     const cursor = c.req.query('cursor') || undefined
     const page = await portalRun(c, (ctx) =>
       listAudit(ctx, {
+        scope: 'platform',
         tenantId: filters.tenant_id,
         action: filters.action,
         actorId: filters.actor_id,
