@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * Browser tests: plain Node (no workerd pool), one file at a time, driving Debian's Chromium
- * through playwright-core against a real `wrangler dev` stack each file starts itself.
+ * Browser tests: plain Node (no workerd pool), one file at a time, driving Chromium (the npm
+ * package's own, or CHROMIUM_PATH: test/browser/browser.ts) through playwright-core against a real
+ * `wrangler dev` stack each file starts itself.
  */
 export default defineConfig({
   test: {

@@ -1,11 +1,10 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser } from './browser.ts'
 import { type LocalStack, startLocalStack } from './stack.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
 const SHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots')
 
 let stack: LocalStack
@@ -13,8 +12,9 @@ let browser: Browser
 
 beforeAll(async () => {
   await fs.mkdir(SHOTS, { recursive: true })
+  // The browser first: without one the suite fails in seconds, before the stack starts.
+  browser = await launchBrowser()
   stack = await startLocalStack()
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })
 })
 
 afterAll(async () => {

@@ -1,19 +1,10 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser } from './browser.ts'
 import { type LocalStack, startLocalStack } from './stack.ts'
 
-/** Debian's Chromium with the flags that work on these machines (see shared STACK notes). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 const SHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots')
 const OPERATOR = { email: 'operator@integra.example', password: 'integra-operator-demo' }
 const ACME_OWNER = { email: 'owner@acme.example', password: 'integra-owner-demo' }
@@ -25,9 +16,10 @@ const consoleErrors: string[] = []
 
 beforeAll(async () => {
   await fs.mkdir(SHOTS, { recursive: true })
+  // The browser first: without one the suite fails in seconds, before the stack starts.
+  // (playwright-core gives every launch a fresh temporary --user-data-dir.)
+  browser = await launchBrowser()
   stack = await startLocalStack()
-  // playwright-core gives every launch a fresh temporary --user-data-dir.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })
 })
 
 afterAll(async () => {

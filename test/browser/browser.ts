@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { type Browser, chromium } from 'playwright-core'
+
+/**
+ * The one place the browser suites get their Chromium. By default it is the binary shipped inside
+ * the `@sparticuz/chromium` devDependency (a self-contained headless Chromium that needs only libc:
+ * `npm ci` is all a bare machine needs, no apt, no `playwright install` download); `CHROMIUM_PATH`
+ * points at another Chromium instead (Debian's `/usr/bin/chromium`, say).
+ *
+ * Flags: not the package's own `chromium.args`, which are made for AWS Lambda and switch off web
+ * security, site isolation and mixed-content blocking (`--disable-web-security`,
+ * `--disable-site-isolation-trials`, `--allow-running-insecure-content`…): these suites check the
+ * CSP and cross-site requests, which must run as in a real browser. playwright-core already adds
+ * `--no-sandbox` (needed: we run as root), `--headless` and the quiet-browser flags (no background
+ * networking, component updates, first-run or sync). The one flag added: `--disable-gpu`, as there
+ * is no GPU here and software rendering needs no separate GPU process.
+ */
+const FLAGS = ['--disable-gpu']
+
+/** Launches headless Chromium; throws (failing the suite, never skipping it) if there is none. */
+export async function launchBrowser(): Promise<Browser> {
+  const override = process.env.CHROMIUM_PATH
+  const { executablePath, env } = override
+    ? { executablePath: await existing(override), env: {} }
+    : await bundledChromium()
+  try {
+    return await chromium.launch({
+      executablePath,
+      args: FLAGS,
+      headless: true,
+      env: { ...process.env, ...env },
+    })
+  } catch (error) {
+    throw new Error(
+      `Chromium at ${executablePath} did not start${override ? ' (CHROMIUM_PATH)' : ''}: ${(error as Error).message}`,
+    )
+  }
+}
+
+async function existing(file: string): Promise<string> {
+  try {
+    await fs.access(file, fs.constants.X_OK)
+    return file
+  } catch {
+    throw new Error(`CHROMIUM_PATH=${file} is not an executable file: unset it to use @sparticuz/chromium`)
+  }
+}
+
+/**
+ * `@sparticuz/chromium`'s binary, unpacked to `<tmpdir>/chromium` (plus its SwiftShader libraries
+ * and fonts beside it) on first use, about 2 s, and reused afterwards. The package reuses any file
+ * already there, so one left by another version of the package, or cut short by an interrupted
+ * unpack, is checked (`--version` must report the package's major version) and unpacked again.
+ */
+async function bundledChromium(): Promise<{ executablePath: string; env: Record<string, string> }> {
+  let sparticuz: typeof import('@sparticuz/chromium').default
+  try {
+    sparticuz = (await import('@sparticuz/chromium')).default
+  } catch (error) {
+    throw new Error(
+      `No browser for the browser suite: @sparticuz/chromium is not installed (run \`npm ci\`), and CHROMIUM_PATH is not set. ${(error as Error).message}`,
+    )
+  }
+  const packageJson = path.resolve(
+    fileURLToPath(import.meta.resolve('@sparticuz/chromium')),
+    '../../package.json',
+  )
+  const { version } = JSON.parse(await fs.readFile(packageJson, 'utf8')) as { version: string }
+  const wanted = version.split('.')[0]
+  let executablePath = await sparticuz.executablePath()
+  if ((await chromiumMajor(executablePath)) !== wanted) {
+    await fs.rm(executablePath, { force: true })
+    executablePath = await sparticuz.executablePath()
+    const found = await chromiumMajor(executablePath)
+    if (found !== wanted)
+      throw new Error(
+        `@sparticuz/chromium ${version} unpacked ${executablePath}, which reports ${found ?? 'no version'}: remove it and retry`,
+      )
+  }
+  // The fonts the package ships (Open Sans, unpacked beside the binary, its fonts.conf naming
+  // /tmp/fonts): pages render with real glyphs, and alike everywhere, on a machine with no fonts.
+  return { executablePath, env: { FONTCONFIG_PATH: path.join(os.tmpdir(), 'fonts') } }
+}
+
+/** The major version a Chromium binary reports (`Chromium 153.0.8010.0`), or undefined. */
+async function chromiumMajor(file: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)(file, ['--version'], { timeout: 10_000 })
+    return /(\d+)\.\d+\.\d+/.exec(stdout)?.[1]
+  } catch {
+    return undefined
+  }
+}
