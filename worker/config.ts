@@ -82,6 +82,12 @@ export const configSchema = z.object({
   TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
   /** Origin the OAuth callbacks are registered under with the platforms; unset: the request's own origin. */
   OAUTH_REDIRECT_BASE: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Days between a confirmed erasure (tenant or connection) and the deletion that cannot be undone;
+   * the subject is suspended meanwhile and an operator can cancel. Shorter only when the owner
+   * asks for it and confirms with their password (docs/privacy.md, "Erasure and the grace period").
+   */
+  ERASURE_GRACE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),
 })
 

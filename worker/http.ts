@@ -40,6 +40,13 @@ export const emailField = z
   .transform((value) => value.trim().toLowerCase())
 /** New passwords: long enough to resist guessing (NIST 800-63B asks for length, not composition). */
 export const newPasswordField = z.string().min(12, 'at least 12 characters').max(256)
+/**
+ * The password typed again before an act that cannot easily be undone (erasures): an object, so
+ * a TOTP code can join it as `totp` when two-factor sign-in lands, without a new field name.
+ */
+export const reauthField = z.object({
+  password: z.string().min(1).max(256).describe('Your password, typed again.'),
+})
 export const idParam = (prefix: string) =>
   z.object({ id: z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{20}$`), `must be a ${prefix}_… id`) })
 

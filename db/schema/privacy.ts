@@ -54,15 +54,25 @@ export const dataExports = pgTable(
 )
 
 export const ERASURE_SCOPES = ['tenant', 'connection'] as const
-/** A request ends when its receipt is written and it is deleted with the rest of the tenant. */
-export const ERASURE_STATUSES = ['pending', 'confirmed'] as const
+/**
+ * `pending`: the owner asked for the whole tenant, an operator has not confirmed yet.
+ * `scheduled`: confirmed; the subject is stopped and the deletion waits for `scheduled_for`
+ * (the grace period), cancellable until then. `erasing`: the cron tick found it due and handed
+ * it to the deletion job. `canceled`: stopped within the grace period, nothing deleted.
+ * `completed`: a connection's deletion is done (a tenant's request goes with the tenant: its
+ * receipt is what remains).
+ */
+export const ERASURE_STATUSES = ['pending', 'scheduled', 'erasing', 'canceled', 'completed'] as const
 export type ErasureScope = (typeof ERASURE_SCOPES)[number]
 export type ErasureStatus = (typeof ERASURE_STATUSES)[number]
 
 /**
- * A tenant's request to be erased whole (LGPD Art. 18 VI), waiting for an operator's confirmation,
- * then carried out by a resumable job (a connection is erased at once, without a request). Tenant-owned, so the erasure deletes it too: what remains is the
- * receipt. `progress` keeps the counts of the batches already committed, so a retried job resumes.
+ * A request to erase a whole tenant or one connection (LGPD Art. 18 VI). A tenant's request is
+ * the owner's, confirmed by an operator, or an operator's own; a connection's is an owner's or
+ * admin's. Once confirmed the subject is suspended at once (`previous_status` keeps what it was, so
+ * a cancellation restores it) and the deletion runs after the grace period, found by the cron tick.
+ * Tenant-owned, so a tenant's erasure deletes it too: what remains is the receipt. `progress`
+ * keeps the counts of the batches already committed, so a retried job resumes.
  */
 export const erasureRequests = pgTable(
   'erasure_requests',
@@ -71,19 +81,36 @@ export const erasureRequests = pgTable(
     tenantId: text('tenant_id')
       .notNull()
       .references(() => tenants.id),
+    scope: text('scope', { enum: ERASURE_SCOPES }).notNull().default('tenant'),
+    /** The tenant's id, or the connection's (not `connection_id`: a connection's erasure must not delete its own request). */
+    subjectId: text('subject_id').notNull(),
     status: text('status', { enum: ERASURE_STATUSES }).notNull().default('pending'),
     requestedByType: text('requested_by_type', { enum: ['member', 'operator'] }).notNull(),
     requestedBy: text('requested_by').notNull(),
     confirmedBy: text('confirmed_by'),
+    /** Days between confirmation and deletion; fewer than the configured default only at the owner's confirmed request. */
+    graceDays: integer('grace_days'),
+    /** The subject's status before the suspension, restored by a cancellation. */
+    previousStatus: text('previous_status'),
     progress: jsonb('progress').$type<Record<string, number>>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
+    /** When the deletion becomes due (the receipt's answer to "when will my data be deleted"). */
+    scheduledFor: timestamp('scheduled_for', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    canceledBy: text('canceled_by'),
+    canceledAt: timestamp('canceled_at', { withTimezone: true }),
+    cancelReason: text('cancel_reason'),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    receiptId: text('receipt_id'),
   },
   (t) => [
     index('erasure_requests_tenant_id_idx').on(t.tenantId, t.createdAt),
     uniqueIndex('erasure_requests_one_open_key')
-      .on(t.tenantId)
-      .where(sql`status in ('pending', 'confirmed')`),
+      .on(t.tenantId, t.subjectId)
+      .where(sql`status in ('pending', 'scheduled', 'erasing')`),
+    // The cron tick's scan for requests whose grace period is over.
+    index('erasure_requests_due_idx').on(t.scheduledFor).where(sql`status = 'scheduled'`),
   ],
 )
 

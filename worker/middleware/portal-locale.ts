@@ -36,3 +36,19 @@ export function rememberLocale(c: Context, locale: Locale): void {
     maxAge: 365 * 86_400,
   })
 }
+
+/**
+ * The visitor's time zone, for times that matter to the minute (when an erasure runs): the one
+ * Cloudflare locates the request in (`request.cf.timezone`), else UTC. Portal pages cannot run
+ * a script to ask the browser (only our static assets may load), and people have no zone setting yet.
+ */
+export function requestTimeZone(c: Context): string {
+  const zone = (c.req.raw as { cf?: { timezone?: unknown } }).cf?.timezone
+  if (typeof zone !== 'string' || zone === '') return 'UTC'
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone })
+    return zone
+  } catch {
+    return 'UTC'
+  }
+}

@@ -317,6 +317,17 @@ export class Vault {
     if (previous && previous.kvKey !== kvKey) await this.#kv.delete(previous.kvKey)
   }
 
+  /**
+   * Takes the tenant's edge copies out of KV while keeping them registered, so nothing at the
+   * edge answers for a suspended tenant (its Meta webhooks find no endpoint). The secrets stay
+   * in the vault: `putEdgeCopy` puts a copy back. Returns the KV keys withdrawn.
+   */
+  async withdrawEdgeCopies(tenantId: string): Promise<string[]> {
+    const copies = await this.#edgeCopies(tenantId)
+    for (const copy of copies) await this.#kv.delete(copy.kvKey)
+    return copies.map((copy) => copy.kvKey)
+  }
+
   /** Crypto-shredding: without the data key every ciphertext of the tenant is noise. */
   async destroyTenantKey(tenantId: string): Promise<void> {
     this.#deks.delete(tenantId)

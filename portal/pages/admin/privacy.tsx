@@ -1,21 +1,140 @@
-import { ActionButton, Alert, Pager } from '../../components/forms.tsx'
+import { Alert, CsrfField, Pager } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { type I18n, type MessageKey, useI18n } from '../../i18n/index.ts'
 
 export type ErasureRequestRow = {
   id: string
   tenantId: string
   tenantSlug: string
   tenantName: string
+  scope: 'tenant' | 'connection'
   status: string
+  graceDays: number | null
   createdAt: Date | string
-  confirmedAt: Date | string | null
+  scheduledFor: Date | string | null
+  canceledAt: Date | string | null
+  cancelReason: string | null
+  connectionPlatform: string | null
+  connectionLabel: string | null
+  connectionName: string | null
 }
 
-/** Tenant erasure requests of every tenant; a pending one can be confirmed (LGPD Art. 18 VI). */
+const HOUR_MS = 3_600_000
+
+/** A moment in the viewer's language and time zone, the zone named ("12 de dez. de 2026, 14:00 BRT"). */
+function inZone(i18n: I18n, at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat(i18n.locale, {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
+  }).format(at)
+}
+
+/** "6 days and 23 hours left", to the hour, in the viewer's language. */
+function timeLeft(i18n: I18n, until: Date, now: Date): string {
+  const hours = Math.floor((until.getTime() - now.getTime()) / HOUR_MS)
+  if (until <= now) return i18n.t('adminPrivacy.erasure.due')
+  if (hours < 1) return i18n.t('adminPrivacy.erasure.lessThanHour')
+  const unit = (value: number, name: 'day' | 'hour') =>
+    i18n.number(value, { style: 'unit', unit: name, unitDisplay: 'long' })
+  const parts = [
+    ...(hours >= 24 ? [unit(Math.floor(hours / 24), 'day')] : []),
+    ...(hours % 24 > 0 ? [unit(hours % 24, 'hour')] : []),
+  ]
+  const left = new Intl.ListFormat(i18n.locale, { style: 'long', type: 'conjunction' }).format(parts)
+  return i18n.t('adminPrivacy.erasure.timeLeft', { left })
+}
+
+/** When the deletion happens (or why it will not), for one request. */
+function Deletion(props: { row: ErasureRequestRow; now: Date; timeZone: string }) {
+  const i18n = useI18n()
+  const { row } = props
+  if (row.status === 'scheduled' && row.scheduledFor) {
+    const at = new Date(row.scheduledFor)
+    return (
+      <span class="erasure-deadline">
+        <strong>{timeLeft(i18n, at, props.now)}</strong>
+        <br />
+        <time datetime={at.toISOString()}>{inZone(i18n, at, props.timeZone)}</time>
+      </span>
+    )
+  }
+  if (row.status === 'pending')
+    return <span>{i18n.t('adminPrivacy.erasure.afterConfirm', { days: row.graceDays ?? '—' })}</span>
+  if (row.status === 'erasing') return <span>{i18n.t('adminPrivacy.erasure.underWay')}</span>
+  if (row.status === 'canceled' && row.canceledAt)
+    return (
+      <span>
+        {i18n.t('adminPrivacy.erasure.canceledBecause', {
+          date: inZone(i18n, new Date(row.canceledAt), props.timeZone),
+          reason: row.cancelReason ?? '',
+        })}
+      </span>
+    )
+  return <span class="muted">—</span>
+}
+
+/** The operator's proof for a confirmation: the tenant's slug and their password, typed again. */
+function ConfirmForm(props: { row: ErasureRequestRow }) {
+  const { t } = useI18n()
+  const { row } = props
+  const base = `erasure-${row.id}`
+  return (
+    <form
+      method="post"
+      action={`/admin/privacy/erasure-requests/${row.id}/confirm`}
+      class="field"
+      hx-confirm={t('adminPrivacy.erasure.confirmAsk', { tenant: row.tenantName })}
+    >
+      <CsrfField />
+      <label for={`${base}-slug`}>{t('adminPrivacy.erasure.slug')}</label>
+      <input id={`${base}-slug`} name="tenant_slug" required autocomplete="off" spellcheck={false} />
+      <label for={`${base}-password`}>{t('adminPrivacy.erasure.password')}</label>
+      <input
+        id={`${base}-password`}
+        name="password"
+        type="password"
+        required
+        autocomplete="current-password"
+      />
+      <button type="submit" class="danger">
+        {t('adminPrivacy.erasure.confirm')}
+      </button>
+    </form>
+  )
+}
+
+/** Cancel within the grace period (or reject an owner's request), with a reason. */
+function CancelForm(props: { row: ErasureRequestRow }) {
+  const { t } = useI18n()
+  const { row } = props
+  const id = `erasure-${row.id}-reason`
+  return (
+    <form method="post" action={`/admin/privacy/erasure-requests/${row.id}/cancel`} class="field">
+      <CsrfField />
+      <label for={id}>{t('adminPrivacy.erasure.reason')}</label>
+      <textarea id={id} name="reason" required minlength={3} maxlength={500} rows={2} />
+      <button type="submit" class="secondary">
+        {t(row.status === 'pending' ? 'adminPrivacy.erasure.reject' : 'adminPrivacy.erasure.cancel')}
+      </button>
+    </form>
+  )
+}
+
+/**
+ * Erasure requests of every tenant (LGPD Art. 18 VI): a pending one can be confirmed (slug and
+ * password typed again), a scheduled one shows the time left before its deletion, in the viewer's
+ * language and time zone, and can be canceled with a reason. Names and slugs on screen, no ids.
+ */
 export function ErasureRequestsPage(props: {
   rows: ErasureRequestRow[]
   nextHref: string | null
+  now: Date
+  timeZone: string
   notice?: MessageKey
   error?: MessageKey
 }) {
@@ -34,17 +153,27 @@ export function ErasureRequestsPage(props: {
             <thead>
               <tr>
                 <th scope="col">{t('adminPrivacy.erasure.tenant')}</th>
+                <th scope="col">{t('adminPrivacy.erasure.subject')}</th>
                 <th scope="col">{t('adminPrivacy.erasure.requestedAt')}</th>
                 <th scope="col">{t('adminPrivacy.erasure.status')}</th>
+                <th scope="col">{t('adminPrivacy.erasure.deletion')}</th>
                 <th scope="col">{t('adminPrivacy.erasure.actions')}</th>
               </tr>
             </thead>
             <tbody>
               {props.rows.map((row) => (
-                <tr>
+                <tr id={`erasure-${row.id}`}>
                   <td>
                     <a href={`/admin/tenants/${row.tenantId}`}>{row.tenantName}</a>{' '}
                     <span class="muted">{row.tenantSlug}</span>
+                  </td>
+                  <td>
+                    {row.scope === 'tenant'
+                      ? t('adminPrivacy.erasure.wholeTenant')
+                      : t('adminPrivacy.erasure.connection', {
+                          platform: row.connectionPlatform ?? '—',
+                          name: row.connectionLabel ?? row.connectionName ?? '—',
+                        })}
                   </td>
                   <td>
                     <When at={row.createdAt} />
@@ -53,17 +182,11 @@ export function ErasureRequestsPage(props: {
                     <Status value={row.status} />
                   </td>
                   <td>
-                    {row.status === 'pending' ? (
-                      <ActionButton
-                        action={`/admin/privacy/erasure-requests/${row.id}/confirm`}
-                        target="#erasure-requests"
-                        label={t('adminPrivacy.erasure.confirm')}
-                        variant="danger"
-                        confirm={t('adminPrivacy.erasure.confirmAsk', { tenant: row.tenantName })}
-                      />
-                    ) : (
-                      <When at={row.confirmedAt} />
-                    )}
+                    <Deletion row={row} now={props.now} timeZone={props.timeZone} />
+                  </td>
+                  <td>
+                    {row.status === 'pending' && <ConfirmForm row={row} />}
+                    {(row.status === 'pending' || row.status === 'scheduled') && <CancelForm row={row} />}
                   </td>
                 </tr>
               ))}

@@ -19,7 +19,12 @@ export type ExportView = {
   download: { url: string; expiresAt: Date | string } | null
 }
 
-export type ErasureView = { status: string; createdAt: Date | string; confirmedAt: Date | string | null }
+export type ErasureView = {
+  scope: 'tenant' | 'connection'
+  status: string
+  createdAt: Date | string
+  confirmedAt: Date | string | null
+}
 
 export type PurgeView = { subject: 'tenant' | 'connection'; subjectId: string }
 
@@ -181,7 +186,10 @@ function Consents(props: PrivacyProps) {
 function Erasure(props: PrivacyProps) {
   const i18n = useI18n()
   const { t } = i18n
-  const open = props.erasure[0]
+  // The tenant's own request still under way; connection erasures and canceled requests are not it.
+  const open = props.erasure.find(
+    (request) => request.scope === 'tenant' && ['pending', 'scheduled', 'erasing'].includes(request.status),
+  )
   return (
     <div class="card" id="erasure">
       <h2>{t('privacy.erasure.title')}</h2>

@@ -4,10 +4,11 @@ import { newId } from '../../../db/ids.ts'
 import { loadConfig } from '../../../worker/config.ts'
 import type { JobMessage } from '../../../worker/jobs/messages.ts'
 import { r2Objects, workersKv } from '../../../worker/runtime/cloudflare.ts'
-import { ERASURE_BATCH_ROWS, ERASURE_SURVIVORS } from '../../../worker/services/privacy/erasure.ts'
+import { ERASURE_BATCH_ROWS, ERASURE_SURVIVORS } from '../../../worker/services/privacy/erasure-run.ts'
 import { kvKeyOf, type SecretRef, SecretUnreadableError, Vault } from '../../../worker/vault/vault.ts'
 import { runJobs, setup } from '../../helpers/connections.ts'
 import { createTestDatabase, type TestBindings, type TestDatabase } from '../../helpers/env.ts'
+import { erasureJobs, REAUTH, requestRow, tenantStatus, tick } from '../../helpers/erasure.ts'
 import { as, createMember, createOperator, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
 import { callWorker } from '../../helpers/worker.ts'
 
@@ -81,7 +82,7 @@ async function populatedTenant() {
   }
   await db.owner(
     `insert into metric_points (tenant_id, connection_id, metric, granularity, period_start, value)
-     select $1, $2, 'm' || (d % 7), 'day', date '2020-01-01' + d / 7, d from generate_series(0, $3) d`,
+     select $1, $2, 'm' || (d % 20), 'day', current_date - d / 20, d from generate_series(0, $3) d`,
     [tenant.tenantId, connections[0], ERASURE_BATCH_ROWS + 500],
   )
   const [owner] = await db.owner<{ id: string; email: string }>(
@@ -151,11 +152,23 @@ const countsOf = async (tenantId: string) => {
   return counts
 }
 
-const erasureMessages = (messages: unknown[]) =>
-  (messages as JobMessage[]).filter((m) => m.type === 'privacy.erase')
+const erasureMessages = erasureJobs
+
+/**
+ * The grace period passes: a cron tick just before `scheduledFor` starts nothing, the one just
+ * after starts the deletion (its job lands in the env's queue, which is returned).
+ */
+async function afterGracePeriod(env: TestBindings, capture: { messages: unknown[] }, scheduledFor: string) {
+  const at = new Date(scheduledFor).getTime()
+  capture.messages.length = 0
+  expect((await tick(env, at - 60_000)).explicitAcks).toHaveLength(1)
+  expect(erasureMessages(capture.messages)).toEqual([])
+  expect((await tick(env, at + 1000)).explicitAcks).toHaveLength(1)
+  return erasureMessages(capture.messages)
+}
 
 describe('tenant erasure: owner request, operator confirmation, job', () => {
-  it('leaves zero rows in every tenant table, no KV key, no archive, and undecryptable ciphertext', async () => {
+  it('leaves zero rows in every tenant table, no KV key, no archive, and undecryptable ciphertext', { timeout: 90_000 }, async () => {
     const a = await populatedTenant()
     const b = await populatedTenant()
     const tenantId = a.tenant.tenantId
@@ -213,18 +226,36 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
 
     const operatorEnv = { ...db, env: a.env }
     const confirm = (id: string) =>
-      as(operatorEnv, operatorToken)(`/api/v1/admin/erasure-requests/${id}/confirm`, { method: 'POST' })
+      as(operatorEnv, operatorToken)(`/api/v1/admin/erasure-requests/${id}/confirm`, {
+        method: 'POST',
+        json: { tenant_slug: a.tenant.slug, reauth: REAUTH },
+      })
     const confirmed = await confirm(request.id)
     expect(confirmed.status).toBe(202)
-    expect(await confirmed.json()).toMatchObject({ status: 'confirmed', confirmed_by: operatorId })
-    // Stopped at once: the owner's session is over, the tenant is deleted.
+    const scheduled = (await confirmed.json()) as { status: string; scheduled_for: string }
+    expect(scheduled).toMatchObject({ status: 'scheduled', confirmed_by: operatorId, grace_days: 7 })
+    const graceMs = new Date(scheduled.scheduled_for).getTime() - Date.now()
+    expect(graceMs).toBeGreaterThan(7 * 86_400_000 - 120_000)
+    expect(graceMs).toBeLessThanOrEqual(7 * 86_400_000)
+    // Stopped at once, nothing erased: the owner's session is over, the tenant suspended.
     expect((await a.call('/api/v1/tenant')).status).toBe(401)
+    expect(await tenantStatus(db, tenantId)).toBe('suspended')
+    expect(erasureMessages(a.capture.messages)).toEqual([])
+    const during = await countsOf(tenantId)
+    for (const table of ['users', 'connections', 'metric_points', 'consents', 'bookings', 'data_exports'])
+      expect({ table, rows: during[table] }).toEqual({ table, rows: before[table] })
+    expect(await kv.list(`vault/${tenantId}/`)).toHaveLength(4)
     const twice = await confirm(request.id)
     expect(twice.status).toBe(409)
     expect(await errorCode(twice)).toBe('ERASURE_ALREADY_CONFIRMED')
 
-    const jobs = erasureMessages(a.capture.messages)
+    const jobs = await afterGracePeriod(a.env, a.capture, scheduled.scheduled_for)
     expect(jobs).toEqual([{ type: 'privacy.erase', v: 1, tenantId, requestId: request.id }])
+    expect((await requestRow(db, request.id))?.status).toBe('erasing')
+    // The tick fires twice (a later slot too): the deletion was started once, one job only.
+    a.capture.messages.length = 0
+    await tick(a.env, new Date(scheduled.scheduled_for).getTime() + 2000)
+    expect(erasureMessages(a.capture.messages)).toEqual([])
     const run = await runJobs(a.env, jobs)
     expect(run.explicitAcks).toHaveLength(1)
     expect(run.retryMessages).toEqual([])
@@ -316,7 +347,7 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
       `select action from audit_log where tenant_id is null and data->>'tenant_id' = $1 order by created_at`,
       [tenantId],
     )
-    expect(audit.map((r) => r.action)).toEqual(['erasure.confirmed', 'tenant.erased'])
+    expect(audit.map((r) => r.action)).toEqual(['erasure.confirmed', 'erasure.started', 'tenant.erased'])
   })
 
   it('an operator can erase a tenant directly; an erased tenant cannot be erased again', async () => {
@@ -325,16 +356,22 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
     const operatorEnvCall = as({ ...db, env: a.env }, operatorToken)
     const started = await operatorEnvCall('/api/v1/admin/erasure-requests', {
       method: 'POST',
-      json: { tenant_id: tenantId },
+      json: { tenant_id: tenantId, tenant_slug: a.tenant.slug, reauth: REAUTH },
     })
     expect(started.status).toBe(202)
-    expect(await started.json()).toMatchObject({ status: 'confirmed', requested_by_type: 'operator' })
-    await runJobs(a.env, erasureMessages(a.capture.messages))
+    const request = (await started.json()) as { scheduled_for: string }
+    expect(request).toMatchObject({
+      status: 'scheduled',
+      requested_by_type: 'operator',
+      previous_status: 'active',
+    })
+    expect(await tenantStatus(db, tenantId)).toBe('suspended')
+    await runJobs(a.env, await afterGracePeriod(a.env, a.capture, request.scheduled_for))
     const after = await countsOf(tenantId)
     expect(Object.entries(after).filter(([table, n]) => n > 0 && !ERASURE_SURVIVORS.has(table))).toEqual([])
     const again = await operatorCall('/api/v1/admin/erasure-requests', {
       method: 'POST',
-      json: { tenant_id: tenantId },
+      json: { tenant_id: tenantId, tenant_slug: `erased-${tenantId.slice(4)}`, reauth: REAUTH },
     })
     expect(again.status).toBe(409)
     expect(await errorCode(again)).toBe('TENANT_ERASED')
@@ -357,9 +394,11 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
     const { id } = (await (
       await ownerCall('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } })
     ).json()) as { id: string }
-    expect((await ownerCall(`/api/v1/admin/erasure-requests/${id}/confirm`, { method: 'POST' })).status).toBe(
-      403,
-    )
+    const proof = { tenant_slug: tenant.slug, reauth: REAUTH }
+    expect(
+      (await ownerCall(`/api/v1/admin/erasure-requests/${id}/confirm`, { method: 'POST', json: proof }))
+        .status,
+    ).toBe(403)
     expect((await ownerCall('/api/v1/admin/erasure-requests')).status).toBe(403)
     expect((await ownerCall('/api/v1/admin/erasure-receipts')).status).toBe(403)
     expect(
@@ -367,11 +406,12 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
     ).toBe(401)
     const unknown = await operatorCall(`/api/v1/admin/erasure-requests/${newId('era')}/confirm`, {
       method: 'POST',
+      json: proof,
     })
     expect(unknown.status).toBe(404)
     const noTenant = await operatorCall('/api/v1/admin/erasure-requests', {
       method: 'POST',
-      json: { tenant_id: newId('ten') },
+      json: { tenant_id: newId('ten'), ...proof },
     })
     expect(noTenant.status).toBe(404)
     const invalid = await ownerCall('/api/v1/erasure-requests', {
@@ -385,7 +425,7 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
       ((await badOperator.json()) as { error: { fields: { path: string }[] } }).error.fields.map(
         (f) => f.path,
       ),
-    ).toEqual(['json.tenant_id'])
+    ).toEqual(['json.tenant_id', 'json.tenant_slug', 'json.reauth'])
     // Nothing was started by any refused call.
     expect(await db.owner(`select status from tenants where id = $1`, [tenant.tenantId])).toEqual([
       { status: 'active' },
@@ -403,10 +443,14 @@ describe('a tenant erasure interrupted', () => {
     await db.owner(`insert into ${blocker} values ($1)`, [a.owner.id])
     const started = await as({ ...db, env: a.env }, operatorToken)('/api/v1/admin/erasure-requests', {
       method: 'POST',
-      json: { tenant_id: tenantId },
+      json: { tenant_id: tenantId, tenant_slug: a.tenant.slug, reauth: REAUTH },
     })
     expect(started.status).toBe(202)
-    const jobs = erasureMessages(a.capture.messages)
+    const jobs = await afterGracePeriod(
+      a.env,
+      a.capture,
+      ((await started.json()) as { scheduled_for: string }).scheduled_for,
+    )
     const failed = await runJobs(a.env, jobs)
     expect(failed.retryMessages).toHaveLength(1)
     // The batches committed; the rest rolled back, and the request waits for the retry.
@@ -414,7 +458,7 @@ describe('a tenant erasure interrupted', () => {
       'select status, progress from erasure_requests where tenant_id = $1',
       [tenantId],
     )
-    expect(request?.status).toBe('confirmed')
+    expect(request?.status).toBe('erasing')
     expect(request?.progress.metric_points).toBe(ERASURE_BATCH_ROWS + 501)
     expect(await db.owner('select 1 from metric_points where tenant_id = $1', [tenantId])).toEqual([])
     expect(await db.owner('select 1 from users where tenant_id = $1', [tenantId])).toHaveLength(2)
@@ -435,29 +479,52 @@ describe('a tenant erasure interrupted', () => {
 })
 
 describe('connection erasure', () => {
-  it('erases one connection at once: its rows, consents, tokens; the rest of the tenant stays', async () => {
+  it('pauses the connection at once, erases it after the grace period: its rows, consents, tokens; the rest stays', async () => {
     const a = await populatedTenant()
     const tenantId = a.tenant.tenantId
     const [gone, kept] = a.connections as [string, string]
     const kv = workersKv(a.env.TOKENS)
     const response = await a.call('/api/v1/erasure-requests', {
       method: 'POST',
-      json: { scope: 'connection', connection_id: gone },
+      json: { scope: 'connection', connection_id: gone, reauth: REAUTH },
     })
-    expect(response.status).toBe(201)
-    const body = (await response.json()) as {
-      status: string
-      receipt: {
-        scope: string
-        subject_id: string
-        row_counts: Record<string, number>
-        kv_keys_deleted: number
-      }
-    }
-    expect(body.status).toBe('completed')
-    expect(body.receipt).toMatchObject({
+    expect(response.status).toBe(202)
+    const request = (await response.json()) as { id: string; scheduled_for: string }
+    expect(request).toMatchObject({
       scope: 'connection',
       subject_id: gone,
+      status: 'scheduled',
+      previous_status: 'active',
+      grace_days: 7,
+    })
+    // Paused, nothing erased yet, and no job until the grace period is over.
+    expect(await db.owner('select status from connections where id = $1', [gone])).toEqual([
+      { status: 'paused' },
+    ])
+    expect(await db.owner('select 1 from metric_points where connection_id = $1', [gone])).toHaveLength(
+      ERASURE_BATCH_ROWS + 501,
+    )
+    expect(erasureMessages(a.capture.messages)).toEqual([])
+
+    const jobs = await afterGracePeriod(a.env, a.capture, request.scheduled_for)
+    expect(jobs).toEqual([{ type: 'privacy.erase', v: 1, tenantId, requestId: request.id }])
+    expect((await runJobs(a.env, jobs)).explicitAcks).toHaveLength(1)
+    const done = await requestRow(db, request.id)
+    expect(done).toMatchObject({ status: 'completed', receipt_id: expect.stringMatching(/^rcp_/) })
+    const [receipt] = await db.owner<{
+      scope: string
+      subject_id: string
+      request_id: string
+      row_counts: Record<string, number>
+      kv_keys_deleted: number
+    }>(
+      'select scope, subject_id, request_id, row_counts, kv_keys_deleted from erasure_receipts where id = $1',
+      [done?.receipt_id],
+    )
+    expect(receipt).toMatchObject({
+      scope: 'connection',
+      subject_id: gone,
+      request_id: request.id,
       kv_keys_deleted: 2,
       row_counts: {
         metric_points: ERASURE_BATCH_ROWS + 501,
@@ -475,27 +542,42 @@ describe('connection erasure', () => {
     expect(await kv.list(`vault/${tenantId}/${kept}/`)).toHaveLength(2)
     expect(await db.owner('select 1 from connections where id = $1', [kept])).toHaveLength(1)
     expect(await db.owner('select 1 from consents where subject_id = $1', [kept])).toHaveLength(1)
+    // A redelivered job finds the request completed: no second receipt.
+    expect((await runJobs(a.env, jobs)).explicitAcks).toHaveLength(1)
+    expect(await db.owner('select 1 from erasure_receipts where subject_id = $1', [gone])).toHaveLength(1)
+    // The tenant's list shows it done; the audit trail has each step.
+    const own = (await (await a.call('/api/v1/erasure-requests')).json()) as {
+      data: { id: string; status: string }[]
+    }
+    expect(own.data).toEqual([expect.objectContaining({ id: request.id, status: 'completed' })])
+    const audit = await db.owner<{ action: string }>(
+      `select action from audit_log where tenant_id = $1 and target_id in ($2, $3) order by created_at`,
+      [tenantId, request.id, gone],
+    )
+    expect(audit.map((r) => r.action)).toEqual(['erasure.scheduled', 'erasure.started', 'connection.erased'])
 
-    // Another tenant's connection is unknown here; an analyst may not erase.
+    // Another tenant's connection is unknown here; an analyst may not erase; no password, no erasure.
     const b = await setup(db)
     const foreign = await b.call('/api/v1/erasure-requests', {
       method: 'POST',
-      json: { scope: 'connection', connection_id: kept },
+      json: { scope: 'connection', connection_id: kept, reauth: REAUTH },
     })
     expect(foreign.status).toBe(404)
     const analyst = await createMember(db, tenantId, 'analyst')
     const analystCall = as({ ...db, env: a.env }, (await login(db, analyst.email)).access_token)
     const denied = await analystCall('/api/v1/erasure-requests', {
       method: 'POST',
-      json: { scope: 'connection', connection_id: kept },
+      json: { scope: 'connection', connection_id: kept, reauth: REAUTH },
     })
     expect(denied.status).toBe(403)
     const missing = await a.call('/api/v1/erasure-requests', {
       method: 'POST',
-      json: { scope: 'connection' },
+      json: { scope: 'connection', connection_id: kept },
     })
     expect(missing.status).toBe(400)
-    expect(await db.owner('select 1 from connections where id = $1', [kept])).toHaveLength(1)
+    expect(await db.owner('select status from connections where id = $1', [kept])).toEqual([
+      { status: 'active' },
+    ])
   })
 })
 

@@ -18,6 +18,7 @@ import type { ServiceContext } from '../context.ts'
 import { afterCursor, cutPage, sortKey } from '../keyset.ts'
 import { effectiveStatus, loadEntitlement } from '../licensing.ts'
 import { refreshMetaEdgeCopy } from '../meta-webhooks/meta-settings.ts'
+import { tenantErasureUnderWay } from '../privacy/erasure-requests.ts'
 
 const tenantColumns = {
   id: tenants.id,
@@ -194,6 +195,13 @@ export async function changeTenantStatus(
   authorizeOperator(ctx.principal)
   const step = LIFECYCLE[change]
   const before = await findTenant(ctx, tenantId, 'update')
+  // Suspended by a scheduled erasure: canceling it (with a reason) is the way back.
+  if (await tenantErasureUnderWay(ctx, tenantId))
+    throw new ApiError(
+      409,
+      'ERASURE_SCHEDULED',
+      'An erasure of this tenant is scheduled; cancel it to change the tenant’s status.',
+    )
   if (!(step.from as readonly TenantStatus[]).includes(before.status)) {
     throw new ApiError(
       409,

@@ -1,29 +1,46 @@
+import { z } from 'zod'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { ErasureRequestsPage, ProcessingRecordsPage } from '../../../../portal/pages/admin/privacy.tsx'
-import { confirmErasure, listErasureRequests } from '../../../services/privacy/erasure.ts'
+import { ApiError } from '../../../errors.ts'
+import { requestTimeZone } from '../../../middleware/portal-locale.ts'
+import {
+  cancelErasure,
+  confirmErasure,
+  listErasureRequests,
+} from '../../../services/privacy/erasure-requests.ts'
 import { listProcessingRecords, processingRecordsCsv } from '../../../services/privacy/processing-records.ts'
+import { readForm } from '../forms.ts'
 import type { PortalApp } from '../index.ts'
 import { actThenBack, errorFromQuery, portalRun } from '../run.ts'
 
 const REQUEST = ':id{era_[0-9a-z]{20}}'
-const NOTICES: Record<string, MessageKey> = { confirmed: 'adminPrivacy.erasure.confirmedNotice' }
+const LIST = '/admin/privacy/erasure-requests'
+const NOTICES: Record<string, MessageKey> = {
+  confirmed: 'adminPrivacy.erasure.confirmedNotice',
+  canceled: 'adminPrivacy.erasure.canceledNotice',
+}
+
+const confirmForm = z.object({ tenant_slug: z.string().min(1).max(48), password: z.string().min(1).max(256) })
+const cancelForm = z.object({ reason: z.string().trim().min(3).max(500) })
+const invalidForm = () => new ApiError(400, 'VALIDATION_FAILED', 'The request has invalid fields.')
 
 /**
  * The central's privacy pages (signed-in operators, like all of /admin): erasure requests with the
- * same confirm verb as POST /api/v1/admin/erasure-requests/:id/confirm, and records of processing.
+ * same verbs as POST /api/v1/admin/erasure-requests/:id/confirm and …/cancel, and records of processing.
  */
 export function registerPortalAdminPrivacy(portal: PortalApp) {
-  portal.get('/admin/privacy/erasure-requests', async (c) => {
+  portal.get(LIST, async (c) => {
     const cursor = c.req.query('cursor') || undefined
-    const page = await portalRun(c, (ctx) => listErasureRequests(ctx, { limit: 50, cursor }))
+    const { page, now } = await portalRun(c, async (ctx) => ({
+      page: await listErasureRequests(ctx, { limit: 50, cursor }),
+      now: ctx.now,
+    }))
     return c.render(
       <ErasureRequestsPage
         rows={page.data}
-        nextHref={
-          page.nextCursor
-            ? `/admin/privacy/erasure-requests?${new URLSearchParams({ cursor: page.nextCursor })}`
-            : null
-        }
+        nextHref={page.nextCursor ? `${LIST}?${new URLSearchParams({ cursor: page.nextCursor })}` : null}
+        now={now}
+        timeZone={requestTimeZone(c)}
         notice={NOTICES[c.req.query('done') ?? '']}
         error={errorFromQuery(c)}
       />,
@@ -31,11 +48,25 @@ export function registerPortalAdminPrivacy(portal: PortalApp) {
     )
   })
 
-  portal.post(`/admin/privacy/erasure-requests/${REQUEST}/confirm`, (c) =>
-    actThenBack(c, '/admin/privacy/erasure-requests', 'confirmed', () =>
-      portalRun(c, (ctx) => confirmErasure(ctx, c.req.param('id'))),
-    ),
-  )
+  portal.post(`${LIST}/${REQUEST}/confirm`, async (c) => {
+    const form = await readForm(c, confirmForm)
+    return actThenBack(c, LIST, 'confirmed', () => {
+      if (!form.ok) throw invalidForm()
+      const { tenant_slug, password } = form.data
+      return portalRun(c, (ctx) =>
+        confirmErasure(ctx, c.req.param('id'), { tenantSlug: tenant_slug, reauth: { password } }),
+      )
+    })
+  })
+
+  portal.post(`${LIST}/${REQUEST}/cancel`, async (c) => {
+    const form = await readForm(c, cancelForm)
+    return actThenBack(c, LIST, 'canceled', () => {
+      if (!form.ok) throw invalidForm()
+      const { reason } = form.data
+      return portalRun(c, (ctx) => cancelErasure(ctx, c.req.param('id'), { reason }))
+    })
+  })
 
   portal.get('/admin/privacy/processing-records', async (c) => {
     const rows = await portalRun(c, async (ctx) => listProcessingRecords(ctx))
