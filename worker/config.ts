@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { parseSigningKeys } from './auth/jwt.ts'
-import { parseMasterKeys } from './vault/vault.ts'
+import { parseMasterKeys } from './vault/master-keys.ts'
 
 /** Comma-separated list in one variable, e.g. `CORS_ORIGINS="https://a.example,https://b.example"`. */
 const list = z

@@ -35,9 +35,14 @@ export function LineChart(props: { id: string; title: string; series: ChartSerie
   const bottom = Math.floor(min / step) * step
   const plotW = WIDTH - PAD.left - PAD.right
   const plotH = HEIGHT - PAD.top - PAD.bottom
+  const column = new Map(dates.map((date, index) => [date, index]))
+  // One decimal is a tenth of a pixel at full width: more digits only weigh on the page.
   const x = (date: string) =>
-    PAD.left + (dates.length === 1 ? plotW / 2 : (dates.indexOf(date) / (dates.length - 1)) * plotW)
-  const y = (value: number) => PAD.top + plotH - ((value - bottom) / (top - bottom || 1)) * plotH
+    (
+      PAD.left +
+      (dates.length === 1 ? plotW / 2 : ((column.get(date) as number) / (dates.length - 1)) * plotW)
+    ).toFixed(1)
+  const y = (value: number) => (PAD.top + plotH - ((value - bottom) / (top - bottom || 1)) * plotH).toFixed(1)
   const yTicks: number[] = []
   for (let v = bottom; v <= top + step / 2; v += step) yTicks.push(v)
   const xEvery = Math.max(1, Math.ceil(dates.length / 6))
@@ -47,6 +52,8 @@ export function LineChart(props: { id: string; title: string; series: ChartSerie
     new Intl.DateTimeFormat(i18n.locale, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
       new Date(`${d}T00:00:00Z`),
     )
+  // Each date's label once, not once per point of every line.
+  const dateLabel = new Map(dates.map((date) => [date, i18n.date(date)]))
   const titleId = `${props.id}-title`
   const descId = `${props.id}-desc`
   return (
@@ -69,7 +76,7 @@ export function LineChart(props: { id: string; title: string; series: ChartSerie
         {yTicks.map((v) => (
           <g>
             <line class="grid" x1={PAD.left} x2={WIDTH - PAD.right} y1={y(v)} y2={y(v)} />
-            <text x={PAD.left - 8} y={y(v) + 4} text-anchor="end">
+            <text x={PAD.left - 8} y={(Number(y(v)) + 4).toFixed(1)} text-anchor="end">
               {compact(v)}
             </text>
           </g>
@@ -92,24 +99,21 @@ export function LineChart(props: { id: string; title: string; series: ChartSerie
               current = ''
               continue
             }
-            current += `${current ? 'L' : 'M'}${x(point.t).toFixed(1)},${y(point.v).toFixed(1)}`
+            current += `${current ? 'L' : 'M'}${x(point.t)},${y(point.v)}`
           }
           if (current) segments.push(current)
+          // The colour is set once on the group: lines and points inherit it.
+          const r = dates.length > 45 ? 2 : 3.5
           return (
             <g class={colour}>
               {segments.map((d) => (
-                <path class={`line ${colour}`} d={d} />
+                <path class="line" d={d} />
               ))}
               {series.points
                 .filter((point) => point.v !== null)
                 .map((point) => (
-                  <circle
-                    class={colour}
-                    cx={x(point.t)}
-                    cy={y(point.v as number)}
-                    r={dates.length > 45 ? 2 : 3.5}
-                  >
-                    <title>{`${series.label} · ${i18n.date(point.t)}: ${i18n.number(point.v as number)}`}</title>
+                  <circle cx={x(point.t)} cy={y(point.v as number)} r={r}>
+                    <title>{`${series.label} · ${dateLabel.get(point.t)}: ${i18n.number(point.v as number)}`}</title>
                   </circle>
                 ))}
             </g>

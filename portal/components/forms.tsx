@@ -5,6 +5,19 @@ import { usePage } from './page.ts'
 /** Field name → message key of what is wrong with it (see worker/routes/portal/forms.ts). */
 export type FieldErrors = Partial<Record<string, MessageKey>>
 
+/** A form shown again after a refusal: what was typed, the errors beside the fields, a message. */
+export type FormState = {
+  values?: Record<string, string | string[]>
+  errors?: FieldErrors
+  message?: MessageKey
+}
+
+/** The first value typed into a field of a form shown again. */
+export const formValue = (state: FormState | undefined, name: string) => {
+  const v = state?.values?.[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
 /** The double-submit token every state-changing form carries (worker/middleware/portal-csrf.ts). */
 export function CsrfField(props: { token?: string }) {
   const page = usePage()

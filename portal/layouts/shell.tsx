@@ -1,8 +1,8 @@
 import type { Child } from 'hono/jsx'
-import type { Viewer } from '../../worker/middleware/portal-env.ts'
 import { CsrfField } from '../components/forms.tsx'
 import { PageContext, type PageInfo } from '../components/page.ts'
 import { type I18n, I18nContext, LOCALES, type MessageKey } from '../i18n/index.ts'
+import type { Viewer } from '../viewer.ts'
 
 type NavItem = { href: string; label: MessageKey; roles?: readonly string[] }
 

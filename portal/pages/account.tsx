@@ -1,8 +1,8 @@
-import type { Viewer } from '../../worker/middleware/portal-env.ts'
+import type { FormState } from '../components/forms.tsx'
 import { ActionButton, Alert, Field, HxForm } from '../components/forms.tsx'
 import { When } from '../components/status.tsx'
 import { LOCALES, type MessageKey, useI18n } from '../i18n/index.ts'
-import type { FormState } from './app/connections.tsx'
+import type { Viewer } from '../viewer.ts'
 
 export type SessionView = {
   id: string

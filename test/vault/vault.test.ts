@@ -2,10 +2,9 @@ import { base64url } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { DbHandle } from '../../db/client.ts'
 import { workersKv } from '../../worker/runtime/cloudflare.ts'
+import { type MasterKey, parseMasterKeys } from '../../worker/vault/master-keys.ts'
 import {
   kvKeyOf,
-  type MasterKey,
-  parseMasterKeys,
   type SecretRef,
   SecretUnreadableError,
   StaleSecretError,

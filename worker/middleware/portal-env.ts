@@ -1,19 +1,7 @@
-import type { MemberRole } from '../../db/schema/index.ts'
+import type { Hono } from 'hono'
 import type { I18n } from '../../portal/i18n/index.ts'
+import type { Viewer } from '../../portal/viewer.ts'
 import type { AppEnv } from '../env.ts'
-
-/** The signed-in person as the portal shows them (loaded with the page's own work, see portalRun). */
-export type Viewer =
-  | { kind: 'operator'; id: string; name: string; email: string }
-  | {
-      kind: 'member'
-      id: string
-      name: string
-      email: string
-      role: MemberRole
-      tenantName: string
-      locale: string | null
-    }
 
 /** The app's env plus what the portal middleware adds for pages. */
 export type PortalEnv = {
@@ -26,3 +14,6 @@ export type PortalEnv = {
     viewer?: Viewer
   }
 }
+
+/** The portal's sub-app, on which every portal handler file registers its pages. */
+export type PortalApp = Hono<PortalEnv>

@@ -3,7 +3,7 @@ import { type I18n, i18nFor, type MessageKey } from '../../portal/i18n/index.ts'
 import { areaOf, Shell } from '../../portal/layouts/shell.tsx'
 import { ErrorPage } from '../../portal/pages/error.tsx'
 import type { ApiError } from '../errors.ts'
-import type { Viewer } from './portal-env.ts'
+import type { Viewer } from '../../portal/viewer.ts'
 import { requestLocale } from './portal-locale.ts'
 import { clearSessionCookie } from './portal-session.ts'
 

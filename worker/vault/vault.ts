@@ -3,6 +3,7 @@ import { base64url } from 'jose'
 import type { Tx } from '../../db/client.ts'
 import { tenantKeys, vaultEdgeCopies } from '../../db/schema/index.ts'
 import type { KeyValueStore } from '../runtime/ports.ts'
+import type { MasterKey } from './master-keys.ts'
 
 /**
  * Envelope encryption for third-party secrets. Each tenant has a random 256-bit data key (DEK),
@@ -12,7 +13,6 @@ import type { KeyValueStore } from '../runtime/ports.ts'
  * another tenant, connection or purpose, or an old version replayed, fails to open.
  */
 
-export type MasterKey = { kid: string; key: Uint8Array }
 export type SecretPurpose =
   | 'access_token'
   | 'refresh_token'
@@ -40,28 +40,6 @@ export class SecretUnreadableError extends Error {
     super(`secret cannot be opened: ${reason}`)
     this.name = 'SecretUnreadableError'
   }
-}
-
-const KID = /^[A-Za-z0-9_-]{1,32}$/
-
-/** `kid:base64url(32 bytes),…`, newest first: the first wraps new keys, all unwrap. */
-export function parseMasterKeys(value: string): MasterKey[] {
-  const entries = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-  if (entries.length === 0) throw new Error('vault master keys: expected at least one kid:key entry')
-  return entries.map((entry, index) => {
-    const [kid, encoded] = entry.split(':')
-    let key: Uint8Array | undefined
-    try {
-      key = encoded ? base64url.decode(encoded) : undefined
-    } catch {}
-    if (!kid || !KID.test(kid) || key?.length !== 32) {
-      throw new Error(`vault master keys: entry ${index + 1} must be kid:base64url of 32 bytes`)
-    }
-    return { kid, key }
-  })
 }
 
 const encoder = new TextEncoder()

@@ -1,8 +1,7 @@
 import { MODULES } from '../../../db/schema/tenancy.ts'
-import { ActionButton, Alert, CsrfField, Field } from '../../components/forms.tsx'
+import { ActionButton, Alert, CsrfField, Field, type FormState, formValue } from '../../components/forms.tsx'
 import { Status } from '../../components/status.tsx'
 import { type MessageKey, useI18n } from '../../i18n/index.ts'
-import type { FormState } from '../app/connections.tsx'
 
 export type PlanRow = {
   id: string
@@ -11,11 +10,6 @@ export type PlanRow = {
   modules: string[]
   limits: { users: number; connections: number; retentionDays: number; collectionIntervalMinutes: number }
   retiredAt: Date | string | null
-}
-
-const value = (state: FormState | undefined, name: string) => {
-  const v = state?.values?.[name]
-  return Array.isArray(v) ? v[0] : v
 }
 
 /** Plans: what licenses sell (modules and limits); create and retire. */
@@ -94,14 +88,14 @@ export function PlansPage(props: {
             <Field
               name="code"
               label="plans.code"
-              value={value(props.form, 'code')}
+              value={formValue(props.form, 'code')}
               errors={errors}
               required
             />
             <Field
               name="name"
               label="plans.name"
-              value={value(props.form, 'name')}
+              value={formValue(props.form, 'name')}
               errors={errors}
               required
             />
@@ -120,7 +114,7 @@ export function PlansPage(props: {
               name="users"
               type="number"
               label="plans.users"
-              value={value(props.form, 'users') ?? '5'}
+              value={formValue(props.form, 'users') ?? '5'}
               errors={errors}
               min={1}
               required
@@ -129,7 +123,7 @@ export function PlansPage(props: {
               name="connections"
               type="number"
               label="plans.connections"
-              value={value(props.form, 'connections') ?? '10'}
+              value={formValue(props.form, 'connections') ?? '10'}
               errors={errors}
               min={1}
               required
@@ -138,7 +132,7 @@ export function PlansPage(props: {
               name="retention_days"
               type="number"
               label="plans.retention"
-              value={value(props.form, 'retention_days') ?? '365'}
+              value={formValue(props.form, 'retention_days') ?? '365'}
               errors={errors}
               min={1}
               required
@@ -147,7 +141,7 @@ export function PlansPage(props: {
               name="collection_interval_minutes"
               type="number"
               label="plans.interval"
-              value={value(props.form, 'collection_interval_minutes') ?? '60'}
+              value={formValue(props.form, 'collection_interval_minutes') ?? '60'}
               errors={errors}
               min={15}
               required

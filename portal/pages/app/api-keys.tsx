@@ -1,7 +1,7 @@
+import type { FormState } from '../../components/forms.tsx'
 import { ActionButton, Alert, Field, HxForm, Select } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
 import { type MessageKey, useI18n } from '../../i18n/index.ts'
-import type { FormState } from './connections.tsx'
 
 export type KeyView = {
   id: string

@@ -1,7 +1,8 @@
+import type { FormState } from '../../components/forms.tsx'
 import { Alert, CsrfField, Field, HxForm } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
 import { type MessageKey, useI18n } from '../../i18n/index.ts'
-import { type ConnectionView, type FormState, platformLabel } from './connections.tsx'
+import { type ConnectionView, platformLabel } from './connections.tsx'
 
 export type RunView = {
   id: string | number

@@ -4,7 +4,8 @@ import {
   Alert,
   CsrfField,
   Field,
-  type FieldErrors,
+  type FormState,
+  formValue,
   HxForm,
   Select,
 } from '../../components/forms.tsx'
@@ -22,17 +23,6 @@ export type ConnectionView = {
   nextCollectAt: Date | string | null
   lastError: string | null
   backfill: { doneDays: number; totalDays: number }
-}
-
-export type FormState = {
-  values?: Record<string, string | string[]>
-  errors?: FieldErrors
-  message?: MessageKey
-}
-
-const value = (state: FormState | undefined, name: string) => {
-  const v = state?.values?.[name]
-  return Array.isArray(v) ? v[0] : v
 }
 
 export const platformLabel = (t: (key: MessageKey) => string, platform: string) =>
@@ -173,7 +163,7 @@ export function ConnectForm(props: { oauthPlatforms: string[]; state?: FormState
         <Select
           name="platform"
           label="connections.platform"
-          value={value(props.state, 'platform')}
+          value={formValue(props.state, 'platform')}
           errors={errors}
           required
           options={PLATFORMS.map((platform) => ({ value: platform, label: platformLabel(t, platform) }))}
@@ -181,11 +171,16 @@ export function ConnectForm(props: { oauthPlatforms: string[]; state?: FormState
         <Field
           name="external_account_id"
           label="connections.externalId"
-          value={value(props.state, 'external_account_id')}
+          value={formValue(props.state, 'external_account_id')}
           errors={errors}
           required
         />
-        <Field name="label" label="connections.label" value={value(props.state, 'label')} errors={errors} />
+        <Field
+          name="label"
+          label="connections.label"
+          value={formValue(props.state, 'label')}
+          errors={errors}
+        />
         <Field
           name="access_token"
           type="password"

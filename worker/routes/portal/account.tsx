@@ -1,11 +1,11 @@
 import { z } from 'zod'
+import type { FormState } from '../../../portal/components/forms.tsx'
 import type { MessageKey } from '../../../portal/i18n/index.ts'
 import { AccountPage, SessionsPage } from '../../../portal/pages/account.tsx'
-import type { FormState } from '../../../portal/pages/app/connections.tsx'
 import { newPasswordField } from '../../http.ts'
+import type { PortalApp } from '../../middleware/portal-env.ts'
 import { changePassword, listMySessions, revokeMySession } from '../../services/auth/account.ts'
 import { readForm } from './forms.ts'
-import type { PortalApp } from './index.ts'
 import { attempt, isHtmx, type PortalContext, portalRun, seeOther, signedIn } from './run.ts'
 
 const passwordForm = z

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { portalCsrf } from '../../middleware/portal-csrf.ts'
-import type { PortalEnv } from '../../middleware/portal-env.ts'
+import type { PortalApp, PortalEnv } from '../../middleware/portal-env.ts'
 import { portalLocale } from '../../middleware/portal-locale.ts'
 import { portalCredential } from '../../middleware/portal-session.ts'
 import { registerPortalAccount } from './account.tsx'
@@ -19,8 +19,6 @@ import { registerPortalPrivacy } from './app/privacy.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
 import { portalRenderer } from './renderer.tsx'
-
-export type PortalApp = Hono<PortalEnv>
 
 /**
  * The two portals, `/admin` (operators) and `/app` (tenant members), server-rendered with

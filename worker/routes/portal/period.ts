@@ -1,14 +1,14 @@
 import type { PeriodChoice } from '../../../portal/components/period.tsx'
 import { PRESETS } from '../../../portal/components/period.tsx'
 import type { MessageKey } from '../../../portal/i18n/index.ts'
-import { addDays, spanDays } from '../../services/metrics/filters.ts'
+import { FIRST_DAY, isStoredDate } from '../../dates.ts'
+import { addDays, previousPeriod, spanDays } from '../../services/metrics/filters.ts'
 import { MAX_SPAN_DAYS } from '../metrics/query.ts'
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/
 
 /**
  * The period of a metrics page from its query: a preset (7, 30, 90 days ending today, UTC) or
- * custom dates within the API's limits; anything else falls back to 30 days with a message.
+ * custom dates within the API's limits (the overview compares with the period before, which must
+ * be stored too); anything else falls back to 30 days with a message.
  */
 export function readPeriod(query: Record<string, string | undefined>): {
   period: PeriodChoice
@@ -28,12 +28,11 @@ export function readPeriod(query: Record<string, string | undefined>): {
     choice === 'custom' &&
     from &&
     to &&
-    DATE.test(from) &&
-    DATE.test(to) &&
-    !Number.isNaN(Date.parse(from)) &&
-    !Number.isNaN(Date.parse(to)) &&
+    isStoredDate(from) &&
+    isStoredDate(to) &&
     from <= to &&
-    spanDays(from, to) <= MAX_SPAN_DAYS
+    spanDays(from, to) <= MAX_SPAN_DAYS &&
+    previousPeriod(from, to).from >= FIRST_DAY
   ) {
     return { period: { preset: 'custom', from, to } }
   }

@@ -1,6 +1,6 @@
 import { DashboardPage } from '../../../../portal/pages/admin/dashboard.tsx'
+import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { dashboardSummary } from '../../../services/admin/dashboard.ts'
-import type { PortalApp } from '../index.ts'
 import { portalRun, signedIn } from '../run.ts'
 
 /** GET /admin: the same summary as GET /api/v1/admin/dashboard, as a page. */

@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import { MODULES } from '../../../../db/schema/index.ts'
+import type { FormState } from '../../../../portal/components/forms.tsx'
 import { PlansPage } from '../../../../portal/pages/admin/plans.tsx'
-import type { FormState } from '../../../../portal/pages/app/connections.tsx'
+import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { createPlan, listPlans, retirePlan } from '../../../services/admin/plans.ts'
 import { many, readForm } from '../forms.ts'
-import type { PortalApp } from '../index.ts'
 import { actThenBack, attempt, errorFromQuery, type PortalContext, portalRun, seeOther } from '../run.ts'
 
 const count = (min: number) => z.coerce.number().int().min(min).max(1_000_000)

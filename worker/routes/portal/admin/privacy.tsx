@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { ErasureRequestsPage, ProcessingRecordsPage } from '../../../../portal/pages/admin/privacy.tsx'
 import { ApiError } from '../../../errors.ts'
+import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { requestTimeZone } from '../../../middleware/portal-locale.ts'
 import {
   cancelErasure,
@@ -10,7 +11,6 @@ import {
 } from '../../../services/privacy/erasure-requests.ts'
 import { listProcessingRecords, processingRecordsCsv } from '../../../services/privacy/processing-records.ts'
 import { readForm } from '../forms.ts'
-import type { PortalApp } from '../index.ts'
 import { actThenBack, errorFromQuery, portalRun } from '../run.ts'
 
 const REQUEST = ':id{era_[0-9a-z]{20}}'

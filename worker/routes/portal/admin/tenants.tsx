@@ -1,9 +1,11 @@
 import { z } from 'zod'
 import { MEMBER_ROLES, TENANT_STATUSES } from '../../../../db/schema/index.ts'
+import type { FormState } from '../../../../portal/components/forms.tsx'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
-import { TenantPage, TenantsPage } from '../../../../portal/pages/admin/tenants.tsx'
-import type { FormState } from '../../../../portal/pages/app/connections.tsx'
+import { TenantPage } from '../../../../portal/pages/admin/tenant.tsx'
+import { TenantsPage } from '../../../../portal/pages/admin/tenants.tsx'
 import { emailField, newPasswordField } from '../../../http.ts'
+import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { listLicenses } from '../../../services/admin/licenses.ts'
 import { listPlans } from '../../../services/admin/plans.ts'
 import {
@@ -21,7 +23,6 @@ import {
 } from '../../../services/admin/users.ts'
 import { tenantNameField, tenantSlugField } from '../../admin/tenants.ts'
 import { readForm } from '../forms.ts'
-import type { PortalApp } from '../index.ts'
 import { actThenBack, attempt, errorFromQuery, type PortalContext, portalRun, seeOther } from '../run.ts'
 
 const TENANT = ':id{ten_[0-9a-z]{20}}'

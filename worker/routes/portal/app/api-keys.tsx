@@ -1,10 +1,10 @@
 import { z } from 'zod'
+import type { FormState } from '../../../../portal/components/forms.tsx'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { ApiKeysPage } from '../../../../portal/pages/app/api-keys.tsx'
-import type { FormState } from '../../../../portal/pages/app/connections.tsx'
+import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { createApiKey, listApiKeys, revokeApiKey } from '../../../services/tenant/api-keys.ts'
 import { readForm } from '../forms.ts'
-import type { PortalApp } from '../index.ts'
 import { attempt, isHtmx, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
 
 type Extra = { created?: { name: string; key: string }; notice?: MessageKey; form?: FormState }

@@ -4,12 +4,12 @@ import {
   CalendarStatisticsPage,
   type StatisticsPeriod,
 } from '../../../../portal/pages/app/calendar-statistics.tsx'
+import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { listBookings } from '../../../services/calendar/bookings.ts'
 import { listConflicts } from '../../../services/calendar/conflicts.ts'
 import { listProperties } from '../../../services/calendar/properties.ts'
 import { listSources } from '../../../services/calendar/sources.ts'
 import { calendarStatistics } from '../../../services/calendar/statistics.ts'
-import type { PortalApp } from '../index.ts'
 import { portalRun, signedIn } from '../run.ts'
 
 /** `YYYY-MM` from the query, else the current UTC month; its first night and length. */

@@ -1,10 +1,12 @@
 import { z } from 'zod'
 import { PLATFORMS, type Platform } from '../../../../db/schema/index.ts'
+import type { FormState } from '../../../../portal/components/forms.tsx'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { ConnectionPage, SelectionPage } from '../../../../portal/pages/app/connection.tsx'
-import { ConnectionsPage, type FormState } from '../../../../portal/pages/app/connections.tsx'
+import { ConnectionsPage } from '../../../../portal/pages/app/connections.tsx'
 import { can } from '../../../auth/permissions.ts'
 import { ApiError } from '../../../errors.ts'
+import type { PortalApp } from '../../../middleware/portal-env.ts'
 import {
   connectWithToken,
   deleteConnection,
@@ -20,7 +22,6 @@ import { startOAuth } from '../../../services/connections/oauth/start.ts'
 import { reconnectWithToken } from '../../../services/connections/reconnect.ts'
 import { platformToken } from '../../connections/collection.ts'
 import { formValues, many, readForm } from '../forms.ts'
-import type { PortalApp } from '../index.ts'
 import { attempt, isHtmx, type PortalContext, portalCaller, portalRun, seeOther, signedIn } from '../run.ts'
 
 const ID = ':id{con_[0-9a-z]{20}}'

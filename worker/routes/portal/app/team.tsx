@@ -1,9 +1,10 @@
 import { z } from 'zod'
 import { MEMBER_ROLES } from '../../../../db/schema/index.ts'
+import type { FormState } from '../../../../portal/components/forms.tsx'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
-import type { FormState } from '../../../../portal/pages/app/connections.tsx'
 import { TeamPage } from '../../../../portal/pages/app/team.tsx'
 import { emailField, newPasswordField } from '../../../http.ts'
+import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { describeTenant } from '../../../services/tenant/tenant.ts'
 import {
   createUser,
@@ -13,7 +14,6 @@ import {
   updateUser,
 } from '../../../services/tenant/users.ts'
 import { readForm } from '../forms.ts'
-import type { PortalApp } from '../index.ts'
 import { attempt, isHtmx, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
 
 const USER = ':id{usr_[0-9a-z]{20}}'
