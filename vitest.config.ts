@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
+import { LongestFirstSequencer } from './test/setup/sequencer.ts'
 
 export default defineConfig({
   plugins: [
@@ -54,6 +55,7 @@ export default defineConfig({
     // accounts). Left to its default, this pool ran them one at a time; most of a file's time is
     // spent waiting on Postgres, so two per core overlap well.
     maxWorkers: 2 * availableParallelism(),
+    sequence: { sequencer: LongestFirstSequencer },
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

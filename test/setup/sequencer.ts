@@ -1,0 +1,22 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node'
+
+/**
+ * The fuzz suites and the security matrix are the workerd suite's longest files (minutes each):
+ * started last, they would run alone at the end while the other workers sit idle. They start
+ * first, and every other file fills the remaining workers around them.
+ */
+const LONGEST_FIRST = [/\/test\/security\/fuzz-/, /\/test\/security\/matrix\./]
+
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files)
+    const rank = (file: TestSpecification) => {
+      const index = LONGEST_FIRST.findIndex((pattern) => pattern.test(file.moduleId))
+      return index === -1 ? LONGEST_FIRST.length : index
+    }
+    return sorted
+      .map((file, order) => ({ file, order }))
+      .sort((a, b) => rank(a.file) - rank(b.file) || a.order - b.order)
+      .map(({ file }) => file)
+  }
+}
