@@ -267,6 +267,11 @@ describe('GET /api/v1/metrics', () => {
       ['from=2024-01-01&to=2026-01-01', 'query.from'],
       ['from=2026-02-30', 'query.from'],
       ['to=yesterday', 'query.to'],
+      // Postgres has no year 0 (and a Date writes year 10000 as +010000): both were a 500.
+      ['from=0000-02-29', 'query.from'],
+      ['from=0000-12-20&to=0001-01-10', 'query.from'],
+      ['to=10000-01-01', 'query.to'],
+      ['to=infinity', 'query.to'],
       ['metric=reach,impressions_total', 'query.metric'],
       ['metric=', 'query.metric'],
       ['platform=myspace', 'query.platform'],

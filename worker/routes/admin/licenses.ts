@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import { LICENSE_STATUSES } from '../../../db/schema/index.ts'
+import { dateTimeField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { createLicense, listLicenses, transitionLicense } from '../../services/admin/licenses.ts'
 import { validate } from '../../validator.ts'
 
-const dateTimeField = z.iso.datetime({ offset: true })
 const daysField = z.int().min(1).max(3660)
 const oneValidityEnd = (body: { valid_until?: string; days?: number }) =>
   (body.valid_until === undefined) !== (body.days === undefined)

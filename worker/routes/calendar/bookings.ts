@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { BOOKING_STATUSES } from '../../../db/schema/index.ts'
+import { dateField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
@@ -11,7 +12,7 @@ import {
   updateBooking,
 } from '../../services/calendar/bookings.ts'
 import { validate } from '../../validator.ts'
-import { dateField, idOf } from './fields.ts'
+import { idOf } from './fields.ts'
 
 /** A stay of at most a year; check-out is exclusive (the morning the guest leaves). */
 const nightsOk = (body: { check_in?: string; check_out?: string }) =>

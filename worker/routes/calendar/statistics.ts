@@ -1,10 +1,11 @@
 import { z } from 'zod'
+import { dateField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { calendarStatistics } from '../../services/calendar/statistics.ts'
 import { validate } from '../../validator.ts'
-import { dateField, idOf } from './fields.ts'
+import { idOf } from './fields.ts'
 
 const MAX_PERIOD_DAYS = 731
 

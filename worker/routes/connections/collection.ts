@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { CONNECTION_STATUSES, PLATFORMS } from '../../../db/schema/index.ts'
+import { dateTimeField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
@@ -28,7 +29,7 @@ export const registerConnectionBody = z.object({
   external_account_id: z.string().trim().min(1).max(100),
   access_token: platformToken,
   refresh_token: platformToken.optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
+  expires_at: dateTimeField.optional(),
   label: z.string().trim().min(1).max(100).optional(),
 })
 

@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { PLATFORMS, type Platform } from '../../../db/schema/index.ts'
+import { dateField, FIRST_DAY } from '../../dates.ts'
 import { KNOWN_METRICS, metricsOutside } from '../../services/metrics/catalog.ts'
-import { addDays, type MetricFilters, spanDays } from '../../services/metrics/filters.ts'
+import { addDays, type MetricFilters, previousPeriod, spanDays } from '../../services/metrics/filters.ts'
 
 /** The longest period one read may cover: two years, a leap day included. */
 export const MAX_SPAN_DAYS = 731
@@ -55,8 +56,8 @@ export const filterFields = {
   connection_id: listOf('connection_id (must be con_… ids)', isConnectionId).optional().meta(MANY),
   platform: listOf('platform', isPlatform).optional().meta(MANY),
   metric: listOf('metric (not in any platform catalog)', isMetric).optional().meta(MANY),
-  from: z.iso.date('must be a date YYYY-MM-DD (UTC)').optional(),
-  to: z.iso.date('must be a date YYYY-MM-DD (UTC)').optional(),
+  from: dateField.optional(),
+  to: dateField.optional(),
 }
 
 type FilterFields = { [K in keyof typeof filterFields]?: z.output<(typeof filterFields)[K]> }
@@ -71,7 +72,8 @@ export function toFilters<T extends FilterFields>(
 ): Omit<T, keyof FilterFields> & MetricFilters {
   const { connection_id, platform, metric, from: givenFrom, to: givenTo, ...rest } = query
   const to = givenTo ?? today()
-  const from = givenFrom ?? addDays(to, -(DEFAULT_SPAN_DAYS - 1))
+  // Near the first stored day the default period is shorter: there is nothing before it.
+  const from = givenFrom ?? addDays(to, -(Math.min(DEFAULT_SPAN_DAYS, spanDays(FIRST_DAY, to)) - 1))
   if (from > to) ctx.addIssue({ code: 'custom', path: ['from'], message: `must not be after to (${to})` })
   else if (spanDays(from, to) > MAX_SPAN_DAYS)
     ctx.addIssue({
@@ -94,4 +96,18 @@ export function toFilters<T extends FilterFields>(
     from,
     to,
   }
+}
+
+/**
+ * For the reads that also read the period before (the summary always, the series with
+ * `compare`): that period must start on a stored day too.
+ */
+export function checkPreviousPeriod(filters: MetricFilters, ctx: z.RefinementCtx): void {
+  const previous = previousPeriod(filters.from, filters.to)
+  if (previous.from < FIRST_DAY)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['from'],
+      message: `the previous period would start on ${previous.from}, before ${FIRST_DAY}`,
+    })
 }

@@ -5,7 +5,7 @@ import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
 import { BUCKETS, readSeries } from '../../services/metrics/series.ts'
 import { validate } from '../../validator.ts'
-import { filterFields, toFilters } from './query.ts'
+import { checkPreviousPeriod, filterFields, toFilters } from './query.ts'
 import { seriesResponse } from './responses.ts'
 
 export const seriesQuery = z
@@ -15,6 +15,9 @@ export const seriesQuery = z
     compare: z.enum(['previous_period']).optional(),
   })
   .transform(toFilters)
+  .superRefine((query, ctx) => {
+    if (query.compare) checkPreviousPeriod(query, ctx)
+  })
 
 export function registerMetricsSeries(app: App) {
   /** Chart-ready series per connection and metric, bucketed by day, week or month, with an optional comparison. */

@@ -5,11 +5,11 @@ import { authenticate } from '../../middleware/authenticate.ts'
 import { describe } from '../../openapi/registry.ts'
 import { readSummary } from '../../services/metrics/summary.ts'
 import { validate } from '../../validator.ts'
-import { filterFields, toFilters } from './query.ts'
+import { checkPreviousPeriod, filterFields, toFilters } from './query.ts'
 import { summaryResponse } from './responses.ts'
 
 const { metric: _, ...summaryFields } = filterFields
-export const summaryQuery = z.object(summaryFields).transform(toFilters)
+export const summaryQuery = z.object(summaryFields).transform(toFilters).superRefine(checkPreviousPeriod)
 
 export function registerMetricsSummary(app: App) {
   /** KPI cards per connection for a period (default the last 30 days), each with the previous period. */

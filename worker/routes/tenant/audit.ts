@@ -1,11 +1,10 @@
 import { z } from 'zod'
+import { dateTimeField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { type Page, pageQuery, type Snake, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { type AuditQuery, listAudit } from '../../services/audit.ts'
 import { validate } from '../../validator.ts'
-
-const instant = z.iso.datetime({ offset: true })
 
 /**
  * The filters both audit listings take (this one and the operators' `/api/v1/admin/audit`, which
@@ -19,9 +18,9 @@ export const auditFilters = pageQuery.extend({
     .regex(/^[a-z]{3}_[0-9a-z]{20}$/, 'must be an actor id such as usr_…, key_… or opr_…')
     .optional(),
   /** Inclusive. */
-  from: instant.optional(),
+  from: dateTimeField.optional(),
   /** Exclusive; after `from`. */
-  to: instant.optional(),
+  to: dateTimeField.optional(),
 })
 
 /** `to` must come after `from`: an empty or inverted window is a mistake, answered 400. */

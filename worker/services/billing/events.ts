@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { LicenseStatus } from '../../../db/schema/index.ts'
+import { dateTimeField } from '../../dates.ts'
 
 /**
  * The events the billing provider sends to `POST /webhooks/billing` (documented in the README,
@@ -23,9 +24,7 @@ export const STATUS_BY_EVENT: Record<BillingEventType, LicenseStatus> = {
   'license.renewed': 'active',
 }
 
-const instant = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' })
-  .transform((value) => new Date(value))
+const instant = dateTimeField.transform((value) => new Date(value))
 
 export const billingEvent = z
   .object({
