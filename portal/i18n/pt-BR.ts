@@ -80,6 +80,8 @@ export const ptBR: Record<MessageKey, string> = {
   'chart.desc':
     'Gráfico de linhas de {series} de {from} a {to}. Passe o mouse sobre um ponto para ver o valor.',
   'chart.noData': 'Ainda não há dados para este período.',
+  'chart.otherAccounts': 'outras {count} contas, somadas',
+  'chart.summedAccounts': '{count} contas somadas',
   'connections.title': 'Conexões',
   'connections.listTitle': 'Contas conectadas',
   'connections.none': 'Nenhuma conta conectada ainda.',

@@ -1,0 +1,138 @@
+import { sql } from 'drizzle-orm'
+import type { Platform } from '../../../db/schema/index.ts'
+import { authorize } from '../../auth/permissions.ts'
+import type { ServiceContext } from '../context.ts'
+import { CATALOG, KPI_METRICS } from './catalog.ts'
+import { LAST_OF, pointScope } from './filters.ts'
+import type { Bucket } from './series.ts'
+
+/** Lines one chart draws at most: one colour each (portal/components/chart.tsx has 8). */
+export const MAX_LINES = 8
+
+/** The followers chart's id; the other charts are named by their platform. */
+export const FOLLOWERS_CHART = 'followers'
+
+type ChartEntry = {
+  platform: Platform
+  metric: string
+  granularity: 'day' | 'lifetime'
+  stock: boolean
+  chart: string
+  /** Too many series: keep the biggest accounts and sum the rest (else sum each metric's accounts). */
+  byAccount: boolean
+}
+
+/**
+ * What the overview charts, from the catalog: followers of every account in one chart, then one
+ * chart per platform with the metrics behind its KPI cards (all of its metrics where the platform
+ * has no KPI mapping, e.g. WhatsApp). Only these metrics are read.
+ */
+export const DASHBOARD_CHARTS: readonly ChartEntry[] = CATALOG.flatMap(
+  ({ aggregation, ...entry }): ChartEntry[] => {
+    const stock = aggregation === 'last'
+    if (entry.metric === 'followers') return [{ ...entry, stock, chart: FOLLOWERS_CHART, byAccount: true }]
+    const mapped = Object.entries(KPI_METRICS[entry.platform])
+      .filter(([kpi]) => kpi !== 'followers')
+      .flatMap(([, metrics]) => metrics ?? [])
+    if (mapped.length > 0 && !mapped.includes(entry.metric)) return []
+    return [{ ...entry, stock, chart: entry.platform, byAccount: false }]
+  },
+)
+
+type LineRow = {
+  chart: string
+  connection_id: string | null
+  metric: string
+  accounts: number
+  points: { t: string; v: number | null }[]
+}
+
+/**
+ * The overview's charts, aggregated in SQL to what a chart can draw: each line's value per bucket
+ * of the period (day, ISO week or month, as `readSeries` buckets them: flows summed, stocks at
+ * their last value), at most MAX_LINES lines a chart. A chart with more series than that draws,
+ * for followers, the MAX_LINES − 1 biggest accounts and one line summing the others, and for a
+ * platform one line per metric summing its accounts. A line of one account is exactly that
+ * series of `readSeries`; a summed line (`connectionId` null, `accounts` summed) is the sum of
+ * theirs, bucket by bucket. One statement.
+ */
+export async function readDashboardCharts(
+  ctx: ServiceContext,
+  input: { from: string; to: string; granularity: Bucket },
+) {
+  authorize(ctx.principal, 'metrics.read')
+  const tenantId = ctx.principal.tenantId
+  const unit = input.granularity
+  const metrics = [...new Set(DASHBOARD_CHARTS.map((entry) => entry.metric))]
+  const scope = pointScope(tenantId, { connectionIds: null, platforms: null, metrics, ...input })
+  const result = await ctx.tx.execute<LineRow>(sql`
+    with cat as (
+      select * from json_to_recordset(${JSON.stringify(DASHBOARD_CHARTS)}::json)
+        as cat(platform text, metric text, granularity text, stock boolean, chart text, "byAccount" boolean)
+    ), cells as (
+      -- One row per series and bucket, aggregated from metric_points alone (read by its tenant
+      -- index), then joined to the catalog: every later step works on these few rows.
+      select x.connection_id, x.metric, x.t, cat.chart, cat."byAccount" as by_account, cat.stock,
+        case when cat.stock then x.latest else x.summed end as v
+      from (
+        select p.connection_id, p.metric, p.granularity,
+          date_trunc(${unit}, p.period_start::timestamp)::date as t,
+          sum(p.value) as summed, ${LAST_OF(sql`p.period_start`, sql`p.value`)} as latest
+        from metric_points p
+        where ${scope}
+        group by p.connection_id, p.metric, p.granularity, t
+      ) x
+      join connections c on c.id = x.connection_id and c.tenant_id = ${tenantId}
+      join cat on cat.platform = c.platform and cat.metric = x.metric and cat.granularity = x.granularity
+    ), ranked as (
+      -- Each series' place in its chart, biggest first: a stock by its last value, a flow by its total.
+      select connection_id, metric, chart, bool_or(by_account) as by_account,
+        row_number() over (partition by chart order by
+          case when bool_and(stock) then ${LAST_OF(sql`t`, sql`v`)} else sum(v) end desc nulls last,
+          connection_id, metric) as rank,
+        count(*) over (partition by chart) as series
+      from cells group by connection_id, metric, chart
+    ), lines as (
+      select x.chart, x.metric, x.t, x.v, x.connection_id as source, r.rank,
+        case when r.series <= ${MAX_LINES} or (r.by_account and r.rank < ${MAX_LINES})
+          then x.connection_id end as connection_id
+      from cells x join ranked r using (connection_id, metric, chart)
+    ), drawn as (
+      select chart, connection_id, metric, min(rank) as rank, count(distinct source)::int as accounts
+      from lines group by chart, connection_id, metric
+    ), buckets as (
+      select chart, connection_id, metric, t, sum(v) as v
+      from lines group by chart, connection_id, metric, t
+    ), grid as (
+      select generate_series(date_trunc(${unit}, ${input.from}::timestamp), ${input.to}::timestamp,
+        ${`1 ${unit}`}::interval)::date as t
+    )
+    select d.chart, d.connection_id, d.metric, d.accounts,
+      json_agg(json_build_object('t', g.t, 'v', b.v) order by g.t) as points
+    from drawn d cross join grid g
+    left join buckets b on b.chart = d.chart and b.metric = d.metric and b.t = g.t
+      and b.connection_id is not distinct from d.connection_id
+    group by d.chart, d.connection_id, d.metric, d.accounts, d.rank
+    order by d.chart <> ${FOLLOWERS_CHART}, d.chart, d.rank`)
+  const charts = new Map<string, ChartLine[]>()
+  for (const row of result.rows) {
+    const lines = charts.get(row.chart) ?? []
+    lines.push({
+      connectionId: row.connection_id,
+      metric: row.metric,
+      accounts: row.accounts,
+      points: row.points,
+    })
+    charts.set(row.chart, lines)
+  }
+  return [...charts].map(([chart, lines]) => ({ chart, lines }))
+}
+
+export type ChartLine = {
+  /** Null for a line summing several accounts. */
+  connectionId: string | null
+  metric: string
+  /** Accounts behind the line: 1 for an account's own series. */
+  accounts: number
+  points: { t: string; v: number | null }[]
+}
