@@ -50,7 +50,7 @@ function timeLeft(i18n: I18n, until: Date, now: Date): string {
 }
 
 /** When the deletion happens (or why it will not), for one request. */
-function Deletion(props: { row: ErasureRequestRow; now: Date; timeZone: string }) {
+function Deletion(props: { row: ErasureRequestRow; now: Date; timeZone: string; graceDays: number }) {
   const i18n = useI18n()
   const { row } = props
   if (row.status === 'scheduled' && row.scheduledFor) {
@@ -64,7 +64,9 @@ function Deletion(props: { row: ErasureRequestRow; now: Date; timeZone: string }
     )
   }
   if (row.status === 'pending')
-    return <span>{i18n.t('adminPrivacy.erasure.afterConfirm', { days: row.graceDays ?? '—' })}</span>
+    return (
+      <span>{i18n.t('adminPrivacy.erasure.afterConfirm', { days: row.graceDays ?? props.graceDays })}</span>
+    )
   if (row.status === 'erasing') return <span>{i18n.t('adminPrivacy.erasure.underWay')}</span>
   if (row.status === 'canceled' && row.canceledAt)
     return (
@@ -135,6 +137,8 @@ export function ErasureRequestsPage(props: {
   nextHref: string | null
   now: Date
   timeZone: string
+  /** The configured grace period, for requests that wait for a confirmation without one of their own. */
+  graceDays: number
   notice?: MessageKey
   error?: MessageKey
 }) {
@@ -182,7 +186,12 @@ export function ErasureRequestsPage(props: {
                     <Status value={row.status} />
                   </td>
                   <td>
-                    <Deletion row={row} now={props.now} timeZone={props.timeZone} />
+                    <Deletion
+                      row={row}
+                      now={props.now}
+                      timeZone={props.timeZone}
+                      graceDays={props.graceDays}
+                    />
                   </td>
                   <td>
                     {row.status === 'pending' && <ConfirmForm row={row} />}

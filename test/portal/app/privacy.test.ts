@@ -136,40 +136,6 @@ describe('client portal privacy page', () => {
 })
 
 describe('admin central privacy pages', () => {
-  it('lists erasure requests and confirms one with the same verb as the API', async () => {
-    const { client: owner, tenant } = await signedIn('owner')
-    await owner.request('/app/privacy/erasure', { form: { confirm: 'yes' } })
-    const operator = await createOperator(db)
-    const admin = portalClient(db, { acceptLanguage: 'en' })
-    await admin.login(operator.email, 'admin')
-    const list = await admin.request('/admin/privacy/erasure-requests')
-    expect(list.status).toBe(200)
-    const html = await list.text()
-    expect(textOf(html)).toContain('Erasure requests')
-    const id = /\/admin\/privacy\/erasure-requests\/(era_[0-9a-z]{20})\/confirm/.exec(html)?.[1]
-    expect(id).toBeDefined()
-    expect(html).toContain(tenant.tenantId)
-
-    const refused = await admin.request(`/admin/privacy/erasure-requests/${id}/confirm`, {
-      form: {},
-      withoutToken: true,
-    })
-    expect(refused.status).toBe(403)
-    const confirmed = await admin.request(`/admin/privacy/erasure-requests/${id}/confirm`, { form: {} })
-    expect(confirmed.status).toBe(303)
-    expect(confirmed.headers.get('location')).toBe('/admin/privacy/erasure-requests?done=confirmed')
-    const again = await admin.request(`/admin/privacy/erasure-requests/${id}/confirm`, { form: {} })
-    expect(again.headers.get('location')).toBe(
-      '/admin/privacy/erasure-requests?error=ERASURE_ALREADY_CONFIRMED',
-    )
-
-    const pt = portalClient(db, { acceptLanguage: 'pt-BR' })
-    await pt.login(operator.email, 'admin')
-    expect(textOf(await (await pt.request('/admin/privacy/erasure-requests')).text())).toContain(
-      'Pedidos de eliminação',
-    )
-  })
-
   it('shows the records of processing with the CSV link in both languages, to operators only', async () => {
     const operator = await createOperator(db)
     for (const [language, title] of [

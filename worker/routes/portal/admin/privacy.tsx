@@ -41,6 +41,7 @@ export function registerPortalAdminPrivacy(portal: PortalApp) {
         nextHref={page.nextCursor ? `${LIST}?${new URLSearchParams({ cursor: page.nextCursor })}` : null}
         now={now}
         timeZone={requestTimeZone(c)}
+        graceDays={c.var.caller.services.config.ERASURE_GRACE_DAYS}
         notice={NOTICES[c.req.query('done') ?? '']}
         error={errorFromQuery(c)}
       />,
