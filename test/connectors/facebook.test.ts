@@ -3,54 +3,22 @@ import { fakeFacebookValue } from '../../db/local/fakes/facebook.ts'
 import { followersOn } from '../../db/local/fakes/state.ts'
 import { DAILY } from '../../worker/connectors/facebook/catalog.ts'
 import { facebook } from '../../worker/connectors/facebook/connector.ts'
-import { eachDay, platformHttp } from '../../worker/connectors/http.ts'
-import type { Point } from '../../worker/connectors/types.ts'
+import { eachDay } from '../../worker/connectors/http.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
-import {
-  byMetricAndDay,
-  collectJob,
-  daysAgo,
-  rejection,
-  runJobs,
-  setup,
-  uniqueAccount,
-} from '../helpers/connections.ts'
-import { createTestDatabase, fakeControl, sharedEnv, type TestDatabase } from '../helpers/env.ts'
-import { errorCode } from '../helpers/fixtures.ts'
+import { byMetricAndDay, collectJob, daysAgo, runJobs, setup } from '../helpers/connections.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/env.ts'
 import { captureLogs } from '../helpers/worker.ts'
+import { expectedDaily, newPage, newPageToken as newToken } from './fixtures/facebook.ts'
+import { fakeHttp } from './fixtures/fixture.ts'
 
-const http = (options: { timeoutMs?: number } = {}) =>
-  platformHttp({ baseUrl: `${sharedEnv.TEST_FAKE_PLATFORMS_URL}/facebook`, ...options })
+/**
+ * What only the Facebook connector does. The scenarios every connector shares (revoked token,
+ * throttling, failures, a retired metric, the 90-day split) are in contract.test.ts.
+ */
 
-const newPage = () => uniqueAccount('1093')
-const newToken = () => `fake-fb-${crypto.randomUUID()}`
-
-/** What the fake serves for these metrics and days, as the connector should normalize it. */
-const expectedDaily = (page: string, metrics: readonly string[], from: string, to: string): Point[] =>
-  metrics
-    .flatMap((metric) =>
-      eachDay(from, to).map((periodStart) => ({
-        metric,
-        granularity: 'day' as const,
-        periodStart,
-        value: fakeFacebookValue(page, metric, periodStart),
-      })),
-    )
-    .sort(byMetricAndDay)
+const http = () => fakeHttp('facebook')
 
 describe('facebook connector', () => {
-  it('validates a Page token and reads the Page name', async () => {
-    const page = newPage()
-    expect(await facebook.validate(http(), { accessToken: newToken() }, page)).toEqual({
-      externalAccountId: page,
-      displayName: `Página ${page.slice(-4)}`,
-    })
-    const revoked = newToken()
-    await fakeControl('revoke', { token: revoked })
-    const error = await rejection(facebook.validate(http(), { accessToken: revoked }, page))
-    expect(error).toMatchObject({ kind: 'token_invalid', platformCode: '190' })
-  })
-
   it('collects the current daily Page metrics in one call, exactly as served', async () => {
     const page = newPage()
     const client = http()
@@ -65,7 +33,7 @@ describe('facebook connector', () => {
     )
     expect(result.failedMetrics).toEqual([])
     expect([...result.points].sort(byMetricAndDay)).toEqual(
-      expectedDaily(page, DAILY, '2026-03-01', '2026-03-14'),
+      expectedDaily(page, DAILY, { from: '2026-03-01', to: '2026-03-14' }),
     )
     expect(new Set(result.points.map((p) => p.metric))).toEqual(
       new Set([
@@ -94,126 +62,6 @@ describe('facebook connector', () => {
     expect(result.points.filter((p) => p.metric === 'followers')).toEqual([
       { metric: 'followers', granularity: 'lifetime', periodStart: today, value: followersOn(page, today) },
     ])
-  })
-
-  it('keeps every request within 90 days, splitting a longer range', async () => {
-    const page = newPage()
-    const token = newToken()
-    // The fake refuses more than 90 days, as the real API does.
-    const since = Date.parse('2026-01-01T00:00:00Z') / 1000
-    const tooLong = await fetch(
-      `${sharedEnv.TEST_FAKE_PLATFORMS_URL}/facebook/v23.0/${page}/insights?${new URLSearchParams({
-        metric: 'page_media_view',
-        period: 'day',
-        since: String(since),
-        until: String(since + 91 * 86_400),
-        access_token: token,
-      })}`,
-    )
-    expect(tooLong.status).toBe(400)
-    expect(await tooLong.json()).toMatchObject({
-      error: { code: 100, message: expect.stringMatching(/90 days/) },
-    })
-
-    expect(facebook.maxWindowDays).toBe(90)
-    const client = http()
-    const result = await facebook.collect(
-      client,
-      { accessToken: token },
-      {
-        externalAccountId: page,
-        from: '2026-01-01',
-        to: '2026-04-30',
-      },
-    )
-    expect(result.failedMetrics).toEqual([])
-    expect(client.calls).toBe(2)
-    expect([...result.points].sort(byMetricAndDay)).toEqual(
-      expectedDaily(page, DAILY, '2026-01-01', '2026-04-30'),
-    )
-  })
-
-  it('classifies a revoked token as token_invalid', async () => {
-    const page = newPage()
-    const token = newToken()
-    await fakeControl('revoke', { token })
-    const error = await rejection(
-      facebook.collect(
-        http(),
-        { accessToken: token },
-        { externalAccountId: page, from: daysAgo(3), to: daysAgo(1) },
-      ),
-    )
-    expect(error).toMatchObject({ kind: 'token_invalid', platformCode: '190', retryAfterSeconds: undefined })
-  })
-
-  it('classifies throttling with the wait from X-Business-Use-Case-Usage', async () => {
-    const page = newPage()
-    await fakeControl('scenario', { account: page, scenario: 'throttle' })
-    const error = await rejection(
-      facebook.collect(
-        http(),
-        { accessToken: newToken() },
-        { externalAccountId: page, from: daysAgo(3), to: daysAgo(1) },
-      ),
-    )
-    // estimated_time_to_regain_access: 3 minutes.
-    expect(error).toMatchObject({ kind: 'throttled', platformCode: '80001', retryAfterSeconds: 180 })
-  })
-
-  it('classifies a 500 as transient', async () => {
-    const page = newPage()
-    await fakeControl('scenario', { account: page, scenario: 'server_error' })
-    const error = await rejection(
-      facebook.collect(
-        http(),
-        { accessToken: newToken() },
-        { externalAccountId: page, from: daysAgo(3), to: daysAgo(1) },
-      ),
-    )
-    expect(error.kind).toBe('transient')
-  })
-
-  it('classifies a platform that does not answer in time as transient', async () => {
-    const page = newPage()
-    await fakeControl('scenario', { account: page, scenario: 'slow' })
-    const error = await rejection(
-      facebook.collect(
-        http({ timeoutMs: 300 }),
-        { accessToken: newToken() },
-        {
-          externalAccountId: page,
-          from: daysAgo(3),
-          to: daysAgo(1),
-        },
-      ),
-    )
-    expect(error).toMatchObject({ kind: 'transient', message: expect.stringMatching(/300 ms/) })
-  })
-
-  it('keeps the other metrics when one is retired, recording which failed', async () => {
-    const page = newPage()
-    await fakeControl('scenario', { account: page, scenario: 'retired_metric' })
-    const result = await facebook.collect(
-      http(),
-      { accessToken: newToken() },
-      {
-        externalAccountId: page,
-        from: '2026-02-01',
-        to: '2026-02-07',
-      },
-    )
-    expect(result.failedMetrics).toEqual([
-      { metric: 'page_total_media_view_unique', reason: expect.stringMatching(/#100/) },
-    ])
-    expect([...result.points].sort(byMetricAndDay)).toEqual(
-      expectedDaily(
-        page,
-        DAILY.filter((m) => m !== 'page_total_media_view_unique'),
-        '2026-02-01',
-        '2026-02-07',
-      ),
-    )
   })
 })
 
@@ -291,19 +139,5 @@ describe('facebook through the API and the collection consumer', () => {
     })
     const list = await (await call('/api/v1/connections')).text()
     for (const text of [detailText, list]) expect(text).not.toContain(token)
-  })
-
-  it('refuses a revoked Page token with 422, storing nothing and not echoing it', async () => {
-    const { call, tenant } = await setup(db)
-    const token = newToken()
-    await fakeControl('revoke', { token })
-    const response = await call('/api/v1/connections', {
-      method: 'POST',
-      json: { platform: 'facebook', external_account_id: newPage(), access_token: token },
-    })
-    expect(response.status).toBe(422)
-    expect(await response.clone().text()).not.toContain(token)
-    expect(await errorCode(response)).toBe('TOKEN_REJECTED')
-    expect(await db.owner('select id from connections where tenant_id = $1', [tenant.tenantId])).toEqual([])
   })
 })

@@ -1,52 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fakeWhatsappDay } from '../../db/local/fakes/whatsapp.ts'
-import { eachDay, platformHttp } from '../../worker/connectors/http.ts'
-import type { Point } from '../../worker/connectors/types.ts'
+import { eachDay } from '../../worker/connectors/http.ts'
 import { whatsapp } from '../../worker/connectors/whatsapp/connector.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
-import { byMetricAndDay, daysAgo, rejection, runJobs, setup, uniqueAccount } from '../helpers/connections.ts'
-import { createTestDatabase, fakeControl, sharedEnv, type TestDatabase } from '../helpers/env.ts'
-import { errorCode } from '../helpers/fixtures.ts'
+import { byMetricAndDay, daysAgo, rejection, runJobs, setup } from '../helpers/connections.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/env.ts'
 import { captureLogs } from '../helpers/worker.ts'
+import { fakeHttp } from './fixtures/fixture.ts'
+import { expectedWhatsappPoints, newWabaToken as newToken, newWaba } from './fixtures/whatsapp.ts'
 
-const http = (options: { timeoutMs?: number } = {}) =>
-  platformHttp({ baseUrl: `${sharedEnv.TEST_FAKE_PLATFORMS_URL}/whatsapp`, ...options })
+/**
+ * What only the WhatsApp connector does. The scenarios every connector shares (revoked token,
+ * throttling, failures, a refused field, a 90-day range in one call) are in contract.test.ts.
+ */
 
-const newWaba = () => uniqueAccount('1022')
-const newToken = () => `fake-wa-${crypto.randomUUID()}`
-
-const KEYS = {
-  messages_sent: 'sent',
-  messages_delivered: 'delivered',
-  conversations: 'conversation',
-} as const
-
-/** What the fake serves for these days, as the connector should normalize it (quiet days: no point). */
-function expectedPoints(waba: string, metrics: (keyof typeof KEYS)[], from: string, to: string): Point[] {
-  return eachDay(from, to)
-    .flatMap((periodStart) => {
-      const traffic = fakeWhatsappDay(waba, periodStart)
-      if (!traffic) return []
-      return metrics.map((metric) => ({
-        metric,
-        granularity: 'day' as const,
-        periodStart,
-        value: traffic[KEYS[metric]],
-      }))
-    })
-    .sort(byMetricAndDay)
-}
-
-const recent = (waba: string) => ({ externalAccountId: waba, from: daysAgo(3), to: daysAgo(1) })
+const http = () => fakeHttp('whatsapp')
 
 describe('whatsapp connector', () => {
-  it('validates a system-user token on the WABA and reads its name', async () => {
-    const waba = newWaba()
-    expect(await whatsapp.validate(http(), { accessToken: newToken() }, waba)).toEqual({
-      externalAccountId: waba,
-      displayName: `WhatsApp ${waba.slice(-4)}`,
-    })
-    const error = await rejection(whatsapp.validate(http(), { accessToken: 'not-issued-by-meta' }, waba))
+  it('refuses a token Meta never issued as token_invalid', async () => {
+    const error = await rejection(whatsapp.validate(http(), { accessToken: 'not-issued-by-meta' }, newWaba()))
     expect(error).toMatchObject({ kind: 'token_invalid', platformCode: '190' })
   })
 
@@ -65,74 +37,14 @@ describe('whatsapp connector', () => {
     )
     expect(result.failedMetrics).toEqual([])
     expect(client.calls).toBe(1)
-    const expected = expectedPoints(
-      waba,
-      ['messages_sent', 'messages_delivered', 'conversations'],
-      '2026-05-01',
-      '2026-06-29',
-    )
+    const expected = expectedWhatsappPoints(waba, ['messages_sent', 'messages_delivered', 'conversations'], {
+      from: '2026-05-01',
+      to: '2026-06-29',
+    })
     expect([...result.points].sort(byMetricAndDay)).toEqual(expected)
     const quiet = eachDay('2026-05-01', '2026-06-29').filter((day) => !fakeWhatsappDay(waba, day))
     expect(quiet.length).toBeGreaterThan(0)
     expect(result.points.some((p) => quiet.includes(p.periodStart))).toBe(false)
-  })
-
-  it('classifies a revoked token as token_invalid', async () => {
-    const waba = newWaba()
-    const token = newToken()
-    await fakeControl('revoke', { token })
-    const error = await rejection(whatsapp.collect(http(), { accessToken: token }, recent(waba)))
-    expect(error).toMatchObject({ kind: 'token_invalid', platformCode: '190', retryAfterSeconds: undefined })
-  })
-
-  it('classifies throttling with the wait from X-Business-Use-Case-Usage', async () => {
-    const waba = newWaba()
-    await fakeControl('scenario', { account: waba, scenario: 'throttle' })
-    const error = await rejection(whatsapp.collect(http(), { accessToken: newToken() }, recent(waba)))
-    // estimated_time_to_regain_access: 4 minutes.
-    expect(error).toMatchObject({ kind: 'throttled', platformCode: '80008', retryAfterSeconds: 240 })
-  })
-
-  it('classifies a 500 as transient', async () => {
-    const waba = newWaba()
-    await fakeControl('scenario', { account: waba, scenario: 'server_error' })
-    const error = await rejection(whatsapp.collect(http(), { accessToken: newToken() }, recent(waba)))
-    expect(error.kind).toBe('transient')
-  })
-
-  it('classifies a platform that does not answer in time as transient', async () => {
-    const waba = newWaba()
-    await fakeControl('scenario', { account: waba, scenario: 'slow' })
-    const error = await rejection(
-      whatsapp.collect(http({ timeoutMs: 300 }), { accessToken: newToken() }, recent(waba)),
-    )
-    expect(error).toMatchObject({ kind: 'transient', message: expect.stringMatching(/300 ms/) })
-  })
-
-  it('keeps the message counts when conversation_analytics is refused, recording conversations as failed', async () => {
-    const waba = newWaba()
-    await fakeControl('scenario', { account: waba, scenario: 'retired_metric' })
-    const client = http()
-    const result = await whatsapp.collect(
-      client,
-      { accessToken: newToken() },
-      {
-        externalAccountId: waba,
-        from: '2026-04-01',
-        to: '2026-04-20',
-      },
-    )
-    expect(result.failedMetrics).toEqual([
-      {
-        metric: 'conversations',
-        reason: expect.stringMatching(/nonexisting field \(conversation_analytics\)/),
-      },
-    ])
-    expect([...result.points].sort(byMetricAndDay)).toEqual(
-      expectedPoints(waba, ['messages_sent', 'messages_delivered'], '2026-04-01', '2026-04-20'),
-    )
-    // The combined call, then one call per field.
-    expect(client.calls).toBe(3)
   })
 })
 
@@ -188,7 +100,10 @@ describe('whatsapp through the API and the collection consumer', () => {
         }))
         .sort(byMetricAndDay),
     ).toEqual(
-      expectedPoints(waba, ['messages_sent', 'messages_delivered', 'conversations'], daysAgo(90), daysAgo(1)),
+      expectedWhatsappPoints(waba, ['messages_sent', 'messages_delivered', 'conversations'], {
+        from: daysAgo(90),
+        to: daysAgo(1),
+      }),
     )
     const runs = await db.owner('select status, api_calls from collection_runs where connection_id = $1', [
       connection.id,
@@ -203,19 +118,5 @@ describe('whatsapp through the API and the collection consumer', () => {
     })
     const list = await (await call('/api/v1/connections')).text()
     for (const text of [detailText, list]) expect(text).not.toContain(token)
-  })
-
-  it('refuses a revoked token with 422, storing nothing and not echoing it', async () => {
-    const { call, tenant } = await setup(db)
-    const token = newToken()
-    await fakeControl('revoke', { token })
-    const response = await call('/api/v1/connections', {
-      method: 'POST',
-      json: { platform: 'whatsapp', external_account_id: newWaba(), access_token: token },
-    })
-    expect(response.status).toBe(422)
-    expect(await response.clone().text()).not.toContain(token)
-    expect(await errorCode(response)).toBe('TOKEN_REJECTED')
-    expect(await db.owner('select id from connections where tenant_id = $1', [tenant.tenantId])).toEqual([])
   })
 })

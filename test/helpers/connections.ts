@@ -9,10 +9,17 @@ import { type SecretPurpose, Vault } from '../../worker/vault/vault.ts'
 import { captureQueue, type TestBindings, type TestDatabase } from './env.ts'
 import { as, createMember, createTenant, login } from './fixtures.ts'
 
-/** A tenant whose owner is signed in, calling the Worker with a queue of its own that records what is sent. */
-export async function setup(db: TestDatabase, options: Parameters<typeof createTenant>[1] = {}) {
+/**
+ * A tenant whose owner is signed in, calling the Worker with a queue of its own that records what
+ * is sent; `bindings` adds to the Worker's (a platform app's client id and secret, say).
+ */
+export async function setup(
+  db: TestDatabase,
+  options: Parameters<typeof createTenant>[1] = {},
+  bindings: Record<string, string> = {},
+) {
   const capture = captureQueue()
-  const env: TestBindings = { ...db.env, JOBS: capture.queue }
+  const env: TestBindings = { ...db.env, ...bindings, JOBS: capture.queue }
   const tenant = await createTenant(db, options)
   const owner = await createMember(db, tenant.tenantId, 'owner')
   const { access_token } = await login(db, owner.email)
