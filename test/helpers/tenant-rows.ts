@@ -52,7 +52,7 @@ export async function seedTenantRows(
       [newId('exp'), t, memberId],
     ],
     [
-      `insert into erasure_requests (id, tenant_id, requested_by_type, requested_by) values ($1, $2, 'member', $3)`,
+      `insert into erasure_requests (id, tenant_id, subject_id, requested_by_type, requested_by) values ($1, $2, $2, 'member', $3)`,
       [newId('era'), t, memberId],
     ],
     [
