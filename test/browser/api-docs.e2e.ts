@@ -8,18 +8,22 @@ import { type LocalStack, startLocalStack } from './stack.ts'
 const SHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots')
 
 let stack: LocalStack
+let starting: Promise<LocalStack> | undefined
 let browser: Browser
 
 beforeAll(async () => {
   await fs.mkdir(SHOTS, { recursive: true })
   // The browser first: without one the suite fails in seconds, before the stack starts.
   browser = await launchBrowser()
-  stack = await startLocalStack()
+  starting = startLocalStack()
+  stack = await starting
 })
 
 afterAll(async () => {
   await browser?.close()
-  await stack?.stop()
+  // The stack even if beforeAll timed out while it was starting: stopped once it is up, not left
+  // running (its wrangler is detached, in a process group of its own).
+  await (await starting?.catch(() => undefined))?.stop()
 })
 
 describe('/api/docs in a real browser', () => {

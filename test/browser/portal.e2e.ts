@@ -10,6 +10,7 @@ const OPERATOR = { email: 'operator@integra.example', password: 'integra-operato
 const ACME_OWNER = { email: 'owner@acme.example', password: 'integra-owner-demo' }
 
 let stack: LocalStack
+let starting: Promise<LocalStack> | undefined
 let browser: Browser
 /** Console errors and page errors of every page, except the status lines of pages meant to fail. */
 const consoleErrors: string[] = []
@@ -19,12 +20,15 @@ beforeAll(async () => {
   // The browser first: without one the suite fails in seconds, before the stack starts.
   // (playwright-core gives every launch a fresh temporary --user-data-dir.)
   browser = await launchBrowser()
-  stack = await startLocalStack()
+  starting = startLocalStack()
+  stack = await starting
 })
 
 afterAll(async () => {
   await browser?.close()
-  await stack?.stop()
+  // The stack even if beforeAll timed out while it was starting: stopped once it is up, not left
+  // running (its wrangler is detached, in a process group of its own).
+  await (await starting?.catch(() => undefined))?.stop()
 })
 
 async function newPage(
