@@ -5,19 +5,27 @@ import { fileURLToPath } from 'node:url'
 import { connectDemoAccounts, seedDemoData, setUpDemoCalendar } from './seed.ts'
 import { spawnReady, stopChild, stopProcessGroup } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
-import { localVars, writeEnvFile } from './wrangler-dev.ts'
+import { localVars, WRANGLER_ENV, writeEnvFile } from './wrangler-dev.ts'
 
 /**
  * `npm run dev`: the whole product locally and offline. Starts the database stack (embedded
  * Postgres + bridge, or the server in DATABASE_URL), seeds demo data, then `wrangler dev` with
  * KV, Queues and cron simulated. Ctrl-C or SIGTERM stops everything in order; both children run
  * in their own process groups so a terminal's Ctrl-C reaches only this script, which is the one
- * place that stops them.
+ * place that stops them. Its output: the stack starting, one summary (URLs, logins), then one line
+ * per request; wrangler's start-up noise is filtered out (wranglerLineFilter, `DEV_LOG=raw` to see
+ * all of it).
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const port = Number(process.env.PORT ?? 8787)
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name)
 const say = (line: string) => process.stdout.write(`[dev] ${line}\n`)
+/** `DEV_LOG=raw npm run dev` shows wrangler's output unfiltered (see wranglerLineFilter). */
+const raw = process.env.DEV_LOG === 'raw'
+/** Until the summary is printed, the requests of the start-up (health polls, demo set-up) are not shown. */
+let starting = true
+
+say('starting Postgres, the fake platforms, then wrangler dev…')
 
 const stack = spawn(
   process.execPath,
@@ -100,11 +108,24 @@ wrangler = spawn(
   ],
   {
     cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', raw ? 'inherit' : 'pipe', raw ? 'inherit' : 'pipe'],
     detached: true,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', DO_NOT_TRACK: '1' },
+    // Piped, wrangler would drop its colours: keep them when we print to a terminal.
+    env: { ...process.env, ...WRANGLER_ENV, FORCE_COLOR: process.stdout.isTTY ? '1' : undefined },
   },
 )
+if (!raw) {
+  for (const [from, to] of [
+    [wrangler.stdout, process.stdout],
+    [wrangler.stderr, process.stderr],
+  ] as const) {
+    const keep = wranglerLineFilter()
+    createInterface({ input: from as NodeJS.ReadableStream }).on('line', (line) => {
+      if (keep(line)) to.write(`${line}\n`)
+    })
+  }
+}
+say(`wrangler dev starting on http://127.0.0.1:${port}…`)
 wrangler.once('exit', (code) => {
   if (!stopping) {
     say(`wrangler exited (${code})`)
@@ -130,4 +151,67 @@ say(`  platforms   fake APIs at ${fakes.info.url} (revoke a token: POST ${fakes.
 for (const line of demo.lines) say(`  ${line}`)
 await connectDemoAccounts(base)
 for (const line of await setUpDemoCalendar(base, fakes.info.url)) say(`  ${line}`)
-say('Ctrl-C stops everything.')
+// wrangler prints a request's line once the response has ended, a moment after our fetch has it:
+// let the set-up's last lines arrive (and be dropped) before showing requests.
+await new Promise((resolve) => setTimeout(resolve, 1_000))
+starting = false
+say('Ctrl-C stops everything. One line per request from here on:')
+
+/**
+ * A filter for one of wrangler's output streams: drops the lines that say nothing to someone
+ * running the product (all of them known, printed at start or on reload) and keeps everything
+ * else, every warning and error included. Dropped:
+ * - the binding table (printed twice: again when the dev registry connects) and "Using secrets
+ *   defined in …": the env file is ours, the summary says what runs;
+ * - the "Scheduled Workers are not automatically triggered" block: the summary has the cron URL;
+ * - "⎔ Starting local server…", "⎔ Connection status updated", "✨ Parsed 1 valid header rule",
+ *   "Ready on …": the summary says when it is up;
+ * - the Worker's own JSON `request` line at level info: wrangler prints a line for every request
+ *   (static files included, which the Worker never sees), so each request gets one line; the JSON
+ *   line is what production logs, and `DEV_LOG=raw` shows it. 5xx requests log at level error
+ *   and are kept;
+ * - while starting, wrangler's request lines of the health polls and the demo set-up.
+ */
+function wranglerLineFilter(): (line: string) => boolean {
+  // Inside a dropped block, only lines of that block's shape are dropped: anything else ends it.
+  let block: 'bindings' | 'indented' | undefined
+  return (line) => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
+    const text = line.replace(/\x1b\[[0-9;]*m/g, '')
+    if (block === 'bindings') {
+      if (text.trim() === '') block = undefined
+      if (text.trim() === '' || /^(Binding\s|env\.)/.test(text)) return false
+      block = undefined
+    }
+    if (block === 'indented') {
+      if (text.trim() === '' || /^\s/.test(text)) return false
+      block = undefined
+    }
+    if (text.startsWith('Your Worker has access to the following bindings:')) {
+      block = 'bindings'
+      return false
+    }
+    if (text.includes('Scheduled Workers are not automatically triggered during local development')) {
+      block = 'indented'
+      return false
+    }
+    if (
+      /^Using secrets defined in /.test(text) ||
+      /^⎔ (Starting local server|Connection status updated)/.test(text) ||
+      /^\[wrangler:info\] (✨ Parsed \d+ valid (header|redirect) rules?\.|Ready on )/.test(text)
+    )
+      return false
+    if (starting && /^\[wrangler:info\] [A-Z]+ \/\S* \d{3} /.test(text)) return false
+    return !isInfoRequestLog(text)
+  }
+}
+
+function isInfoRequestLog(text: string): boolean {
+  if (!text.startsWith('{')) return false
+  try {
+    const entry = JSON.parse(text) as { level?: unknown; message?: unknown }
+    return entry.level === 'info' && entry.message === 'request'
+  } catch {
+    return false
+  }
+}

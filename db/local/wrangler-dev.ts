@@ -78,6 +78,20 @@ export async function writeEnvFile(file: string, vars: Record<string, string>): 
   )
 }
 
+/**
+ * The environment of every local `wrangler dev` (npm run dev and the test and bench stacks): no
+ * telemetry, no banner, and no `Request.cf` lookup. Miniflare otherwise fetches
+ * workers.cloudflare.com/cf.json at start to fill `request.cf`; offline that fails with a
+ * `getaddrinfo ENOTFOUND` stack printed twice, and it falls back to its built-in placeholder,
+ * which is what CLOUDFLARE_CF_FETCH_ENABLED=false gives at once, silently.
+ */
+export const WRANGLER_ENV: Readonly<Record<string, string>> = {
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
+  DO_NOT_TRACK: '1',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+}
+
 export type WranglerDev = {
   url: string
   /** Lines wrangler printed so far (stdout and stderr), the Worker's JSON logs among them. */
@@ -133,9 +147,7 @@ export async function startWranglerDev(options: {
       detached: true,
       env: {
         ...process.env,
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_HIDE_BANNER: 'true',
-        DO_NOT_TRACK: '1',
+        ...WRANGLER_ENV,
         // A registry of its own: through the shared one (~/.config/.wrangler/registry), another
         // `wrangler dev` on the machine that only produces to `integra-jobs` (the bench, say) would
         // have its messages consumed by this session, against this session's database.
