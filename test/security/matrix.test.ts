@@ -162,6 +162,26 @@ const booking = async (t: Tenant) =>
     })
   ).booking.id
 const freshTenant = async () => createTenant(db)
+/** An owner's request to erase a fresh tenant, waiting for an operator. */
+async function ownerErasureRequest() {
+  const fresh = await freshTenant()
+  const owner = await createMember(db, fresh.tenantId, 'owner')
+  const call = as({ ...db, env }, (await login(db, owner.email)).access_token)
+  const request = await created(
+    await call('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } }),
+  )
+  return { id: request.id, slug: fresh.slug }
+}
+/** A connection of the tenant scheduled for erasure by its owner (password typed again). */
+const connectionErasure = async (t: Tenant) =>
+  (
+    await created(
+      await t.call('/api/v1/erasure-requests', {
+        method: 'POST',
+        json: { scope: 'connection', connection_id: await connection(t), reauth: { password: PASSWORD } },
+      }),
+    )
+  ).id
 const LIMITS = { users: 5, connections: 5, retention_days: 365, collection_interval_minutes: 60 }
 
 const id =
@@ -317,21 +337,38 @@ const POLICY: Record<string, Policy> = {
     alsoOk: [409],
     build: body(() => ({ scope: 'tenant' })),
   },
-  'GET /api/v1/erasure-requests': { rule: OWNER_ONLY },
+  // Owners see every request of the tenant, admins the connections' (privacy.manage).
+  'GET /api/v1/erasure-requests': { rule: PEOPLE },
+  // A connection's erasure within its grace period, withdrawn by the tenant with a reason.
+  'POST /api/v1/erasure-requests/{id}/cancel': {
+    rule: PEOPLE,
+    scoped: 'path',
+    build: async (t) => ({
+      params: { id: await connectionErasure(t) },
+      body: { reason: 'asked by mistake' },
+    }),
+  },
   'GET /api/v1/admin/erasure-requests': { rule: 'operator' },
+  // The tenant named twice and the operator's password typed again (every person's is PASSWORD).
   'POST /api/v1/admin/erasure-requests': {
     rule: 'operator',
-    build: async () => ({ body: { tenant_id: (await freshTenant()).tenantId } }),
+    build: async () => {
+      const fresh = await freshTenant()
+      return { body: { tenant_id: fresh.tenantId, tenant_slug: fresh.slug, reauth: { password: PASSWORD } } }
+    },
   },
   'POST /api/v1/admin/erasure-requests/{id}/confirm': {
     rule: 'operator',
-    build: id(async () => {
-      const fresh = await freshTenant()
-      const owner = await createMember(db, fresh.tenantId, 'owner')
-      const call = as({ ...db, env }, (await login(db, owner.email)).access_token)
-      return (
-        await created(await call('/api/v1/erasure-requests', { method: 'POST', json: { scope: 'tenant' } }))
-      ).id
+    build: async () => {
+      const { id: requestId, slug } = await ownerErasureRequest()
+      return { params: { id: requestId }, body: { tenant_slug: slug, reauth: { password: PASSWORD } } }
+    },
+  },
+  'POST /api/v1/admin/erasure-requests/{id}/cancel': {
+    rule: 'operator',
+    build: async () => ({
+      params: { id: (await ownerErasureRequest()).id },
+      body: { reason: 'the owner changed their mind' },
     }),
   },
   'GET /api/v1/admin/erasure-receipts': { rule: 'operator' },
