@@ -2,16 +2,122 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
 export type FieldError = { path: string; message: string }
 
+/**
+ * Every code the API answers with. Codes are stable and documented, and the portals translate
+ * them (portal/i18n: `error.CODE`): a code renamed or removed here fails to compile wherever it
+ * is thrown, compared or translated.
+ */
+export const ERROR_CODES = [
+  // Requests and the platform itself
+  'BAD_REQUEST',
+  'MALFORMED_JSON',
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'HOST_NOT_ALLOWED',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+  'BAD_ENVIRONMENT',
+  'DATABASE_UNAVAILABLE',
+  'NOT_READY',
+  // Who is asking
+  'UNAUTHENTICATED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'CSRF_REFUSED',
+  'INVALID_CREDENTIALS',
+  'TOO_MANY_ATTEMPTS',
+  'INVALID_REFRESH_TOKEN',
+  'SESSION_ENDED',
+  'NOT_A_SESSION',
+  'NOT_A_MEMBER',
+  'INVALID_API_KEY',
+  'WRONG_PASSWORD',
+  // Tenants, members, plans and licenses
+  'TENANT_SUSPENDED',
+  'TENANT_DELETED',
+  'TENANT_NOT_FOUND',
+  'SLUG_TAKEN',
+  'EMAIL_TAKEN',
+  'LAST_OWNER',
+  'USER_DEACTIVATED',
+  'USERS_LIMIT_REACHED',
+  'INVALID_TRANSITION',
+  'PLAN_CODE_TAKEN',
+  'PLAN_NOT_FOUND',
+  'PLAN_RETIRED',
+  'LICENSE_INACTIVE',
+  'LICENSE_NOT_FOUND',
+  'MODULE_DISABLED',
+  'EXTERNAL_REF_TAKEN',
+  'INVALID_VALIDITY',
+  // Connections and collection
+  'PLATFORM_UNSUPPORTED',
+  'PLATFORM_UNAVAILABLE',
+  'TOKEN_REJECTED',
+  'CONNECTION_EXISTS',
+  'CONNECTIONS_LIMIT_REACHED',
+  'CONNECTION_NOT_ACTIVE',
+  'CONNECTION_DISCONNECTED',
+  'NEEDS_RECONNECT',
+  'COLLECT_RATE_LIMITED',
+  'OAUTH_NOT_CONFIGURED',
+  'OAUTH_STATE_INVALID',
+  'OAUTH_DENIED',
+  'OAUTH_FAILED',
+  'OAUTH_EXCHANGE_FAILED',
+  'OAUTH_NO_ACCOUNTS',
+  'SELECTION_NOT_READY',
+  'SELECTION_USED',
+  // Privacy
+  'EXPORT_IN_PROGRESS',
+  'INVALID_DOWNLOAD_LINK',
+  'DOWNLOAD_LINK_EXPIRED',
+  'TENANT_SLUG_MISMATCH',
+  'TENANT_ERASED',
+  'ERASURE_ALREADY_REQUESTED',
+  'ERASURE_ALREADY_CONFIRMED',
+  'ERASURE_ALREADY_CANCELED',
+  'ERASURE_SCHEDULED',
+  'ERASURE_STARTED',
+  'ERASURE_COMPLETED',
+  // Calendar
+  'PROPERTY_EXISTS',
+  'SOURCE_EXISTS',
+  'SOURCE_PAUSED',
+  'SYNC_TOO_SOON',
+  'BOOKING_FROM_FEED',
+  // Messaging
+  'IDEMPOTENCY_KEY_REUSED',
+  'WINDOW_CLOSED',
+  // Webhooks
+  'INVALID_SIGNATURE',
+  'INVALID_WEBHOOK_ID',
+  'STALE_TIMESTAMP',
+  'VERIFICATION_FAILED',
+  'WEBHOOK_NOT_CONFIGURED',
+  'WEBHOOK_UNAVAILABLE',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES)
+
+/** Narrows text from outside (a `?error=` in a URL, a parsed response) to a code the API uses. */
+export const isErrorCode = (value: string): value is ErrorCode => KNOWN_CODES.has(value)
+
 /** The one error type of the API. Its `code` is stable and documented; `message` is for people. */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode
-  readonly code: string
+  readonly code: ErrorCode
   readonly fields?: FieldError[]
   readonly headers?: Record<string, string>
 
   constructor(
     status: ContentfulStatusCode,
-    code: string,
+    code: ErrorCode,
     message: string,
     extra: { fields?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
@@ -47,7 +153,7 @@ export class DatabaseUnavailableError extends ApiError {
 }
 
 export type ErrorEnvelope = {
-  error: { code: string; message: string; requestId: string; fields?: FieldError[] }
+  error: { code: ErrorCode; message: string; requestId: string; fields?: FieldError[] }
 }
 
 export function envelope(error: ApiError, requestId: string): ErrorEnvelope {

@@ -1,6 +1,6 @@
 import type { Child } from 'hono/jsx'
 import { MEMBER_ROLES } from '../../db/schema/identity.ts'
-import { type MessageKey, useI18n } from '../i18n/index.ts'
+import { labelOf, useI18n } from '../i18n/index.ts'
 import { Alert, Field, type FormState, formValue, HxForm, Select } from './forms.tsx'
 import { Status, When } from './status.tsx'
 
@@ -41,7 +41,7 @@ export function MembersTable(props: {
                 {member.name}
                 <div class="muted small">{member.email}</div>
               </td>
-              <td>{props.role ? props.role(member) : t(`role.${member.role}` as MessageKey)}</td>
+              <td>{props.role ? props.role(member) : labelOf(t, 'role', member.role)}</td>
               <td>
                 <Status value={member.status} />
               </td>
@@ -90,7 +90,7 @@ export function InviteMemberForm(props: {
           label="team.role"
           value={formValue(props.state, 'role') ?? props.defaultRole}
           errors={errors}
-          options={MEMBER_ROLES.map((role) => ({ value: role, label: t(`role.${role}` as MessageKey) }))}
+          options={MEMBER_ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }))}
         />
         <Field
           name="password"

@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx'
-import { type MessageKey, useI18n } from '../i18n/index.ts'
+import { useI18n } from '../i18n/index.ts'
 
 export const PRESETS = ['7', '30', '90'] as const
 export type PeriodChoice = { preset: (typeof PRESETS)[number] | 'custom'; from: string; to: string }
@@ -27,7 +27,7 @@ export function PeriodForm(props: { action: string; target: string; period: Peri
         {[...PRESETS, 'custom' as const].map((preset) => (
           <label>
             <input type="radio" name="period" value={preset} checked={props.period.preset === preset} />{' '}
-            {t(`period.${preset}` as MessageKey)}
+            {t(`period.${preset}`)}
           </label>
         ))}
       </fieldset>

@@ -1,11 +1,11 @@
-import { type MessageKey, useI18n } from '../i18n/index.ts'
+import { labelOf, useI18n } from '../i18n/index.ts'
 import { Badge } from './forms.tsx'
 
 /** A status in words and colour (`status.<value>` in the catalogs). */
 export function Status(props: { value: string | null | undefined }) {
   const { t } = useI18n()
   const value = props.value ?? 'none'
-  return <Badge status={value} label={t(`status.${value}` as MessageKey)} />
+  return <Badge status={value} label={labelOf(t, 'status', value)} />
 }
 
 /** A date-time in the page's language, or a dash. */

@@ -1,4 +1,5 @@
 import { createContext, useContext } from 'hono/jsx'
+import type { ErrorCode } from '../../worker/errors.ts'
 import { en, type MessageKey } from './en.ts'
 import { ptBR } from './pt-BR.ts'
 
@@ -11,6 +12,42 @@ export type Locale = (typeof LOCALES)[number]
 const CATALOGS: Record<Locale, Record<MessageKey, string>> = { 'pt-BR': ptBR, en }
 
 export type Params = Record<string, string | number>
+
+/** Whether the catalogs have `key`: checked at run time, so text can become a key without a cast. */
+const isMessageKey = (key: string): key is MessageKey => Object.hasOwn(en, key)
+
+/**
+ * The catalog keys that translate an API error code (`error.CODE`). The constraint makes a key
+ * whose code the API no longer has (renamed or removed in worker/errors.ts) a compile error here.
+ */
+type CodeKeys<K extends `error.${ErrorCode}`> = K
+export type ErrorMessageKey = CodeKeys<Extract<MessageKey, `error.${Uppercase<string>}`>>
+
+/** The message for an API error code, when the catalogs have one (else the caller's generic one). */
+export function errorMessageKey(code: ErrorCode): ErrorMessageKey | undefined {
+  const key: `error.${ErrorCode}` = `error.${code}`
+  return isMessageKey(key) ? key : undefined
+}
+
+/** The kinds of value the catalogs name (`status.active`, `role.owner`, `platform.x`, …). */
+export type LabelKind =
+  | 'status'
+  | 'role'
+  | 'platform'
+  | 'metric'
+  | 'runKind'
+  | 'calendar.severity'
+  | 'privacy.purpose'
+
+/**
+ * The catalog's word for a value that arrives as text (a status, role or platform read from a
+ * row): `labelOf(t, 'status', 'active')` is "Active", or the value itself when the catalogs have no
+ * word for it. Values typed as a union need no helper: `t(`role.${role}`)` is checked by the compiler.
+ */
+export function labelOf(t: I18n['t'], kind: LabelKind, value: string): string {
+  const key = `${kind}.${value}`
+  return isMessageKey(key) ? t(key) : value
+}
 
 /** Everything a page needs to speak the visitor's language: messages, numbers and dates. */
 export type I18n = {

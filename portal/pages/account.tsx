@@ -90,7 +90,7 @@ export function AccountPage(props: {
           {v.kind === 'member' && (
             <>
               <dt>{t('team.role')}</dt>
-              <dd>{t(`role.${v.role}` as MessageKey)}</dd>
+              <dd>{t(`role.${v.role}`)}</dd>
               <dt>{t('account.tenant')}</dt>
               <dd>{v.tenantName}</dd>
             </>

@@ -3,11 +3,11 @@ import { HTTPException } from 'hono/http-exception'
 import { DatabaseConnectError } from '../../db/client.ts'
 import { ConfigError } from '../config.ts'
 import type { AppEnv } from '../env.ts'
-import { ApiError, DatabaseUnavailableError, envelope } from '../errors.ts'
+import { ApiError, DatabaseUnavailableError, type ErrorCode, envelope } from '../errors.ts'
 import { describeError, log } from '../log.ts'
 import { isPortalPath, portalErrorResponse } from './portal-errors.tsx'
 
-const STATUS_CODES: Record<number, string> = {
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',

@@ -1,12 +1,12 @@
 import { z } from 'zod'
-import type { ErrorEnvelope } from '../errors.ts'
+import { ERROR_CODES, type ErrorEnvelope } from '../errors.ts'
 
 /** The one error envelope of the API (worker/errors.ts), as every operation's error response. */
 export const errorEnvelopeSchema = z
   .object({
     error: z.object({
-      code: z.string().meta({
-        description: 'Stable, machine-readable: VALIDATION_FAILED, UNAUTHENTICATED, NOT_FOUND, RATE_LIMITED…',
+      code: z.enum(ERROR_CODES).meta({
+        description: 'Stable, machine-readable; every code the API uses is listed.',
         examples: ['VALIDATION_FAILED'],
       }),
       message: z.string().meta({ description: 'For people; may change.' }),

@@ -1,5 +1,5 @@
 import { Status, When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { labelOf, useI18n } from '../../i18n/index.ts'
 
 export type DashboardView = {
   tenants: Record<string, number>
@@ -42,9 +42,9 @@ function Counts(props: { title: string; counts: Record<string, number>; href?: (
           <>
             <dt>
               {props.href ? (
-                <a href={props.href(status)}>{t(`status.${status}` as MessageKey)}</a>
+                <a href={props.href(status)}>{labelOf(t, 'status', status)}</a>
               ) : (
-                t(`status.${status}` as MessageKey)
+                labelOf(t, 'status', status)
               )}
             </dt>
             <dd>{number(count)}</dd>
@@ -154,7 +154,7 @@ export function DashboardPage(props: { data: DashboardView }) {
                     <td>
                       <a href={`/admin/tenants/${failure.tenantId}`}>{failure.tenantId}</a>
                     </td>
-                    <td>{t(`platform.${failure.platform}` as MessageKey)}</td>
+                    <td>{labelOf(t, 'platform', failure.platform)}</td>
                     <td>
                       <Status value={failure.status} />
                     </td>

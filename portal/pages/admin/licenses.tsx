@@ -31,7 +31,7 @@ export function LicensesPage(props: {
           value={props.status}
           options={[
             { value: '', label: t('filter.all') },
-            ...LICENSE_STATUSES.map((s) => ({ value: s, label: t(`status.${s}` as MessageKey) })),
+            ...LICENSE_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) })),
           ]}
         />
         <Field

@@ -184,9 +184,9 @@ export function TenantPage(props: {
                 name="status"
                 label="licenses.status"
                 value={formValue(props.licenseForm, 'status') ?? 'active'}
-                options={['active', 'trialing'].map((s) => ({
+                options={(['active', 'trialing'] as const).map((s) => ({
                   value: s,
-                  label: t(`status.${s}` as MessageKey),
+                  label: t(`status.${s}`),
                 }))}
               />
               <Field

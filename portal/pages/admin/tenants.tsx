@@ -10,7 +10,7 @@ import {
   Select,
 } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { useI18n } from '../../i18n/index.ts'
 
 export type TenantRow = {
   id: string
@@ -52,9 +52,9 @@ export function TenantsPage(props: {
           value={props.status}
           options={[
             { value: '', label: t('filter.all') },
-            ...['active', 'suspended', 'deleted'].map((s) => ({
+            ...(['active', 'suspended', 'deleted'] as const).map((s) => ({
               value: s,
-              label: t(`status.${s}` as MessageKey),
+              label: t(`status.${s}`),
             })),
           ]}
         />

@@ -1,7 +1,7 @@
 import type { FormState } from '../../components/forms.tsx'
 import { ActionButton, Alert, Field, HxForm, Select } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 
 export type KeyView = {
   id: string
@@ -80,7 +80,7 @@ export function ApiKeysSection(props: {
                       {key.prefix}…{key.lastFour}
                     </code>
                   </td>
-                  <td>{t(`role.${key.role}` as MessageKey)}</td>
+                  <td>{labelOf(t, 'role', key.role)}</td>
                   <td>
                     <When at={key.lastUsedAt} />
                   </td>

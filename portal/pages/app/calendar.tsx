@@ -1,6 +1,6 @@
 import { Badge } from '../../components/forms.tsx'
 import { When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { labelOf, useI18n } from '../../i18n/index.ts'
 
 export type CalendarProperty = { id: string; name: string; timezone: string; capacity: number | null }
 export type CalendarSource = {
@@ -88,13 +88,13 @@ function MonthGrid(props: {
                         : on.length > 0
                           ? 'blocked'
                           : 'free'
-                  const label = t(`calendar.night.${kind}` as MessageKey)
+                  const label = t(`calendar.night.${kind}`)
                   return (
                     <td
                       class={`cal-day cal-${kind}`}
                       title={`${night}: ${label}${on.length > 0 ? ` (${on.map((b) => b.channel).join(', ')})` : ''}`}
                     >
-                      {t(`calendar.mark.${kind}` as MessageKey)}
+                      {t(`calendar.mark.${kind}`)}
                     </td>
                   )
                 })}
@@ -130,7 +130,7 @@ export function CalendarPage(props: {
               <li>
                 <Badge
                   status={SEVERITY_STATUS[conflict.severity] ?? 'none'}
-                  label={t(`calendar.severity.${conflict.severity}` as MessageKey)}
+                  label={labelOf(t, 'calendar.severity', conflict.severity)}
                 />{' '}
                 <strong>{names.get(conflict.property_id)}</strong>{' '}
                 {t('calendar.conflictNights', { from: conflict.overlap_start, to: conflict.overlap_end })} (

@@ -1,7 +1,7 @@
 import type { FormState } from '../../components/forms.tsx'
 import { Alert, CsrfField, Field, HxForm } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 import { type ConnectionView, platformLabel } from './connections.tsx'
 
 export type RunView = {
@@ -90,7 +90,7 @@ export function ConnectionPage(props: {
                     <td>
                       <When at={run.startedAt} />
                     </td>
-                    <td>{t(`runKind.${run.kind}` as MessageKey)}</td>
+                    <td>{labelOf(t, 'runKind', run.kind)}</td>
                     <td>
                       <Status value={run.status} />
                     </td>

@@ -10,7 +10,7 @@ import {
   Select,
 } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { type I18n, labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 
 export type ConnectionView = {
   id: string
@@ -25,8 +25,7 @@ export type ConnectionView = {
   backfill: { doneDays: number; totalDays: number }
 }
 
-export const platformLabel = (t: (key: MessageKey) => string, platform: string) =>
-  t(`platform.${platform}` as MessageKey)
+export const platformLabel = (t: I18n['t'], platform: string) => labelOf(t, 'platform', platform)
 
 function Backfill(props: { backfill: ConnectionView['backfill'] }) {
   const { t } = useI18n()

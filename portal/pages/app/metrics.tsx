@@ -44,7 +44,7 @@ export function MetricsPage(props: {
               value={f.platform}
               options={[
                 { value: '', label: t('filter.all') },
-                ...PLATFORMS.map((p) => ({ value: p, label: t(`platform.${p}` as MessageKey) })),
+                ...PLATFORMS.map((p) => ({ value: p, label: t(`platform.${p}`) })),
               ]}
             />
             <Select

@@ -32,7 +32,7 @@ export function Change(props: { pct: number | null }) {
   return (
     <span class={`change ${direction}`}>
       <span aria-hidden="true">{arrow} </span>
-      {t(`kpi.change.${direction}` as MessageKey, { pct: percent(Math.abs(props.pct)) })}
+      {t(`kpi.change.${direction}`, { pct: percent(Math.abs(props.pct)) })}
     </span>
   )
 }

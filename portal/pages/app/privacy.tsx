@@ -1,6 +1,6 @@
 import { ActionButton, Alert, CsrfField } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 
 export type ConsentView = {
   subject: string
@@ -146,7 +146,7 @@ function Consents(props: PrivacyProps) {
                     ? t('privacy.subject.tenant')
                     : t('privacy.subject.connection', { id: row.subjectId })}
                 </td>
-                <td>{t(`privacy.purpose.${row.purpose}` as MessageKey)}</td>
+                <td>{labelOf(t, 'privacy.purpose', row.purpose)}</td>
                 <td>
                   {row.createdAt === ''
                     ? t('privacy.consent.default')

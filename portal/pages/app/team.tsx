@@ -1,7 +1,7 @@
 import { MEMBER_ROLES } from '../../../db/schema/identity.ts'
 import { ActionButton, Alert, type FormState, HxForm } from '../../components/forms.tsx'
 import { InviteMemberForm, MembersTable, type MemberView } from '../../components/members.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 
 /** The team: who is in it, their roles, and the seats the plan allows. */
 export function TeamList(props: {
@@ -12,7 +12,7 @@ export function TeamList(props: {
   error?: MessageKey
 }) {
   const { t } = useI18n()
-  const roles = MEMBER_ROLES.map((role) => ({ value: role, label: t(`role.${role}` as MessageKey) }))
+  const roles = MEMBER_ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }))
   return (
     <section id="team-list" aria-labelledby="team-title">
       <h2 id="team-title">{t('team.members')}</h2>
@@ -27,7 +27,7 @@ export function TeamList(props: {
         members={props.members}
         role={(member) =>
           member.id === props.selfId ? (
-            t(`role.${member.role}` as MessageKey)
+            labelOf(t, 'role', member.role)
           ) : (
             <HxForm
               action={`/app/team/${member.id}/role`}

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { MessageKey } from '../../../portal/i18n/index.ts'
 import { LoginPage } from '../../../portal/pages/login.tsx'
 import { verifyAccessToken } from '../../auth/jwt.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, type ErrorCode } from '../../errors.ts'
 import { issueCsrfToken } from '../../middleware/portal-csrf.ts'
 import type { PortalApp } from '../../middleware/portal-env.ts'
 import { rememberLocale } from '../../middleware/portal-locale.ts'
@@ -19,7 +19,7 @@ const loginForm = z.object({
   next: z.string().max(500).optional(),
 })
 
-const LOGIN_ERRORS: Record<string, { status: 401 | 403 | 429; message: MessageKey }> = {
+const LOGIN_ERRORS: Partial<Record<ErrorCode, { status: 401 | 403 | 429; message: MessageKey }>> = {
   INVALID_CREDENTIALS: { status: 401, message: 'error.INVALID_CREDENTIALS' },
   TOO_MANY_ATTEMPTS: { status: 429, message: 'error.TOO_MANY_ATTEMPTS' },
   TENANT_SUSPENDED: { status: 403, message: 'error.TENANT_SUSPENDED' },

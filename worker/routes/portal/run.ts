@@ -1,9 +1,8 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { en } from '../../../portal/i18n/en.ts'
-import { i18nFor, type MessageKey } from '../../../portal/i18n/index.ts'
+import { errorMessageKey, i18nFor, type MessageKey } from '../../../portal/i18n/index.ts'
 import type { Viewer } from '../../../portal/viewer.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, isErrorCode } from '../../errors.ts'
 import type { PortalEnv } from '../../middleware/portal-env.ts'
 import { requestLocale } from '../../middleware/portal-locale.ts'
 import { describeMe } from '../../services/auth/account.ts'
@@ -95,8 +94,8 @@ const queryOf = (c: Context) => {
 
 /** The catalog key for an API error code (`error.CODE`), or the generic one for its status. */
 export function errorKey(error: ApiError): MessageKey {
-  const specific = `error.${error.code}`
-  if (specific in en) return specific as MessageKey
+  const specific = errorMessageKey(error.code)
+  if (specific) return specific
   if (error.status === 404) return 'error.notFound.body'
   if (error.status === 403) return 'error.forbidden.body'
   if (error.status === 429) return 'error.RATE_LIMITED'
@@ -129,8 +128,7 @@ export async function attempt<T>(
 export function errorFromQuery(c: Context): MessageKey | undefined {
   const code = c.req.query('error')
   if (!code || !/^[A-Z_]{3,40}$/.test(code)) return undefined
-  const key = `error.${code}`
-  return key in en ? (key as MessageKey) : 'error.badRequest.body'
+  return (isErrorCode(code) && errorMessageKey(code)) || 'error.badRequest.body'
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { I18n, MessageKey } from '../../../../portal/i18n/index.ts'
+import { type I18n, labelOf } from '../../../../portal/i18n/index.ts'
 import { platformLabel } from '../../../../portal/pages/app/connections.tsx'
 import { type ChartView, OverviewPage } from '../../../../portal/pages/app/overview.tsx'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
@@ -11,10 +11,7 @@ import { portalRun, signedIn } from '../run.ts'
 type Chart = Awaited<ReturnType<typeof readDashboardCharts>>[number]
 
 /** A metric's name in the page's language (`metric.<name>`), the raw name when none is written. */
-export const metricLabel = (t: (key: MessageKey) => string, metric: string) => {
-  const label = t(`metric.${metric}` as MessageKey)
-  return label === `metric.${metric}` ? metric : label
-}
+export const metricLabel = (t: I18n['t'], metric: string) => labelOf(t, 'metric', metric)
 
 /**
  * The charts the metrics service drew (followers of every account, then one per platform with
