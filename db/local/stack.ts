@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { startBridge } from './bridge.ts'
 import { applyMigrations } from './migrate.ts'
-import { type RestartablePostgres, startPostgres } from './postgres.ts'
+import { asksCleartextPassword, type RestartablePostgres, startPostgres } from './postgres.ts'
 import { APP_PASSWORD, APP_ROLE, READY_PREFIX, type StackInfo } from './stack-info.ts'
 
 /**
@@ -128,6 +128,17 @@ const bridge = loopback
   ? await startBridge({ port: await freePort(Number(values['bridge-port'])) })
   : undefined
 const database = templateDatabase ? `${appDatabase}_test` : appDatabase
+// The driver pipelines a cleartext password, as Neon's proxy expects; the embedded server allows
+// it on loopback (postgres.ts), a server of one's own must too, or every connection fails.
+if (
+  loopback &&
+  !(await asksCleartextPassword(postgres.host.replace(/^\[|\]$/g, ''), postgres.port, APP_ROLE, database))
+) {
+  err(
+    `the Postgres at ${postgres.host}:${postgres.port} does not ask ${APP_ROLE} for a cleartext password over TCP: the Neon driver pipelines one, as on Neon. Add "host all all 127.0.0.1/32 password" (and ::1/128) first in its pg_hba.conf and reload it.`,
+  )
+  process.exit(1)
+}
 
 const info: StackInfo = {
   ownerUrl: postgres.ownerUrl(database),

@@ -1,22 +1,56 @@
-import { startBridge } from '../../db/local/bridge.ts'
+import { type Distance, startBridge } from '../../db/local/bridge.ts'
 
 /** One statement the Worker sent: `Q` (simple query: BEGIN, COMMIT…) or `E` (an executed prepared one). */
 export type SentStatement = { kind: 'Q' | 'E'; text: string }
 
 /**
+ * Counted on the wire since the bridge started: WebSocket connections opened and the waits on
+ * Postgres inside them. A wait is one round trip the client could not avoid: it sent, then had to
+ * hear from the server before sending again (its next frame follows a server frame, or the
+ * answer to its last one ends the exchange). Pipelined messages in one flight are one wait.
+ */
+export type WireCount = { connections: number; waits: number }
+
+/**
  * The Neon-protocol WebSocket bridge of db/local/bridge.ts with a reader of the Postgres
  * frontend messages going through it: every statement the Worker (in workerd, through the real
  * Neon driver) sends is recorded, so the benchmark counts statements per request exactly as the
- * driver-level count of test/api/metrics/security.test.ts does, from outside the runtime.
+ * driver-level count of test/api/metrics/security.test.ts does, from outside the runtime; and
+ * every wait is counted from the frames' order (`wire`). `distance` holds the server's frames
+ * for a simulated round trip and can be changed between runs.
  */
 export async function startCountingBridge(): Promise<{
   wsProxy: string
   sent: SentStatement[]
+  wire: WireCount
+  distance: Distance
   close: () => Promise<void>
 }> {
   const sent: SentStatement[] = []
-  const bridge = await startBridge({ port: 0, observe: () => frontendReader(sent) })
-  return { wsProxy: `127.0.0.1:${bridge.port}/v1`, sent, close: bridge.close }
+  const wire: WireCount = { connections: 0, waits: 0 }
+  const distance: Distance = { rttMs: 0, handshakeRoundTrips: 3 }
+  const bridge = await startBridge({
+    port: 0,
+    distance,
+    observe: () => {
+      wire.connections++
+      const read = frontendReader(sent)
+      // Set when the client has sent something the server has not answered yet.
+      let unanswered = false
+      return {
+        client: (frame) => {
+          read(frame)
+          unanswered = true
+        },
+        server: () => {
+          if (!unanswered) return
+          unanswered = false
+          wire.waits++
+        },
+      }
+    },
+  })
+  return { wsProxy: `127.0.0.1:${bridge.port}/v1`, sent, wire, distance, close: bridge.close }
 }
 
 /**
