@@ -12,6 +12,7 @@ import type { ServiceContext } from '../../worker/services/context.ts'
 import { readSeries } from '../../worker/services/metrics/series.ts'
 import type { Figure } from './collection.ts'
 import { type SentStatement, startCountingBridge } from './counting-bridge.ts'
+import { countWaits, type DistanceTarget, distanceFigures, measureLatency } from './distance.ts'
 import { benchLoad, cannon, type LoadRequest, type LoadTarget, portalSignIn, settle } from './load.ts'
 
 /**
@@ -27,7 +28,9 @@ import { benchLoad, cannon, type LoadRequest, type LoadTarget, portalSignIn, set
  *   acknowledgement and the portal dashboard, with SQL statements per request.
  */
 const root = path.resolve(import.meta.dirname, '../..')
-export const SCALE = Number(process.env.BENCH_SCALE ?? 1)
+/** `BENCH_QUICK=1`: fewer rounds and samples, BENCH_SCALE 0.02 unless set: a few minutes in all. */
+export const QUICK = process.env.BENCH_QUICK === '1'
+export const SCALE = Number(process.env.BENCH_SCALE ?? (QUICK ? 0.02 : 1))
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error('BENCH_SCALE must be a number in (0, 1]')
 
 const DAYS = 730
@@ -53,14 +56,24 @@ const METRICS: [string, 'day' | 'lifetime'][] = [
 const PER_CONNECTION = DAYS * METRICS.length
 const TENANTS = 200
 const BIG_TENANT = `ten_${'1'.padStart(20, '0')}`
-/** The big tenant's connections: 50 at full scale. */
-const BIG_CONNECTIONS = Math.max(1, Math.round(50 * SCALE))
+/**
+ * The big tenant's connections: 50 at every scale (its dashboard and its one-year read are what
+ * the targets are about); BENCH_SCALE scales the other tenants.
+ */
+const BIG_CONNECTIONS = 50
 const OWNER = { email: 'owner@bench-api.example', password: 'bench api owner password' }
+/** Signs in for the distance runs: sessions are capped per user, so not the owner's. */
+const SIGNER = { email: 'signer@bench-api.example', password: 'bench api signer password' }
 /** The one-year monthly read: the second year of the data. */
 const SERIES_QUERY = { from: '2025-01-01', to: '2025-12-31', granularity: 'month' as const }
-const TIMED_READS = 15
+const TIMED_READS = QUICK ? 5 : 15
 /** Webhook throughput rounds; each runs every target once, bounded in requests and time. */
-const ROUNDS = 5
+const ROUNDS = QUICK ? 2 : 5
+/** Simulated round trips (ms) and requests per target and RTT for the distance tables. */
+const RTTS = [0, 50, 150]
+const DISTANCE_SAMPLES = QUICK ? 3 : 7
+/** The deployment shape docs/architecture.md chooses: goal 3's bounds are checked on it. */
+const PRODUCTION_SHAPE = 'placed'
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -106,6 +119,7 @@ async function generateDataset(
   )
   const started = performance.now()
   const passwordHash = await hashPassword(OWNER.password)
+  const signerHash = await hashPassword(SIGNER.password)
   await query(
     ownerUrl,
     `insert into plans (id, code, name, modules, users_limit, connections_limit, retention_days, collection_interval_minutes)
@@ -122,7 +136,8 @@ async function generateDataset(
          'instagram', 'bench-' || n, 'Account ' || n
        from generate_series(1, ${connections}) n;
      insert into users (id, tenant_id, email, name, role, password_hash)
-       values ('usr_benchapi00000000000', '${BIG_TENANT}', '${OWNER.email}', 'Bench owner', 'owner', '${passwordHash}')`,
+       values ('usr_benchapi00000000000', '${BIG_TENANT}', '${OWNER.email}', 'Bench owner', 'owner', '${passwordHash}'),
+         ('usr_benchapi00000000001', '${BIG_TENANT}', '${SIGNER.email}', 'Bench signer', 'viewer', '${signerHash}')`,
   )
 
   // Bulk load without the table's indexes and foreign key (rebuilt below from their own
@@ -329,6 +344,7 @@ export async function benchApi(stack: StackInfo): Promise<Figure[]> {
     return [
       ...dataset.figures,
       ...(await benchSeries(integra, auth, dataset.appUrl, bridge.sent)),
+      ...(await benchDistance(integra, auth, webhook, bridge)),
       ...(await benchWebhooks(integra, webhook, { bare, bareLogging, bareEnqueuing }, bridge.sent)),
       ...(await benchLoad(await loadTargets(integra, auth, webhook), bridge.sent)),
     ]
@@ -624,6 +640,76 @@ async function benchWebhooks(
       pass: statements === 0,
     },
   ]
+}
+
+/**
+ * Issue 19: waits per request on the wire and latency at simulated distances, for an API read,
+ * an API write, a portal page, login and the webhook (test/bench/distance.ts).
+ */
+async function benchDistance(
+  integra: WranglerDev,
+  auth: Record<string, string>,
+  webhook: Webhook,
+  bridge: Awaited<ReturnType<typeof startCountingBridge>>,
+): Promise<Figure[]> {
+  const cookie = await portalSignIn(integra.url, OWNER.email, OWNER.password)
+  const json = { 'content-type': 'application/json' }
+  const targets: DistanceTarget[] = [
+    {
+      kind: 'API read',
+      name: 'GET /api/v1/metrics (Bearer; one connection, 30 days)',
+      url: `${integra.url}/api/v1/metrics?${new URLSearchParams({ connection_id: `con_${'1'.padStart(20, '0')}`, ...RECENT, granularity: 'day' })}`,
+      request: { headers: auth },
+      bound: { rtts: 1.3 },
+    },
+    {
+      kind: 'API write',
+      name: 'PATCH /api/v1/connections/:id (label, audited)',
+      url: `${integra.url}/api/v1/connections/con_${'2'.padStart(20, '0')}`,
+      request: {
+        method: 'PATCH',
+        headers: { ...auth, ...json },
+        body: JSON.stringify({ label: 'Account 2' }),
+      },
+      bound: { rtts: 1.3 },
+    },
+    {
+      kind: 'portal page',
+      name: `GET /app (dashboard, ${BIG_CONNECTIONS} connections, 30 days)`,
+      url: `${integra.url}/app?${new URLSearchParams({ period: 'custom', ...RECENT })}`,
+      request: { headers: { cookie } },
+      bound: { rtts: 1.3 },
+    },
+    {
+      kind: 'login',
+      name: 'POST /api/v1/auth/login (PBKDF2)',
+      url: `${integra.url}/api/v1/auth/login`,
+      request: { method: 'POST', headers: json, body: JSON.stringify(SIGNER) },
+      bound: { rtts: 2 },
+    },
+    {
+      kind: 'webhook',
+      name: 'POST /webhooks/meta/:slug (signed, enqueued)',
+      url: webhook.url,
+      request: webhook.request,
+      ingress: true,
+    },
+  ]
+  say('distance: counting waits per request')
+  const waits = await countWaits(targets, bridge)
+  for (const count of waits)
+    say(`  ${count.target.kind}: ${count.statements} statements, ${count.production} waits (production)`)
+  say(`distance: latency at ${RTTS.join('/')} ms, ${DISTANCE_SAMPLES} samples each, edge and placed`)
+  const latency = await measureLatency(targets, bridge.distance, {
+    rtts: RTTS,
+    samples: DISTANCE_SAMPLES,
+    shapes: ['edge', 'placed'],
+  })
+  for (const row of latency)
+    say(
+      `  ${row.shape} ${row.target.kind}: p50 ${RTTS.map((rtt) => Math.round(row.p50.get(rtt) ?? 0)).join(' / ')} ms, k ${row.fit.k.toFixed(2)}`,
+    )
+  return distanceFigures(waits, latency, RTTS, PRODUCTION_SHAPE)
 }
 
 /** The last days of the dataset: a month of daily points, so reads return data, not empty series. */

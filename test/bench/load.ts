@@ -3,7 +3,11 @@ import type { Figure } from './collection.ts'
 import type { SentStatement } from './counting-bridge.ts'
 
 /** One request, repeated by every connection of a load run. */
-export type LoadRequest = { method?: 'GET' | 'POST' | 'PUT'; headers?: Record<string, string>; body?: string }
+export type LoadRequest = {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH'
+  headers?: Record<string, string>
+  body?: string
+}
 /** A run ends at `amount` requests or after `seconds`, whichever comes first. */
 export type Bounds = { amount: number; seconds: number; connections: number }
 export type Run = {
