@@ -1,10 +1,10 @@
 import { and, eq, gt, inArray, isNull, ne } from 'drizzle-orm'
 import { connections, oauthSelections, type Platform } from '../../../../db/schema/index.ts'
 import { authorize } from '../../../auth/permissions.ts'
+import type { GrantedAccount } from '../../../connectors/oauth.ts'
 import { ApiError, invalidField } from '../../../errors.ts'
 import { StaleSecretError, Vault } from '../../../vault/vault.ts'
 import type { ServiceContext } from '../../context.ts'
-import type { GrantedAccount } from '../oauth-platforms.ts'
 import { requireMember, selectionRef } from './shared.ts'
 
 /** How long a person has to pick accounts after a Facebook Login. */

@@ -1,9 +1,9 @@
 import type { Platform } from '../../../../db/schema/index.ts'
 import type { Principal } from '../../../auth/principal.ts'
 import type { Config } from '../../../config.ts'
+import type { OAuthApp } from '../../../connectors/oauth.ts'
 import { ApiError } from '../../../errors.ts'
 import type { SecretRef } from '../../../vault/vault.ts'
-import type { OAuthApp } from '../oauth-platforms.ts'
 
 /*
  * OAuth connect, in three files: start.ts (a signed state bound to tenant, person and session, a

@@ -2,11 +2,12 @@ import { and, eq, gt, isNull, lt } from 'drizzle-orm'
 import { oauthSelections, oauthStates, type Platform } from '../../../../db/schema/index.ts'
 import { authorize } from '../../../auth/permissions.ts'
 import type { Config } from '../../../config.ts'
+import { oauthPlatforms } from '../../../connectors/index.ts'
+import type { GrantedAccount } from '../../../connectors/oauth.ts'
 import { ConnectorError } from '../../../connectors/types.ts'
 import { ApiError } from '../../../errors.ts'
 import { kvKeyOf } from '../../../vault/vault.ts'
 import type { ServiceContext } from '../../context.ts'
-import { type GrantedAccount, oauthPlatforms } from '../oauth-platforms.ts'
 import { type Member, oauthAppFor, oauthStateRefused, requireMember, selectionRef } from './shared.ts'
 import {
   codeChallengeOf,
