@@ -104,7 +104,12 @@ export type LoadTarget = {
  * latency, failures (target 0) and SQL statements per request, counted exactly on the bridge
  * (statements sent during the run and its settling ÷ requests sent).
  */
-export async function benchLoad(targets: LoadTarget[], sent: SentStatement[]): Promise<Figure[]> {
+export async function benchLoad(
+  targets: LoadTarget[],
+  sent: SentStatement[],
+  /** Filled with each target's run, by name, for figures that compare runs. */
+  runs?: Map<string, Run>,
+): Promise<Figure[]> {
   const figures: Figure[] = []
   for (const target of targets) {
     const { amount, seconds, connections } = target.bounds
@@ -116,6 +121,7 @@ export async function benchLoad(targets: LoadTarget[], sent: SentStatement[]): P
     await settle(sent)
     const before = sent.length
     const run = await cannon(target.url, target.request, target.bounds)
+    runs?.set(target.name, run)
     await settle(sent)
     const statements = sent.length - before
     // Divided by requests sent, not responses: a request in flight when the time bound stopped

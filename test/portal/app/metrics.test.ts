@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { newId } from '../../../db/ids.ts'
 import { createTestDatabase, type TestDatabase } from '../../helpers/env.ts'
-import { createMember, createTenant } from '../../helpers/fixtures.ts'
+import { as, createMember, createTenant, login } from '../../helpers/fixtures.ts'
 import { portalClient, textOf } from '../../helpers/portal.ts'
 
 let db: TestDatabase
@@ -28,6 +28,41 @@ async function tenantWithPoints() {
   return { tenant, owner, connectionId }
 }
 
+/** A tenant with `accounts` Instagram connections, 14 days of every dashboard metric, account i's values scaled by i. */
+async function tenantWithAccounts(accounts: number) {
+  const tenant = await createTenant(db)
+  const owner = await createMember(db, tenant.tenantId, 'owner')
+  const ids = Array.from({ length: accounts }, (_, i) => `con_dash${String(i + 1).padStart(16, '0')}`)
+  await db.owner(
+    `insert into connections (id, tenant_id, platform, external_account_id, label, created_by)
+     select ids.id, $1, 'instagram', 'acct-' || ids.n || '-' || $1, 'Account ' || ids.n, $2
+     from unnest($3::text[]) with ordinality ids(id, n)`,
+    [tenant.tenantId, owner.id, ids],
+  )
+  await db.owner(
+    `insert into metric_points (tenant_id, connection_id, metric, granularity, period_start, value)
+     select $1, ids.id, m.metric, m.granularity, (current_date - d)::date,
+       ids.n * case m.metric when 'followers' then 1000 + (14 - d) else 10 + d end
+     from unnest($2::text[]) with ordinality ids(id, n), generate_series(0, 13) d,
+       (values ('followers', 'lifetime'), ('reach', 'day'), ('views', 'day'), ('total_interactions', 'day'),
+         ('likes', 'day')) m(metric, granularity)
+     where not (ids.n = 2 and m.metric = 'reach' and d = 3)`,
+    [tenant.tenantId, ids],
+  )
+  return { tenant, owner, ids }
+}
+
+/** The points of one line as its tooltips say them: date label → value. */
+function tooltips(html: string, label: string): Map<string, number> {
+  const points = new Map<string, number>()
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  for (const [, date, value] of html.matchAll(
+    new RegExp(`<title>${escaped} · ([^:<]+): ([\\d,.]+)</title>`, 'g'),
+  ))
+    points.set(date as string, Number((value as string).replaceAll(',', '')))
+  return points
+}
+
 describe('overview and metrics explorer', () => {
   it('shows KPI cards with the change from the previous period and SVG charts with tooltips', async () => {
     const { owner } = await tenantWithPoints()
@@ -44,6 +79,44 @@ describe('overview and metrics explorer', () => {
     expect(html).toContain('<svg class="chart"')
     expect(html).toMatch(/<circle[^>]*><title>Insta Story · /)
     expect(html).toContain('role="img"')
+  })
+
+  it('draws at most 8 lines a chart, summed in SQL, and its numbers are the API’s', async () => {
+    const { owner, ids } = await tenantWithAccounts(10)
+    const client = portalClient(db, { acceptLanguage: 'en' })
+    await client.login(owner.email)
+    const html = await (await client.request('/app?period=7')).text()
+    const api = as(db, (await login(db, owner.email)).access_token)
+    const from = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10)
+    const to = new Date().toISOString().slice(0, 10)
+    const body = (await (await api(`/api/v1/metrics?from=${from}&to=${to}&granularity=day`)).json()) as {
+      series: { connection_id: string; metric: string; points: { t: string; v: number | null }[] }[]
+    }
+    const date = (t: string) =>
+      new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(
+        new Date(`${t}T00:00:00Z`),
+      )
+    const sumOf = (metric: string, connections: string[]) => {
+      const sums = new Map<string, number>()
+      for (const series of body.series.filter(
+        (s) => s.metric === metric && connections.includes(s.connection_id),
+      ))
+        for (const point of series.points)
+          if (point.v !== null) sums.set(date(point.t), (sums.get(date(point.t)) ?? 0) + point.v)
+      return sums
+    }
+    // Followers: the 7 biggest accounts (10, 9, … 4) and the other 3 summed.
+    for (let n = 10; n >= 4; n--)
+      expect(tooltips(html, `Account ${n}`)).toEqual(sumOf('followers', [ids[n - 1] as string]))
+    expect(html).not.toContain('<title>Account 3 · ')
+    expect(tooltips(html, '3 other accounts, summed')).toEqual(sumOf('followers', ids.slice(0, 3)))
+    // Instagram: 30 series (10 accounts × 3 KPI metrics) become one summed line per metric;
+    // likes (not behind a KPI card) is not read at all. Account 2 misses one day of reach.
+    expect(tooltips(html, 'Reach · 10 accounts summed')).toEqual(sumOf('reach', ids))
+    expect(tooltips(html, 'Views · 10 accounts summed')).toEqual(sumOf('views', ids))
+    expect(tooltips(html, 'Interactions · 10 accounts summed').size).toBe(7)
+    expect(html).not.toMatch(/<title>[^<]*Likes/)
+    expect(html.match(/<circle /g)?.length).toBe(8 * 7 + 3 * 7)
   })
 
   it('answers an htmx period change with the section only', async () => {

@@ -85,18 +85,23 @@ export async function readDashboardCharts(
       join connections c on c.id = x.connection_id and c.tenant_id = ${tenantId}
       join cat on cat.platform = c.platform and cat.metric = x.metric and cat.granularity = x.granularity
     ), ranked as (
-      -- Each series' place in its chart, biggest first: a stock by its last value, a flow by its total.
-      select connection_id, metric, chart, bool_or(by_account) as by_account,
-        row_number() over (partition by chart order by
-          case when bool_and(stock) then ${LAST_OF(sql`t`, sql`v`)} else sum(v) end desc nulls last,
-          connection_id, metric) as rank,
-        count(*) over (partition by chart) as series
-      from cells group by connection_id, metric, chart
+      -- Each series' place in its chart, biggest first (a stock by its last value, a flow by its
+      -- total), with window functions over the cells alone: a join of the cells to a per-series
+      -- table, whose size the planner cannot estimate after the catalog join, became a nested loop.
+      select x.*, dense_rank() over (partition by x.chart order by x.size desc nulls last,
+        x.connection_id, x.metric) as rank
+      from (
+        select c.*, case when bool_and(c.stock) over s
+            then (max(array[(c.t - date '1970-01-01')::float8, c.v]) over s)[2]
+            else sum(c.v) over s end as size
+        from cells c
+        window s as (partition by c.chart, c.connection_id, c.metric)
+      ) x
     ), lines as (
-      select x.chart, x.metric, x.t, x.v, x.connection_id as source, r.rank,
+      select r.chart, r.metric, r.t, r.v, r.connection_id as source, r.rank,
         case when r.series <= ${MAX_LINES} or (r.by_account and r.rank < ${MAX_LINES})
-          then x.connection_id end as connection_id
-      from cells x join ranked r using (connection_id, metric, chart)
+          then r.connection_id end as connection_id
+      from (select ranked.*, max(rank) over (partition by chart) as series from ranked) r
     ), drawn as (
       select chart, connection_id, metric, min(rank) as rank, count(distinct source)::int as accounts
       from lines group by chart, connection_id, metric
