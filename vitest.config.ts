@@ -32,6 +32,8 @@ export default defineConfig({
             WHATSAPP_AUTH_URL: `${fakes}/oauth/whatsapp/authorize`,
             INSTAGRAM_TOKEN_URL: `${fakes}/oauth/instagram/access_token`,
             TELEGRAM_API_URL: `${fakes}/telegram`,
+            RESEND_API_URL: `${fakes}/resend`,
+            RESEND_API_KEY: `re_test_${randomBytes(12).toString('hex')}`,
             // Test-only: lets tests drive the fake platforms' scenarios.
             TEST_FAKE_PLATFORMS_URL: fakes,
             BILLING_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,

@@ -19,6 +19,7 @@ export type IdPrefix =
   | 'src'
   | 'bkg'
   | 'cfl'
+  | 'msg'
 
 /** A prefixed id with 100 random bits (20 base32 characters). */
 export function newId(prefix: IdPrefix): string {

@@ -80,6 +80,12 @@ export const configSchema = z.object({
   PLATFORM_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
   /** Telegram Bot API for calendar conflict alerts; the local fake in dev and tests. */
   TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
+  /** Resend's API for outbound e-mail (docs/messaging.md); the local fake in dev and tests. */
+  RESEND_API_URL: z.url().default('https://api.resend.com'),
+  /** Secret: the platform's Resend API key (`re_…`); unset, e-mails fail NOT_CONFIGURED. */
+  RESEND_API_KEY: z.string().min(1).optional(),
+  /** The From of outbound e-mail, on a domain verified with Resend. */
+  MAIL_FROM: z.string().min(3).max(320).default('Integra <no-reply@integra.app>'),
   /** Origin the OAuth callbacks are registered under with the platforms; unset: the request's own origin. */
   OAUTH_REDIRECT_BASE: z.url({ protocol: /^https?$/ }).optional(),
   /**

@@ -57,6 +57,9 @@ export function localVars(stack: StackInfo, fakesUrl: string): Record<string, st
     ),
     INSTAGRAM_TOKEN_URL: `${fakesUrl}/oauth/instagram/access_token`,
     TELEGRAM_API_URL: `${fakesUrl}/telegram`,
+    // Outbound e-mail goes to the fake Resend; what was sent shows at `${fakesUrl}/resend/__mailbox`.
+    RESEND_API_URL: `${fakesUrl}/resend`,
+    RESEND_API_KEY: 're_local_development',
     ...Object.fromEntries(
       Object.entries(FAKE_OAUTH_APPS).flatMap(([platform, app]) => [
         [`${platform.toUpperCase()}_CLIENT_ID`, app.clientId],

@@ -101,6 +101,11 @@ export async function seedTenantRows(
       [t, sourceId],
     ],
     [`insert into calendar_alert_settings (tenant_id, telegram_chat_id) values ($1, '42')`, [t]],
+    [
+      `insert into outbound_messages (id, tenant_id, channel, purpose, recipient, payload, idempotency_key, status, sent_at)
+       values ($1, $2, 'email', 'test.seed', 'cliente@example.test', '{"content":{"subject":"Oi","text":"Olá"}}', 'seed', 'sent', now())`,
+      [newId('msg'), t],
+    ],
   ]
   // Placeholder vault rows (and the Meta settings that point into the vault): nothing can decrypt
   // them, so a tenant whose routes run for real (the fuzzed one) lets the vault create its own.

@@ -7,6 +7,7 @@ import { runErasure } from '../services/privacy/erasure-run.ts'
 import { handleCalendarAlert, handleCalendarSync } from './handlers/calendar.ts'
 import { handleCronTick } from './handlers/cron-tick.ts'
 import { handleExport } from './handlers/export.ts'
+import { handleMessagingSend } from './handlers/messaging.ts'
 import { handleMetaWebhook } from './handlers/meta-webhook.ts'
 import { type JobMessage, jobMessage } from './messages.ts'
 import { RetryLater } from './retry.ts'
@@ -27,6 +28,7 @@ const handlers: {
   'privacy.erase': runErasure,
   'calendar.sync': handleCalendarSync,
   'calendar.alert': handleCalendarAlert,
+  'messaging.send': handleMessagingSend,
 }
 
 const MAX_DELAY_SECONDS = 15 * 60

@@ -69,12 +69,26 @@ export const calendarSyncMessage = z.object({
   kind: z.enum(['scheduled', 'manual']),
 })
 
-/** Alert a new calendar conflict to the tenant's Telegram chat (at most once per conflict). */
+/**
+ * Alert a new calendar conflict to the tenant's Telegram chat. Sent by deploys before the outbox:
+ * the alert is now written to the outbox with the conflict, and this only enqueues it there.
+ */
 export const calendarAlertMessage = z.object({
   type: z.literal('calendar.alert'),
   v: z.literal(1),
   tenantId: z.string(),
   conflictId: z.string(),
+})
+
+/**
+ * Send one outbox message (worker/services/messaging/): claimed before the provider is called, so
+ * a redelivery, or a second job for the same message, sends nothing.
+ */
+export const messagingSendMessage = z.object({
+  type: z.literal('messaging.send'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  messageId: z.string(),
 })
 
 export const jobMessage = z.discriminatedUnion('type', [
@@ -85,6 +99,7 @@ export const jobMessage = z.discriminatedUnion('type', [
   erasureMessage,
   calendarSyncMessage,
   calendarAlertMessage,
+  messagingSendMessage,
 ])
 
 export type JobMessage = z.infer<typeof jobMessage>

@@ -1,6 +1,7 @@
 import type { Module } from '../../db/schema/index.ts'
 import type { Credential, RequestMeta } from '../auth/principal.ts'
 import { ApiError } from '../errors.ts'
+import { describeError, log } from '../log.ts'
 import type { Services } from '../runtime/ports.ts'
 import { confirmCredential, type ServiceContext } from './context.ts'
 
@@ -47,16 +48,27 @@ export function createCaller(init: CallerInit): Caller {
     meta,
     credential,
     as: (next) => createCaller({ ...init, credential: next }),
-    run: (work, options = {}) => {
+    run: async (work, options = {}) => {
       if (!credential) throw new ApiError(401, 'UNAUTHENTICATED', 'Authentication is required.')
+      const committed: (() => Promise<void>)[] = []
       // The first statement sets the tenant itself, so the transaction opens without a setting.
-      return services.db.transaction(async (tx) => {
+      const result = await services.db.transaction(async (tx) => {
         const now = new Date()
         const confirmed = await confirmCredential(tx, credential, now, options.module)
         onTenant?.(confirmed.principal.tenantId ?? undefined)
-        return work({ tx, meta, services, now, ...confirmed })
+        const afterCommit = (task: () => Promise<void>) => void committed.push(task)
+        return work({ tx, meta, services, now, afterCommit, ...confirmed })
       })
+      await runAfterCommit(committed)
+      return result
     },
+  }
+}
+
+/** The tasks of a committed transaction, in order; a failure is logged and the next still runs. */
+async function runAfterCommit(tasks: (() => Promise<void>)[]): Promise<void> {
+  for (const task of tasks) {
+    await task().catch((error: unknown) => log('warn', 'after-commit task failed', describeError(error)))
   }
 }
 

@@ -19,6 +19,12 @@ export type ServiceContext<P extends Principal = Principal> = {
    * the same statement that checked the session, so verbs that show them need no query of their own.
    */
   modules: readonly Module[]
+  /**
+   * Runs `task` once this transaction has committed (never if it rolls back): what must not happen
+   * for work that may still be undone, such as queueing the job that sends an outbox message. A
+   * failing task is logged and does not fail the request; whatever it did is recovered by a sweep.
+   */
+  afterCommit(task: () => Promise<void>): void
 }
 
 export const SESSION_IDLE_SECONDS = 24 * 60 * 60

@@ -3,6 +3,7 @@ import { fakeFacebook } from './facebook.ts'
 import { fakeIcal } from './ical.ts'
 import { fakeInstagram } from './instagram.ts'
 import { fakeOAuth } from './oauth.ts'
+import { fakeResend } from './resend.ts'
 import { type Scenario, state } from './state.ts'
 import { fakeTelegram } from './telegram.ts'
 import { fakeTikTok } from './tiktok.ts'
@@ -25,6 +26,8 @@ fakePlatforms.route('/whatsapp', fakeWhatsapp)
 // The calendar module's outside world: channels' iCal hosts and the Telegram Bot API.
 fakePlatforms.route('/ical', fakeIcal)
 fakePlatforms.route('/telegram', fakeTelegram)
+// Outbound e-mail of the messaging outbox (Resend's HTTP API), with a dev mailbox page.
+fakePlatforms.route('/resend', fakeResend)
 
 fakePlatforms.post('/__control/revoke', async (c) => {
   const { token } = (await c.req.json()) as { token: string }

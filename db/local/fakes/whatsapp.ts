@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { state, tokenValid, valueFor } from './state.ts'
+import { registerFakeWhatsappMessages } from './whatsapp-messages.ts'
 
 const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10)
 const graphError = (code: number, message: string, type = 'OAuthException') => ({
@@ -65,6 +66,7 @@ function buckets(filters: Record<string, string>): { start: number; end: number;
 export const fakeWhatsapp = new Hono()
 
 fakeWhatsapp.use('*', async (c, next) => {
+  if (c.req.path.startsWith('/whatsapp/__control/')) return next()
   state.requests.push({ platform: 'whatsapp', path: c.req.path, at: Date.now() })
   // /whatsapp/<version>/<waba>
   const waba = c.req.path.split('/')[3] ?? ''
@@ -88,12 +90,17 @@ fakeWhatsapp.use('*', async (c, next) => {
     )
     return c.json(graphError(80008, 'There have been too many calls to this WhatsApp Business account.'), 400)
   }
-  if (!tokenValid(c.req.query('access_token'))) {
+  // Graph takes the token in the query (analytics) or as a bearer (the messages endpoint).
+  const bearer = c.req.header('authorization')?.replace(/^Bearer /, '')
+  if (!tokenValid(c.req.query('access_token') ?? bearer)) {
     return c.json(graphError(190, 'Error validating access token: The session has been invalidated.'), 400)
   }
   c.header('X-App-Usage', JSON.stringify({ call_count: 2, total_time: 1, total_cputime: 1 }))
   await next()
 })
+
+// Sending (before the node route, whose `/:version/:waba` would also match the control paths).
+registerFakeWhatsappMessages(fakeWhatsapp)
 
 fakeWhatsapp.get('/:version/:waba', (c) => {
   const waba = c.req.param('waba')

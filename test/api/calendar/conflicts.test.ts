@@ -44,6 +44,20 @@ async function conflicts(call: Awaited<ReturnType<typeof calendarSetup>>['call']
   return page.data
 }
 
+/** The outbox messages alerting one conflict (one at most, ever). */
+const alertsOf = (conflictId: string) =>
+  db.owner<{
+    id: string
+    status: string
+    error_code: string | null
+    error_message: string | null
+    attempts: number
+  }>(
+    `select id, status, error_code, error_message, attempts from outbound_messages
+     where idempotency_key = $1 and purpose = 'calendar.conflict_alert'`,
+    [`calendar.conflict:${conflictId}`],
+  )
+
 /** What a conflict is about, independent of ids and of which booking is `a`. */
 const shape = (c: Conflict) => ({
   severity: c.severity,
@@ -300,8 +314,10 @@ describe('conflicts between channels, alerted on Telegram', () => {
         channels: ['airbnb', 'direct'],
       },
     ])
+    // Its alert was written to the outbox with the booking; the send job is queued after the commit.
+    const [alert] = await alertsOf(direct.conflicts[0]?.id as string)
     expect(capture.messages).toEqual([
-      { type: 'calendar.alert', v: 1, tenantId: tenant.tenantId, conflictId: direct.conflicts[0]?.id },
+      { type: 'messaging.send', v: 1, tenantId: tenant.tenantId, messageId: alert?.id },
     ])
     await drain(env, capture)
     messages = await telegramMessages(chatId)
@@ -321,6 +337,7 @@ describe('conflicts between channels, alerted on Telegram', () => {
     await createBooking(call, { property_id: p, check_in: '2027-08-03', check_out: '2027-08-05' })
     const alert = capture.messages.splice(0) as JobMessage[]
     expect(alert).toHaveLength(1)
+    expect(alert[0]?.type).toBe('messaging.send')
 
     await telegramControl('throttle', { chat_id: chatId })
     const { result: throttled, lines } = await captureLogs(() => runJobs(env, alert))
@@ -330,16 +347,19 @@ describe('conflicts between channels, alerted on Telegram', () => {
     expect(retry?.delay_seconds).toBeGreaterThanOrEqual(7)
     expect(await telegramMessages(chatId)).toEqual([])
 
-    // The redelivery sends it; a duplicate delivery after that sends nothing.
+    // The redelivery, once the wait is over, sends it; a duplicate delivery after that sends nothing.
+    await db.owner(`update outbound_messages set next_attempt_at = now() where tenant_id = $1`, [
+      tenant.tenantId,
+    ])
     await runJobs(env, alert)
     await runJobs(env, [...alert, ...alert])
     expect(await telegramMessages(chatId)).toHaveLength(1)
-    const [row] = await db.owner<{ alerted_at: Date | null; alert_error: string | null }>(
-      'select alerted_at, alert_error from calendar_conflicts where tenant_id = $1',
+    const [row] = await db.owner<{ status: string; error_code: string | null; attempts: number }>(
+      'select status, error_code, attempts from outbound_messages where tenant_id = $1',
       [tenant.tenantId],
     )
-    expect(row?.alerted_at).not.toBeNull()
-    expect(row?.alert_error).toBeNull()
+    expect(row).toEqual({ status: 'sent', error_code: null, attempts: 2 })
+    expect((await conflicts(call))[0]?.alerted_at).not.toBeNull()
   })
 
   it('queues again, on the next tick, an alert whose message was lost', async () => {
@@ -358,30 +378,51 @@ describe('conflicts between channels, alerted on Telegram', () => {
       check_in: '2027-11-02',
       check_out: '2027-11-05',
     })
-    // The message went out before the transaction committed and found nothing: it is gone.
+    // The send job was lost (the queue dropped it, the Worker died after the commit): the alert
+    // waits in the outbox, and the tick queues it again once it is more than a minute overdue.
     capture.messages.length = 0
-    await db.owner(`update calendar_conflicts set detected_at = now() - interval '5 minutes' where id = $1`, [
-      conflict?.id,
-    ])
-    capture.messages.push({ type: 'cron.tick', v: 1, cron: '*/15 * * * *', scheduledTime: Date.now() })
-    const tick = capture.messages.splice(0)
-    await runJobs(env, tick)
-    const alerts = (capture.messages as JobMessage[]).filter(
-      (m) => m.type === 'calendar.alert' && m.tenantId === tenant.tenantId,
+    const [alert] = await alertsOf(conflict?.id as string)
+    await db.owner(
+      `update outbound_messages set next_attempt_at = now() - interval '5 minutes' where id = $1`,
+      [alert?.id],
     )
-    expect(alerts).toEqual([
-      { type: 'calendar.alert', v: 1, tenantId: tenant.tenantId, conflictId: conflict?.id },
-    ])
-    capture.messages.splice(0, capture.messages.length, ...alerts)
+    await runJobs(env, [{ type: 'cron.tick', v: 1, cron: '*/15 * * * *', scheduledTime: Date.now() }])
+    const sends = (capture.messages as JobMessage[]).filter(
+      (m) => m.type === 'messaging.send' && m.tenantId === tenant.tenantId,
+    )
+    expect(sends).toEqual([{ type: 'messaging.send', v: 1, tenantId: tenant.tenantId, messageId: alert?.id }])
+    capture.messages.splice(0, capture.messages.length, ...sends)
     await drain(env, capture)
     expect(await telegramMessages(chatId)).toHaveLength(1)
     // Alerted: the next tick leaves it alone.
     await runJobs(env, [{ type: 'cron.tick', v: 1, cron: '*/15 * * * *', scheduledTime: Date.now() + 1 }])
     expect(
       (capture.messages as JobMessage[]).filter(
-        (m) => m.type === 'calendar.alert' && m.conflictId === conflict?.id,
+        (m) => m.type === 'messaging.send' && m.messageId === alert?.id,
       ),
     ).toEqual([])
+  })
+
+  it('sends an alert queued by a deploy before the outbox through the outbox, once', async () => {
+    const { call, env, capture, tenant } = await calendarSetup(db)
+    const chatId = newChatId()
+    await call('/api/v1/calendar/alerts', {
+      method: 'PUT',
+      json: { telegram_bot_token: newBotToken(), telegram_chat_id: chatId },
+    })
+    const p = (await createProperty(call)).id
+    await createBooking(call, { property_id: p, check_in: '2027-12-01', check_out: '2027-12-04' })
+    const {
+      conflicts: [conflict],
+    } = await createBooking(call, { property_id: p, check_in: '2027-12-02', check_out: '2027-12-05' })
+    await drain(env, capture)
+    expect(await telegramMessages(chatId)).toHaveLength(1)
+    // An old `calendar.alert` for the same conflict, delivered twice: nothing more is sent.
+    const legacy = { type: 'calendar.alert', v: 1, tenantId: tenant.tenantId, conflictId: conflict?.id }
+    expect((await runJobs(env, [legacy, legacy])).retryMessages).toEqual([])
+    await drain(env, capture)
+    expect(await telegramMessages(chatId)).toHaveLength(1)
+    expect(await alertsOf(conflict?.id as string)).toHaveLength(1)
   })
 
   it('records Telegram’s refusals without retrying, and sends nothing without alert settings', async () => {
@@ -402,11 +443,19 @@ describe('conflicts between channels, alerted on Telegram', () => {
     await createBooking(call, { property_id: p, check_in: '2027-09-01', check_out: '2027-09-04' })
     await createBooking(call, { property_id: p, check_in: '2027-09-03', check_out: '2027-09-06' })
     await drain(env, capture)
-    const [unknownChat] = await db.owner<{ alert_error: string; alerted_at: Date | null }>(
-      `select alert_error, alerted_at from calendar_conflicts where property_id = $1`,
+    const [unknownChat] = await db.owner<{ id: string }>(
+      `select id from calendar_conflicts where property_id = $1`,
       [p],
     )
-    expect(unknownChat).toEqual({ alert_error: 'Bad Request: chat not found', alerted_at: null })
+    expect(await alertsOf(unknownChat?.id as string)).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error_code: 'RECIPIENT_INVALID',
+        error_message: 'Bad Request: chat not found',
+        attempts: 1,
+      }),
+    ])
+    expect((await conflicts(call))[0]?.alerted_at).toBeNull()
 
     await telegramControl('revoke', { token })
     const chatId = newChatId()
@@ -417,11 +466,17 @@ describe('conflicts between channels, alerted on Telegram', () => {
     await createBooking(call, { property_id: p, check_in: '2027-10-01', check_out: '2027-10-04' })
     await createBooking(call, { property_id: p, check_in: '2027-10-02', check_out: '2027-10-03' })
     await drain(env, capture)
-    const [revoked] = await db.owner<{ alert_error: string }>(
-      `select alert_error from calendar_conflicts where property_id = $1 and overlap_start = '2027-10-02'`,
+    const [revoked] = await db.owner<{ id: string }>(
+      `select id from calendar_conflicts where property_id = $1 and overlap_start = '2027-10-02'`,
       [p],
     )
-    expect(revoked?.alert_error).toBe('Unauthorized')
+    expect(await alertsOf(revoked?.id as string)).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error_code: 'TOKEN_INVALID',
+        error_message: 'Unauthorized',
+      }),
+    ])
     expect(await telegramMessages(chatId)).toEqual([])
   })
 })

@@ -1,5 +1,5 @@
 import type { Services } from '../../runtime/ports.ts'
-import { sendConflictAlert } from '../../services/calendar/alerts.ts'
+import { enqueueLegacyAlert } from '../../services/calendar/alerts.ts'
 import { syncSource } from '../../services/calendar/sync.ts'
 import type { JobOf } from '../messages.ts'
 
@@ -14,10 +14,10 @@ export async function handleCalendarSync(
   await syncSource(message, services, delivery)
 }
 
-/** `calendar.alert`: one new conflict to the tenant's Telegram chat, at most once. */
+/** `calendar.alert` from a deploy before the outbox: the alert goes through the outbox (at most once). */
 export async function handleCalendarAlert(
   message: JobOf<'calendar.alert'>,
   services: Services,
 ): Promise<void> {
-  await sendConflictAlert(message, services)
+  await enqueueLegacyAlert(message, services)
 }

@@ -4,8 +4,9 @@ import { cronTicks } from '../../../db/schema/index.ts'
 import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { writeAudit } from '../../services/audit.ts'
-import { fanOutDueSources, queueMissedAlerts } from '../../services/calendar/fan-out.ts'
+import { fanOutDueSources } from '../../services/calendar/fan-out.ts'
 import { fanOutDueConnections } from '../../services/collection/fan-out.ts'
+import { sweepOutbox } from '../../services/messaging/sweep.ts'
 import { queueDueErasures } from '../../services/privacy/erasure-run.ts'
 import { purgeExpiredData } from '../../services/privacy/retention.ts'
 import type { JobOf } from '../messages.ts'
@@ -38,8 +39,8 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
       log('info', 'calendar fan-out', {
         cron: message.cron,
         ...(await fanOutDueSources(tx, services.jobs, now)),
-        missed_alerts: await queueMissedAlerts(tx, services.jobs, now),
       })
+      log('info', 'outbox sweep', { cron: message.cron, ...(await sweepOutbox(tx, services.jobs, now)) })
       const erasures = await queueDueErasures(tx, services.jobs, now)
       if (erasures > 0) log('info', 'erasures started', { count: erasures, cron: message.cron })
       const purged = await purgeExpiredData(tx, now)

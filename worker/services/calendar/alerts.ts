@@ -1,15 +1,13 @@
 import { eq, sql } from 'drizzle-orm'
+import type { Tx } from '../../../db/client.ts'
 import { calendarAlertSettings } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
-import { platformHttp } from '../../connectors/http.ts'
-import { ConnectorError } from '../../connectors/types.ts'
 import type { JobOf } from '../../jobs/messages.ts'
-import { RetryLater } from '../../jobs/retry.ts'
-import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
-import { type SecretRef, StaleSecretError, Vault } from '../../vault/vault.ts'
+import { type SecretRef, Vault } from '../../vault/vault.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
+import { insertOutboundMessage, queueSends } from '../messaging/outbox.ts'
 
 /** The vault owner of a tenant's Telegram bot token. */
 export const ALERTS_OWNER = 'calendar-alerts'
@@ -18,8 +16,6 @@ const botTokenRef = (tenantId: string): SecretRef => ({
   ownerId: ALERTS_OWNER,
   purpose: 'bot_token',
 })
-/** Another consumer holding the alert is given this long before the alert may be tried again. */
-const CLAIM_SECONDS = 120
 
 /** Where alerts go; the bot token is never shown again, only whether it is set. */
 export async function getAlertSettings(ctx: ServiceContext) {
@@ -68,13 +64,14 @@ export async function saveAlertSettings(ctx: ServiceContext, input: { botToken: 
 }
 
 type AlertRow = {
+  id: string
   property_name: string
   overlap_start: string
   overlap_end: string
   severity: string
   channels: string[]
-  chat_id: string | null
-  version: number | null
+  chat_id: string
+  version: number
 }
 
 const SEVERITY_LABEL: Record<string, string> = {
@@ -94,116 +91,55 @@ export function alertText(
   ].join('\n')
 }
 
+/** One alert per conflict, ever: a conflict that resolves and reopens was alerted already. */
+export const conflictAlertKey = (conflictId: string) => `calendar.conflict:${conflictId}`
+
 /**
- * Sends one conflict's alert to the tenant's Telegram chat, at most once: the conflict is claimed
- * (a short lease) in one transaction, Telegram is called with no transaction open, and
- * `alerted_at` is set in another. A conflict already alerted, resolved, or of a tenant without
- * alert settings is acknowledged without sending. Telegram's refusals (a revoked bot, an unknown
- * chat) are recorded on the conflict and not retried; throttling and outages are.
+ * Writes the Telegram alert of each new conflict to the messaging outbox, in the transaction that
+ * found the conflicts (a booking change, a feed sync), so an alert exists exactly when its
+ * conflict does; the outbox sends it at most once (docs/messaging.md). Only open conflicts of a
+ * tenant with alert settings are alerted. Returns the ids of the messages written, whose
+ * `messaging.send` jobs the caller queues once its transaction has committed.
  */
-export async function sendConflictAlert(job: JobOf<'calendar.alert'>, services: Services): Promise<void> {
-  const { db, config } = services
-  const claimed = await db
-    .transaction(
-      async (tx) => {
-        const rows = await tx.execute<AlertRow>(sql`
-          with claimed as (
-            update calendar_conflicts c set alert_claimed_at = now()
-            where c.id = ${job.conflictId} and c.tenant_id = ${job.tenantId} and c.status = 'open'
-              and c.alerted_at is null
-              and (c.alert_claimed_at is null or c.alert_claimed_at < now() - make_interval(secs => ${CLAIM_SECONDS}))
-              and exists (select 1 from calendar_alert_settings s where s.tenant_id = c.tenant_id)
-            returning c.*
-          )
-          select p.name as property_name, c.overlap_start::text, c.overlap_end::text, c.severity,
-            array[coalesce(sa.channel, 'direct'), coalesce(sb.channel, 'direct')] as channels,
-            s.telegram_chat_id as chat_id, s.version
-          from claimed c join properties p on p.id = c.property_id
-            join bookings a on a.id = c.booking_a_id left join calendar_sources sa on sa.id = a.source_id
-            join bookings b on b.id = c.booking_b_id left join calendar_sources sb on sb.id = b.source_id
-            left join calendar_alert_settings s on s.tenant_id = c.tenant_id`)
-        const row = rows.rows[0]
-        if (!row?.chat_id || row.version === null) return null
-        const vault = new Vault(tx, services.tokens, config.VAULT_MASTER_KEYS)
-        return { ...row, botToken: await vault.get(botTokenRef(job.tenantId), row.version) }
-      },
-      { tenantId: job.tenantId },
-    )
-    .catch((error: unknown) => {
-      if (error instanceof StaleSecretError) throw new RetryLater('bot token not yet visible in KV', 30)
-      throw error
+export async function alertConflicts(tx: Tx, tenantId: string, conflictIds: string[]): Promise<string[]> {
+  if (conflictIds.length === 0) return []
+  const rows = await tx.execute<AlertRow>(sql`
+    select c.id, p.name as property_name, c.overlap_start::text, c.overlap_end::text, c.severity,
+      array[coalesce(sa.channel, 'direct'), coalesce(sb.channel, 'direct')] as channels,
+      s.telegram_chat_id as chat_id, s.version
+    from calendar_conflicts c join properties p on p.id = c.property_id
+      join bookings a on a.id = c.booking_a_id left join calendar_sources sa on sa.id = a.source_id
+      join bookings b on b.id = c.booking_b_id left join calendar_sources sb on sb.id = b.source_id
+      join calendar_alert_settings s on s.tenant_id = c.tenant_id
+    where c.tenant_id = ${tenantId} and c.id in (${sql.join(
+      conflictIds.map((id) => sql`${id}`),
+      sql`, `,
+    )}) and c.status = 'open'
+      and c.alerted_at is null
+    order by c.detected_at, c.id`)
+  const queued: string[] = []
+  for (const row of rows.rows) {
+    const message = await insertOutboundMessage(tx, tenantId, {
+      channel: 'telegram',
+      purpose: 'calendar.conflict_alert',
+      idempotencyKey: conflictAlertKey(row.id),
+      to: row.chat_id,
+      from: { vaultOwner: ALERTS_OWNER, version: row.version },
+      content: { text: alertText(row) },
     })
-  if (!claimed) {
-    log('info', 'calendar alert not sent: already sent, resolved or no alert settings', {
-      conflict_id: job.conflictId,
-      tenant_id: job.tenantId,
-    })
-    return
+    // An alert written before (even to another chat, or with other nights) stands: never twice.
+    if (message.created) queued.push(message.id)
   }
-  const outcome = await sendTelegram(
-    config.TELEGRAM_API_URL,
-    claimed.botToken,
-    claimed.chat_id as string,
-    alertText(claimed),
-  )
-  await db.transaction(
-    async (tx) => {
-      // Sent: alerted for good. Refused for good: the error stays visible and the claim too, so
-      // nothing resends it. Worth retrying: the claim is released for the redelivery.
-      const set = outcome.ok
-        ? sql`alerted_at = now(), alert_error = null`
-        : outcome.retry
-          ? sql`alert_error = ${outcome.error}, alert_claimed_at = null`
-          : sql`alert_error = ${outcome.error}`
-      await tx.execute(sql`
-        update calendar_conflicts set ${set}, updated_at = now()
-        where id = ${job.conflictId} and tenant_id = ${job.tenantId}`)
-    },
-    { tenantId: job.tenantId },
-  )
-  if (!outcome.ok && outcome.retry)
-    throw new RetryLater(`telegram: ${outcome.error}`, outcome.retryAfterSeconds)
+  return queued
 }
 
-type SendOutcome =
-  | { ok: true; retry: false; error?: undefined }
-  | { ok: false; retry: boolean; error: string; retryAfterSeconds: number }
-
 /**
- * `POST /bot<token>/sendMessage`. The token is part of the path, so neither the URL nor
- * Telegram's answer is ever logged or stored; only Telegram's error description is.
+ * `calendar.alert`, queued by a deploy from before the outbox: the conflict's alert goes to the
+ * outbox like any new one (nothing if it was alerted already), and is sent from there.
  */
-export async function sendTelegram(
-  baseUrl: string,
-  botToken: string,
-  chatId: string,
-  text: string,
-): Promise<SendOutcome> {
-  const http = platformHttp({ baseUrl, timeoutMs: 10_000, budget: 1 })
-  let response: Response
-  try {
-    // `./`: a relative path whose first segment has a colon would otherwise parse as a URL scheme.
-    response = await http.fetch(`./bot${botToken}/sendMessage`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ chat_id: chatId, text, disable_web_page_preview: true }),
-    })
-  } catch (error) {
-    const message = error instanceof ConnectorError ? error.message : 'Telegram unreachable'
-    return { ok: false, retry: true, error: message.replace('platform', 'Telegram'), retryAfterSeconds: 0 }
-  }
-  const body = (await response.json().catch(() => null)) as {
-    ok?: boolean
-    description?: string
-    parameters?: { retry_after?: number }
-  } | null
-  if (response.ok && body?.ok) return { ok: true, retry: false }
-  const description = (body?.description ?? `HTTP ${response.status}`).slice(0, 300)
-  const retry = response.status === 429 || response.status >= 500
-  return {
-    ok: false,
-    retry,
-    error: description,
-    retryAfterSeconds: body?.parameters?.retry_after ?? 0,
-  }
+export async function enqueueLegacyAlert(job: JobOf<'calendar.alert'>, services: Services): Promise<void> {
+  const ids = await services.db.transaction((tx) => alertConflicts(tx, job.tenantId, [job.conflictId]), {
+    tenantId: job.tenantId,
+  })
+  await queueSends(services.jobs, job.tenantId, ids)
 }

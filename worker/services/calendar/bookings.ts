@@ -6,7 +6,9 @@ import { ApiError, invalidField, notFound } from '../../errors.ts'
 import { decodeCursor, encodeCursor } from '../../http.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { openConflictsOf, queueAlerts, recomputeConflicts } from './conflicts.ts'
+import { sendAfterCommit } from '../messaging/outbox.ts'
+import { alertConflicts } from './alerts.ts'
+import { openConflictsOf, recomputeConflicts } from './conflicts.ts'
 
 const COLUMNS = {
   id: bookings.id,
@@ -82,7 +84,7 @@ export async function createBooking(ctx: ServiceContext, input: ManualBookingInp
       status: input.status,
     },
   })
-  await queueAlerts(ctx.services.jobs, tenantId, opened)
+  sendAfterCommit(ctx, await alertConflicts(ctx.tx, tenantId, opened))
   return { booking: await getBooking(ctx, id), conflicts: await openConflictsOf(ctx.tx, tenantId, id) }
 }
 
@@ -170,7 +172,7 @@ export async function updateBooking(
       to: { check_in: checkIn, check_out: checkOut, status: input.status ?? before.status },
     },
   })
-  await queueAlerts(ctx.services.jobs, tenantId, opened)
+  sendAfterCommit(ctx, await alertConflicts(ctx.tx, tenantId, opened))
   return { booking: await getBooking(ctx, id), conflicts: await openConflictsOf(ctx.tx, tenantId, id) }
 }
 

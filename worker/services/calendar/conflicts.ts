@@ -4,8 +4,6 @@ import { newId } from '../../../db/ids.ts'
 import type { CONFLICT_STATUSES, ConflictSeverity } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
 import { decodeCursor, encodeCursor, invalidCursor } from '../../http.ts'
-import type { JobMessage } from '../../jobs/messages.ts'
-import type { JobQueue } from '../../runtime/ports.ts'
 import type { ServiceContext } from '../context.ts'
 
 type Pair = {
@@ -73,22 +71,13 @@ export async function recomputeConflicts(
   }
 }
 
-/** One `calendar.alert` per new conflict; the alert job sends it at most once. */
-export async function queueAlerts(jobs: JobQueue, tenantId: string, conflictIds: string[]): Promise<void> {
-  if (conflictIds.length === 0) return
-  const messages: JobMessage[] = conflictIds.map((conflictId) => ({
-    type: 'calendar.alert',
-    v: 1,
-    tenantId,
-    conflictId,
-  }))
-  await jobs.sendMany(messages)
-}
-
 /** A conflict as the API shows it: both bookings with their channel, the overlap, the alert. */
 export const conflictSelect = sql`
   select c.id, c.property_id, c.overlap_start::text, c.overlap_end::text, c.severity, c.status,
-    c.detected_at, c.resolved_at, c.alerted_at,
+    c.detected_at, c.resolved_at,
+    -- Alerted: when its outbox message was sent (before the outbox, the conflict kept it itself).
+    coalesce(c.alerted_at, (select m.sent_at from outbound_messages m where m.tenant_id = c.tenant_id
+      and m.idempotency_key = 'calendar.conflict:' || c.id)) as alerted_at,
     to_char(c.detected_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as sort_key,
     json_build_array(
       json_build_object('id', a.id, 'channel', coalesce(sa.channel, 'direct'), 'source_id', a.source_id,

@@ -7,7 +7,9 @@ import { RetryLater } from '../../jobs/retry.ts'
 import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { StaleSecretError, Vault } from '../../vault/vault.ts'
-import { queueAlerts, recomputeConflicts } from './conflicts.ts'
+import { queueSends } from '../messaging/outbox.ts'
+import { alertConflicts } from './alerts.ts'
+import { recomputeConflicts } from './conflicts.ts'
 import { FeedError, type FeedValidators, fetchFeed } from './fetch-feed.ts'
 import { SYNC_INTERVAL_MINUTES, syncableSql } from './gates.ts'
 import { type FeedEvent, MalformedFeedError, parseFeed } from './parse.ts'
@@ -195,8 +197,10 @@ export async function syncSource(job: Job, services: Services, delivery: Deliver
         cancelled: cancelled.rowCount ?? 0,
       })
       await markSynced(tx, job, feed.validators)
-      await queueAlerts(services.jobs, job.tenantId, conflicts.opened)
+      // The alerts are outbox rows of this transaction: they exist exactly when their conflicts do.
+      const alerts = await alertConflicts(tx, job.tenantId, conflicts.opened)
       return {
+        alerts,
         status: 'succeeded' as const,
         events: events.length,
         created: counts.created,
@@ -207,8 +211,10 @@ export async function syncSource(job: Job, services: Services, delivery: Deliver
     },
     { tenantId: job.tenantId },
   )
-  log('info', 'calendar synced', { source_id: job.sourceId, tenant_id: job.tenantId, ...outcome })
-  return outcome
+  const { alerts, ...result } = outcome
+  await queueSends(services.jobs, job.tenantId, alerts)
+  log('info', 'calendar synced', { source_id: job.sourceId, tenant_id: job.tenantId, ...result })
+  return result
 }
 
 /** Success (or 304): the error clears, the next scheduled sync is one interval away. */

@@ -103,7 +103,7 @@ async function present<T extends { id: string; status: string; expiresAt: Date |
  * is used (the link's own expiry is shorter). Audited as the member the link was made for.
  */
 export async function openDownload(
-  ctx: Omit<ServiceContext, 'principal' | 'modules'>,
+  ctx: Omit<ServiceContext, 'principal' | 'modules' | 'afterCommit'>,
   claims: DownloadClaims,
 ) {
   const [row] = await ctx.tx
