@@ -14,6 +14,7 @@ export type ErasureRequestRow = {
   scheduledFor: Date | string | null
   canceledAt: Date | string | null
   cancelReason: string | null
+  completedAt: Date | string | null
   connectionPlatform: string | null
   connectionLabel: string | null
   connectionName: string | null
@@ -77,7 +78,7 @@ function Deletion(props: { row: ErasureRequestRow; now: Date; timeZone: string; 
         })}
       </span>
     )
-  return <span class="muted">—</span>
+  return <When at={row.completedAt} />
 }
 
 /** The operator's proof for a confirmation: the tenant's slug and their password, typed again. */
@@ -86,13 +87,9 @@ function ConfirmForm(props: { row: ErasureRequestRow }) {
   const { row } = props
   const base = `erasure-${row.id}`
   return (
-    <form
-      method="post"
-      action={`/admin/privacy/erasure-requests/${row.id}/confirm`}
-      class="field"
-      hx-confirm={t('adminPrivacy.erasure.confirmAsk', { tenant: row.tenantName })}
-    >
+    <form method="post" action={`/admin/privacy/erasure-requests/${row.id}/confirm`} class="field">
       <CsrfField />
+      <p class="hint">{t('adminPrivacy.erasure.confirmAsk', { tenant: row.tenantName })}</p>
       <label for={`${base}-slug`}>{t('adminPrivacy.erasure.slug')}</label>
       <input id={`${base}-slug`} name="tenant_slug" required autocomplete="off" spellcheck={false} />
       <label for={`${base}-password`}>{t('adminPrivacy.erasure.password')}</label>

@@ -132,6 +132,14 @@ describe('erasure with a grace period: the happy path', () => {
       status: 'scheduled',
       scheduled_for: request.scheduled_for,
     })
+    // Renamed meanwhile: the webhook stays refused under the new slug too.
+    const slug = `${tenant.slug}-renamed`
+    const renamed = await operator(`/api/v1/admin/tenants/${tenant.tenantId}`, {
+      method: 'PATCH',
+      json: { slug },
+    })
+    expect(renamed.status).toBe(200)
+    expect((await metaHandshake(slug)).status).toBe(404)
     const reactivate = await operator(`/api/v1/admin/tenants/${tenant.tenantId}/reactivate`, {
       method: 'POST',
     })
@@ -155,7 +163,7 @@ describe('erasure with a grace period: the happy path', () => {
     expect(await holdings(tenant.tenantId)).toEqual(before)
     expect((await keyCall('/api/v1/tenant')).status).toBe(200)
     expect((await login(db, owner.email)).access_token).toBeTruthy()
-    expect((await metaHandshake(tenant.slug)).status).toBe(200)
+    expect((await metaHandshake(slug)).status).toBe(200)
     const again = await cancel(request.id)
     expect(again.status).toBe(409)
     expect(await errorCode(again)).toBe('ERASURE_ALREADY_CANCELED')

@@ -155,8 +155,10 @@ export async function updateTenant(
     .where(eq(tenants.id, tenantId))
     .returning(tenantColumns)
     .catch(onUniqueViolation(SLUG_CONFLICTS))
-  // The Meta webhook endpoint resolves tenants by slug at the edge, without Postgres: move it.
-  if (changes.slug) await refreshMetaEdgeCopy(ctx.tx, ctx.services, tenantId)
+  // The Meta webhook endpoint resolves tenants by slug at the edge, without Postgres: move it
+  // (not while an erasure is scheduled: its edge copy is withdrawn, a cancellation puts it back).
+  if (changes.slug && !(await tenantErasureUnderWay(ctx, tenantId)))
+    await refreshMetaEdgeCopy(ctx.tx, ctx.services, tenantId)
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'tenant.updated',
     tenantId,

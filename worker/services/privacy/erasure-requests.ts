@@ -443,12 +443,12 @@ async function restoreSubject(
         )
     return
   }
-  if (request.previousStatus !== 'active') return
-  if (tenant.status === 'suspended')
+  if (request.previousStatus === 'active' && tenant.status === 'suspended')
     await ctx.tx
       .update(tenants)
       .set({ status: 'active', updatedAt: ctx.now })
       .where(eq(tenants.id, tenant.id))
+  // Whatever its status, the tenant had its edge copies before: a later reactivation relies on them.
   await refreshMetaEdgeCopy(ctx.tx, ctx.services, tenant.id)
 }
 
