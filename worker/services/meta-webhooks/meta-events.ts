@@ -29,7 +29,20 @@ export type CountedEvent = {
 
 export type RawEvent = { object: string | null; field: string | null; payload: unknown }
 
-export type MetaDelivery = { counted: CountedEvent[]; raw: RawEvent[] }
+/**
+ * A WhatsApp status of a message (its wamid), for the outbox: it moves a message Integra sent
+ * forward (worker/services/messaging/statuses.ts). Also counted like any other status.
+ */
+export type WhatsappStatusUpdate = {
+  wamid: string
+  status: (typeof WHATSAPP_STATUSES)[number]
+  /** WhatsApp pricing category when Meta reported one. */
+  category: string | null
+  /** A `failed` status's first error (Meta's code and title). */
+  error: { code: number; message: string } | null
+}
+
+export type MetaDelivery = { counted: CountedEvent[]; raw: RawEvent[]; statuses: WhatsappStatusUpdate[] }
 
 export const WHATSAPP_STATUSES = ['sent', 'delivered', 'read', 'failed', 'played'] as const
 
@@ -42,6 +55,17 @@ const whatsappStatus = z.object({
   timestamp: unixSeconds,
   pricing: z
     .object({ category: z.string().min(1).max(64).optional(), pricing_model: z.string().optional() })
+    .optional(),
+  /** A failed status says why (`[{ code: 131047, title, message, error_data: { details } }]`). */
+  errors: z
+    .array(
+      z.object({
+        code: z.number().int(),
+        title: z.string().max(500).optional(),
+        message: z.string().max(500).optional(),
+        error_data: z.object({ details: z.string().max(500).optional() }).optional(),
+      }),
+    )
     .optional(),
 })
 
@@ -78,10 +102,11 @@ type Entry = { accountId: string; day: string }
 function whatsappStatuses(
   entry: Entry,
   value: unknown,
-): { counted: CountedEvent[]; invalid: boolean } | null {
+): { counted: CountedEvent[]; updates: WhatsappStatusUpdate[]; invalid: boolean } | null {
   const parsed = statusesValue.safeParse(value)
   if (!parsed.success) return null
   const counted: CountedEvent[] = []
+  const updates: WhatsappStatusUpdate[] = []
   let invalid = false
   for (const item of parsed.data.statuses) {
     const status = whatsappStatus.safeParse(item)
@@ -91,6 +116,20 @@ function whatsappStatuses(
       continue
     }
     const category = status.data.pricing?.category?.toLowerCase() ?? null
+    const error = status.data.errors?.[0]
+    updates.push({
+      wamid: status.data.id,
+      status: status.data.status,
+      category: category === 'all' ? null : category,
+      error: error
+        ? {
+            code: error.code,
+            message: [error.title ?? error.message ?? `error ${error.code}`, error.error_data?.details]
+              .filter(Boolean)
+              .join(': '),
+          }
+        : null,
+    })
     counted.push({
       platform: 'whatsapp',
       accountId: entry.accountId,
@@ -103,7 +142,7 @@ function whatsappStatuses(
       category: category === 'all' ? null : category,
     })
   }
-  return { counted, invalid }
+  return { counted, updates, invalid }
 }
 
 function instagramEvent(entry: Entry, field: unknown, value: unknown): CountedEvent | null {
@@ -133,17 +172,18 @@ function instagramEvent(entry: Entry, field: unknown, value: unknown): CountedEv
 export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery {
   const counted: CountedEvent[] = []
   const raw: RawEvent[] = []
+  const updates: WhatsappStatusUpdate[] = []
   let json: unknown
   try {
     json = JSON.parse(body)
   } catch {
-    return { counted, raw: [{ object: null, field: null, payload: { unparsed: body } }] }
+    return { counted, statuses: updates, raw: [{ object: null, field: null, payload: { unparsed: body } }] }
   }
   const root = objectRecord.safeParse(json)
   const entries = root.success ? root.data.entry : undefined
   if (!root.success || !Array.isArray(entries)) {
     const object = root.success && typeof root.data.object === 'string' ? root.data.object : null
-    return { counted, raw: [{ object, field: null, payload: json }] }
+    return { counted, statuses: updates, raw: [{ object, field: null, payload: json }] }
   }
   const object = typeof root.data.object === 'string' ? root.data.object : ''
   for (const item of entries) {
@@ -169,6 +209,7 @@ export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery 
         const statuses = whatsappStatuses(entry, value)
         if (statuses) {
           counted.push(...statuses.counted)
+          updates.push(...statuses.updates)
           // A status we cannot read (a new status name, say) keeps its whole change for later.
           if (statuses.invalid) keep(fieldName, { change })
           continue
@@ -188,5 +229,5 @@ export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery 
       for (const unit of Array.isArray(value) ? value : [value]) keep(key, { [key]: unit })
     }
   }
-  return { counted, raw }
+  return { counted, raw, statuses: updates }
 }

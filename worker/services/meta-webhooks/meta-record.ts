@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
+import { applyWhatsappStatuses } from '../messaging/statuses.ts'
 import type { CountedEvent, MetaDelivery, RawEvent } from './meta-events.ts'
 
 /**
@@ -75,7 +76,10 @@ async function keepRaw(tx: Tx, tenantId: string, events: RawEvent[], receivedAt:
     on conflict (tenant_id, source, digest) do nothing`)
 }
 
-/** Records one delivery in the caller's (tenant) transaction: counters first, then raw units. */
+/**
+ * Records one delivery in the caller's (tenant) transaction: counters first, then the statuses of
+ * messages Integra sent (forward only, so a redelivery changes nothing), then raw units.
+ */
 export async function recordMetaDelivery(
   tx: Tx,
   tenantId: string,
@@ -83,5 +87,6 @@ export async function recordMetaDelivery(
   receivedAt: Date,
 ): Promise<void> {
   await countOnce(tx, tenantId, delivery.counted)
+  await applyWhatsappStatuses(tx, tenantId, delivery.statuses)
   await keepRaw(tx, tenantId, delivery.raw, receivedAt)
 }
