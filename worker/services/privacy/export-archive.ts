@@ -230,6 +230,19 @@ const SOURCES: Source[] = [
     key: [{ column: 'tenant_id', type: 'text' }],
   },
   {
+    file: 'outbound_messages.ndjson',
+    table: 'outbound_messages',
+    description: 'messages sent (or tried) by WhatsApp, e-mail and Telegram, with status and errors',
+    columns: `id, channel, purpose, recipient, payload, idempotency_key, status, provider_message_id,
+      error_code, provider_error_code, error_message, cost_category, attempts, created_at, sent_at, updated_at`,
+    from: 'outbound_messages',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+  {
     file: 'consents.ndjson',
     table: 'consents',
     description: 'consent records, oldest first',

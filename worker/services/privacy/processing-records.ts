@@ -150,6 +150,31 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     ],
   },
   {
+    id: 'outbound_messaging',
+    purpose:
+      'Sending the messages the tenant’s modules ask for (reminders, confirmations, alerts) by WhatsApp, e-mail and Telegram, and keeping what was sent, its status and errors',
+    dataSubjects: ['the tenant’s customers', 'tenant members who receive alerts'],
+    dataCategories: [
+      'phone number, e-mail address or chat id of the recipient',
+      'the message content (text, template parameters, subject and body)',
+      'delivery status, provider message id, pricing category',
+    ],
+    legalBasis: 'contract (Art. 7 V)',
+    retention: 'while the tenant exists; erased with the tenant',
+    subProcessors: [
+      CLOUDFLARE,
+      NEON,
+      {
+        name: 'Meta Platforms, Inc.',
+        service: 'WhatsApp Business Cloud API (sending)',
+        location: 'United States',
+      },
+      { name: 'Resend, Inc.', service: 'transactional e-mail', location: 'United States' },
+      { name: 'Telegram Messenger Inc.', service: 'Bot API (alerts)', location: 'United Arab Emirates' },
+    ],
+    storage: ['outbound_messages'],
+  },
+  {
     id: 'consent_records',
     purpose: 'Proving consent and its revocation (Art. 8 §2: the burden of proof is on the controller)',
     dataSubjects: ['tenant members who give or revoke consent'],
