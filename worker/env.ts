@@ -1,4 +1,5 @@
 import type { Hono } from 'hono'
+import type { Permit } from './auth/permissions.ts'
 import type { JobMessage } from './jobs/messages.ts'
 import type { Caller } from './services/caller.ts'
 
@@ -43,6 +44,8 @@ export type AppEnv = {
     caller: Caller
     /** Set once the principal is known; logged with the request. */
     tenantId?: string
+    /** What the route needs of its caller (`permit()`), confirmed before a validation error is answered. */
+    permit?: Permit
   }
 }
 

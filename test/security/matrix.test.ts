@@ -1,4 +1,9 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import type { Module } from '../../db/schema/index.ts'
+import { authorizeRequirement, type Permit } from '../../worker/auth/permissions.ts'
+import type { Principal } from '../../worker/auth/principal.ts'
+import { permitOf } from '../../worker/middleware/permit.ts'
+import { validationOf } from '../../worker/openapi/registry.ts'
 import {
   createBooking,
   createProperty,
@@ -10,8 +15,9 @@ import {
 import { uniqueAccount } from '../helpers/connections.ts'
 import { captureQueue, createTestDatabase, type TestBindings, type TestDatabase } from '../helpers/env.ts'
 import { as, createMember, createOperator, createTenant, login, PASSWORD } from '../helpers/fixtures.ts'
-import { loadOperations } from '../helpers/fuzz.ts'
+import { loadOperations, type Operation } from '../helpers/fuzz.ts'
 import { portalClient } from '../helpers/portal.ts'
+import { apiRoutes } from '../helpers/routes.ts'
 import { callWorker } from '../helpers/worker.ts'
 
 /**
@@ -25,6 +31,11 @@ import { callWorker } from '../helpers/worker.ts'
  * Expected answers: no credential → 401; a caller the rule refuses → 403 (checked before
  * anything is looked up, so another tenant's id answers 403 too); an allowed caller → 2xx with
  * its own tenant's resources and 404 with the other tenant's (never confirming they exist).
+ * Authorization comes before validation: each caller also sends the request made invalid (its
+ * body, a query parameter, or else a path parameter) and gets the same 401 or 403, without field
+ * details, or the 400 when the route admits it; a tenant whose plan lacks the operation's module
+ * gets 403 MODULE_DISABLED for the valid and the invalid request alike. What each route declares
+ * (`permit()`) is checked against its rule here too.
  * Every answer carries the security headers; error answers are the envelope. The Worker's logs
  * of the whole run are scanned for the secrets planted in the requests.
  */
@@ -97,6 +108,12 @@ type Policy = {
   scoped?: 'path' | 'body'
   /** The call ends or changes the caller's own session: each caller signs in afresh for it. */
   freshCaller?: boolean
+  /**
+   * Who may use the route at all, when it is wider than `rule` because the body decides (a
+   * tenant's erasure is the owner's, a connection's is owners' and admins'): the route declares
+   * this, and an invalid request is refused or answered 400 by it.
+   */
+  route?: Rule
 }
 
 let db: TestDatabase
@@ -334,6 +351,7 @@ const POLICY: Record<string, Policy> = {
   // (Erasing one connection's data, scope "connection", is privacy.manage: owners and admins.)
   'POST /api/v1/erasure-requests': {
     rule: OWNER_ONLY,
+    route: PEOPLE,
     alsoOk: [409],
     build: body(() => ({ scope: 'tenant' })),
   },
@@ -537,6 +555,60 @@ const POLICY: Record<string, Policy> = {
   'GET /api/v1/openapi.json': { rule: 'public' },
 }
 
+/**
+ * The module whose license an operation needs: a module's routes live under its paths. Written
+ * here, apart from the routes' own declarations, which the matrix checks against it.
+ */
+const MODULE_PATHS: readonly (readonly [RegExp, Module])[] = [
+  [/^\/api\/v1\/calendar\//, 'calendar'],
+  [/^\/api\/v1\/(connections|metrics)(\/|$)/, 'metrics'],
+  [/^\/api\/v1\/webhooks\/meta\/settings$/, 'metrics'],
+]
+const moduleOf = (path: string) => MODULE_PATHS.find(([pattern]) => pattern.test(path))?.[1]
+
+/** The principal a matrix caller is, to check a route's declaration without a request. */
+function principalOf(caller: Exclude<Caller, { kind: 'anonymous' }>): Principal {
+  if (caller.kind === 'operator')
+    return { kind: 'operator', id: 'opr', sessionId: 'ses', role: 'operator', tenantId: null }
+  if (caller.kind === 'member')
+    return { kind: 'member', id: 'usr', sessionId: 'ses', role: caller.role, tenantId: caller.tenant }
+  return { kind: 'api_key', id: 'key', role: caller.role, tenantId: caller.tenant }
+}
+
+/** Whether a route's `permit()` lets the caller through (the same checks `validate()` runs). */
+function permits(declared: Permit, caller: Exclude<Caller, { kind: 'anonymous' }>): boolean {
+  try {
+    for (const requirement of declared.requirements) authorizeRequirement(principalOf(caller), requirement)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The request made invalid where the route validates it: the body (an array where an object is
+ * expected), one query parameter (a NUL, which no parameter accepts), or, for a route with
+ * neither, a path parameter. Everything else is the valid request's, so its resources are real.
+ */
+function invalidVariants(operation: Operation, handlers: readonly object[], request: Request) {
+  const targets = new Set(handlers.map((handler) => validationOf(handler)?.target))
+  const variants: { what: string; request: Request }[] = []
+  if (targets.has('json')) variants.push({ what: 'invalid body', request: { ...request, body: [] } })
+  const queryName = operation.parameters.find((parameter) => parameter.in === 'query')?.name
+  if (targets.has('query') && queryName) {
+    const query = new URLSearchParams(request.query)
+    query.set(queryName, '\u0000')
+    variants.push({ what: `invalid query ${queryName}`, request: { ...request, query: query.toString() } })
+  }
+  const pathName = operation.parameters.find((parameter) => parameter.in === 'path')?.name
+  if (variants.length === 0 && targets.has('param') && pathName)
+    variants.push({
+      what: `invalid path {${pathName}}`,
+      request: { ...request, params: { ...request.params, [pathName]: '\u0000' } },
+    })
+  return variants
+}
+
 /** What the rule says of a caller: let through, or refused with which status. */
 function verdict(rule: Rule, caller: Caller): 'allowed' | 401 | 403 {
   if (rule === 'public') return 'allowed'
@@ -662,6 +734,10 @@ function checkCommon(response: Response, text: string, problems: string[], where
 }
 
 let documented: string[] = []
+let operations = new Map<string, Operation>()
+let routes = new Map<string, object[]>()
+/** The owner of a tenant whose plan has no module: every module operation refuses them. */
+let withoutModules: string
 
 beforeAll(async () => {
   db = await createTestDatabase()
@@ -690,13 +766,44 @@ beforeAll(async () => {
       call: as({ ...db, env }, access_token),
     }
   }
-  documented = (await loadOperations(env)).map((operation) => operation.key).sort()
+  const bare = await createTenant(db, { modules: [] })
+  withoutModules = issue(
+    (await login(db, (await createMember(db, bare.tenantId, 'owner')).email)).access_token,
+  )
+  operations = new Map((await loadOperations(env)).map((operation) => [operation.key, operation]))
+  documented = [...operations.keys()].sort()
+  routes = apiRoutes()
 })
 
 describe('the API security matrix (generated from the OpenAPI document)', () => {
   it('has a rule for every documented operation, and no rule for an operation that is gone', () => {
     expect(documented.length).toBeGreaterThan(90)
     expect(Object.keys(POLICY).sort()).toEqual(documented)
+  })
+
+  it('each route declares (permit()) whom its rule admits and the module its paths belong to', () => {
+    const problems: string[] = []
+    let declarations = 0
+    for (const [operation, policy] of Object.entries(POLICY)) {
+      const declared = (routes.get(operation) ?? []).map(permitOf).find(Boolean)
+      // A route that validates nothing declares nothing (permit.test.ts: every other one does).
+      if (!declared) continue
+      declarations++
+      const rule = policy.route ?? policy.rule
+      for (const caller of CALLERS) {
+        if (caller.kind === 'anonymous') continue
+        const expected = verdict(rule, caller) === 'allowed'
+        if (permits(declared, caller) !== expected)
+          problems.push(
+            `${operation}: permit(${declared.requirements.join(', ')}) ${expected ? 'refuses' : 'admits'} ${label(caller)}`,
+          )
+      }
+      const module = moduleOf(operation.split(' ')[1] as string)
+      if (declared.module !== module)
+        problems.push(`${operation}: declares module ${declared.module}, its path belongs to ${module}`)
+    }
+    expect(declarations).toBeGreaterThan(70)
+    expect(problems).toEqual([])
   })
 
   // One test per operation; the operations come from the document (checked above to match).
@@ -707,6 +814,8 @@ describe('the API security matrix (generated from the OpenAPI document)', () => 
       const [method, path] = operation.split(' ') as [string, string]
       const policy = POLICY[operation] as Policy
       const problems: string[] = []
+      const handlers = routes.get(operation) ?? []
+      const module = moduleOf(path)
       // Requests that change nothing (reads, and every refused call) share one build per tenant;
       // an allowed write gets resources of its own, so no case sees another's leftovers.
       const shared = new Map<string, Promise<Request>>()
@@ -731,6 +840,24 @@ describe('the API security matrix (generated from the OpenAPI document)', () => 
           const credential = await signIn(caller, allowed && Boolean(policy.freshCaller))
           const self = allowed && whose === 'own' ? callerEmail.get(caller) : undefined
           const request = await build(resources, self, !allowed || method === 'GET')
+          // Before the valid request, which may end the caller's session.
+          if (whose === 'own')
+            for (const variant of invalidVariants(
+              operations.get(operation) as Operation,
+              handlers,
+              request,
+            )) {
+              const refused = verdict(policy.route ?? policy.rule, caller)
+              const sent = await send(method, path, variant.request, credential)
+              const where = `${label(caller)} with ${variant.what} → ${sent.response.status}`
+              checkCommon(sent.response, sent.text, problems, where)
+              const expected = refused === 'allowed' ? 400 : refused
+              if (
+                sent.response.status !== expected ||
+                (refused !== 'allowed' && sent.text.includes('"fields"'))
+              )
+                problems.push(`${where}, expected ${expected}: ${sent.text.slice(0, 160)}`)
+            }
           const { response, text } = await send(method, path, request, credential)
           const where = `${label(caller)} with ${whose} resources → ${response.status}`
           checkCommon(response, text, problems, where)
@@ -747,6 +874,22 @@ describe('the API security matrix (generated from the OpenAPI document)', () => 
           }
         }
       })
+      // A tenant whose plan lacks the module is refused first, whatever it sends.
+      if (module) {
+        each.push(
+          (async () => {
+            const request = await build('A', undefined, true)
+            const variants = invalidVariants(operations.get(operation) as Operation, handlers, request)
+            for (const variant of [{ what: 'valid request', request }, ...variants]) {
+              const sent = await send(method, path, variant.request, withoutModules)
+              const where = `a plan without ${module}, ${variant.what} → ${sent.response.status}`
+              checkCommon(sent.response, sent.text, problems, where)
+              if (sent.response.status !== 403 || !sent.text.includes('"MODULE_DISABLED"'))
+                problems.push(`${where}, expected 403 MODULE_DISABLED: ${sent.text.slice(0, 160)}`)
+            }
+          })(),
+        )
+      }
       await Promise.all(each)
       problems.sort()
       expect(problems).toEqual([])

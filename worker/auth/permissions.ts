@@ -1,3 +1,4 @@
+import type { Module } from '../../db/schema/index.ts'
 import { ApiError } from '../errors.ts'
 import type { Principal, TenantPrincipal } from './principal.ts'
 
@@ -57,6 +58,34 @@ export function authorize(
   if (!can(principal, permission)) {
     throw new ApiError(403, 'FORBIDDEN', 'Your role does not allow this action.')
   }
+}
+
+/**
+ * Throws 403 NOT_A_SESSION for an API key: the act belongs to a signed-in person (their own
+ * sessions and password, a browser's OAuth consent), whatever the key's role.
+ */
+export function authorizePerson(
+  principal: Principal,
+): asserts principal is Extract<Principal, { kind: 'operator' | 'member' }> {
+  if (principal.kind === 'api_key') {
+    throw new ApiError(403, 'NOT_A_SESSION', 'This action needs a signed-in user, not an API key.')
+  }
+}
+
+/**
+ * What a route declares its caller needs (`permit()`, worker/middleware/permit.ts): a tenant
+ * permission, an operator of the central, or a signed-in person rather than an API key.
+ */
+export type Requirement = Permission | 'operator' | 'person'
+
+/** What a route says its caller needs: every requirement, in order, and the module its license must grant. */
+export type Permit = { requirements: readonly Requirement[]; module?: Module }
+
+/** Throws what the service verbs throw for the same caller and requirement (403 FORBIDDEN or NOT_A_SESSION). */
+export function authorizeRequirement(principal: Principal, requirement: Requirement): void {
+  if (requirement === 'operator') authorizeOperator(principal)
+  else if (requirement === 'person') authorizePerson(principal)
+  else authorize(principal, requirement)
 }
 
 /** Throws 403 unless the caller is an operator of the central. */

@@ -4,6 +4,7 @@ import { dateTimeField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { createLicense, listLicenses, transitionLicense } from '../../services/admin/licenses.ts'
 import { validate } from '../../validator.ts'
 
@@ -37,42 +38,55 @@ const optionalDate = (value: string | undefined) => (value === undefined ? undef
 
 /** Operators sell plans to tenants: licenses, their validity and their status. */
 export function registerAdminLicenses(app: App) {
-  app.post('/api/v1/admin/licenses', authenticate, validate('json', createLicenseBody), async (c) => {
-    const body = c.req.valid('json')
-    const license = await c.var.caller.run((ctx) =>
-      createLicense(ctx, {
-        tenantId: body.tenant_id,
-        planId: body.plan_id,
-        status: body.status,
-        validFrom: optionalDate(body.valid_from),
-        validUntil: optionalDate(body.valid_until),
-        days: body.days,
-        externalRef: body.external_ref,
-      }),
-    )
-    return c.json(snake(license), 201)
-  })
+  app.post(
+    '/api/v1/admin/licenses',
+    authenticate,
+    permit('operator'),
+    validate('json', createLicenseBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const license = await c.var.caller.run((ctx) =>
+        createLicense(ctx, {
+          tenantId: body.tenant_id,
+          planId: body.plan_id,
+          status: body.status,
+          validFrom: optionalDate(body.valid_from),
+          validUntil: optionalDate(body.valid_until),
+          days: body.days,
+          externalRef: body.external_ref,
+        }),
+      )
+      return c.json(snake(license), 201)
+    },
+  )
 
   /** `status` matches the status as of now; `expiring_within_days` keeps usable licenses ending soon. */
-  app.get('/api/v1/admin/licenses', authenticate, validate('query', listLicensesQuery), async (c) => {
-    const query = c.req.valid('query')
-    const page = await c.var.caller.run((ctx) =>
-      listLicenses(ctx, {
-        status: query.status,
-        tenantId: query.tenant_id,
-        expiringWithinDays: query.expiring_within_days,
-        limit: query.limit,
-        cursor: query.cursor,
-      }),
-    )
-    return c.json(snake(page))
-  })
+  app.get(
+    '/api/v1/admin/licenses',
+    authenticate,
+    permit('operator'),
+    validate('query', listLicensesQuery),
+    async (c) => {
+      const query = c.req.valid('query')
+      const page = await c.var.caller.run((ctx) =>
+        listLicenses(ctx, {
+          status: query.status,
+          tenantId: query.tenant_id,
+          expiringWithinDays: query.expiring_within_days,
+          limit: query.limit,
+          cursor: query.cursor,
+        }),
+      )
+      return c.json(snake(page))
+    },
+  )
 
   /** Status changes without a body; an impossible one (e.g. a canceled license) is 409 INVALID_TRANSITION. */
   for (const transition of ['activate', 'suspend', 'expire'] as const) {
     app.post(
       `/api/v1/admin/licenses/:id/${transition}`,
       authenticate,
+      permit('operator'),
       validate('param', licenseParam),
       async (c) =>
         c.json(
@@ -85,6 +99,7 @@ export function registerAdminLicenses(app: App) {
   app.post(
     '/api/v1/admin/licenses/:id/renew',
     authenticate,
+    permit('operator'),
     validate('param', licenseParam),
     validate('json', renewLicenseBody),
     async (c) => {

@@ -3,6 +3,7 @@ import { MODULES } from '../../../db/schema/index.ts'
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { createPlan, listPlans, type PlanLimits, retirePlan, updatePlan } from '../../services/admin/plans.ts'
 import { validate } from '../../validator.ts'
 
@@ -54,25 +55,38 @@ function camelLimits(limits: Partial<LimitsBody>): Partial<PlanLimits> {
 
 /** Operators manage the plan catalogue: modules and limits that licenses sell. */
 export function registerAdminPlans(app: App) {
-  app.post('/api/v1/admin/plans', authenticate, validate('json', createPlanBody), async (c) => {
-    const body = c.req.valid('json')
-    const plan = await c.var.caller.run((ctx) =>
-      createPlan(ctx, { ...body, limits: camelLimits(body.limits) }),
-    )
-    return c.json(snake(plan), 201)
-  })
+  app.post(
+    '/api/v1/admin/plans',
+    authenticate,
+    permit('operator'),
+    validate('json', createPlanBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const plan = await c.var.caller.run((ctx) =>
+        createPlan(ctx, { ...body, limits: camelLimits(body.limits) }),
+      )
+      return c.json(snake(plan), 201)
+    },
+  )
 
-  app.get('/api/v1/admin/plans', authenticate, validate('query', listPlansQuery), async (c) => {
-    const query = c.req.valid('query')
-    const page = await c.var.caller.run((ctx) =>
-      listPlans(ctx, { ...query, includeRetired: query.include_retired === 'true' }),
-    )
-    return c.json(snake(page))
-  })
+  app.get(
+    '/api/v1/admin/plans',
+    authenticate,
+    permit('operator'),
+    validate('query', listPlansQuery),
+    async (c) => {
+      const query = c.req.valid('query')
+      const page = await c.var.caller.run((ctx) =>
+        listPlans(ctx, { ...query, includeRetired: query.include_retired === 'true' }),
+      )
+      return c.json(snake(page))
+    },
+  )
 
   app.patch(
     '/api/v1/admin/plans/:id',
     authenticate,
+    permit('operator'),
     validate('param', planParam),
     validate('json', updatePlanBody),
     async (c) => {
@@ -88,7 +102,11 @@ export function registerAdminPlans(app: App) {
   )
 
   /** A retired plan keeps its licenses but cannot be used for new ones (409 PLAN_RETIRED). */
-  app.post('/api/v1/admin/plans/:id/retire', authenticate, validate('param', planParam), async (c) =>
-    c.json(snake(await c.var.caller.run((ctx) => retirePlan(ctx, c.req.valid('param').id)))),
+  app.post(
+    '/api/v1/admin/plans/:id/retire',
+    authenticate,
+    permit('operator'),
+    validate('param', planParam),
+    async (c) => c.json(snake(await c.var.caller.run((ctx) => retirePlan(ctx, c.req.valid('param').id)))),
   )
 }

@@ -3,6 +3,7 @@ import { TENANT_STATUSES } from '../../../db/schema/index.ts'
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import {
   changeTenantStatus,
   createTenant,
@@ -31,22 +32,37 @@ export const listTenantsQuery = pageQuery.extend({
 
 /** Operators manage tenants: create, list, read with entitlement, rename, and the lifecycle. */
 export function registerAdminTenants(app: App) {
-  app.post('/api/v1/admin/tenants', authenticate, validate('json', createTenantBody), async (c) => {
-    const tenant = await c.var.caller.run((ctx) => createTenant(ctx, c.req.valid('json')))
-    return c.json(snake(tenant), 201)
-  })
-
-  app.get('/api/v1/admin/tenants', authenticate, validate('query', listTenantsQuery), async (c) =>
-    c.json(snake(await c.var.caller.run((ctx) => listTenants(ctx, c.req.valid('query'))))),
+  app.post(
+    '/api/v1/admin/tenants',
+    authenticate,
+    permit('operator'),
+    validate('json', createTenantBody),
+    async (c) => {
+      const tenant = await c.var.caller.run((ctx) => createTenant(ctx, c.req.valid('json')))
+      return c.json(snake(tenant), 201)
+    },
   )
 
-  app.get('/api/v1/admin/tenants/:id', authenticate, validate('param', tenantParam), async (c) =>
-    c.json(snake(await c.var.caller.run((ctx) => getTenant(ctx, c.req.valid('param').id)))),
+  app.get(
+    '/api/v1/admin/tenants',
+    authenticate,
+    permit('operator'),
+    validate('query', listTenantsQuery),
+    async (c) => c.json(snake(await c.var.caller.run((ctx) => listTenants(ctx, c.req.valid('query'))))),
+  )
+
+  app.get(
+    '/api/v1/admin/tenants/:id',
+    authenticate,
+    permit('operator'),
+    validate('param', tenantParam),
+    async (c) => c.json(snake(await c.var.caller.run((ctx) => getTenant(ctx, c.req.valid('param').id)))),
   )
 
   app.patch(
     '/api/v1/admin/tenants/:id',
     authenticate,
+    permit('operator'),
     validate('param', tenantParam),
     validate('json', updateTenantBody),
     async (c) =>
@@ -58,22 +74,39 @@ export function registerAdminTenants(app: App) {
   )
 
   /** Suspension ends every session of the tenant's members; reactivation lets them sign in again. */
-  app.post('/api/v1/admin/tenants/:id/suspend', authenticate, validate('param', tenantParam), async (c) =>
-    c.json(
-      snake(await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'suspend'))),
-    ),
+  app.post(
+    '/api/v1/admin/tenants/:id/suspend',
+    authenticate,
+    permit('operator'),
+    validate('param', tenantParam),
+    async (c) =>
+      c.json(
+        snake(await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'suspend'))),
+      ),
   )
 
-  app.post('/api/v1/admin/tenants/:id/reactivate', authenticate, validate('param', tenantParam), async (c) =>
-    c.json(
-      snake(await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'reactivate'))),
-    ),
+  app.post(
+    '/api/v1/admin/tenants/:id/reactivate',
+    authenticate,
+    permit('operator'),
+    validate('param', tenantParam),
+    async (c) =>
+      c.json(
+        snake(
+          await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'reactivate')),
+        ),
+      ),
   )
 
   /** Soft delete: status `deleted` and `deleted_at`, sessions ended; erasure is its own process. */
-  app.delete('/api/v1/admin/tenants/:id', authenticate, validate('param', tenantParam), async (c) =>
-    c.json(
-      snake(await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'delete'))),
-    ),
+  app.delete(
+    '/api/v1/admin/tenants/:id',
+    authenticate,
+    permit('operator'),
+    validate('param', tenantParam),
+    async (c) =>
+      c.json(
+        snake(await c.var.caller.run((ctx) => changeTenantStatus(ctx, c.req.valid('param').id, 'delete'))),
+      ),
   )
 }

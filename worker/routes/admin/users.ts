@@ -3,6 +3,7 @@ import { MEMBER_ROLES, USER_STATUSES } from '../../../db/schema/index.ts'
 import type { App } from '../../env.ts'
 import { emailField, idParam, newPasswordField, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import {
   createTenantUser,
   deactivateUser,
@@ -26,6 +27,7 @@ export function registerAdminUsers(app: App) {
   app.post(
     '/api/v1/admin/tenants/:id/users',
     authenticate,
+    permit('operator'),
     validate('param', tenantParam),
     validate('json', createTenantUserBody),
     async (c) => {
@@ -39,6 +41,7 @@ export function registerAdminUsers(app: App) {
   app.get(
     '/api/v1/admin/tenants/:id/users',
     authenticate,
+    permit('operator'),
     validate('param', tenantParam),
     validate('query', listTenantUsersQuery),
     async (c) =>
@@ -52,14 +55,19 @@ export function registerAdminUsers(app: App) {
   )
 
   /** Deactivation ends every session of the user at once. */
-  app.post('/api/v1/admin/users/:id/deactivate', authenticate, validate('param', userParam), async (c) =>
-    c.json(snake(await c.var.caller.run((ctx) => deactivateUser(ctx, c.req.valid('param').id)))),
+  app.post(
+    '/api/v1/admin/users/:id/deactivate',
+    authenticate,
+    permit('operator'),
+    validate('param', userParam),
+    async (c) => c.json(snake(await c.var.caller.run((ctx) => deactivateUser(ctx, c.req.valid('param').id)))),
   )
 
   /** The generated password is in this response and nowhere else; the user's sessions end. */
   app.post(
     '/api/v1/admin/users/:id/password-reset',
     authenticate,
+    permit('operator'),
     validate('param', userParam),
     async (c) => {
       const reset = await c.var.caller.run((ctx) => resetUserPassword(ctx, c.req.valid('param').id))

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { newPasswordField, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import {
   changePassword,
   describeMe,
@@ -31,16 +32,28 @@ export function registerSession(app: App) {
     c.json({ data: snake(await c.var.caller.run(listMySessions)) }),
   )
 
-  app.delete('/api/v1/auth/sessions/:id', authenticate, validate('param', sessionParam), async (c) => {
-    await c.var.caller.run((ctx) => revokeMySession(ctx, c.req.valid('param').id))
-    return c.body(null, 204)
-  })
+  app.delete(
+    '/api/v1/auth/sessions/:id',
+    authenticate,
+    permit('person'),
+    validate('param', sessionParam),
+    async (c) => {
+      await c.var.caller.run((ctx) => revokeMySession(ctx, c.req.valid('param').id))
+      return c.body(null, 204)
+    },
+  )
 
-  app.post('/api/v1/auth/password', authenticate, validate('json', passwordBody), async (c) => {
-    const body = c.req.valid('json')
-    const result = await c.var.caller.run((ctx) =>
-      changePassword(ctx, { currentPassword: body.current_password, newPassword: body.new_password }),
-    )
-    return c.json(snake(result))
-  })
+  app.post(
+    '/api/v1/auth/password',
+    authenticate,
+    permit('person'),
+    validate('json', passwordBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const result = await c.var.caller.run((ctx) =>
+        changePassword(ctx, { currentPassword: body.current_password, newPassword: body.new_password }),
+      )
+      return c.json(snake(result))
+    },
+  )
 }

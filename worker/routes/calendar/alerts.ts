@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { getAlertSettings, saveAlertSettings } from '../../services/calendar/alerts.ts'
 import { validate } from '../../validator.ts'
 
@@ -24,12 +25,18 @@ export function registerCalendarAlerts(app: App) {
   )
 
   /** Sets (or replaces) where conflict alerts go. Owners and admins. */
-  app.put(path, authenticate, validate('json', alertsBody), async (c) => {
-    const body = c.req.valid('json')
-    const settings = await c.var.caller.run(
-      (ctx) => saveAlertSettings(ctx, { botToken: body.telegram_bot_token, chatId: body.telegram_chat_id }),
-      { module: 'calendar' },
-    )
-    return c.json(snake(settings))
-  })
+  app.put(
+    path,
+    authenticate,
+    permit('calendar.manage', { module: 'calendar' }),
+    validate('json', alertsBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const settings = await c.var.caller.run(
+        (ctx) => saveAlertSettings(ctx, { botToken: body.telegram_bot_token, chatId: body.telegram_chat_id }),
+        { module: 'calendar' },
+      )
+      return c.json(snake(settings))
+    },
+  )
 }

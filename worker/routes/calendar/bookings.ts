@@ -4,6 +4,7 @@ import { dateField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import {
   createBooking,
   deleteBooking,
@@ -62,7 +63,7 @@ const calendar = { module: 'calendar' } as const
 export function registerCalendarBookings(app: App) {
   const base = '/api/v1/calendar/bookings'
 
-  app.get(base, authenticate, validate('query', listQuery), async (c) => {
+  app.get(base, authenticate, permit('calendar.read', calendar), validate('query', listQuery), async (c) => {
     const q = c.req.valid('query')
     const page = await c.var.caller.run(
       (ctx) =>
@@ -81,31 +82,43 @@ export function registerCalendarBookings(app: App) {
   })
 
   /** A manual stay or block; 201 with the booking and the open conflicts it is part of. */
-  app.post(base, authenticate, validate('json', bookingBody), async (c) => {
-    const body = c.req.valid('json')
-    const created = await c.var.caller.run(
-      (ctx) =>
-        createBooking(ctx, {
-          propertyId: body.property_id,
-          checkIn: body.check_in,
-          checkOut: body.check_out,
-          status: body.status,
-          guestName: body.guest_name,
-          notes: body.notes,
-        }),
-      calendar,
-    )
-    return c.json(snake(created), 201)
-  })
+  app.post(
+    base,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('json', bookingBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const created = await c.var.caller.run(
+        (ctx) =>
+          createBooking(ctx, {
+            propertyId: body.property_id,
+            checkIn: body.check_in,
+            checkOut: body.check_out,
+            status: body.status,
+            guestName: body.guest_name,
+            notes: body.notes,
+          }),
+        calendar,
+      )
+      return c.json(snake(created), 201)
+    },
+  )
 
-  app.get(`${base}/:id`, authenticate, validate('param', bookingParam), async (c) =>
-    c.json(snake(await c.var.caller.run((ctx) => getBooking(ctx, c.req.valid('param').id), calendar))),
+  app.get(
+    `${base}/:id`,
+    authenticate,
+    permit('calendar.read', calendar),
+    validate('param', bookingParam),
+    async (c) =>
+      c.json(snake(await c.var.caller.run((ctx) => getBooking(ctx, c.req.valid('param').id), calendar))),
   )
 
   /** Manual bookings only (409 BOOKING_FROM_FEED otherwise); `status: cancelled` cancels. */
   app.patch(
     `${base}/:id`,
     authenticate,
+    permit('calendar.manage', calendar),
     validate('param', bookingParam),
     validate('json', updateBookingBody),
     async (c) => {
@@ -125,8 +138,14 @@ export function registerCalendarBookings(app: App) {
     },
   )
 
-  app.delete(`${base}/:id`, authenticate, validate('param', bookingParam), async (c) => {
-    await c.var.caller.run((ctx) => deleteBooking(ctx, c.req.valid('param').id), calendar)
-    return c.body(null, 204)
-  })
+  app.delete(
+    `${base}/:id`,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('param', bookingParam),
+    async (c) => {
+      await c.var.caller.run((ctx) => deleteBooking(ctx, c.req.valid('param').id), calendar)
+      return c.body(null, 204)
+    },
+  )
 }

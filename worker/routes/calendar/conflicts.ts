@@ -3,6 +3,7 @@ import { CONFLICT_SEVERITIES, CONFLICT_STATUSES } from '../../../db/schema/index
 import type { App } from '../../env.ts'
 import { pageQuery } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { listConflicts } from '../../services/calendar/conflicts.ts'
 import { validate } from '../../validator.ts'
 import { idOf } from './fields.ts'
@@ -15,19 +16,25 @@ export const conflictsQuery = pageQuery.extend({
 
 export function registerCalendarConflicts(app: App) {
   /** Conflicts newest first, each with both bookings (channel, dates, status). */
-  app.get('/api/v1/calendar/conflicts', authenticate, validate('query', conflictsQuery), async (c) => {
-    const q = c.req.valid('query')
-    const page = await c.var.caller.run(
-      (ctx) =>
-        listConflicts(ctx, {
-          propertyId: q.property_id,
-          status: q.status,
-          severity: q.severity,
-          limit: q.limit,
-          cursor: q.cursor,
-        }),
-      { module: 'calendar' },
-    )
-    return c.json(page)
-  })
+  app.get(
+    '/api/v1/calendar/conflicts',
+    authenticate,
+    permit('calendar.read', { module: 'calendar' }),
+    validate('query', conflictsQuery),
+    async (c) => {
+      const q = c.req.valid('query')
+      const page = await c.var.caller.run(
+        (ctx) =>
+          listConflicts(ctx, {
+            propertyId: q.property_id,
+            status: q.status,
+            severity: q.severity,
+            limit: q.limit,
+            cursor: q.cursor,
+          }),
+        { module: 'calendar' },
+      )
+      return c.json(page)
+    },
+  )
 }

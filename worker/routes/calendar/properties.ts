@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import {
   createProperty,
   deleteProperty,
@@ -29,22 +30,34 @@ const calendar = { module: 'calendar' } as const
 export function registerCalendarProperties(app: App) {
   const base = '/api/v1/calendar/properties'
 
-  app.get(base, authenticate, validate('query', pageQuery), async (c) =>
+  app.get(base, authenticate, permit('calendar.read', calendar), validate('query', pageQuery), async (c) =>
     c.json(snake(await c.var.caller.run((ctx) => listProperties(ctx, c.req.valid('query')), calendar))),
   )
 
-  app.post(base, authenticate, validate('json', propertyBody), async (c) => {
-    const property = await c.var.caller.run((ctx) => createProperty(ctx, c.req.valid('json')), calendar)
-    return c.json(snake(property), 201)
-  })
+  app.post(
+    base,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('json', propertyBody),
+    async (c) => {
+      const property = await c.var.caller.run((ctx) => createProperty(ctx, c.req.valid('json')), calendar)
+      return c.json(snake(property), 201)
+    },
+  )
 
-  app.get(`${base}/:id`, authenticate, validate('param', propertyParam), async (c) =>
-    c.json(snake(await c.var.caller.run((ctx) => getProperty(ctx, c.req.valid('param').id), calendar))),
+  app.get(
+    `${base}/:id`,
+    authenticate,
+    permit('calendar.read', calendar),
+    validate('param', propertyParam),
+    async (c) =>
+      c.json(snake(await c.var.caller.run((ctx) => getProperty(ctx, c.req.valid('param').id), calendar))),
   )
 
   app.patch(
     `${base}/:id`,
     authenticate,
+    permit('calendar.manage', calendar),
     validate('param', propertyParam),
     validate('json', updatePropertyBody),
     async (c) =>
@@ -59,23 +72,41 @@ export function registerCalendarProperties(app: App) {
   )
 
   /** Deletes the property with its sources, bookings and conflicts. */
-  app.delete(`${base}/:id`, authenticate, validate('param', propertyParam), async (c) => {
-    await c.var.caller.run((ctx) => deleteProperty(ctx, c.req.valid('param').id), calendar)
-    return c.body(null, 204)
-  })
+  app.delete(
+    `${base}/:id`,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('param', propertyParam),
+    async (c) => {
+      await c.var.caller.run((ctx) => deleteProperty(ctx, c.req.valid('param').id), calendar)
+      return c.body(null, 204)
+    },
+  )
 
   /** A new iCal export URL (shown once); the previous one stops working. */
-  app.post(`${base}/:id/ical-token`, authenticate, validate('param', propertyParam), async (c) => {
-    const origin = new URL(c.req.url).origin
-    const exported = await c.var.caller.run(
-      (ctx) => rotateExportToken(ctx, c.req.valid('param').id, { origin }),
-      calendar,
-    )
-    return c.json(snake(exported), 201)
-  })
+  app.post(
+    `${base}/:id/ical-token`,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('param', propertyParam),
+    async (c) => {
+      const origin = new URL(c.req.url).origin
+      const exported = await c.var.caller.run(
+        (ctx) => rotateExportToken(ctx, c.req.valid('param').id, { origin }),
+        calendar,
+      )
+      return c.json(snake(exported), 201)
+    },
+  )
 
-  app.delete(`${base}/:id/ical-token`, authenticate, validate('param', propertyParam), async (c) => {
-    await c.var.caller.run((ctx) => revokeExportToken(ctx, c.req.valid('param').id), calendar)
-    return c.body(null, 204)
-  })
+  app.delete(
+    `${base}/:id/ical-token`,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('param', propertyParam),
+    async (c) => {
+      await c.var.caller.run((ctx) => revokeExportToken(ctx, c.req.valid('param').id), calendar)
+      return c.body(null, 204)
+    },
+  )
 }

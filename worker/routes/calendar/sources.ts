@@ -3,6 +3,7 @@ import { CALENDAR_CHANNELS } from '../../../db/schema/index.ts'
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import {
   createSource,
   deleteSource,
@@ -36,7 +37,7 @@ const calendar = { module: 'calendar' } as const
 export function registerCalendarSources(app: App) {
   const base = '/api/v1/calendar/sources'
 
-  app.get(base, authenticate, validate('query', listQuery), async (c) => {
+  app.get(base, authenticate, permit('calendar.read', calendar), validate('query', listQuery), async (c) => {
     const { property_id, ...page } = c.req.valid('query')
     return c.json(
       snake(
@@ -46,28 +47,40 @@ export function registerCalendarSources(app: App) {
   })
 
   /** The URL goes to the vault and never comes back: answers show a masked form. A first sync is queued. */
-  app.post(base, authenticate, validate('json', sourceBody), async (c) => {
-    const body = c.req.valid('json')
-    const source = await c.var.caller.run(
-      (ctx) =>
-        createSource(ctx, {
-          propertyId: body.property_id,
-          channel: body.channel,
-          icalUrl: body.ical_url,
-          name: body.name,
-        }),
-      calendar,
-    )
-    return c.json(snake(source), 201)
-  })
+  app.post(
+    base,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('json', sourceBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const source = await c.var.caller.run(
+        (ctx) =>
+          createSource(ctx, {
+            propertyId: body.property_id,
+            channel: body.channel,
+            icalUrl: body.ical_url,
+            name: body.name,
+          }),
+        calendar,
+      )
+      return c.json(snake(source), 201)
+    },
+  )
 
-  app.get(`${base}/:id`, authenticate, validate('param', sourceParam), async (c) =>
-    c.json(snake(await c.var.caller.run((ctx) => getSource(ctx, c.req.valid('param').id), calendar))),
+  app.get(
+    `${base}/:id`,
+    authenticate,
+    permit('calendar.read', calendar),
+    validate('param', sourceParam),
+    async (c) =>
+      c.json(snake(await c.var.caller.run((ctx) => getSource(ctx, c.req.valid('param').id), calendar))),
   )
 
   app.patch(
     `${base}/:id`,
     authenticate,
+    permit('calendar.manage', calendar),
     validate('param', sourceParam),
     validate('json', updateSourceBody),
     async (c) => {
@@ -85,19 +98,35 @@ export function registerCalendarSources(app: App) {
     },
   )
 
-  app.delete(`${base}/:id`, authenticate, validate('param', sourceParam), async (c) => {
-    await c.var.caller.run((ctx) => deleteSource(ctx, c.req.valid('param').id), calendar)
-    return c.body(null, 204)
-  })
-
-  /** "Sync now": queued, at most once a minute. */
-  app.post(`${base}/:id/sync`, authenticate, validate('param', sourceParam), async (c) =>
-    c.json(await c.var.caller.run((ctx) => requestSync(ctx, c.req.valid('param').id), calendar), 202),
+  app.delete(
+    `${base}/:id`,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('param', sourceParam),
+    async (c) => {
+      await c.var.caller.run((ctx) => deleteSource(ctx, c.req.valid('param').id), calendar)
+      return c.body(null, 204)
+    },
   )
 
-  app.get(`${base}/:id/runs`, authenticate, validate('param', sourceParam), async (c) =>
-    c.json({
-      data: snake(await c.var.caller.run((ctx) => listSyncRuns(ctx, c.req.valid('param').id), calendar)),
-    }),
+  /** "Sync now": queued, at most once a minute. */
+  app.post(
+    `${base}/:id/sync`,
+    authenticate,
+    permit('calendar.manage', calendar),
+    validate('param', sourceParam),
+    async (c) =>
+      c.json(await c.var.caller.run((ctx) => requestSync(ctx, c.req.valid('param').id), calendar), 202),
+  )
+
+  app.get(
+    `${base}/:id/runs`,
+    authenticate,
+    permit('calendar.read', calendar),
+    validate('param', sourceParam),
+    async (c) =>
+      c.json({
+        data: snake(await c.var.caller.run((ctx) => listSyncRuns(ctx, c.req.valid('param').id), calendar)),
+      }),
   )
 }

@@ -3,6 +3,7 @@ import { dateField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { calendarStatistics } from '../../services/calendar/statistics.ts'
 import { validate } from '../../validator.ts'
 import { idOf } from './fields.ts'
@@ -26,15 +27,21 @@ export const statisticsQuery = z
   })
 
 export function registerCalendarStatistics(app: App) {
-  app.get('/api/v1/calendar/statistics', authenticate, validate('query', statisticsQuery), async (c) => {
-    const q = c.req.valid('query')
-    const period = q.from && q.to ? { from: q.from, to: q.to } : monthBounds(new Date())
-    const stats = await c.var.caller.run(
-      (ctx) => calendarStatistics(ctx, { ...period, propertyId: q.property_id }),
-      {
-        module: 'calendar',
-      },
-    )
-    return c.json(snake(stats))
-  })
+  app.get(
+    '/api/v1/calendar/statistics',
+    authenticate,
+    permit('calendar.read', { module: 'calendar' }),
+    validate('query', statisticsQuery),
+    async (c) => {
+      const q = c.req.valid('query')
+      const period = q.from && q.to ? { from: q.from, to: q.to } : monthBounds(new Date())
+      const stats = await c.var.caller.run(
+        (ctx) => calendarStatistics(ctx, { ...period, propertyId: q.property_id }),
+        {
+          module: 'calendar',
+        },
+      )
+      return c.json(snake(stats))
+    },
+  )
 }

@@ -4,6 +4,7 @@ import { dateTimeField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import {
   connectWithToken,
@@ -47,6 +48,7 @@ export function registerConnectionCollection(app: App) {
       responses: { 201: { description: 'The connection (never its tokens); a 90-day backfill is queued.' } },
     }),
     authenticate,
+    permit('connections.manage', { module: 'metrics' }),
     validate('json', registerConnectionBody),
     async (c) => {
       const body = c.req.valid('json')
@@ -69,6 +71,7 @@ export function registerConnectionCollection(app: App) {
       responses: { 200: { description: '`{ data, next_cursor }`.' } },
     }),
     authenticate,
+    permit('connections.read', { module: 'metrics' }),
     validate('query', listConnectionsQuery),
     async (c) => {
       const page = await c.var.caller.run((ctx) => listConnections(ctx, c.req.valid('query')), {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { idParam, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import {
   deleteConnection,
@@ -32,6 +33,7 @@ export function registerConnectionItem(app: App) {
     base,
     describe({ summary: 'Read a connection', responses: { 200: { description: 'The connection.' } } }),
     authenticate,
+    permit('connections.read', { module: 'metrics' }),
     validate('param', connectionParam),
     async (c) =>
       c.json(
@@ -49,6 +51,7 @@ export function registerConnectionItem(app: App) {
       responses: { 200: { description: 'The connection.' } },
     }),
     authenticate,
+    permit('connections.manage', { module: 'metrics' }),
     validate('param', connectionParam),
     validate('json', updateConnectionBody),
     async (c) => {
@@ -70,6 +73,7 @@ export function registerConnectionItem(app: App) {
       responses: { 204: { description: 'Deleted.' } },
     }),
     authenticate,
+    permit('connections.manage', { module: 'metrics' }),
     validate('param', connectionParam),
     validate('query', deleteConnectionQuery),
     async (c) => {
@@ -82,18 +86,29 @@ export function registerConnectionItem(app: App) {
   )
 
   /** "Collect now" (rate limited per connection). */
-  app.post(`${base}/collect`, authenticate, validate('param', connectionParam), async (c) => {
-    const result = await c.var.caller.run((ctx) => requestCollection(ctx, c.req.valid('param').id), {
-      module: 'metrics',
-    })
-    return c.json(result, 202)
-  })
+  app.post(
+    `${base}/collect`,
+    authenticate,
+    permit('connections.manage', { module: 'metrics' }),
+    validate('param', connectionParam),
+    async (c) => {
+      const result = await c.var.caller.run((ctx) => requestCollection(ctx, c.req.valid('param').id), {
+        module: 'metrics',
+      })
+      return c.json(result, 202)
+    },
+  )
 
-  app.get(`${base}/runs`, authenticate, validate('param', connectionParam), async (c) =>
-    c.json({
-      data: snake(
-        await c.var.caller.run((ctx) => listRuns(ctx, c.req.valid('param').id), { module: 'metrics' }),
-      ),
-    }),
+  app.get(
+    `${base}/runs`,
+    authenticate,
+    permit('connections.read', { module: 'metrics' }),
+    validate('param', connectionParam),
+    async (c) =>
+      c.json({
+        data: snake(
+          await c.var.caller.run((ctx) => listRuns(ctx, c.req.valid('param').id), { module: 'metrics' }),
+        ),
+      }),
   )
 }

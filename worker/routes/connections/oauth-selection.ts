@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { connectSelection } from '../../services/connections/oauth/connect.ts'
 import { validate } from '../../validator.ts'
 
@@ -18,6 +19,7 @@ export function registerConnectionOAuthSelection(app: App) {
   app.post(
     '/api/v1/connections/oauth/selections/:id',
     authenticate,
+    permit(['connections.manage', 'person'], { module: 'metrics' }),
     validate('param', selectionParam),
     validate('json', selectionBody),
     async (c) => {

@@ -3,6 +3,7 @@ import { PLATFORMS } from '../../../db/schema/index.ts'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { startOAuth } from '../../services/connections/oauth/start.ts'
 import { validate } from '../../validator.ts'
 
@@ -17,6 +18,7 @@ export function registerConnectionOAuthStart(app: App) {
   app.get(
     '/api/v1/connections/oauth/:platform/start',
     authenticate,
+    permit(['connections.manage', 'person'], { module: 'metrics' }),
     validate('param', oauthPlatformParam),
     async (c) => {
       const { platform } = c.req.valid('param')

@@ -1,6 +1,7 @@
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { reconnectWithToken } from '../../services/connections/reconnect.ts'
 import { validate } from '../../validator.ts'
 import { registerConnectionBody } from './collection.ts'
@@ -17,6 +18,7 @@ export function registerConnectionReconnect(app: App) {
   app.post(
     '/api/v1/connections/:id/reconnect',
     authenticate,
+    permit('connections.manage', { module: 'metrics' }),
     validate('param', connectionParam),
     validate('json', reconnectBody),
     async (c) => {

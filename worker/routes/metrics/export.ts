@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import { downloadExport, EXPORT_CONTENT_TYPES, EXPORT_FORMATS } from '../../services/metrics/export.ts'
 import { validate } from '../../validator.ts'
@@ -28,6 +29,7 @@ export function registerMetricsExport(app: App) {
       },
     }),
     authenticate,
+    permit('metrics.read', { module: 'metrics' }),
     validate('query', exportQuery),
     async (c) => {
       const { body, headers } = await downloadExport(c.var.caller, c.req.valid('query'))

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import { listPoints } from '../../services/metrics/points.ts'
 import { validate } from '../../validator.ts'
@@ -25,6 +26,7 @@ export function registerMetricsPoints(app: App) {
       responses: { 200: { description: 'One page, in key order.', schema: pointsResponse } },
     }),
     authenticate,
+    permit('metrics.read', { module: 'metrics' }),
     validate('query', pointsQuery),
     async (c) => {
       const page = await c.var.caller.run((ctx) => listPoints(ctx, c.req.valid('query')), {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import { BUCKETS, readSeries } from '../../services/metrics/series.ts'
 import { validate } from '../../validator.ts'
@@ -30,6 +31,7 @@ export function registerMetricsSeries(app: App) {
       },
     }),
     authenticate,
+    permit('metrics.read', { module: 'metrics' }),
     validate('query', seriesQuery),
     async (c) => {
       const query = c.req.valid('query')

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import { readSummary } from '../../services/metrics/summary.ts'
 import { validate } from '../../validator.ts'
@@ -20,6 +21,7 @@ export function registerMetricsSummary(app: App) {
       responses: { 200: { description: 'One card set per connection.', schema: summaryResponse } },
     }),
     authenticate,
+    permit('metrics.read', { module: 'metrics' }),
     validate('query', summaryQuery),
     async (c) => {
       const summary = await c.var.caller.run((ctx) => readSummary(ctx, c.req.valid('query')), {

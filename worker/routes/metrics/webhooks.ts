@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import { readWebhookCounters } from '../../services/metrics/webhook-counters.ts'
 import { validate } from '../../validator.ts'
@@ -24,6 +25,7 @@ export function registerMetricsWebhooks(app: App) {
       },
     }),
     authenticate,
+    permit('metrics.read', { module: 'metrics' }),
     validate('query', webhookCountersQuery),
     async (c) => {
       const counters = await c.var.caller.run((ctx) => readWebhookCounters(ctx, c.req.valid('query')), {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { pageQuery, reauthField, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import {
   cancelErasure,
@@ -34,6 +35,7 @@ export function registerPrivacyAdmin(app: App) {
   app.get(
     '/api/v1/admin/erasure-requests',
     authenticate,
+    permit('operator'),
     validate('query', pageQuery),
     async (c) =>
       c.json(snake(await c.var.caller.run((ctx) => listErasureRequests(ctx, c.req.valid('query'))))),
@@ -50,6 +52,7 @@ export function registerPrivacyAdmin(app: App) {
       responses: { 202: { description: 'The scheduled request, with `scheduled_for`.' } },
     }),
     authenticate,
+    permit('operator'),
     validate('json', operatorErasureBody),
     async (c) => {
       const body = c.req.valid('json')
@@ -68,6 +71,7 @@ export function registerPrivacyAdmin(app: App) {
   app.post(
     '/api/v1/admin/erasure-requests/:id/confirm',
     authenticate,
+    permit('operator'),
     validate('param', erasureRequestParam),
     validate('json', confirmErasureBody),
     async (c) => {
@@ -88,6 +92,7 @@ export function registerPrivacyAdmin(app: App) {
       responses: { 200: { description: 'The canceled request.' } },
     }),
     authenticate,
+    permit('operator'),
     validate('param', erasureRequestParam),
     validate('json', cancelErasureBody),
     async (c) => {
@@ -100,6 +105,7 @@ export function registerPrivacyAdmin(app: App) {
   app.get(
     '/api/v1/admin/erasure-receipts',
     authenticate,
+    permit('operator'),
     validate('query', receiptsQuery),
     async (c) => {
       const query = c.req.valid('query')
@@ -119,6 +125,7 @@ export function registerPrivacyAdmin(app: App) {
   app.get(
     '/api/v1/admin/processing-records',
     authenticate,
+    permit('operator'),
     validate('query', recordsQuery),
     async (c) => {
       const activities = await c.var.caller.run(async (ctx) => listProcessingRecords(ctx))

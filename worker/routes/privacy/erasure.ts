@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { idParam, reauthField, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import {
   cancelOwnErasure,
@@ -48,6 +49,7 @@ export function registerErasure(app: App) {
       responses: { 202: { description: 'The request, with `scheduled_for` once it is scheduled.' } },
     }),
     authenticate,
+    permit('privacy.manage'),
     validate('json', erasureBody),
     async (c) => {
       const body = c.req.valid('json')
@@ -72,6 +74,7 @@ export function registerErasure(app: App) {
       responses: { 200: { description: 'The canceled request; the connection is as it was.' } },
     }),
     authenticate,
+    permit('privacy.manage'),
     validate('param', erasureRequestParam),
     validate('json', cancelErasureBody),
     async (c) => {

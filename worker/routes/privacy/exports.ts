@@ -1,6 +1,7 @@
 import type { App } from '../../env.ts'
 import { idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { getExport, listExports, requestExport } from '../../services/privacy/exports.ts'
 import { validate } from '../../validator.ts'
 
@@ -13,15 +14,25 @@ export function registerExports(app: App) {
     return c.json(snake(await c.var.caller.run((ctx) => requestExport(ctx, { origin }))), 202)
   })
 
-  app.get('/api/v1/exports', authenticate, validate('query', pageQuery), async (c) =>
-    c.json(snake(await c.var.caller.run((ctx) => listExports(ctx, c.req.valid('query'))))),
+  app.get(
+    '/api/v1/exports',
+    authenticate,
+    permit('privacy.manage'),
+    validate('query', pageQuery),
+    async (c) => c.json(snake(await c.var.caller.run((ctx) => listExports(ctx, c.req.valid('query'))))),
   )
 
   /** Status and progress; once ready, a signed link valid for 15 minutes (ask again for a new one). */
-  app.get('/api/v1/exports/:id', authenticate, validate('param', exportParam), async (c) => {
-    const origin = new URL(c.req.url).origin
-    return c.json(
-      snake(await c.var.caller.run((ctx) => getExport(ctx, { id: c.req.valid('param').id, origin }))),
-    )
-  })
+  app.get(
+    '/api/v1/exports/:id',
+    authenticate,
+    permit('privacy.manage'),
+    validate('param', exportParam),
+    async (c) => {
+      const origin = new URL(c.req.url).origin
+      return c.json(
+        snake(await c.var.caller.run((ctx) => getExport(ctx, { id: c.req.valid('param').id, origin }))),
+      )
+    },
+  )
 }

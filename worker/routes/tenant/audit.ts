@@ -3,6 +3,7 @@ import { dateTimeField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { type Page, pageQuery, type Snake, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { type AuditQuery, listAudit } from '../../services/audit.ts'
 import { validate } from '../../validator.ts'
 
@@ -54,7 +55,7 @@ export function auditPage(page: Awaited<ReturnType<typeof listAudit>>): Page<Aud
 
 export function registerAudit(app: App) {
   /** The own tenant's audit trail, newest first; filters: action prefix, actor_id, from (incl.), to (excl.). */
-  app.get('/api/v1/audit', authenticate, validate('query', auditQuery), async (c) => {
+  app.get('/api/v1/audit', authenticate, permit('audit.read'), validate('query', auditQuery), async (c) => {
     const query = c.req.valid('query')
     const page = await c.var.caller.run((ctx) => listAudit(ctx, { scope: 'tenant', ...auditInput(query) }))
     return c.json(auditPage(page))

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import { getSettings, updateSettings } from '../../services/tenant/settings.ts'
 import { validate } from '../../validator.ts'
 
@@ -13,14 +14,20 @@ export function registerTenantSettings(app: App) {
   )
 
   /** Owners and admins switch X collection (pay-per-use) on or off for the whole tenant. */
-  app.patch('/api/v1/tenant/settings', authenticate, validate('json', settingsBody), async (c) => {
-    const body = c.req.valid('json')
-    return c.json(
-      snake(
-        await c.var.caller.run((ctx) =>
-          updateSettings(ctx, { xCollectionEnabled: body.x_collection_enabled }),
+  app.patch(
+    '/api/v1/tenant/settings',
+    authenticate,
+    permit('connections.manage'),
+    validate('json', settingsBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      return c.json(
+        snake(
+          await c.var.caller.run((ctx) =>
+            updateSettings(ctx, { xCollectionEnabled: body.x_collection_enabled }),
+          ),
         ),
-      ),
-    )
-  })
+      )
+    },
+  )
 }

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
+import { permit } from '../../middleware/permit.ts'
 import {
   getMetaWebhookSettings,
   saveMetaWebhookSettings,
@@ -26,14 +27,24 @@ export function registerMetaWebhookSettings(app: App) {
   })
 
   /** Sets (or replaces) the tenant's Meta app secret and verify token. Owners and admins. */
-  app.put(path, authenticate, validate('json', metaWebhookSettingsBody), async (c) => {
-    const body = c.req.valid('json')
-    const origin = new URL(c.req.url).origin
-    const settings = await c.var.caller.run(
-      (ctx) =>
-        saveMetaWebhookSettings(ctx, { appSecret: body.app_secret, verifyToken: body.verify_token, origin }),
-      { module: 'metrics' },
-    )
-    return c.json(snake(settings))
-  })
+  app.put(
+    path,
+    authenticate,
+    permit('connections.manage', { module: 'metrics' }),
+    validate('json', metaWebhookSettingsBody),
+    async (c) => {
+      const body = c.req.valid('json')
+      const origin = new URL(c.req.url).origin
+      const settings = await c.var.caller.run(
+        (ctx) =>
+          saveMetaWebhookSettings(ctx, {
+            appSecret: body.app_secret,
+            verifyToken: body.verify_token,
+            origin,
+          }),
+        { module: 'metrics' },
+      )
+      return c.json(snake(settings))
+    },
+  )
 }

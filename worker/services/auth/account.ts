@@ -1,19 +1,11 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm'
 import { operators, sessions, tenants, users } from '../../../db/schema/index.ts'
 import { hashPassword, verifyPassword } from '../../auth/password.ts'
-import type { Principal } from '../../auth/principal.ts'
+import { authorizePerson } from '../../auth/permissions.ts'
 import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
 import { revokeSession, revokeUserSessions } from './sessions.ts'
-
-type SessionPrincipal = Extract<Principal, { kind: 'operator' | 'member' }>
-
-function requireSession(principal: Principal): asserts principal is SessionPrincipal {
-  if (principal.kind === 'api_key') {
-    throw new ApiError(403, 'NOT_A_SESSION', 'This action needs a signed-in user, not an API key.')
-  }
-}
 
 /** `GET /auth/me`: who the caller is, with the tenant and its effective modules for members. */
 export async function describeMe({ tx, principal, modules }: ServiceContext) {
@@ -46,7 +38,7 @@ export async function describeMe({ tx, principal, modules }: ServiceContext) {
 
 /** `POST /auth/logout`: ends the caller's session. */
 export async function logout({ tx, principal, meta }: ServiceContext): Promise<void> {
-  requireSession(principal)
+  authorizePerson(principal)
   await revokeSession(tx, principal.sessionId, 'logout')
   await writeAudit(tx, actorOf(principal), meta, {
     action: 'auth.logout',
@@ -57,7 +49,7 @@ export async function logout({ tx, principal, meta }: ServiceContext): Promise<v
 
 /** The caller's live sessions, the current one marked. */
 export async function listMySessions({ tx, principal, now }: ServiceContext) {
-  requireSession(principal)
+  authorizePerson(principal)
   const rows = await tx
     .select({
       id: sessions.id,
@@ -84,7 +76,7 @@ export async function revokeMySession(
   { tx, principal, meta }: ServiceContext,
   sessionId: string,
 ): Promise<void> {
-  requireSession(principal)
+  authorizePerson(principal)
   const [owned] = await tx
     .select({ id: sessions.id })
     .from(sessions)
@@ -103,7 +95,7 @@ export async function changePassword(
   { tx, principal, meta }: ServiceContext,
   input: { currentPassword: string; newPassword: string },
 ): Promise<{ endedSessions: number }> {
-  requireSession(principal)
+  authorizePerson(principal)
   const table = principal.kind === 'operator' ? operators : users
   const [row] = await tx
     .select({ passwordHash: table.passwordHash })
