@@ -168,7 +168,9 @@ async function afterGracePeriod(env: TestBindings, capture: { messages: unknown[
 }
 
 describe('tenant erasure: owner request, operator confirmation, job', () => {
-  it('leaves zero rows in every tenant table, no KV key, no archive, and undecryptable ciphertext', { timeout: 90_000 }, async () => {
+  it('leaves zero rows in every tenant table, no KV key, no archive, and undecryptable ciphertext', {
+    timeout: 90_000,
+  }, async () => {
     const a = await populatedTenant()
     const b = await populatedTenant()
     const tenantId = a.tenant.tenantId
