@@ -12,11 +12,13 @@ import { registerRoutes } from './routes/index.ts'
 import { registerPortal } from './routes/portal/index.ts'
 
 /**
- * The one app factory. Middleware order matters: the request id and the log line wrap
- * everything (errors included), security headers apply to every response, and configuration is
- * parsed before anything that needs it.
+ * The one app factory: Integra's middleware around `register`'s routes. Middleware order
+ * matters: the request id and the log line wrap everything (errors included), security headers
+ * apply to every response, and configuration is parsed before anything that needs it. The
+ * application Worker registers every route (`createApp`); the edge ingress only the Meta
+ * webhooks (`worker/ingress.ts`), with the same middleware.
  */
-export function createApp(): App {
+export function createAppWith(register: (app: App) => void): App {
   const app = new Hono<AppEnv>()
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }))
   app.use(requestLog)
@@ -28,10 +30,16 @@ export function createApp(): App {
   app.use('/api/*', jsonBodies)
   app.onError(onError)
   app.notFound(notFound)
-
-  registerRoutes(app)
-  registerPortal(app)
-  // Last: the OpenAPI document lists every route registered above, read from the app itself.
-  registerDocs(app)
+  register(app)
   return app
+}
+
+/** The application Worker's app: the API, the portals, and the OpenAPI document of them. */
+export function createApp(): App {
+  return createAppWith((app) => {
+    registerRoutes(app)
+    registerPortal(app)
+    // Last: the OpenAPI document lists every route registered above, read from the app itself.
+    registerDocs(app)
+  })
 }
