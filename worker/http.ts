@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { invalidField } from './errors.ts'
 
 type SnakeKey<K extends string> = K extends `${infer Head}${infer Tail}`
   ? Head extends Lowercase<Head>
@@ -55,31 +54,6 @@ export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(200).optional(),
 })
-
-/** An opaque keyset cursor: the sort key of the last row of a page (e.g. `[createdAt, id]`). */
-export function encodeCursor(key: readonly (string | number)[]): string {
-  return btoa(JSON.stringify(key)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
-}
-
-/** The 400 for a cursor this API did not issue (or whose sort key does not parse). */
-export const invalidCursor = () =>
-  invalidField('query.cursor', 'not a cursor from a previous page', 'The cursor is not valid.')
-
-/** Decodes a cursor from `encodeCursor`; anything else is a 400 naming the field. */
-export function decodeCursor(cursor: string | undefined, length: number): (string | number)[] | null {
-  if (!cursor) return null
-  try {
-    const value = JSON.parse(atob(cursor.replaceAll('-', '+').replaceAll('_', '/'))) as unknown
-    if (
-      Array.isArray(value) &&
-      value.length === length &&
-      value.every((v) => typeof v === 'string' || typeof v === 'number')
-    ) {
-      return value
-    }
-  } catch {}
-  throw invalidCursor()
-}
 
 /** The caller's text for a LIKE pattern, its `%`, `_` and `\` taken literally. */
 export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)

@@ -145,7 +145,7 @@ describe('GET /api/v1/openapi.json', () => {
     })
   })
 
-  it('documents response schemas where the route has one (series, points, summary, tokens)', async () => {
+  it('documents response schemas where the route has one (series, points, conflicts, summary, tokens)', async () => {
     const { document } = await servedDocument()
     const schemaOf = (method: string, path: string) =>
       (
@@ -155,6 +155,10 @@ describe('GET /api/v1/openapi.json', () => {
       )?.content?.['application/json']?.schema
     expect(Object.keys(schemaOf('get', '/api/v1/metrics')?.properties ?? {})).toContain('series')
     expect(Object.keys(schemaOf('get', '/api/v1/metrics/points')?.properties ?? {})).toEqual([
+      'data',
+      'next_cursor',
+    ])
+    expect(Object.keys(schemaOf('get', '/api/v1/calendar/conflicts')?.properties ?? {})).toEqual([
       'data',
       'next_cursor',
     ])

@@ -274,3 +274,78 @@ describe('portal filters at the edges of the stored dates', () => {
     expect(answers).toEqual(pages.map(([, path]) => `fine ${path}`))
   })
 })
+
+/** A cursor as the API writes one: base64url of the JSON of the last row's sort key. */
+const cursorOf = (value: unknown) =>
+  btoa(JSON.stringify(value)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+const zeros = (prefix: string) => `${prefix}_${'0'.repeat(20)}`
+const LAST_MICROSECOND = '9999-12-31T23:59:59.999999Z'
+
+/** Every keyset list, with a cursor of the right shape that names no row (the last instant or day). */
+const lists = (): [who: 'owner' | 'operator', path: string, valid: unknown[]][] => [
+  ['owner', '/api/v1/users', [LAST_MICROSECOND, zeros('usr')]],
+  ['owner', '/api/v1/api-keys', [LAST_MICROSECOND, zeros('key')]],
+  ['owner', '/api/v1/audit', [LAST_MICROSECOND, zeros('aud')]],
+  ['owner', '/api/v1/connections', [zeros('con')]],
+  ['owner', '/api/v1/consent', [LAST_MICROSECOND, zeros('cns')]],
+  ['owner', '/api/v1/exports', [LAST_MICROSECOND, zeros('exp')]],
+  ['owner', '/api/v1/calendar/bookings', ['9999-12-31', zeros('bkg')]],
+  ['owner', '/api/v1/calendar/conflicts', [LAST_MICROSECOND, zeros('cfl')]],
+  ['owner', '/api/v1/calendar/properties', [zeros('prp')]],
+  ['owner', '/api/v1/calendar/sources', [zeros('src')]],
+  ['owner', '/api/v1/metrics/points', ['9999-12-31', zeros('con'), 'reach', 'day']],
+  ['operator', '/api/v1/admin/tenants', [LAST_MICROSECOND, zeros('ten')]],
+  ['operator', `/api/v1/admin/tenants/${tenant.tenantId}/users`, [LAST_MICROSECOND, zeros('usr')]],
+  ['operator', '/api/v1/admin/licenses', [LAST_MICROSECOND, zeros('lic')]],
+  ['operator', '/api/v1/admin/audit', [LAST_MICROSECOND, zeros('aud')]],
+  ['operator', '/api/v1/admin/plans', [LAST_MICROSECOND, zeros('pln')]],
+  ['operator', '/api/v1/admin/erasure-requests', [LAST_MICROSECOND, zeros('era')]],
+  ['operator', '/api/v1/admin/erasure-receipts', [LAST_MICROSECOND, zeros('rcp')]],
+]
+
+/**
+ * Cursors of the list's shape, each wrong in one way: one value short, a value that is a number,
+ * a value of the right type that is no key (a day or instant Postgres does not store, an id of
+ * another prefix, text Postgres cannot store). `ses_` ids are in no list. test/services/keyset.test.ts
+ * runs many more through the codec itself.
+ */
+function forgedLike(valid: unknown[]): unknown[][] {
+  const noKey = (value: unknown) =>
+    value === LAST_MICROSECOND
+      ? '0000-12-31T23:59:59.999999Z'
+      : value === '9999-12-31'
+        ? '2026-02-29'
+        : /^[a-z]{3}_/.test(String(value))
+          ? zeros('ses')
+          : 'a\u0000'
+  const replaced = (i: number, value: unknown) => valid.map((v, j) => (i === j ? value : v))
+  return [valid.slice(1), ...valid.flatMap((v, i) => [replaced(i, 1), replaced(i, noKey(v))])]
+}
+
+describe('cursors that decode to something else than a sort key (issue 23 §2)', () => {
+  it('answers 400 naming query.cursor on every list, before any query', async () => {
+    const callers = { owner: () => call, operator: () => operator }
+    const requests: Request[] = [
+      // The probe's three: a 500 on the bookings list.
+      ...[
+        ['not-a-date', 'x'],
+        ['2026-99-99', zeros('bkg')],
+        ["' OR 1=1--", 'x'],
+      ].map((key): Request => [call, `/api/v1/calendar/bookings?cursor=${cursorOf(key)}`, {}]),
+      ...lists().flatMap(([who, path, valid]) =>
+        forgedLike(valid).map((key): Request => [callers[who](), `${path}?cursor=${cursorOf(key)}`, {}]),
+      ),
+    ]
+    expect(await answersTo(requests)).toEqual(allRefused(requests))
+  }, 120_000)
+
+  it('answers 200 for a cursor of the right shape, up to the last day and microsecond stored', async () => {
+    const callers = { owner: () => call, operator: () => operator }
+    const answers = []
+    for (const [who, path, valid] of lists()) {
+      const response = await callers[who]()(`${path}?cursor=${cursorOf(valid)}`)
+      answers.push(`${response.status} ${path}`)
+    }
+    expect(answers).toEqual(lists().map(([, path]) => `200 ${path}`))
+  })
+})

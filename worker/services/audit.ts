@@ -5,7 +5,7 @@ import { auditLog } from '../../db/schema/index.ts'
 import { authorize, authorizeOperator } from '../auth/permissions.ts'
 import type { Principal, RequestMeta } from '../auth/principal.ts'
 import type { ServiceContext } from './context.ts'
-import { afterCursor, cutPage, sortKey } from './keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from './keyset.ts'
 
 export type AuditEntry = {
   action: string
@@ -105,7 +105,7 @@ export async function listAudit(ctx: ServiceContext, input: AuditQuery & AuditSc
         input.actorId ? eq(auditLog.actorId, input.actorId) : undefined,
         input.from ? gte(auditLog.createdAt, input.from) : undefined,
         input.to ? lt(auditLog.createdAt, input.to) : undefined,
-        afterCursor(auditLog, input.cursor, 'desc'),
+        afterCursor(byCreatedAt(auditLog, 'aud'), input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(auditLog.createdAt), desc(auditLog.id))

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { encodeCursor } from '../../../worker/http.ts'
+import { encodeCursor } from '../../../worker/services/keyset.ts'
 import { createTestDatabase, type TestDatabase } from '../../helpers/env.ts'
 import {
   as,

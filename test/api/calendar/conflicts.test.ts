@@ -194,6 +194,38 @@ describe('overlaps, half-open', () => {
   })
 })
 
+describe('the conflicts list', () => {
+  it('pages newest first with next_cursor, the spelling of every list, and refuses a forged cursor', async () => {
+    const { call } = await calendarSetup(db)
+    const property = await createProperty(call)
+    // Three stays over the same nights: three pairs, three conflicts.
+    for (const guest of ['Ana', 'Bia', 'Caio'])
+      await createBooking(call, {
+        property_id: property.id,
+        check_in: '2027-08-01',
+        check_out: '2027-08-04',
+        guest_name: guest,
+      })
+    const seen: string[] = []
+    let cursor: string | null = ''
+    for (let pages = 0; cursor !== null; pages++) {
+      expect(pages).toBeLessThan(4)
+      const page: Record<string, unknown> & { data: Conflict[]; next_cursor: string | null } = await json(
+        await call(`/api/v1/calendar/conflicts?limit=1${cursor ? `&cursor=${cursor}` : ''}`),
+        200,
+      )
+      expect(Object.keys(page)).toEqual(['data', 'next_cursor'])
+      seen.push(...page.data.map((c) => c.id))
+      cursor = page.next_cursor
+    }
+    expect(new Set(seen).size).toBe(3)
+    expect(seen).toEqual((await conflicts(call)).map((c) => c.id))
+    const forged = btoa(JSON.stringify(['2027-08-01', 'cfl_00000000000000000000']))
+    const refused = await call(`/api/v1/calendar/conflicts?cursor=${forged}`)
+    expect(refused.status).toBe(400)
+  })
+})
+
 describe('conflicts between channels, alerted on Telegram', () => {
   it('finds critical and warning conflicts across feeds, alerts each once, and resolves them when a feed drops the stay', async () => {
     const { call, env, capture, tenant } = await calendarSetup(db)

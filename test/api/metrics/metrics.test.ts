@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { newId } from '../../../db/ids.ts'
-import { encodeCursor } from '../../../worker/http.ts'
+import { encodeCursor } from '../../../worker/services/keyset.ts'
 import { CATALOG, KPI_METRICS } from '../../../worker/services/metrics/catalog.ts'
 import { createTestDatabase, type TestDatabase } from '../../helpers/env.ts'
 import { as, createMember, createTenant, login } from '../../helpers/fixtures.ts'

@@ -6,7 +6,7 @@ import { authorizeOperator } from '../../auth/permissions.ts'
 import { ApiError, invalidField, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { effectiveStatus, licenseUsableSql } from '../licensing.ts'
 import { planRetired } from './plans.ts'
 import { tenantDeleted } from './tenants.ts'
@@ -138,7 +138,7 @@ export async function listLicenses(
         input.expiringWithinDays === undefined
           ? undefined
           : expiringWithin(input.expiringWithinDays, ctx.now),
-        afterCursor(licenses, input.cursor, 'desc'),
+        afterCursor(byCreatedAt(licenses, 'lic'), input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(licenses.createdAt), desc(licenses.id))

@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../../errors.ts'
 import { snake } from '../../http.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 
 export type PlanLimits = {
   users: number
@@ -92,7 +92,7 @@ export async function listPlans(
     .where(
       and(
         input.includeRetired ? undefined : isNull(plans.retiredAt),
-        afterCursor(plans, input.cursor, 'desc'),
+        afterCursor(byCreatedAt(plans, 'pln'), input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(plans.createdAt), desc(plans.id))

@@ -15,7 +15,7 @@ import { ApiError, notFound } from '../../errors.ts'
 import { escapeLike } from '../../http.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { effectiveStatus, loadEntitlement } from '../licensing.ts'
 import { refreshMetaEdgeCopy } from '../meta-webhooks/meta-settings.ts'
 import { tenantErasureUnderWay } from '../privacy/erasure-requests.ts'
@@ -104,7 +104,7 @@ export async function listTenants(
             )
           : undefined,
         input.status ? eq(tenants.status, input.status) : undefined,
-        afterCursor(tenants, input.cursor, 'desc'),
+        afterCursor(byCreatedAt(tenants, 'ten'), input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(tenants.createdAt), desc(tenants.id))

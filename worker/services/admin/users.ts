@@ -9,7 +9,7 @@ import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import { revokeUserSessions } from '../auth/sessions.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { loadEntitlement } from '../licensing.ts'
 import { findTenant, tenantDeleted } from './tenants.ts'
 
@@ -112,7 +112,7 @@ export async function listTenantUsers(
       and(
         eq(users.tenantId, tenantId),
         input.status ? eq(users.status, input.status) : undefined,
-        afterCursor(users, input.cursor, 'desc'),
+        afterCursor(byCreatedAt(users, 'usr'), input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(users.createdAt), desc(users.id))

@@ -3,9 +3,9 @@ import { newId } from '../../../db/ids.ts'
 import { type BookingStatus, bookings, calendarSources, properties } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
 import { ApiError, invalidField, notFound } from '../../errors.ts'
-import { decodeCursor, encodeCursor } from '../../http.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
+import { afterCursor, key, nextPage } from '../keyset.ts'
 import { sendAfterCommit } from '../messaging/outbox.ts'
 import { alertConflicts } from './alerts.ts'
 import { openConflictsOf, recomputeConflicts } from './conflicts.ts'
@@ -26,6 +26,9 @@ const COLUMNS = {
   createdAt: bookings.createdAt,
   updatedAt: bookings.updatedAt,
 }
+
+/** Bookings page by check-in day, then id. */
+const BY_CHECK_IN = [key.date(bookings.checkIn), key.id(bookings.id, 'bkg')]
 
 const readOnly = () =>
   new ApiError(
@@ -101,7 +104,6 @@ export async function listBookings(
   },
 ) {
   authorize(ctx.principal, 'calendar.read')
-  const after = decodeCursor(input.cursor, 2)
   const conditions: (SQL | undefined)[] = [
     eq(bookings.tenantId, ctx.principal.tenantId),
     input.propertyId ? eq(bookings.propertyId, input.propertyId) : undefined,
@@ -114,9 +116,7 @@ export async function listBookings(
     // Stays with a night in [from, to]: check-out is exclusive.
     input.from ? gt(bookings.checkOut, input.from) : undefined,
     input.to ? lte(bookings.checkIn, input.to) : undefined,
-    after
-      ? sql`(${bookings.checkIn}, ${bookings.id}) > (${String(after[0])}::date, ${String(after[1])})`
-      : undefined,
+    afterCursor(BY_CHECK_IN, input.cursor, 'asc'),
   ]
   const rows = await ctx.tx
     .select(COLUMNS)
@@ -125,12 +125,7 @@ export async function listBookings(
     .where(and(...conditions))
     .orderBy(asc(bookings.checkIn), asc(bookings.id))
     .limit(input.limit + 1)
-  const page = rows.slice(0, input.limit)
-  const last = page.at(-1)
-  return {
-    data: page,
-    nextCursor: rows.length > input.limit && last ? encodeCursor([last.checkIn, last.id]) : null,
-  }
+  return nextPage(rows, input.limit, (row) => [row.checkIn, row.id])
 }
 
 export async function getBooking(ctx: ServiceContext, id: string) {

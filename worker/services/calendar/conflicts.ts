@@ -3,8 +3,8 @@ import type { Tx } from '../../../db/client.ts'
 import { newId } from '../../../db/ids.ts'
 import type { CONFLICT_STATUSES, ConflictSeverity } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
-import { decodeCursor, encodeCursor, invalidCursor } from '../../http.ts'
 import type { ServiceContext } from '../context.ts'
+import { afterCursor, key, nextPage } from '../keyset.ts'
 
 type Pair = {
   a_id: string
@@ -124,7 +124,8 @@ export async function openConflictsOf(tx: Tx, tenantId: string, bookingId: strin
   return (await selectConflictRows(tx, where, 100)).map(strip)
 }
 
-const SORT_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+/** Conflicts page newest first: by detection time to the microsecond (`sort_key`), then id. */
+const BY_DETECTION = [key.timestamp(sql`c.detected_at`), key.id(sql`c.id`, 'cfl')]
 
 export async function listConflicts(
   ctx: ServiceContext,
@@ -137,20 +138,14 @@ export async function listConflicts(
   },
 ) {
   authorize(ctx.principal, 'calendar.read')
-  const key = decodeCursor(input.cursor, 2)
-  if (key && !SORT_KEY.test(String(key[0]))) throw invalidCursor()
   const conditions = [
     sql`c.tenant_id = ${ctx.principal.tenantId}`,
     input.propertyId ? sql`c.property_id = ${input.propertyId}` : undefined,
     input.status ? sql`c.status = ${input.status}` : undefined,
     input.severity ? sql`c.severity = ${input.severity}` : undefined,
-    key ? sql`(c.detected_at, c.id) < (${String(key[0])}::timestamptz, ${String(key[1])})` : undefined,
+    afterCursor(BY_DETECTION, input.cursor, 'desc'),
   ].filter((condition): condition is SQL => Boolean(condition))
   const rows = await selectConflictRows(ctx.tx, sql.join(conditions, sql` and `), input.limit + 1)
-  const page = rows.slice(0, input.limit)
-  const last = page.at(-1)
-  return {
-    data: page.map(strip),
-    next_cursor: rows.length > input.limit && last ? encodeCursor([last.sort_key, last.id]) : null,
-  }
+  const page = nextPage(rows, input.limit, (row) => [row.sort_key, row.id])
+  return { ...page, data: page.data.map(strip) }
 }

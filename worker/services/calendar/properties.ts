@@ -1,14 +1,14 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import { calendarSources, properties } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
 import { randomSecret, sha256Hex } from '../../auth/tokens.ts'
 import { ApiError, notFound } from '../../errors.ts'
-import { decodeCursor, encodeCursor } from '../../http.ts'
 import { Vault } from '../../vault/vault.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
+import { afterCursor, key, nextPage } from '../keyset.ts'
 
 const COLUMNS = {
   id: properties.id,
@@ -63,24 +63,19 @@ export async function createProperty(ctx: ServiceContext, input: PropertyInput) 
 
 export async function listProperties(ctx: ServiceContext, input: { limit: number; cursor?: string }) {
   authorize(ctx.principal, 'calendar.read')
-  const after = decodeCursor(input.cursor, 1)
   const rows = await ctx.tx
     .select(COLUMNS)
     .from(properties)
     .where(
       and(
         eq(properties.tenantId, ctx.principal.tenantId),
-        after ? gt(properties.id, String(after[0])) : undefined,
+        afterCursor([key.id(properties.id, 'prp')], input.cursor, 'asc'),
       ),
     )
     .orderBy(asc(properties.id))
     .limit(input.limit + 1)
-  const page = rows.slice(0, input.limit)
-  const last = page.at(-1)
-  return {
-    data: page.map(present),
-    nextCursor: rows.length > input.limit && last ? encodeCursor([last.id]) : null,
-  }
+  const page = nextPage(rows, input.limit, (row) => [row.id])
+  return { ...page, data: page.data.map(present) }
 }
 
 export async function getProperty(ctx: ServiceContext, id: string) {

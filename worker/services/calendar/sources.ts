@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
 import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import {
@@ -11,10 +11,10 @@ import { authorize } from '../../auth/permissions.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
 import type { Config } from '../../config.ts'
 import { ApiError, invalidField, notFound } from '../../errors.ts'
-import { decodeCursor, encodeCursor } from '../../http.ts'
 import { Vault } from '../../vault/vault.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
+import { afterCursor, key, nextPage } from '../keyset.ts'
 import { recomputeConflicts } from './conflicts.ts'
 
 export const MANUAL_SYNC_INTERVAL_SECONDS = 60
@@ -115,7 +115,6 @@ export async function listSources(
   input: { limit: number; cursor?: string; propertyId?: string },
 ) {
   authorize(ctx.principal, 'calendar.read')
-  const after = decodeCursor(input.cursor, 1)
   const rows = await ctx.tx
     .select(COLUMNS)
     .from(calendarSources)
@@ -123,14 +122,12 @@ export async function listSources(
       and(
         eq(calendarSources.tenantId, ctx.principal.tenantId),
         input.propertyId ? eq(calendarSources.propertyId, input.propertyId) : undefined,
-        after ? gt(calendarSources.id, String(after[0])) : undefined,
+        afterCursor([key.id(calendarSources.id, 'src')], input.cursor, 'asc'),
       ),
     )
     .orderBy(asc(calendarSources.id))
     .limit(input.limit + 1)
-  const page = rows.slice(0, input.limit)
-  const last = page.at(-1)
-  return { data: page, nextCursor: rows.length > input.limit && last ? encodeCursor([last.id]) : null }
+  return nextPage(rows, input.limit, (row) => [row.id])
 }
 
 export async function getSource(ctx: ServiceContext, id: string) {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm'
+import { and, asc, count, eq, ne, sql } from 'drizzle-orm'
 import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import {
@@ -13,12 +13,12 @@ import type { Config } from '../../config.ts'
 import { connectors, httpFor } from '../../connectors/index.ts'
 import { ConnectorError, type Profile } from '../../connectors/types.ts'
 import { ApiError, notFound } from '../../errors.ts'
-import { decodeCursor, encodeCursor } from '../../http.ts'
 import type { JobMessage } from '../../jobs/messages.ts'
 import { Vault } from '../../vault/vault.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { Caller } from '../caller.ts'
 import type { ServiceContext } from '../context.ts'
+import { afterCursor, key, nextPage } from '../keyset.ts'
 import { loadEntitlement } from '../licensing.ts'
 
 export const BACKFILL_DAYS = 90
@@ -197,7 +197,6 @@ export async function listConnections(
   input: { limit: number; cursor?: string; status?: ConnectionStatus },
 ) {
   authorize(ctx.principal, 'connections.read')
-  const after = decodeCursor(input.cursor, 1)
   const rows = await ctx.tx
     .select(PUBLIC_COLUMNS)
     .from(connections)
@@ -205,17 +204,13 @@ export async function listConnections(
       and(
         eq(connections.tenantId, ctx.principal.tenantId),
         input.status ? eq(connections.status, input.status) : ne(connections.status, 'disconnected'),
-        after ? gt(connections.id, String(after[0])) : undefined,
+        afterCursor([key.id(connections.id, 'con')], input.cursor, 'asc'),
       ),
     )
     .orderBy(asc(connections.id))
     .limit(input.limit + 1)
-  const page = rows.slice(0, input.limit)
-  const last = page.at(-1)
-  return {
-    data: page.map(present),
-    nextCursor: rows.length > input.limit && last ? encodeCursor([last.id]) : null,
-  }
+  const page = nextPage(rows, input.limit, (row) => [row.id])
+  return { ...page, data: page.data.map(present) }
 }
 
 export async function getConnection(ctx: ServiceContext, id: string) {

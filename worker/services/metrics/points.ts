@@ -1,9 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
-import type { Platform } from '../../../db/schema/index.ts'
+import { GRANULARITIES, type Platform } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
-import { decodeCursor, encodeCursor, invalidCursor } from '../../http.ts'
 import type { ServiceContext } from '../context.ts'
+import { decodeCursor, key, nextPage, pastKey } from '../keyset.ts'
 import { type MetricFilters, pointScope } from './filters.ts'
 
 export type RawPoint = {
@@ -23,6 +23,13 @@ export type PointKey = readonly [
   connectionId: string,
   metric: string,
   granularity: string,
+]
+
+const POINT_KEY = [
+  key.date(sql`p.period_start`),
+  key.id(sql`p.connection_id`, 'con'),
+  key.text(sql`p.metric`),
+  key.oneOf(sql`p.granularity`, GRANULARITIES),
 ]
 
 export const keyOf = (point: RawPoint): PointKey => [
@@ -53,7 +60,7 @@ export function pageSql(
     from (
       select * from metric_points p
       where ${pointScope(tenantId, filters)}
-        ${after ? sql`and (p.period_start, p.connection_id, p.metric, p.granularity) > (${after[0]}::date, ${after[1]}, ${after[2]}, ${after[3]})` : sql``}
+        ${after ? sql`and ${pastKey(POINT_KEY, after, 'asc')}` : sql``}
       order by p.period_start, p.connection_id, p.metric, p.granularity
       limit ${limit}
     ) p
@@ -71,25 +78,11 @@ export async function pointsPage(
   return (await tx.execute<RawPoint>(pageSql(tenantId, filters, after, limit))).rows
 }
 
-/** A real calendar date `YYYY-MM-DD` (so a forged cursor cannot reach Postgres as a bad date). */
-const isDate = (text: string) =>
-  /^\d{4}-\d{2}-\d{2}$/.test(text) &&
-  new Date(Date.parse(`${text}T00:00:00Z`) || 0).toISOString().startsWith(text)
-
-function decodePointCursor(cursor: string | undefined): PointKey | null {
-  const key = decodeCursor(cursor, 4)
-  if (!key) return null
-  const [periodStart, connectionId, metric, granularity] = key
-  if (
-    typeof periodStart !== 'string' ||
-    !isDate(periodStart) ||
-    typeof connectionId !== 'string' ||
-    typeof metric !== 'string' ||
-    typeof granularity !== 'string'
-  )
-    throw invalidCursor()
-  return [periodStart, connectionId, metric, granularity]
-}
+const decodePointCursor = (cursor: string | undefined) =>
+  decodeCursor(
+    cursor,
+    POINT_KEY.map((k) => k.kind),
+  ) as PointKey | null
 
 /** `GET /metrics/points`: raw points, paginated with a cursor stable under concurrent inserts. */
 export async function listPoints(
@@ -104,10 +97,6 @@ export async function listPoints(
     decodePointCursor(input.cursor),
     input.limit + 1,
   )
-  const page = rows.slice(0, input.limit)
-  const last = page.at(-1)
-  return {
-    data: page.map(({ label: _, ...point }) => point),
-    nextCursor: rows.length > input.limit && last ? encodeCursor(keyOf(last)) : null,
-  }
+  const page = nextPage(rows, input.limit, keyOf)
+  return { ...page, data: page.data.map(({ label: _, ...point }) => point) }
 }

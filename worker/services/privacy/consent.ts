@@ -5,7 +5,7 @@ import { authorize } from '../../auth/permissions.ts'
 import { ApiError, invalidField, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import type { ConsentPurpose } from './processing-records.ts'
 
 export type ConsentInput = {
@@ -142,7 +142,7 @@ export async function listConsents(ctx: ServiceContext, input: ConsentQuery) {
   const rows = await ctx.tx
     .select({ ...PUBLIC_COLUMNS, sortKey: sortKey(consents.createdAt) })
     .from(consents)
-    .where(and(filters, afterCursor(consents, input.cursor, 'desc')))
+    .where(and(filters, afterCursor(byCreatedAt(consents, 'cns'), input.cursor, 'desc')))
     .orderBy(desc(consents.createdAt), desc(consents.id))
     .limit(input.limit + 1)
   const history = cutPage(rows, input.limit)

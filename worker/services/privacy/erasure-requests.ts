@@ -15,7 +15,7 @@ import { Vault } from '../../vault/vault.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import { type Reauth, reauthenticate } from '../auth/reauth.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { forgetMetaEndpoint } from '../meta-webhooks/meta-endpoint.ts'
 import { refreshMetaEdgeCopy } from '../meta-webhooks/meta-settings.ts'
 
@@ -282,7 +282,7 @@ export async function listErasureRequests(ctx: ServiceContext, input: { limit: n
       connections,
       and(eq(erasureRequests.scope, 'connection'), eq(connections.id, erasureRequests.subjectId)),
     )
-    .where(afterCursor(erasureRequests, input.cursor, 'desc'))
+    .where(afterCursor(byCreatedAt(erasureRequests, 'era'), input.cursor, 'desc'))
     .orderBy(desc(erasureRequests.createdAt), desc(erasureRequests.id))
     .limit(input.limit + 1)
   return cutPage(rows, input.limit)
@@ -494,7 +494,7 @@ export async function listErasureReceipts(
     .where(
       and(
         input.tenantId ? eq(erasureReceipts.tenantId, input.tenantId) : undefined,
-        afterCursor(columns, input.cursor, 'desc'),
+        afterCursor(byCreatedAt(columns, 'rcp'), input.cursor, 'desc'),
       ),
     )
     .orderBy(desc(erasureReceipts.completedAt), desc(erasureReceipts.id))

@@ -6,7 +6,7 @@ import { authorize } from '../../auth/permissions.ts'
 import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { type DownloadClaims, signDownloadToken } from './download-token.ts'
 
 const PUBLIC_COLUMNS = {
@@ -69,7 +69,10 @@ export async function listExports(ctx: ServiceContext, input: { limit: number; c
     .select({ ...PUBLIC_COLUMNS, sortKey: sortKey(dataExports.createdAt) })
     .from(dataExports)
     .where(
-      and(eq(dataExports.tenantId, ctx.principal.tenantId), afterCursor(dataExports, input.cursor, 'desc')),
+      and(
+        eq(dataExports.tenantId, ctx.principal.tenantId),
+        afterCursor(byCreatedAt(dataExports, 'exp'), input.cursor, 'desc'),
+      ),
     )
     .orderBy(desc(dataExports.createdAt), desc(dataExports.id))
     .limit(input.limit + 1)

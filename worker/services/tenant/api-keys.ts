@@ -6,7 +6,7 @@ import { formatApiKey, randomSecret, sha256Hex } from '../../auth/tokens.ts'
 import { notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { FORBIDDEN_ABOVE_OWN_ROLE, ROLE_RANK } from './team.ts'
 
 export type ApiKeyRole = 'admin' | 'analyst' | 'viewer'
@@ -68,7 +68,12 @@ export async function listApiKeys(
   const rows = await tx
     .select({ ...visible, sortKey: sortKey(apiKeys.createdAt) })
     .from(apiKeys)
-    .where(and(eq(apiKeys.tenantId, principal.tenantId), afterCursor(apiKeys, input.cursor, 'desc')))
+    .where(
+      and(
+        eq(apiKeys.tenantId, principal.tenantId),
+        afterCursor(byCreatedAt(apiKeys, 'key'), input.cursor, 'desc'),
+      ),
+    )
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(input.limit + 1)
   const page = cutPage(rows, input.limit)

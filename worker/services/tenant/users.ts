@@ -9,7 +9,7 @@ import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import { revokeUserSessions } from '../auth/sessions.ts'
 import type { ServiceContext } from '../context.ts'
-import { afterCursor, cutPage, sortKey } from '../keyset.ts'
+import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { keepAnOwner, lockTeam, ROLE_RANK, requireReach, requireSeat } from './team.ts'
 
 /** What the API shows of a member: never the password hash. */
@@ -64,7 +64,7 @@ export async function listUsers(
       and(
         eq(users.tenantId, principal.tenantId),
         input.status ? eq(users.status, input.status) : undefined,
-        afterCursor(users, input.cursor, 'asc'),
+        afterCursor(byCreatedAt(users, 'usr'), input.cursor, 'asc'),
       ),
     )
     .orderBy(asc(users.createdAt), asc(users.id))
