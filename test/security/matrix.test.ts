@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { newId } from '../../db/ids.ts'
 import type { Module } from '../../db/schema/index.ts'
 import { authorizeRequirement, type Permit } from '../../worker/auth/permissions.ts'
 import type { Principal } from '../../worker/auth/principal.ts'
@@ -76,6 +77,7 @@ const label = (caller: Caller) =>
 type Rule = 'public' | 'anyone' | 'person' | 'operator' | { roles: readonly Role[]; keys: boolean }
 const READ = { roles: ROLES, keys: true }
 const MANAGE = { roles: ['owner', 'admin'], keys: true } as const
+const MESSAGES = { roles: ['owner', 'admin', 'analyst'], keys: true } as const
 const PEOPLE = { roles: ['owner', 'admin'], keys: false } as const
 const OWNER_ONLY = { roles: ['owner'], keys: false } as const
 
@@ -178,6 +180,16 @@ const booking = async (t: Tenant) =>
       check_out: '2027-03-04',
     })
   ).booking.id
+/** One outbox message of the tenant, as a module would have written it. */
+const outboundMessage = async (t: Tenant) => {
+  const messageId = newId('msg')
+  await db.owner(
+    `insert into outbound_messages (id, tenant_id, channel, purpose, recipient, payload, idempotency_key)
+     values ($1, $2, 'email', 'matrix.case', 'cliente@example.test', '{"content":{"subject":"Oi","text":"Olá"}}', $1)`,
+    [messageId, t.tenantId],
+  )
+  return messageId
+}
 const freshTenant = async () => createTenant(db)
 /** An owner's request to erase a fresh tenant, waiting for an operator. */
 async function ownerErasureRequest() {
@@ -453,6 +465,10 @@ const POLICY: Record<string, Policy> = {
     build: body(() => ({ telegram_bot_token: plant(newBotToken()), telegram_chat_id: newChatId() })),
   },
   'GET /api/v1/calendar/statistics': { rule: READ },
+
+  // Messaging (the outbox, every module's): the tenant's customers' contacts, so viewers do not read.
+  'GET /api/v1/messages': { rule: MESSAGES },
+  'GET /api/v1/messages/{id}': { rule: MESSAGES, scoped: 'path', build: id(outboundMessage) },
 
   // The admin central: operators only.
   'GET /api/v1/admin/dashboard': { rule: 'operator' },

@@ -22,6 +22,8 @@ const PERMISSIONS = {
   'calendar.read': ['owner', 'admin', 'analyst', 'viewer'],
   /** Properties, feeds, manual bookings, export tokens and alert settings. */
   'calendar.manage': ['owner', 'admin'],
+  /** The messaging outbox: what was sent to whom, its status and errors (customers' contacts). */
+  'messages.read': ['owner', 'admin', 'analyst'],
   /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
   'privacy.manage': ['owner', 'admin'],
   /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */

@@ -11,6 +11,7 @@ import { registerConnectionOAuthStart } from './connections/oauth-start.ts'
 import { registerConnectionReconnect } from './connections/reconnect.ts'
 import { registerHealth } from './health.ts'
 import { registerIcalExport } from './ical.ts'
+import { registerMessages } from './messages/messages.ts'
 import { registerMetricsRoutes } from './metrics/index.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerPrivacyRoutes } from './privacy/index.ts'
@@ -33,6 +34,7 @@ export function registerRoutes(app: App) {
   registerPrivacyRoutes(app)
   registerMetricsRoutes(app)
   registerCalendarRoutes(app)
+  registerMessages(app)
   registerIcalExport(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
