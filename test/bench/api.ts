@@ -79,7 +79,7 @@ const TIMED_READS = QUICK ? 5 : 15
 const ROUNDS = QUICK ? 2 : 5
 /** Simulated round trips (ms) and requests per target and RTT for the distance tables. */
 const RTTS = [0, 50, 150]
-const DISTANCE_SAMPLES = QUICK ? 3 : 7
+const DISTANCE_SAMPLES = QUICK ? 5 : 9
 /** The deployment shape docs/architecture.md chooses: goal 3's bounds are checked on it. */
 const PRODUCTION_SHAPE = 'placed'
 

@@ -120,44 +120,45 @@ export type LatencyRow = {
 }
 
 /**
- * p50 of `samples` sequential requests of each target, per shape and RTT (targets interleaved,
- * so drift hits all alike). Each request's time includes the user ↔ Worker hold.
+ * p50 of `samples` sequential requests of each target, per shape and RTT. Shapes, RTTs and
+ * targets are interleaved within every round (the bridge's hold is set before each request), so
+ * a change in the machine's load hits every cell alike instead of one RTT's. Each request's time
+ * includes the user ↔ Worker hold.
  */
 export async function measureLatency(
   targets: DistanceTarget[],
   distance: Distance,
   options: { rtts: number[]; samples: number; shapes: Shape[] },
 ): Promise<LatencyRow[]> {
-  const rows: LatencyRow[] = []
+  const times = new Map<string, number[]>()
+  const key = (shape: Shape, target: DistanceTarget, rtt: number) => `${shape} ${target.kind} ${rtt}`
   const saved = distance.rttMs
   try {
-    for (const shape of options.shapes) {
-      const times = new Map(targets.map((target) => [target, new Map<number, number[]>()]))
-      for (const rtt of options.rtts) {
-        distance.rttMs = shape === 'edge' ? rtt : PLACED_DB_RTT_MS
-        for (const target of targets) await send(target)
-        for (let i = 0; i < options.samples; i++) {
+    for (const target of targets) await send(target)
+    for (let i = 0; i < options.samples; i++) {
+      for (const shape of options.shapes) {
+        for (const rtt of options.rtts) {
+          distance.rttMs = shape === 'edge' ? rtt : PLACED_DB_RTT_MS
           for (const target of targets) {
             const userRtt = shape === 'placed' && !target.ingress ? rtt : 0
             const started = performance.now()
             await sleep(userRtt)
             await send(target)
-            const ms = performance.now() - started
-            const perRtt = times.get(target) as Map<number, number[]>
-            perRtt.set(rtt, [...(perRtt.get(rtt) ?? []), ms])
+            const cell = key(shape, target, rtt)
+            times.set(cell, [...(times.get(cell) ?? []), performance.now() - started])
           }
         }
-      }
-      for (const target of targets) {
-        const perRtt = times.get(target) as Map<number, number[]>
-        const p50 = new Map([...perRtt].map(([rtt, ms]) => [rtt, median(ms)]))
-        rows.push({ target, shape, p50, fit: fitLine([...p50]) })
       }
     }
   } finally {
     distance.rttMs = saved
   }
-  return rows
+  return options.shapes.flatMap((shape) =>
+    targets.map((target) => {
+      const p50 = new Map(options.rtts.map((rtt) => [rtt, median(times.get(key(shape, target, rtt)) ?? [])]))
+      return { target, shape, p50, fit: fitLine([...p50]) }
+    }),
+  )
 }
 
 /**

@@ -85,29 +85,28 @@ export async function readDashboardCharts(
       join connections c on c.id = x.connection_id and c.tenant_id = ${tenantId}
       join cat on cat.platform = c.platform and cat.metric = x.metric and cat.granularity = x.granularity
     ), ranked as (
-      -- Each series' place in its chart, biggest first (a stock by its last value, a flow by its
-      -- total), with window functions over the cells alone: a join of the cells to a per-series
-      -- table, whose size the planner cannot estimate after the catalog join, became a nested loop.
-      select x.*, dense_rank() over (partition by x.chart order by x.size desc nulls last,
-        x.connection_id, x.metric) as rank
+      -- Each series once (the cells grouped, a few hundred rows), ranked in its chart biggest
+      -- first: a stock by its last value, a flow by its total.
+      select chart, connection_id, metric, by_account, row_number() over (partition by chart
+          order by size desc nulls last, connection_id, metric) as rank,
+        count(*) over (partition by chart) as series
       from (
-        select c.*, case when bool_and(c.stock) over s
-            then (max(array[(c.t - date '1970-01-01')::float8, c.v]) over s)[2]
-            else sum(c.v) over s end as size
-        from cells c
-        window s as (partition by c.chart, c.connection_id, c.metric)
-      ) x
-    ), lines as (
-      select r.chart, r.metric, r.t, r.v, r.connection_id as source, r.rank,
-        case when r.series <= ${MAX_LINES} or (r.by_account and r.rank < ${MAX_LINES})
-          then r.connection_id end as connection_id
-      from (select ranked.*, max(rank) over (partition by chart) as series from ranked) r
+        select chart, connection_id, metric, bool_or(by_account) as by_account,
+          case when bool_and(stock) then ${LAST_OF(sql`t`, sql`v`)} else sum(v) end as size
+        from cells group by chart, connection_id, metric
+      ) s
+    ), kept as (
+      -- The series drawn as lines of their own; the others are summed (at most MAX_LINES a chart).
+      select chart, connection_id, metric from ranked
+      where series <= ${MAX_LINES} or (by_account and rank < ${MAX_LINES})
     ), drawn as (
-      select chart, connection_id, metric, min(rank) as rank, count(distinct source)::int as accounts
-      from lines group by chart, connection_id, metric
+      select r.chart, k.connection_id, r.metric, min(r.rank) as rank, count(*)::int as accounts
+      from ranked r left join kept k using (chart, connection_id, metric)
+      group by r.chart, k.connection_id, r.metric
     ), buckets as (
-      select chart, connection_id, metric, t, sum(v) as v
-      from lines group by chart, connection_id, metric, t
+      select x.chart, k.connection_id, x.metric, x.t, sum(x.v) as v
+      from cells x left join kept k using (chart, connection_id, metric)
+      group by x.chart, k.connection_id, x.metric, x.t
     ), grid as (
       select generate_series(date_trunc(${unit}, ${input.from}::timestamp), ${input.to}::timestamp,
         ${`1 ${unit}`}::interval)::date as t
