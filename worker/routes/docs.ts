@@ -1,4 +1,4 @@
-import type { App } from '../app.ts'
+import type { App } from '../env.ts'
 import { buildOpenApiDocument } from '../openapi/document.ts'
 import { API_DOCS_PATH, API_DOCS_SCRIPT } from '../openapi/paths.ts'
 import { describe } from '../openapi/registry.ts'

@@ -1,4 +1,4 @@
-import type { App } from '../app.ts'
+import type { App } from '../env.ts'
 import { registerAdminRoutes } from './admin/index.ts'
 import { registerLogin } from './auth/login.ts'
 import { registerRefresh } from './auth/refresh.ts'

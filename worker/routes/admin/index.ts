@@ -1,4 +1,4 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { registerAdminAudit } from './audit.ts'
 import { registerAdminDashboard } from './dashboard.ts'
 import { registerAdminLicenses } from './licenses.ts'

@@ -1,4 +1,4 @@
-import type { App } from '../../app.ts'
+import type { App } from '../../env.ts'
 import { registerPrivacyAdmin } from './admin.ts'
 import { registerConsent } from './consent.ts'
 import { registerExportDownload } from './download.ts'
