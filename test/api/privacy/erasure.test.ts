@@ -352,7 +352,9 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
     expect(audit.map((r) => r.action)).toEqual(['erasure.confirmed', 'erasure.started', 'tenant.erased'])
   })
 
-  it('an operator can erase a tenant directly; an erased tenant cannot be erased again', async () => {
+  it('an operator can erase a tenant directly; an erased tenant cannot be erased again', {
+    timeout: 90_000,
+  }, async () => {
     const a = await populatedTenant()
     const tenantId = a.tenant.tenantId
     const operatorEnvCall = as({ ...db, env: a.env }, operatorToken)
@@ -436,7 +438,9 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
 })
 
 describe('a tenant erasure interrupted', () => {
-  it('resumes after a failure: committed batches are not redone, and the receipt counts them', async () => {
+  it('resumes after a failure: committed batches are not redone, and the receipt counts them', {
+    timeout: 90_000,
+  }, async () => {
     const a = await populatedTenant()
     const tenantId = a.tenant.tenantId
     // Something outside the tenant tables that still points at a member blocks the final step.
@@ -481,7 +485,9 @@ describe('a tenant erasure interrupted', () => {
 })
 
 describe('connection erasure', () => {
-  it('pauses the connection at once, erases it after the grace period: its rows, consents, tokens; the rest stays', async () => {
+  it('pauses the connection at once, erases it after the grace period: its rows, consents, tokens; the rest stays', {
+    timeout: 90_000,
+  }, async () => {
     const a = await populatedTenant()
     const tenantId = a.tenant.tenantId
     const [gone, kept] = a.connections as [string, string]
