@@ -1,25 +1,27 @@
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case: no i, l, o, u
 
 /** Prefixes of ids shown to people, so an id says what it points at (`ten_…`, `usr_…`). */
-export type IdPrefix =
-  | 'ten'
-  | 'pln'
-  | 'lic'
-  | 'usr'
-  | 'opr'
-  | 'ses'
-  | 'key'
-  | 'aud'
-  | 'con'
-  | 'cns'
-  | 'exp'
-  | 'era'
-  | 'rcp'
-  | 'prp'
-  | 'src'
-  | 'bkg'
-  | 'cfl'
-  | 'msg'
+export const ID_PREFIXES = [
+  'ten',
+  'pln',
+  'lic',
+  'usr',
+  'opr',
+  'ses',
+  'key',
+  'aud',
+  'con',
+  'cns',
+  'exp',
+  'era',
+  'rcp',
+  'prp',
+  'src',
+  'bkg',
+  'cfl',
+  'msg',
+] as const
+export type IdPrefix = (typeof ID_PREFIXES)[number]
 
 /** A prefixed id with 100 random bits (20 base32 characters). */
 export function newId(prefix: IdPrefix): string {

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { ID_PREFIXES } from '../../db/ids.ts'
 
 /**
  * fast-check arbitraries derived from the OpenAPI document's JSON Schemas, which zod itself writes
@@ -71,6 +72,245 @@ const recentDay = fc.date({
   noInvalidDate: true,
 })
 const anyDay = fc.oneof({ weight: 3, arbitrary: recentDay }, day)
+const isoDay = (date: Date) => date.toISOString().slice(0, 10)
+
+// The edges (issue 23: the suites missed the year-0 500s). Postgres stores years 1 to 9999 here
+// and has no year 0, which ISO 8601 and a JS Date do have; a Date reaches ±275760 and writes
+// years past 9999 as `+010000`. Days and instants at and beyond those edges, and ones that are
+// none at all, go into valid values too: a schema that takes one must still never answer 5xx.
+const pad = (n: number, width = 2) => String(n).padStart(width, '0')
+/** ISO 8601's expanded years (`+010000`, `-000001`) or the plain digits a careless client sends. */
+const yearText = (year: number, expanded: boolean) =>
+  year < 0 ? `-${pad(-year, 6)}` : year > 9999 && expanded ? `+${pad(year, 6)}` : pad(year, 4)
+const EDGE_YEARS = [0, 1, 2, 1969, 1970, 2000, 2100, 9998, 9999, 10000, 275760, -1]
+const DAY_MS = 86_400_000
+/** Real days from `first` on, `count` of them, written as ISO 8601 writes them (`+010000-…`). */
+const daysFrom = (first: string, count: number) =>
+  fc.integer({ min: 0, max: count - 1 }).map((n) => new Date(Date.parse(`${first}T00:00:00Z`) + n * DAY_MS))
+/**
+ * Real days of years 0 and 1, and of 9999 and 10000, so two fields (from and to, check-in and
+ * check-out) often fall on the same side of an edge in the same period.
+ */
+const nearEdge = fc.oneof(
+  { weight: 3, arbitrary: daysFrom('0000-01-01', 731).map(isoDay) },
+  daysFrom('9999-01-01', 731).chain((date) =>
+    fc.constantFrom(
+      isoDay(date),
+      date
+        .toISOString()
+        .slice(0, 10)
+        .replace(/^\+0*(?=\d{5})/, ''),
+    ),
+  ),
+)
+const edgeDay = fc.oneof(
+  { weight: 3, arbitrary: nearEdge },
+  fc.constantFrom(
+    '0000-02-29',
+    '0001-01-01',
+    '9999-12-31',
+    '10000-01-01',
+    '+010000-01-01',
+    '+275760-09-13',
+    '+275760-09-14',
+    '-000001-12-31',
+    '-271821-04-20',
+    '2023-02-29',
+    '2100-02-29',
+    '2024-02-29',
+    'infinity',
+    '-infinity',
+    'epoch',
+    'today',
+    '2026-1-1',
+    '20260101',
+  ),
+  // Any edge year with a month and day that may not exist (00, 13, 30 February, 32).
+  fc
+    .tuple(
+      fc.constantFrom(...EDGE_YEARS),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+    )
+    .map(
+      ([year, expanded, month, dayOfMonth]) => `${yearText(year, expanded)}-${pad(month)}-${pad(dayOfMonth)}`,
+    ),
+)
+/**
+ * Times and offsets at the edges: ±14:00 and beyond, an offset that moves the day across a year,
+ * 24:00, a leap second, no offset, too precise. Mostly well-formed, so the day decides.
+ */
+const edgeTime = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'T00:00:00Z',
+      'T23:59:59.999Z',
+      'T23:59:59.999999Z',
+      'T00:30:00+01:00',
+      'T23:30:00-01:00',
+      'T12:00:00+14:00',
+      'T12:00:00-12:00',
+      'T12:00:00+23:59',
+      'T12:00:00-00:00',
+      'T12:00:00.1234567890Z',
+    ),
+  },
+  fc.constantFrom('T24:00:00Z', 'T23:59:60Z', 'T12:00:00+24:00', 'T12:00:00', 'T12:00Z', 'T12:00:00+0100'),
+)
+const edgeInstant = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(edgeDay, edgeTime).map(([d, t]) => `${d}${t}`) },
+  fc.constantFrom(
+    '+275760-09-13T00:00:00.000Z',
+    '+275760-09-13T00:00:00.001Z',
+    '-271821-04-20T00:00:00.000Z',
+    '1970-01-01T00:00:00Z',
+    'infinity',
+    'now',
+  ),
+)
+/** `created_at` as the lists' cursors carry it: to the microsecond, in UTC. */
+const microsecond = fc
+  .tuple(anyDay, fc.integer({ min: 0, max: 999 }))
+  .map(([date, micros]) => `${date.toISOString().slice(0, 23)}${pad(micros, 3)}Z`)
+/** Integers where int32, the safe integers and bigint end. */
+const EDGE_INTEGERS = [
+  0,
+  -0,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  2 ** 32,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 2,
+  Number.MIN_SAFE_INTEGER,
+  2 ** 63,
+  -(2 ** 63),
+  1e21,
+]
+/** Text a number parser might take: NaN, infinities, hex, exponents, other scripts' digits. */
+const NUMBER_LIKE = [
+  'NaN',
+  '-NaN',
+  'Infinity',
+  '-Infinity',
+  '1e400',
+  '0x10',
+  '1_000',
+  ' 1',
+  '1 ',
+  '+1',
+  '-0',
+  '00001',
+  '٣',
+  '１２',
+  '9'.repeat(40),
+]
+const zeros = (prefix: string) => `${prefix}_${'0'.repeat(20)}`
+
+/** A real id of each prefix where the pools have one, else a well-formed one. */
+const idOfPrefix = (prefix: string, context: SchemaContext) => {
+  const real = context.ids(prefix)
+  return real.length > 0
+    ? fc.oneof(fc.constantFrom(...real), fc.constant(zeros(prefix)))
+    : fc.constant(zeros(prefix))
+}
+
+/** Ids the app issues, of every prefix but `own`, and near misses of `own` itself. */
+function otherIds(own: string, context: SchemaContext): fc.Arbitrary<string> {
+  return fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc
+        .constantFrom(...ID_PREFIXES.filter((p) => p !== own))
+        .chain((p) => idOfPrefix(p, context)),
+    },
+    fc.constantFrom(
+      `${own}_${'0'.repeat(19)}`,
+      `${own}_${'0'.repeat(21)}`,
+      `${own.toUpperCase()}_${'0'.repeat(20)}`,
+      `${own}-${'0'.repeat(20)}`,
+      `${own}_${'0'.repeat(20)}\n`,
+      `${own}_${'0'.repeat(19)}%`,
+    ),
+  )
+}
+
+/** base64url of the JSON of `value`, as the API writes cursors (UTF-8 first: btoa takes bytes). */
+const cursorOf = (value: unknown) =>
+  btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(value))))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '')
+
+/**
+ * What the lists' sort keys are made of (ids of every prefix, days, instants to the microsecond,
+ * metric names), and what they are not: edge and impossible dates, numbers, nulls, nested values,
+ * text Postgres cannot store.
+ */
+function keyPart(context: SchemaContext): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...ID_PREFIXES).chain((p) => idOfPrefix(p, context)) },
+    { weight: 2, arbitrary: microsecond },
+    { weight: 2, arbitrary: anyDay.map(isoDay) },
+    edgeDay,
+    edgeInstant,
+    fc.constantFrom(
+      '0000-12-31T23:59:59.999999Z',
+      '0001-01-01T00:00:00.000000Z',
+      '9999-12-31T23:59:59.999999Z',
+      '10000-01-01T00:00:00.000000Z',
+    ),
+    fc.constantFrom('reach', 'followers', 'day', 'lifetime', 'week'),
+    fc.constantFrom<unknown>(...EDGE_INTEGERS, 1.5, null, true, false),
+    fc.constantFrom('', 'not-a-date', "' OR 1=1--", 'a\u0000', '\ud800', ...NUMBER_LIKE),
+    fc.jsonValue({ maxDepth: 1 }),
+  )
+}
+
+/**
+ * Cursors that decode to JSON of the lengths the lists use (1, 2 or 4 values, and one off) with
+ * values of the wrong type or kind, other JSON, and garbage: a cursor is any text up to its
+ * schema's length, so all of these are valid values for it.
+ */
+function cursorValue(context: SchemaContext, maxLength: number): fc.Arbitrary<string> {
+  const part = keyPart(context)
+  return fc
+    .oneof(
+      {
+        weight: 6,
+        arbitrary: fc
+          .constantFrom(1, 2, 2, 4, 0, 3, 5)
+          .chain((length) => fc.array(part, { minLength: length, maxLength: length }))
+          .map(cursorOf),
+      },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map(cursorOf) },
+      {
+        weight: 1,
+        arbitrary: fc.oneof(
+          fc.constantFrom('not-a-cursor', '%', '=', 'W10', 'bnVsbA', '-_-_'),
+          fc.base64String({ maxLength: 40 }),
+        ),
+      },
+    )
+    .filter((cursor) => cursor.length <= maxLength)
+}
+
+/** Strings at a length limit in characters wider than a byte or a code unit, or that combine. */
+const wide = (min: number, max: number) => [
+  'x'.repeat(Math.max(min, 1)),
+  'é'.repeat(max),
+  '💥'.repeat(Math.floor(max / 2)),
+  'e\u0301'.repeat(Math.floor(max / 2)),
+  'ǅ'.repeat(max),
+  '٣'.repeat(max),
+  '\u200d'.repeat(max),
+  `\u202e${'x'.repeat(max - 1)}`,
+  // A surrogate pair cut by the limit: an unpaired surrogate last.
+  `${'x'.repeat(max - 1)}\ud83d`,
+]
 const email = fc
   .tuple(
     fc.stringMatching(/^[a-z0-9]{1,12}$/),
@@ -112,9 +352,9 @@ function stringValue(schema: JsonSchema, context: SchemaContext): fc.Arbitrary<s
   }
   switch (schema.format) {
     case 'date-time':
-      return anyDay.map((date) => date.toISOString())
+      return fc.oneof({ weight: 3, arbitrary: anyDay.map((date) => date.toISOString()) }, edgeInstant)
     case 'date':
-      return anyDay.map((date) => date.toISOString().slice(0, 10))
+      return fc.oneof({ weight: 3, arbitrary: anyDay.map(isoDay) }, edgeDay)
     case 'email':
       return email.filter(fits)
   }
@@ -122,20 +362,24 @@ function stringValue(schema: JsonSchema, context: SchemaContext): fc.Arbitrary<s
     // Day-shaped patterns (`^\d{4}-\d{2}-\d{2}$`) accept nonsense days too: keep most of them real.
     const matching = fc.stringMatching(new RegExp(schema.pattern)).filter(fits)
     return /\\d\{4\}-\\d\{2\}-\\d\{2\}/.test(schema.pattern)
-      ? fc.oneof({ weight: 4, arbitrary: anyDay.map((date) => date.toISOString().slice(0, 10)) }, matching)
+      ? fc.oneof({ weight: 4, arbitrary: anyDay.map(isoDay) }, edgeDay, matching)
       : matching
   }
   const generous = Math.min(max, 40)
   return fc.oneof(
     { weight: 8, arbitrary: text(min, generous) },
-    // The boundaries themselves.
-    fc.constantFrom('x'.repeat(Math.max(min, 1)), 'é'.repeat(max)).filter(fits),
+    // The boundaries themselves, and long text of any script.
+    fc.constantFrom(...wide(min, max)).filter(fits),
+    fc
+      .string({ unit: 'grapheme', minLength: min, maxLength: Math.max(min, Math.floor(max / 4)) })
+      .filter(fits),
   )
 }
 
 /** Values the schema accepts (best effort: patterns and formats are honoured, lengths are). */
 export function validValue(raw: JsonSchema, context: SchemaContext, name?: string): fc.Arbitrary<unknown> {
   const schema = resolve(raw, context)
+  if (name === 'cursor' && schema.type === 'string') return cursorValue(context, num(schema.maxLength) ?? 200)
   const hinted = name ? context.hints[name] : undefined
   const value = validByShape(schema, context)
   return hinted && hinted.length > 0
@@ -158,7 +402,8 @@ function validByShape(schema: JsonSchema, context: SchemaContext): fc.Arbitrary<
     case 'integer': {
       const min = num(schema.minimum) ?? num(schema.exclusiveMinimum) ?? -1_000_000
       const max = num(schema.maximum) ?? num(schema.exclusiveMaximum) ?? 1_000_000
-      return fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max))
+      const edges = EDGE_INTEGERS.filter((n) => n >= min && n <= max)
+      return fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max, ...edges))
     }
     case 'number':
       return fc.double({
@@ -206,12 +451,12 @@ export function invalidValue(raw: JsonSchema, context: SchemaContext): fc.Arbitr
       fc.constantFrom<unknown>(
         ...(min === undefined ? [] : [min - 1]),
         ...(max === undefined ? [] : [max + 1]),
-        2 ** 53,
-        -(2 ** 63),
+        ...EDGE_INTEGERS.filter((n) => (min !== undefined && n < min) || (max !== undefined && n > max)),
         1e308,
         0.5,
         '1',
         '1e3',
+        ...NUMBER_LIKE,
       ),
     )
   }
@@ -235,8 +480,13 @@ export function invalidValue(raw: JsonSchema, context: SchemaContext): fc.Arbitr
         "x' or '1'='1",
         '%',
         '_%',
+        ...NUMBER_LIKE,
       ),
+      edgeDay,
+      edgeInstant,
     )
+    const prefix = idPrefixOf(schema)
+    if (prefix && prefix !== 'uuid') specific.push(otherIds(prefix, context))
   }
   if (types.includes('array')) {
     specific.push(
@@ -475,6 +725,9 @@ export function pathValue(
   return fc.oneof(
     { weight: 3, arbitrary: garbage },
     ...(theirs.length > 0 ? [{ weight: 2, arbitrary: fc.constantFrom(...theirs) }] : []),
+    ...(prefix === undefined || prefix === 'uuid'
+      ? []
+      : [{ weight: 2, arbitrary: otherIds(prefix, context).map(encode) }]),
     ...(prefix === undefined
       ? []
       : [{ weight: 1, arbitrary: validValue(schema, { ...context, ids: () => [] }).map(encode) }]),
