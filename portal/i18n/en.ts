@@ -542,6 +542,29 @@ export const en = {
   'error.ERASURE_STARTED': 'The deletion has started; it can no longer be canceled.',
   'error.ERASURE_SCHEDULED':
     "An erasure of this tenant is scheduled; cancel it to change the tenant's status.",
+  // Real-time updates and the messages page
+  'nav.messages': 'Messages',
+  'messages.title': 'Messages',
+  'messages.intro': 'What your modules sent to your customers and team, and where each message stands.',
+  'messages.none': 'No messages yet.',
+  'messages.created': 'Created',
+  'messages.channel': 'Channel',
+  'messages.to': 'To',
+  'messages.purpose': 'About',
+  'messages.status': 'Status',
+  'messages.updated': 'Last change',
+  'messages.channel.whatsapp': 'WhatsApp',
+  'messages.channel.email': 'E-mail',
+  'messages.channel.telegram': 'Telegram',
+  'messages.purpose.calendarConflict': 'Calendar conflict alert',
+  'messages.purpose.other': 'Other',
+  'status.sending': 'Sending',
+  'status.sent': 'Sent',
+  'status.delivered': 'Delivered',
+  'status.read': 'Read',
+  'live.on': 'Live: changes appear as they happen.',
+  'live.polling': 'Live updates paused: refreshing every 10 seconds.',
+  'error.UPGRADE_REQUIRED': 'This address only accepts live-update connections.',
 } as const
 
 export type MessageKey = keyof typeof en
