@@ -77,10 +77,13 @@ export async function applyWhatsappStatuses(
       cost_category = coalesce(m.cost_category, b.c),
       updated_at = now()
     from json_to_recordset(${JSON.stringify([...byWamid.values()])}::json)
-      as b(w text, s text, c text, f text, fc text, fm text)
+      as b(w text, s text, c text, f text, fc text, fm text),
+      -- The row as it was: RETURNING sees only the new one, and a page is told of moves only.
+      outbound_messages was
     where m.tenant_id = ${tenantId} and m.channel = 'whatsapp' and m.provider_message_id = b.w
+      and was.id = m.id
       and (${forward} or ${fails} or (m.cost_category is null and b.c is not null))
-    returning m.id, m.status, (${forward} or ${fails}) as moved`)
+    returning m.id, m.status, m.status <> was.status as moved`)
   return result.rows.filter((row) => row.moved).map(({ id, status }) => ({ id, status }))
 }
 
