@@ -61,6 +61,8 @@ export function livePage(response: Response): LivePage {
     },
   }
   socket.addEventListener('message', (message) => {
+    // The runtime's answer to a ping is not an event.
+    if (message.data === 'pong') return
     page.events.push(JSON.parse(String(message.data)) as WireEvent)
     for (const wake of waiters.splice(0)) wake()
   })
