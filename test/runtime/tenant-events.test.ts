@@ -86,7 +86,7 @@ describe('the tenant’s events object (WebSocket hibernation)', () => {
 
   it('refuses a connection without a valid subscription (only the Worker, through its binding, sends one)', async () => {
     const stub = tenantEventsOf(namespace, newId('ten'))
-    const bad = [
+    const bad: Record<string, string>[] = [
       {},
       { [SUBSCRIPTION_HEADER]: 'not json' },
       {
