@@ -298,6 +298,19 @@ describe('a WhatsApp status webhook reaches the open page', () => {
       topics: [`message:${message.id}`],
     })
     expect((await messageRow(db, message.id))?.status).toBe('delivered')
+
+    // Meta redelivers: the status moves nothing, so the page hears nothing.
+    const again = await callWorker(a.env, `/webhooks/meta/${a.tenant.slug}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': await metaSignature(appSecret, body),
+      },
+      body,
+    })
+    expect(again.status).toBe(200)
+    expect((await runJobs(a.env, a.capture.messages.splice(0) as JobMessage[])).retryMessages).toEqual([])
+    await page.silentFor(300)
   })
 
   it('never fails (or retries) the job when publishing fails: it logs, and the row moves', async () => {
