@@ -1,10 +1,11 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { unstable_readConfig } from 'wrangler'
 import WebSocket from 'ws'
+import { signedMetaRequest, whatsappStatusBody } from '../../db/local/fakes/meta-webhook.ts'
 import type { StackInfo } from '../../db/local/stack-info.ts'
 import { localVars, startWranglerDev, type WranglerDev } from '../../db/local/wrangler-dev.ts'
 import { hashPassword } from '../../worker/auth/password.ts'
@@ -65,42 +66,6 @@ async function dataset(stack: StackInfo) {
        from generate_series(0, ${SAMPLES - 1}) i`,
   )
   return { appUrl: at(stack.appUrl), ids }
-}
-
-/** A Meta status delivery for one message, signed with the tenant's app secret. */
-function statusDelivery(appSecret: string, index: number) {
-  const body = JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: PHONE_NUMBER_ID },
-              statuses: [
-                {
-                  id: `wamid.bench-${index}`,
-                  status: 'delivered',
-                  timestamp: String(Math.floor(Date.now() / 1000)),
-                  recipient_id: '5511999990000',
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  })
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-hub-signature-256': `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`,
-    },
-  }
 }
 
 /** A member's page: the WebSocket `live.js` opens, with the session cookie and the page's origin. */
@@ -185,8 +150,11 @@ async function measure(
     const delays: number[] = []
     let lost = 0
     for (const [index, id] of ids.entries()) {
-      const delivery = statusDelivery(appSecret, index)
-      const response = await fetch(`${dev.url}/webhooks/meta/${SLUG}`, { method: 'POST', ...delivery })
+      const body = whatsappStatusBody(PHONE_NUMBER_ID, [
+        { wamid: `wamid.bench-${index}`, status: 'delivered' },
+      ])
+      const request = await signedMetaRequest(appSecret, body)
+      const response = await fetch(`${dev.url}/webhooks/meta/${SLUG}`, request)
       const acknowledged = performance.now()
       await response.arrayBuffer()
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}`)

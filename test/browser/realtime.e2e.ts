@@ -1,7 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signedMetaRequest, whatsappStatusBody } from '../../db/local/fakes/meta-webhook.ts'
 import { launchBrowser } from './browser.ts'
 import { type LocalStack, startLocalStack } from './stack.ts'
 
@@ -55,34 +56,11 @@ async function sentMessage(recipient: string, wamid: string) {
 
 /** Meta's status webhook for `wamid`, signed with acme's app secret, posted to the local Worker. */
 async function statusWebhook(wamid: string, status: 'delivered' | 'read') {
-  const body = JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
-              statuses: [
-                { id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: '5511' },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  })
-  const response = await fetch(`${stack.baseUrl}/webhooks/meta/acme`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-hub-signature-256': `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`,
-    },
-    body,
-  })
+  const body = whatsappStatusBody('106540352242922', [{ wamid, status }])
+  const response = await fetch(
+    `${stack.baseUrl}/webhooks/meta/acme`,
+    await signedMetaRequest(appSecret, body),
+  )
   expect(response.status).toBe(200)
 }
 
@@ -121,15 +99,13 @@ describe('a portal page updates without a reload', () => {
     ).resolves.toBe(true)
     await expect(statusOf(page, recipient).textContent()).resolves.toBe('Enviada')
     // A mark on this very document: a reload would lose it.
-    await page.evaluate(() => {
-      document.body.dataset.e2eMark = 'still here'
-    })
+    await page.evaluate("document.body.dataset.e2eMark = 'still here'")
 
     await statusWebhook(wamid, 'delivered')
     // Under the 10 s of polling (which does not run while the socket is up): the event did it.
     await expect.poll(() => statusOf(page, recipient).textContent(), { timeout: 8_000 }).toBe('Entregue')
     await expect(page.getAttribute('html', 'data-live-state')).resolves.toBe('live')
-    await expect(page.evaluate(() => document.body.dataset.e2eMark)).resolves.toBe('still here')
+    await expect(page.evaluate('document.body.dataset.e2eMark')).resolves.toBe('still here')
     // The CSP allowed the script and the socket: nothing was refused.
     expect(errors).toEqual([])
   })

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { newId } from '../../../db/ids.ts'
+import { signedMetaRequest, whatsappStatusBody } from '../../../db/local/fakes/meta-webhook.ts'
 import type { JobMessage } from '../../../worker/jobs/messages.ts'
 import { enqueueMessage } from '../../../worker/services/messaging/outbox.ts'
 import { runJobs } from '../../helpers/connections.ts'
@@ -219,20 +220,6 @@ describe('who may open the channel', () => {
   })
 })
 
-/** `sha256=<hex HMAC-SHA256>` of the body, as Meta signs its deliveries. */
-async function metaSignature(secret: string, body: string) {
-  const encoder = new TextEncoder()
-  const key = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  )
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(body)))
-  return `sha256=${Array.from(mac, (byte) => byte.toString(16).padStart(2, '0')).join('')}`
-}
-
 describe('a WhatsApp status webhook reaches the open page', () => {
   it('acknowledges the signed delivery, then the job publishes the status it committed', async () => {
     const owner = await createMember(db, a.tenant.tenantId, 'owner')
@@ -255,39 +242,14 @@ describe('a WhatsApp status webhook reaches the open page', () => {
     expect(row?.provider_message_id).toBeTruthy()
     const page = await listen((await signedIn(a.tenant.tenantId)).browser, `message:${message.id}`)
 
-    const body = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '102290129340398',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '15550783881', phone_number_id: sender.phoneNumberId },
-                statuses: [
-                  {
-                    id: row?.provider_message_id,
-                    status: 'delivered',
-                    timestamp: String(Math.floor(Date.now() / 1000)),
-                    recipient_id: '5511999990000',
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    })
-    const ack = await callWorker(a.env, `/webhooks/meta/${a.tenant.slug}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': await metaSignature(appSecret, body),
-      },
-      body,
-    })
+    const body = whatsappStatusBody(sender.phoneNumberId, [
+      { wamid: row?.provider_message_id as string, status: 'delivered' },
+    ])
+    const ack = await callWorker(
+      a.env,
+      `/webhooks/meta/${a.tenant.slug}`,
+      await signedMetaRequest(appSecret, body),
+    )
     expect(ack.status).toBe(200)
     await page.silentFor(100)
     const result = await runJobs(a.env, a.capture.messages.splice(0) as JobMessage[])
@@ -300,14 +262,11 @@ describe('a WhatsApp status webhook reaches the open page', () => {
     expect((await messageRow(db, message.id))?.status).toBe('delivered')
 
     // Meta redelivers: the status moves nothing, so the page hears nothing.
-    const again = await callWorker(a.env, `/webhooks/meta/${a.tenant.slug}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': await metaSignature(appSecret, body),
-      },
-      body,
-    })
+    const again = await callWorker(
+      a.env,
+      `/webhooks/meta/${a.tenant.slug}`,
+      await signedMetaRequest(appSecret, body),
+    )
     expect(again.status).toBe(200)
     expect((await runJobs(a.env, a.capture.messages.splice(0) as JobMessage[])).retryMessages).toEqual([])
     await page.silentFor(300)
