@@ -17,6 +17,7 @@ const APP_NAV: NavItem[] = [
   { href: '/app/calendar', label: 'nav.calendar', module: 'calendar' },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
+  { href: '/app/settings', label: 'nav.settings', roles: MANAGERS },
   { href: '/app/sessions', label: 'nav.sessions' },
   { href: '/app/account', label: 'nav.account' },
   { href: '/app/privacy', label: 'nav.privacy' },
