@@ -18,6 +18,7 @@ import { registerPortalMessages } from './app/messages.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
+import { registerPortalSettings } from './app/settings.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
 import { portalRenderer } from './renderer.tsx'
@@ -48,6 +49,7 @@ export function registerPortal(app: App) {
   registerPortalCalendar(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
+  registerPortalSettings(portal)
   registerPortalPrivacy(portal)
   // Real-time updates: the live page of the messaging outbox and the channel every page uses.
   registerPortalMessages(portal)
