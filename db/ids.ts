@@ -20,6 +20,7 @@ export const ID_PREFIXES = [
   'bkg',
   'cfl',
   'msg',
+  'cus',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

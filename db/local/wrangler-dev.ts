@@ -84,8 +84,8 @@ export async function writeEnvFile(file: string, vars: Record<string, string>): 
 
 /**
  * The app Worker's configuration for `npm run dev`'s two-Worker session, written as JSON (mode
- * 600) to `file`: wrangler.toml's bindings, cron and queue consumers, with `vars` (the local
- * values, secrets included) in it. In a session of several configs only the first (the edge
+ * 600) to `file`: wrangler.toml's bindings (Durable Objects included), cron and queue
+ * consumers, with `vars` (the local values, secrets included) in it. In a session of several configs only the first (the edge
  * ingress) reads `--env-file`; the others read a `.dev.vars` beside their config, which at the
  * root would be a developer's own: so the app's configuration is generated beside its values
  * under `.wrangler/`. Paths are absolute, as the file is not where wrangler.toml is.
@@ -103,6 +103,8 @@ export async function writeAppConfig(file: string, vars: Record<string, string>)
     triggers: base.triggers,
     ratelimits: base.ratelimits,
     r2_buckets: base.r2_buckets,
+    durable_objects: base.durable_objects,
+    migrations: base.migrations,
     observability: base.observability,
     vars: { ...base.vars, ...vars },
   }

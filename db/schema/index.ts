@@ -1,6 +1,7 @@
 export * from './audit.ts'
 export * from './calendar.ts'
 export * from './connections.ts'
+export * from './customers.ts'
 export * from './identity.ts'
 export * from './jobs.ts'
 export * from './messaging.ts'

@@ -106,6 +106,10 @@ export async function seedTenantRows(
        values ($1, $2, 'email', 'test.seed', 'cliente@example.test', '{"content":{"subject":"Oi","text":"Olá"}}', 'seed', 'sent', now())`,
       [newId('msg'), t],
     ],
+    [
+      `insert into customers (id, tenant_id, name, phone, email) values ($1, $2, 'Cliente', '+5511912345678', 'cliente@example.test')`,
+      [newId('cus'), t],
+    ],
   ]
   // Placeholder vault rows (and the Meta settings that point into the vault): nothing can decrypt
   // them, so a tenant whose routes run for real (the fuzzed one) lets the vault create its own.

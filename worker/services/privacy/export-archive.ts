@@ -230,6 +230,18 @@ const SOURCES: Source[] = [
     key: [{ column: 'tenant_id', type: 'text' }],
   },
   {
+    file: 'customers.ndjson',
+    table: 'customers',
+    description: 'the tenant’s customers, shared by its modules',
+    columns: 'id, name, phone, email, created_at, updated_at',
+    from: 'customers',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+  {
     file: 'outbound_messages.ndjson',
     table: 'outbound_messages',
     description: 'messages sent (or tried) by WhatsApp, e-mail and Telegram, with status and errors',

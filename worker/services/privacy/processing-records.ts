@@ -150,6 +150,17 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     ],
   },
   {
+    id: 'customers',
+    purpose:
+      'Knowing the tenant’s customers as one person across modules (the attendance inbox, scheduling, commerce): who they are and how to reach them',
+    dataSubjects: ['the tenant’s customers'],
+    dataCategories: ['name', 'phone number (E.164)', 'e-mail address'],
+    legalBasis: 'contract (Art. 7 V)',
+    retention: 'while the tenant exists; erased with the tenant',
+    subProcessors: [CLOUDFLARE, NEON],
+    storage: ['customers'],
+  },
+  {
     id: 'outbound_messaging',
     purpose:
       'Sending the messages the tenant’s modules ask for (reminders, confirmations, alerts) by WhatsApp, e-mail and Telegram, and keeping what was sent, its status and errors',
