@@ -76,6 +76,8 @@ const MEMBERS = [
 const SECRET_GENERATORS: Record<string, () => string> = {
   JWT_SIGNING_KEYS: () => `dev1:${randomBytes(32).toString('base64url')}`,
   BILLING_WEBHOOK_SECRETS: () => `whsec_${randomBytes(32).toString('base64')}`,
+  PAYMENTS_WEBHOOK_SECRETS: () => `whsec_${randomBytes(32).toString('base64')}`,
+  ORDER_TRACKING_SECRETS: () => randomBytes(32).toString('base64url'),
   VAULT_MASTER_KEYS: () => `dev1:${randomBytes(32).toString('base64url')}`,
 }
 

@@ -15,6 +15,7 @@ import { registerMessages } from './messages/messages.ts'
 import { registerMetricsRoutes } from './metrics/index.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerPrivacyRoutes } from './privacy/index.ts'
+import { registerShopRoutes } from './shop/index.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
 import { registerWebhookRoutes } from './webhooks/index.ts'
 
@@ -38,4 +39,6 @@ export function registerRoutes(app: App) {
   registerIcalExport(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
+  // Commerce: the public storefront API (its staff API is under /api/v1/commerce).
+  registerShopRoutes(app)
 }
