@@ -111,7 +111,12 @@ export async function recordOrderEvent(
   await writeAudit(
     scope.tx,
     {
-      type: scope.actor.type === 'member' || scope.actor.type === 'api_key' ? scope.actor.type : 'system',
+      type:
+        scope.actor.type === 'member' || scope.actor.type === 'api_key'
+          ? scope.actor.type
+          : scope.actor.type === 'customer'
+            ? 'anonymous'
+            : 'system',
       id: scope.actor.id,
     },
     scope.meta,
