@@ -4,6 +4,7 @@ import { registerLogin } from './auth/login.ts'
 import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
 import { registerCalendarRoutes } from './calendar/index.ts'
+import { registerCommerceRoutes } from './commerce/index.ts'
 import { registerConnectionCollection } from './connections/collection.ts'
 import { registerConnectionItem } from './connections/item.ts'
 import { registerConnectionOAuthSelection } from './connections/oauth-selection.ts'
@@ -36,6 +37,7 @@ export function registerRoutes(app: App) {
   registerMetricsRoutes(app)
   registerCalendarRoutes(app)
   registerMessages(app)
+  registerCommerceRoutes(app)
   registerIcalExport(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)

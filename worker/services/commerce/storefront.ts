@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import type { RequestMeta } from '../../auth/principal.ts'
-import { notFound } from '../../errors.ts'
+import { ApiError, notFound } from '../../errors.ts'
 import { describeError, log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
+import type { ServiceContext } from '../context.ts'
 import { tenantHasModuleSql } from '../licensing.ts'
 
 /** Who moved something in commerce: a staff principal, the customer at the storefront, or the system. */
@@ -77,3 +78,18 @@ export async function runCommitted(tasks: (() => Promise<void>)[]): Promise<void
 
 /** Slugs as tenants have them (tenants_slug_format): anything else is no tenant, without a query. */
 export const TENANT_SLUG = /^[a-z0-9](-?[a-z0-9])*$/
+
+/** The scope of a staff verb (after its `authorize`): its transaction and tenant, the principal as the actor. */
+export function fromService(ctx: ServiceContext): CommerceScope {
+  const { principal } = ctx
+  if (!principal.tenantId) throw new ApiError(403, 'FORBIDDEN', 'Only a tenant has stores.')
+  return {
+    tx: ctx.tx,
+    tenantId: principal.tenantId,
+    services: ctx.services,
+    meta: ctx.meta,
+    now: ctx.now,
+    actor: { type: principal.kind === 'api_key' ? 'api_key' : 'member', id: principal.id },
+    afterCommit: ctx.afterCommit,
+  }
+}
