@@ -48,7 +48,7 @@ fakeMercadoPago.post('/v1/payments', async (c) => {
     failures.set(reference, failing - 1)
     return c.json({ message: 'internal_error', error: 'internal_error', status: 500, cause: [] }, 500)
   }
-  if (!body || body.payment_method_id !== 'pix' || typeof body.transaction_amount !== 'number')
+  if (body?.payment_method_id !== 'pix' || typeof body.transaction_amount !== 'number')
     return c.json({ message: 'invalid parameters', error: 'bad_request', status: 400, cause: [] }, 400)
   const key = c.req.header('x-idempotency-key')
   const known = key ? payments.get(key) : undefined
