@@ -1,7 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm'
 import {
-  commerceOptionGroups,
-  commerceOptions,
   commerceProducts,
   commerceShippingBands,
   commerceStock,
@@ -11,6 +9,7 @@ import {
 } from '../../../db/schema/index.ts'
 import { ApiError, notFound } from '../../errors.ts'
 import { openAt } from './hours.ts'
+import { optionGroupsOf } from './options.ts'
 import type { CommerceScope } from './storefront.ts'
 
 export type CartLineInput = { productId: string; quantity: number; optionIds: string[] }
@@ -138,27 +137,7 @@ export async function priceCart(scope: CommerceScope, input: CartInput): Promise
       and(eq(commerceStock.productId, commerceProducts.id), eq(commerceStock.storeId, store.id)),
     )
     .where(and(eq(commerceProducts.tenantId, tenantId), inArray(commerceProducts.id, productIds)))
-  const groups = await tx
-    .select()
-    .from(commerceOptionGroups)
-    .where(
-      and(eq(commerceOptionGroups.tenantId, tenantId), inArray(commerceOptionGroups.productId, productIds)),
-    )
-  const options =
-    groups.length === 0
-      ? []
-      : await tx
-          .select()
-          .from(commerceOptions)
-          .where(
-            and(
-              eq(commerceOptions.tenantId, tenantId),
-              inArray(
-                commerceOptions.groupId,
-                groups.map((g) => g.id),
-              ),
-            ),
-          )
+  const { groups, options } = await optionGroupsOf(tx, tenantId, productIds)
 
   const warnings: Warning[] = []
   const wanted = new Map<string, number>()

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import { newId } from '../../../db/ids.ts'
 import {
   commerceOptionGroups,
@@ -12,6 +12,7 @@ import { ApiError, invalidField, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
 import { afterCursor, key, nextPage } from '../keyset.ts'
+import { optionGroupsOf, presentGroups } from './options.ts'
 import { recordMovement } from './stock.ts'
 import { fromService } from './storefront.ts'
 
@@ -66,26 +67,7 @@ export async function getProduct(ctx: ServiceContext, id: string) {
     .from(commerceProducts)
     .where(and(eq(commerceProducts.id, id), eq(commerceProducts.tenantId, tenantId)))
   if (!product) throw notFound('product')
-  const groups = await ctx.tx
-    .select()
-    .from(commerceOptionGroups)
-    .where(and(eq(commerceOptionGroups.productId, id), eq(commerceOptionGroups.tenantId, tenantId)))
-    .orderBy(asc(commerceOptionGroups.position))
-  const options = groups.length
-    ? await ctx.tx
-        .select()
-        .from(commerceOptions)
-        .where(
-          and(
-            eq(commerceOptions.tenantId, tenantId),
-            inArray(
-              commerceOptions.groupId,
-              groups.map((g) => g.id),
-            ),
-          ),
-        )
-        .orderBy(asc(commerceOptions.position))
-    : []
+  const found = await optionGroupsOf(ctx.tx, tenantId, [id])
   const stock = await ctx.tx
     .select({
       storeId: commerceStock.storeId,
@@ -97,15 +79,7 @@ export async function getProduct(ctx: ServiceContext, id: string) {
     .where(and(eq(commerceStock.productId, id), eq(commerceStock.tenantId, tenantId)))
   return {
     ...product,
-    optionGroups: groups.map((g) => ({
-      id: g.id,
-      name: g.name,
-      minChoices: g.minChoices,
-      maxChoices: g.maxChoices,
-      options: options
-        .filter((o) => o.groupId === g.id)
-        .map((o) => ({ id: o.id, name: o.name, priceDeltaCents: o.priceDeltaCents })),
-    })),
+    optionGroups: presentGroups(found, id),
     stock,
   }
 }

@@ -1,8 +1,6 @@
-import { and, asc, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import {
   commerceCategories,
-  commerceOptionGroups,
-  commerceOptions,
   commerceOrderEvents,
   commerceOrderItems,
   commerceOrders,
@@ -15,6 +13,7 @@ import type { RequestMeta } from '../../auth/principal.ts'
 import { notFound } from '../../errors.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { openAt } from './hours.ts'
+import { optionGroupsOf, presentGroups } from './options.ts'
 import { type CommerceScope, runStorefront } from './storefront.ts'
 import { verifyTrackingToken } from './tracking.ts'
 import { shortCode } from './transitions.ts'
@@ -74,28 +73,7 @@ export async function publicCatalog(scope: CommerceScope, storeId: string) {
     )
     .orderBy(asc(commerceProducts.name))
   const ids = products.map((p) => p.id)
-  const groups = ids.length
-    ? await tx
-        .select()
-        .from(commerceOptionGroups)
-        .where(and(eq(commerceOptionGroups.tenantId, tenantId), inArray(commerceOptionGroups.productId, ids)))
-        .orderBy(asc(commerceOptionGroups.position), asc(commerceOptionGroups.id))
-    : []
-  const options = groups.length
-    ? await tx
-        .select()
-        .from(commerceOptions)
-        .where(
-          and(
-            eq(commerceOptions.tenantId, tenantId),
-            inArray(
-              commerceOptions.groupId,
-              groups.map((g) => g.id),
-            ),
-          ),
-        )
-        .orderBy(asc(commerceOptions.position), asc(commerceOptions.id))
-    : []
+  const found = await optionGroupsOf(tx, tenantId, ids)
   const categories = await tx
     .select({ id: commerceCategories.id, name: commerceCategories.name })
     .from(commerceCategories)
@@ -107,17 +85,7 @@ export async function publicCatalog(scope: CommerceScope, storeId: string) {
     products: products.map(({ onHand, reserved, ...product }) => ({
       ...product,
       inStock: onHand - reserved > 0,
-      optionGroups: groups
-        .filter((g) => g.productId === product.id)
-        .map((g) => ({
-          id: g.id,
-          name: g.name,
-          minChoices: g.minChoices,
-          maxChoices: g.maxChoices,
-          options: options
-            .filter((o) => o.groupId === g.id)
-            .map((o) => ({ id: o.id, name: o.name, priceDeltaCents: o.priceDeltaCents })),
-        })),
+      optionGroups: presentGroups(found, product.id),
     })),
   }
 }
