@@ -1,6 +1,6 @@
 import type { OrderStatus } from '../../../db/schema/index.ts'
-import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
+import { publishEvents } from '../realtime/publish.ts'
 
 /** What the store team's live board hears about: a new order, and each order's moves. */
 export type CommerceEvent =
@@ -9,14 +9,14 @@ export type CommerceEvent =
 
 /**
  * The one place commerce publishes live events, called through `afterCommit` so nothing is heard
- * of an order that rolled back. SEAM: the per-tenant live channel (a `services.events.publish(
- * tenantId, topic, event)` port) is being built on another branch; until it is wired here the
- * event is only logged, and the portal's board polls its list every 15 seconds instead.
+ * of an order that rolled back: the tenant's open pages subscribed to `orders` (the board) hear a
+ * `commerce.order` signal and fetch their fragment again (docs/realtime.md). Never throws.
  */
 export async function publishCommerceEvent(
-  _services: Services,
+  services: Services,
   tenantId: string,
   event: CommerceEvent,
 ): Promise<void> {
-  log('info', 'commerce event', { tenant_id: tenantId, event: event.type, order_id: event.orderId })
+  const status = event.type === 'commerce.order_created' ? event.status : event.to
+  await publishEvents(services, tenantId, [{ type: 'commerce.order', orderId: event.orderId, status }])
 }
