@@ -36,6 +36,10 @@ export default defineConfig({
             RESEND_API_KEY: `re_test_${randomBytes(12).toString('hex')}`,
             // Test-only: lets tests drive the fake platforms' scenarios.
             TEST_FAKE_PLATFORMS_URL: fakes,
+            PAYMENTS_API_URL: `${fakes}/mercadopago`,
+            PAYMENTS_ACCESS_TOKEN: `TEST-${randomBytes(12).toString('hex')}`,
+            PAYMENTS_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,
+            ORDER_TRACKING_SECRETS: randomBytes(32).toString('base64url'),
             BILLING_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,
             // Test-only: lets test/helpers create one database per test file from the template.
             TEST_OWNER_URL: stack.ownerUrl,

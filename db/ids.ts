@@ -21,6 +21,21 @@ export const ID_PREFIXES = [
   'cfl',
   'msg',
   'cus',
+  // Commerce (db/schema/commerce.ts)
+  'sto',
+  'cat',
+  'prd',
+  'opg',
+  'opt',
+  'rsv',
+  'stm',
+  'shb',
+  'adr',
+  'ord',
+  'oit',
+  'pay',
+  'dlv',
+  'oev',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

@@ -94,6 +94,15 @@ export const configSchema = z.object({
    * asks for it and confirms with their password (docs/privacy.md, "Erasure and the grace period").
    */
   ERASURE_GRACE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  // Commerce (docs/commerce.md)
+  /** The payment provider's API (Mercado Pago's shape); the local fake in dev and tests. */
+  PAYMENTS_API_URL: z.url().default('https://api.mercadopago.com'),
+  /** Secret: the payment provider's access token; unset, checkout answers 503 PAYMENT_UNAVAILABLE. */
+  PAYMENTS_ACCESS_TOKEN: z.string().min(1).optional(),
+  /** Secret: Standard Webhooks secrets (`whsec_…`, comma-separated) of the payment webhook. */
+  PAYMENTS_WEBHOOK_SECRETS: z.string().default(''),
+  /** Secret: keys (comma-separated, newest first) signing order tracking links; unset, tracking is off. */
+  ORDER_TRACKING_SECRETS: z.string().default(''),
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),
 })
 

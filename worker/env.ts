@@ -34,6 +34,11 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   TELEGRAM_API_URL?: string
   /** Secret: billing webhook secrets. */
   BILLING_WEBHOOK_SECRETS?: string
+  /** Commerce: the payment provider (see config.ts); the two secrets as `wrangler secret put`. */
+  PAYMENTS_API_URL?: string
+  PAYMENTS_ACCESS_TOKEN?: string
+  PAYMENTS_WEBHOOK_SECRETS?: string
+  ORDER_TRACKING_SECRETS?: string
 }
 
 export type AppEnv = {

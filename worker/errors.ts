@@ -92,6 +92,21 @@ export const ERROR_CODES = [
   // Messaging
   'IDEMPOTENCY_KEY_REUSED',
   'WINDOW_CLOSED',
+  // Commerce
+  'STORES_LIMIT_REACHED',
+  'STORE_EXISTS',
+  'STOCK_BELOW_RESERVED',
+  'STORE_CLOSED',
+  'STORE_PAUSED',
+  'FULFILMENT_UNAVAILABLE',
+  'PRODUCT_UNAVAILABLE',
+  'OUT_OF_STOCK',
+  'INVALID_OPTIONS',
+  'MINIMUM_ORDER',
+  'OUT_OF_RANGE',
+  'PRICE_CHANGED',
+  'PAYMENT_UNAVAILABLE',
+  'ORDER_NOT_PAYABLE',
   // Webhooks
   'INVALID_SIGNATURE',
   'INVALID_WEBHOOK_ID',
@@ -116,12 +131,19 @@ export class ApiError extends Error {
   readonly code: ErrorCode
   readonly fields?: FieldError[]
   readonly headers?: Record<string, string>
+  /** Machine-readable facts the caller needs to recover (the recomputed totals of a checkout). */
+  readonly details?: Record<string, unknown>
 
   constructor(
     status: ContentfulStatusCode,
     code: ErrorCode,
     message: string,
-    extra: { fields?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    extra: {
+      fields?: FieldError[]
+      headers?: Record<string, string>
+      details?: Record<string, unknown>
+      cause?: unknown
+    } = {},
   ) {
     super(message, { cause: extra.cause })
     this.name = 'ApiError'
@@ -129,6 +151,7 @@ export class ApiError extends Error {
     this.code = code
     this.fields = extra.fields
     this.headers = extra.headers
+    this.details = extra.details
   }
 }
 
@@ -155,7 +178,13 @@ export class DatabaseUnavailableError extends ApiError {
 }
 
 export type ErrorEnvelope = {
-  error: { code: ErrorCode; message: string; requestId: string; fields?: FieldError[] }
+  error: {
+    code: ErrorCode
+    message: string
+    requestId: string
+    fields?: FieldError[]
+    details?: Record<string, unknown>
+  }
 }
 
 export function envelope(error: ApiError, requestId: string): ErrorEnvelope {
@@ -165,6 +194,7 @@ export function envelope(error: ApiError, requestId: string): ErrorEnvelope {
       message: error.message,
       requestId,
       ...(error.fields ? { fields: error.fields } : {}),
+      ...(error.details ? { details: error.details } : {}),
     },
   }
 }

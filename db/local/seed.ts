@@ -31,7 +31,7 @@ const PLANS = [
   {
     code: 'pro',
     name: 'Pro',
-    modules: ['metrics', 'calendar'],
+    modules: ['metrics', 'calendar', 'commerce'],
     users: 20,
     connections: 50,
     retention: 730,
@@ -76,6 +76,8 @@ const MEMBERS = [
 const SECRET_GENERATORS: Record<string, () => string> = {
   JWT_SIGNING_KEYS: () => `dev1:${randomBytes(32).toString('base64url')}`,
   BILLING_WEBHOOK_SECRETS: () => `whsec_${randomBytes(32).toString('base64')}`,
+  PAYMENTS_WEBHOOK_SECRETS: () => `whsec_${randomBytes(32).toString('base64')}`,
+  ORDER_TRACKING_SECRETS: () => randomBytes(32).toString('base64url'),
   VAULT_MASTER_KEYS: () => `dev1:${randomBytes(32).toString('base64url')}`,
 }
 
@@ -188,6 +190,12 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
         ],
       )
     }
+    // Plans seeded before the commerce module existed gain it (the insert above does not update).
+    await query(
+      `update plans set modules = array_append(modules, 'commerce'), stores_limit = 3
+       where code = 'pro' and not ('commerce' = any (modules))`,
+    )
+    await seedDemoCommerce(query, tenantIds.get('acme') as string)
     await seedDemoMessages(query, tenantIds.get('acme') as string)
     await query('commit')
   } catch (error) {
@@ -206,8 +214,191 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
       'demo logins (e-mail / password):',
       ...logins.map(([who, email, password]) => `  ${who?.padEnd(16)} ${email} / ${password}`),
       `local secrets  ${path.relative(root, DEV_SECRETS_FILE)} (JWT keys, billing webhook secret, vault master key)`,
+      `storefront API curl -H 'X-Tenant: acme' <base>/shop-api/v1/stores (acme's demo store; docs/commerce.md)`,
     ],
     vars: await localDevSecrets(),
+  }
+}
+
+/** acme's demo shop: a dozen products (some with options, one out of stock) at one store. */
+const DEMO_PRODUCTS: {
+  name: string
+  price: number
+  stock: number
+  options?: [string, number, number, [string, number][]]
+}[] = [
+  { name: 'Café expresso', price: 700, stock: 200 },
+  {
+    name: 'Cappuccino',
+    price: 1200,
+    stock: 150,
+    options: [
+      'Leite',
+      1,
+      1,
+      [
+        ['Integral', 0],
+        ['Vegetal', 300],
+      ],
+    ],
+  },
+  { name: 'Pão de queijo (6 un.)', price: 1500, stock: 80 },
+  { name: 'Coxinha', price: 900, stock: 60 },
+  {
+    name: 'Pizza margherita',
+    price: 4900,
+    stock: 30,
+    options: [
+      'Tamanho',
+      1,
+      1,
+      [
+        ['Média', 0],
+        ['Grande', 1200],
+      ],
+    ],
+  },
+  {
+    name: 'Açaí 500 ml',
+    price: 2200,
+    stock: 40,
+    options: [
+      'Adicionais',
+      0,
+      3,
+      [
+        ['Granola', 200],
+        ['Banana', 200],
+        ['Leite condensado', 300],
+      ],
+    ],
+  },
+  { name: 'Suco de laranja', price: 1000, stock: 50 },
+  { name: 'Água mineral', price: 400, stock: 300 },
+  { name: 'Bolo de cenoura', price: 1100, stock: 20 },
+  { name: 'Brigadeiro', price: 350, stock: 100 },
+  { name: 'Sanduíche natural', price: 1800, stock: 25 },
+  { name: 'Torta de limão', price: 1300, stock: 0 },
+]
+
+/**
+ * acme's store on Avenida Paulista (open 07:00–22:00 every day, pre-orders when closed), its
+ * catalog and stock, delivery bands up to 8 km, and a few orders at different steps of the board.
+ * Only when acme has no store yet, so a local change survives the next `npm run dev`.
+ */
+async function seedDemoCommerce(query: Query, tenantId: string): Promise<void> {
+  const { rows } = await query<{ n: number }>(
+    'select count(*)::int as n from commerce_stores where tenant_id = $1',
+    [tenantId],
+  )
+  if ((rows[0]?.n ?? 0) > 0) return
+  const storeId = newId('sto')
+  const everyDay = Object.fromEntries(
+    ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'].map((d) => [d, [['07:00', '22:00']]]),
+  )
+  await query(
+    `insert into commerce_stores (id, tenant_id, name, street, city, state, cep, latitude, longitude, opening_hours,
+       preorder_when_closed, minimum_order_cents)
+     values ($1, $2, 'Acme Café Paulista', 'Av. Paulista, 1000', 'São Paulo', 'SP', '01310100', -23.5614, -46.6559, $3, true, 1500)`,
+    [storeId, tenantId, JSON.stringify(everyDay)],
+  )
+  await query(`insert into commerce_settings (tenant_id) values ($1) on conflict do nothing`, [tenantId])
+  for (const [maxKm, price] of [
+    [3, 500],
+    [5, 800],
+    [8, 1200],
+  ])
+    await query(
+      'insert into commerce_shipping_bands (id, tenant_id, store_id, max_km, price_cents) values ($1, $2, $3, $4, $5)',
+      [newId('shb'), tenantId, storeId, maxKm, price],
+    )
+  const productIds: string[] = []
+  for (const product of DEMO_PRODUCTS) {
+    const productId = newId('prd')
+    productIds.push(productId)
+    await query('insert into commerce_products (id, tenant_id, name, price_cents) values ($1, $2, $3, $4)', [
+      productId,
+      tenantId,
+      product.name,
+      product.price,
+    ])
+    await query(
+      'insert into commerce_stock (tenant_id, store_id, product_id, on_hand) values ($1, $2, $3, $4)',
+      [tenantId, storeId, productId, product.stock],
+    )
+    if (!product.options) continue
+    const [group, min, max, options] = product.options
+    const groupId = newId('opg')
+    await query(
+      'insert into commerce_option_groups (id, tenant_id, product_id, name, min_choices, max_choices) values ($1, $2, $3, $4, $5, $6)',
+      [groupId, tenantId, productId, group, min, max],
+    )
+    for (const [position, [name, delta]] of options.entries())
+      await query(
+        'insert into commerce_options (id, tenant_id, group_id, name, price_delta_cents, position) values ($1, $2, $3, $4, $5, $6)',
+        [newId('opt'), tenantId, groupId, name, delta, position],
+      )
+  }
+  // Orders already paid, at different steps of the board (their stock already sold).
+  const steps = [
+    ['paid', 'Ana Souza', '+5511987650001'],
+    ['accepted', 'Bruno Lima', '+5511987650002'],
+    ['preparing', 'Carla Dias', '+5511987650003'],
+    ['out_for_delivery', 'Diego Alves', '+5511987650004'],
+    ['delivered', 'Elisa Rocha', '+5511987650005'],
+  ] as const
+  for (const [index, [status, name, phone]] of steps.entries()) {
+    const orderId = newId('ord')
+    const customerId = newId('cus')
+    await query(
+      `insert into customers (id, tenant_id, name, phone) values ($1, $2, $3, $4) on conflict (tenant_id, phone) where phone is not null do nothing`,
+      [customerId, tenantId, name, phone],
+    )
+    const { rows: known } = await query<{ id: string }>(
+      'select id from customers where tenant_id = $1 and phone = $2',
+      [tenantId, phone],
+    )
+    const product = DEMO_PRODUCTS[index] as (typeof DEMO_PRODUCTS)[number]
+    const subtotal = product.price * 2
+    await query(
+      `insert into commerce_orders (id, tenant_id, store_id, customer_id, status, fulfilment, idempotency_key, request_hash,
+         customer_name, customer_phone, address, subtotal_cents, shipping_cents, total_cents, payment_due_at, created_at)
+       values ($1, $2, $3, $4, $5, 'delivery', $1, 'seed', $6, $7, $8, $9, 500, $10, now(), now() - make_interval(mins => $11))`,
+      [
+        orderId,
+        tenantId,
+        storeId,
+        known[0]?.id,
+        status,
+        name,
+        phone,
+        JSON.stringify({
+          street: 'Rua Augusta',
+          number: String(100 + index),
+          city: 'São Paulo',
+          state: 'SP',
+          cep: '01305000',
+        }),
+        subtotal,
+        subtotal + 500,
+        (steps.length - index) * 20,
+      ],
+    )
+    await query(
+      `insert into commerce_order_items (id, tenant_id, order_id, product_id, name, quantity, unit_price_cents, line_total_cents)
+       values ($1, $2, $3, $4, $5, 2, $6, $7)`,
+      [newId('oit'), tenantId, orderId, productIds[index], product.name, product.price, subtotal],
+    )
+    await query(
+      `insert into commerce_payments (id, tenant_id, order_id, provider, method, status, amount_cents, provider_payment_id)
+       values ($1, $2, $3, 'mercadopago', 'pix', 'approved', $4, $5)`,
+      [newId('pay'), tenantId, orderId, subtotal + 500, `seed-${orderId}`],
+    )
+    await query(
+      `insert into commerce_order_events (id, tenant_id, order_id, from_status, to_status, actor_type)
+       values ($1, $2, $3, null, 'pending_payment', 'customer'), ($4, $2, $3, 'pending_payment', 'paid', 'payment_provider')`,
+      [newId('oev'), tenantId, orderId, newId('oev')],
+    )
   }
 }
 

@@ -61,6 +61,9 @@ export function localVars(stack: StackInfo, fakesUrl: string): Record<string, st
     // Outbound e-mail goes to the fake Resend; what was sent shows at `${fakesUrl}/resend/__mailbox`.
     RESEND_API_URL: `${fakesUrl}/resend`,
     RESEND_API_KEY: 're_local_development',
+    // Commerce's payments go to the fake Mercado Pago (PIX).
+    PAYMENTS_API_URL: `${fakesUrl}/mercadopago`,
+    PAYMENTS_ACCESS_TOKEN: 'TEST-local-development',
     ...Object.fromEntries(
       Object.entries(FAKE_OAUTH_APPS).flatMap(([platform, app]) => [
         [`${platform.toUpperCase()}_CLIENT_ID`, app.clientId],

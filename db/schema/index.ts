@@ -1,5 +1,6 @@
 export * from './audit.ts'
 export * from './calendar.ts'
+export * from './commerce.ts'
 export * from './connections.ts'
 export * from './customers.ts'
 export * from './identity.ts'

@@ -25,6 +25,7 @@ export async function createTenant(
     validUntil?: Date
     usersLimit?: number
     connectionsLimit?: number
+    storesLimit?: number
     tenantStatus?: string
   } = {},
 ): Promise<TenantFixture> {
@@ -33,14 +34,15 @@ export async function createTenant(
   const planId = newId('pln')
   const licenseId = newId('lic')
   await db.owner(
-    `insert into plans (id, code, name, modules, users_limit, connections_limit, retention_days, collection_interval_minutes)
-     values ($1, $2, 'Test plan', $3, $4, $5, 365, 60)`,
+    `insert into plans (id, code, name, modules, users_limit, connections_limit, retention_days, collection_interval_minutes, stores_limit)
+     values ($1, $2, 'Test plan', $3, $4, $5, 365, 60, $6)`,
     [
       planId,
       `plan-${unique()}`,
       options.modules ?? ['metrics'],
       options.usersLimit ?? 5,
       options.connectionsLimit ?? 10,
+      options.storesLimit ?? 1,
     ],
   )
   await db.owner('insert into tenants (id, slug, name, status) values ($1, $2, $3, $4)', [

@@ -21,6 +21,7 @@ export async function seedTenantRows(
     newId('bkg'),
     newId('bkg'),
   ]
+  const customerId = newId('cus')
   const rows: [string, unknown[]][] = [
     [
       `insert into api_keys (id, tenant_id, name, role, secret_hash, last_four, created_by) values ($1, $2, 'k', 'viewer', 'x', 'abcd', $3)`,
@@ -108,8 +109,9 @@ export async function seedTenantRows(
     ],
     [
       `insert into customers (id, tenant_id, name, phone, email) values ($1, $2, 'Cliente', '+5511912345678', 'cliente@example.test')`,
-      [newId('cus'), t],
+      [customerId, t],
     ],
+    ...commerceRows(t, customerId),
   ]
   // Placeholder vault rows (and the Meta settings that point into the vault): nothing can decrypt
   // them, so a tenant whose routes run for real (the fuzzed one) lets the vault create its own.
@@ -124,6 +126,94 @@ export async function seedTenantRows(
     )
   }
   for (const [text, params] of rows) await db.owner(text, params)
+}
+
+/** One row in each commerce table: a store selling a product with options, an order paid by PIX. */
+function commerceRows(t: string, customerId: string): [string, unknown[]][] {
+  const [store, category, product, group, order] = [
+    newId('sto'),
+    newId('cat'),
+    newId('prd'),
+    newId('opg'),
+    newId('ord'),
+  ]
+  const payment = newId('pay')
+  return [
+    [
+      `insert into commerce_settings (tenant_id, storefront_origins) values ($1, '{https://loja.example}')`,
+      [t],
+    ],
+    [
+      `insert into commerce_stores (id, tenant_id, name, street, city, state, cep, latitude, longitude)
+       values ($1, $2, 'Loja', 'Rua A, 1', 'São Paulo', 'SP', '01310100', -23.56, -46.65)`,
+      [store, t],
+    ],
+    [`insert into commerce_categories (id, tenant_id, name) values ($1, $2, 'Bebidas')`, [category, t]],
+    [
+      `insert into commerce_products (id, tenant_id, category_id, name, price_cents) values ($1, $2, $3, 'Café', 1000)`,
+      [product, t, category],
+    ],
+    [
+      `insert into commerce_option_groups (id, tenant_id, product_id, name, min_choices, max_choices) values ($1, $2, $3, 'Tamanho', 1, 1)`,
+      [group, t, product],
+    ],
+    [
+      `insert into commerce_options (id, tenant_id, group_id, name, price_delta_cents) values ($1, $2, $3, 'Grande', 200)`,
+      [newId('opt'), t, group],
+    ],
+    [
+      `insert into commerce_stock (tenant_id, store_id, product_id, on_hand, reserved) values ($1, $2, $3, 10, 1)`,
+      [t, store, product],
+    ],
+    [
+      `insert into commerce_shipping_bands (id, tenant_id, store_id, max_km, price_cents) values ($1, $2, $3, 5, 500)`,
+      [newId('shb'), t, store],
+    ],
+    [
+      `insert into commerce_addresses (id, tenant_id, customer_id, street, number, city, state, cep)
+       values ($1, $2, $3, 'Rua B', '2', 'São Paulo', 'SP', '01310200')`,
+      [newId('adr'), t, customerId],
+    ],
+    [
+      `insert into commerce_orders (id, tenant_id, store_id, customer_id, fulfilment, idempotency_key, request_hash,
+         customer_name, customer_phone, subtotal_cents, shipping_cents, total_cents, payment_due_at)
+       values ($1, $2, $3, $4, 'delivery', 'seed', 'h', 'Cliente', '+5511912345678', 1000, 500, 1500, now() + interval '1 day')`,
+      [order, t, store, customerId],
+    ],
+    [
+      `insert into commerce_order_items (id, tenant_id, order_id, product_id, name, quantity, unit_price_cents, line_total_cents)
+       values ($1, $2, $3, $4, 'Café', 1, 1000, 1000)`,
+      [newId('oit'), t, order, product],
+    ],
+    [
+      `insert into commerce_reservations (id, tenant_id, order_id, store_id, product_id, quantity, expires_at)
+       values ($1, $2, $3, $4, $5, 1, now() + interval '1 day')`,
+      [newId('rsv'), t, order, store, product],
+    ],
+    [
+      `insert into commerce_stock_movements (id, tenant_id, store_id, product_id, kind, delta, actor_type, reason)
+       values ($1, $2, $3, $4, 'restock', 10, 'system', 'seed')`,
+      [newId('stm'), t, store, product],
+    ],
+    [
+      `insert into commerce_payments (id, tenant_id, order_id, provider, method, status, amount_cents, provider_payment_id)
+       values ($1, $2, $3, 'mercadopago', 'pix', 'pending', 1500, $4)`,
+      [payment, t, order, `seed-${order}`],
+    ],
+    [
+      `insert into commerce_payment_events (tenant_id, webhook_id, payment_id, status) values ($1, $2, $3, 'approved')`,
+      [t, `evt-${order}`, payment],
+    ],
+    [
+      `insert into commerce_deliveries (id, tenant_id, order_id, distance_km, distance_method, fee_cents)
+       values ($1, $2, $3, 1.2, 'straight_line', 500)`,
+      [newId('dlv'), t, order],
+    ],
+    [
+      `insert into commerce_order_events (id, tenant_id, order_id, to_status, actor_type) values ($1, $2, $3, 'pending_payment', 'customer')`,
+      [newId('oev'), t, order],
+    ],
+  ]
 }
 
 /** Tables with a tenant_id column, read from the catalog so a new table is covered unasked. */

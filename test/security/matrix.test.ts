@@ -80,6 +80,7 @@ const MANAGE = { roles: ['owner', 'admin'], keys: true } as const
 const MESSAGES = { roles: ['owner', 'admin', 'analyst'], keys: true } as const
 const PEOPLE = { roles: ['owner', 'admin'], keys: false } as const
 const OWNER_ONLY = { roles: ['owner'], keys: false } as const
+const FULFIL = { roles: ['owner', 'admin', 'analyst'], keys: true } as const
 
 /** The request one caller sends: path parameters, query, body. */
 type Request = { params?: Record<string, string>; query?: string; body?: unknown }
@@ -189,6 +190,34 @@ const outboundMessage = async (t: Tenant) => {
     [messageId, t.tenantId],
   )
   return messageId
+}
+// Commerce resources, written as the owner role (a store, a product, an order waiting for the team).
+const commerceStore = async (t: Tenant) => {
+  const storeId = newId('sto')
+  await db.owner(
+    `insert into commerce_stores (id, tenant_id, name, street, city, state, cep, latitude, longitude)
+     values ($1, $2, $3, 'Rua A, 1', 'São Paulo', 'SP', '01310100', -23.56, -46.65)`,
+    [storeId, t.tenantId, `Loja ${unique()}`],
+  )
+  return storeId
+}
+const commerceProduct = async (t: Tenant) => {
+  const productId = newId('prd')
+  await db.owner(
+    `insert into commerce_products (id, tenant_id, name, price_cents) values ($1, $2, 'Café', 1000)`,
+    [productId, t.tenantId],
+  )
+  return productId
+}
+const paidOrder = async (t: Tenant) => {
+  const orderId = newId('ord')
+  await db.owner(
+    `insert into commerce_orders (id, tenant_id, store_id, status, fulfilment, idempotency_key, request_hash, customer_name,
+       subtotal_cents, shipping_cents, total_cents, payment_due_at)
+     values ($1, $2, $3, 'paid', 'pickup', $1, 'h', 'Cliente', 1000, 0, 1000, now())`,
+    [orderId, t.tenantId, await commerceStore(t)],
+  )
+  return orderId
 }
 const freshTenant = async () => createTenant(db)
 /** An owner's request to erase a fresh tenant, waiting for an operator. */
@@ -569,6 +598,67 @@ const POLICY: Record<string, Policy> = {
   },
 
   'GET /api/v1/openapi.json': { rule: 'public' },
+
+  // Commerce (module commerce): every role reads; owners, admins and admin keys manage the
+  // stores and catalog; analysts (and analyst keys) also move orders through the board.
+  'GET /api/v1/commerce/stores': { rule: READ },
+  'POST /api/v1/commerce/stores': {
+    rule: MANAGE,
+    build: body(() => ({
+      name: `Loja ${unique()}`,
+      street: 'Av. Paulista, 1000',
+      city: 'São Paulo',
+      state: 'SP',
+      cep: '01310-100',
+      latitude: -23.56,
+      longitude: -46.65,
+    })),
+  },
+  'GET /api/v1/commerce/stores/{id}': { rule: READ, scoped: 'path', build: id(commerceStore) },
+  'PATCH /api/v1/commerce/stores/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await commerceStore(t) }, body: { minimum_order_cents: 1500 } }),
+  },
+  'PUT /api/v1/commerce/stores/{id}/shipping-bands': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({
+      params: { id: await commerceStore(t) },
+      body: { bands: [{ max_km: 3, price_cents: 500 }] },
+    }),
+  },
+  'GET /api/v1/commerce/products': { rule: READ },
+  'POST /api/v1/commerce/products': {
+    rule: MANAGE,
+    build: body(() => ({ name: 'Café', price_cents: 1000 })),
+  },
+  'GET /api/v1/commerce/products/{id}': { rule: READ, scoped: 'path', build: id(commerceProduct) },
+  'PATCH /api/v1/commerce/products/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await commerceProduct(t) }, body: { price_cents: 1200 } }),
+  },
+  'POST /api/v1/commerce/stock/adjustments': {
+    rule: MANAGE,
+    scoped: 'body',
+    build: async (t) => ({
+      body: {
+        store_id: await commerceStore(t),
+        product_id: await commerceProduct(t),
+        delta: 10,
+        kind: 'restock',
+        reason: 'delivery from the supplier',
+      },
+    }),
+  },
+  'GET /api/v1/commerce/orders': { rule: READ },
+  'GET /api/v1/commerce/orders/{id}': { rule: READ, scoped: 'path', build: id(paidOrder) },
+  'POST /api/v1/commerce/orders/{id}/transitions': {
+    rule: FULFIL,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await paidOrder(t) }, body: { to: 'accepted' } }),
+  },
 }
 
 /**
@@ -577,6 +667,7 @@ const POLICY: Record<string, Policy> = {
  */
 const MODULE_PATHS: readonly (readonly [RegExp, Module])[] = [
   [/^\/api\/v1\/calendar\//, 'calendar'],
+  [/^\/api\/v1\/commerce\//, 'commerce'],
   [/^\/api\/v1\/(connections|metrics)(\/|$)/, 'metrics'],
   [/^\/api\/v1\/webhooks\/meta\/settings$/, 'metrics'],
 ]
@@ -769,9 +860,10 @@ beforeAll(async () => {
   } as unknown as TestBindings
   for (const name of ['A', 'B'] as const) {
     const fixture = await createTenant(db, {
-      modules: ['metrics', 'calendar'],
+      modules: ['metrics', 'calendar', 'commerce'],
       usersLimit: 1000,
       connectionsLimit: 1000,
+      storesLimit: 1000,
     })
     const owner = await createMember(db, fixture.tenantId, 'owner')
     const { access_token } = await login(db, owner.email)

@@ -24,6 +24,12 @@ const PERMISSIONS = {
   'calendar.manage': ['owner', 'admin'],
   /** The messaging outbox: what was sent to whom, its status and errors (customers' contacts). */
   'messages.read': ['owner', 'admin', 'analyst'],
+  /** Commerce: stores, catalog, stock, shipping bands and orders (read). */
+  'commerce.read': ['owner', 'admin', 'analyst', 'viewer'],
+  /** Commerce: stores and their hours, catalog, stock adjustments, shipping bands, settings. */
+  'commerce.manage': ['owner', 'admin'],
+  /** Commerce: moving orders through the board (accept, prepare, dispatch, deliver, cancel). */
+  'commerce.fulfil': ['owner', 'admin', 'analyst'],
   /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
   'privacy.manage': ['owner', 'admin'],
   /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */

@@ -20,6 +20,10 @@ export const errorEnvelopeSchema = z
         )
         .optional()
         .meta({ description: 'With VALIDATION_FAILED: each failing field.' }),
+      details: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta({ description: 'With PRICE_CHANGED: the recomputed amounts to show and send again.' }),
     }),
   })
   .meta({ title: 'Error' })

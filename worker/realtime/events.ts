@@ -1,4 +1,4 @@
-import type { MessageStatus } from '../../db/schema/index.ts'
+import type { MessageStatus, OrderStatus } from '../../db/schema/index.ts'
 
 /**
  * What a signed-in page can be told in real time: small signals, never content. A page that hears
@@ -9,14 +9,16 @@ import type { MessageStatus } from '../../db/schema/index.ts'
  */
 export type RealtimeEvent =
   /** An outbound message (the messaging outbox) was stored or moved to a new status. */
-  { type: 'message.status'; messageId: string; status: MessageStatus }
+  | { type: 'message.status'; messageId: string; status: MessageStatus }
+  /** Commerce: an order was placed or moved to a new status (the orders board refreshes). */
+  | { type: 'commerce.order'; orderId: string; status: OrderStatus }
 
 /**
  * Topics a page subscribes to. A topic is its kind, optionally `:` and the id of one thing of the
  * tenant (e.g. `message:msg_…`; later `inbox` and `conversation:cnv_…`). Which member may
  * subscribe to what is decided in `worker/services/realtime/subscribe.ts`.
  */
-export const TOPIC_KINDS = ['messages', 'message'] as const
+export const TOPIC_KINDS = ['messages', 'message', 'orders'] as const
 export type TopicKind = (typeof TOPIC_KINDS)[number]
 
 /** `kind` or `kind:id`, ids as the API shows them (prefix, underscore, lowercase base32). */
@@ -27,6 +29,8 @@ export function topicsOf(event: RealtimeEvent): string[] {
   switch (event.type) {
     case 'message.status':
       return ['messages', `message:${event.messageId}`]
+    case 'commerce.order':
+      return ['orders']
   }
 }
 

@@ -4,6 +4,7 @@ import { registerLogin } from './auth/login.ts'
 import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
 import { registerCalendarRoutes } from './calendar/index.ts'
+import { registerCommerceRoutes } from './commerce/index.ts'
 import { registerConnectionCollection } from './connections/collection.ts'
 import { registerConnectionItem } from './connections/item.ts'
 import { registerConnectionOAuthSelection } from './connections/oauth-selection.ts'
@@ -15,6 +16,7 @@ import { registerMessages } from './messages/messages.ts'
 import { registerMetricsRoutes } from './metrics/index.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerPrivacyRoutes } from './privacy/index.ts'
+import { registerShopRoutes } from './shop/index.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
 import { registerWebhookRoutes } from './webhooks/index.ts'
 
@@ -35,7 +37,10 @@ export function registerRoutes(app: App) {
   registerMetricsRoutes(app)
   registerCalendarRoutes(app)
   registerMessages(app)
+  registerCommerceRoutes(app)
   registerIcalExport(app)
   registerAdminRoutes(app)
   registerWebhookRoutes(app)
+  // Commerce: the public storefront API (its staff API is under /api/v1/commerce).
+  registerShopRoutes(app)
 }

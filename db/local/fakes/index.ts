@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { fakeFacebook } from './facebook.ts'
 import { fakeIcal } from './ical.ts'
 import { fakeInstagram } from './instagram.ts'
+import { fakeMercadoPago } from './mercadopago.ts'
 import { fakeMetaWebhooks } from './meta-webhooks.ts'
 import { fakeOAuth } from './oauth.ts'
 import { fakeResend } from './resend.ts'
@@ -31,6 +32,8 @@ fakePlatforms.route('/telegram', fakeTelegram)
 fakePlatforms.route('/resend', fakeResend)
 // Meta as the sender of webhooks (signed deliveries to a tenant's webhook address).
 fakePlatforms.route('/meta', fakeMetaWebhooks)
+// Commerce's payment provider (PIX through Mercado Pago's Payments API).
+fakePlatforms.route('/mercadopago', fakeMercadoPago)
 
 fakePlatforms.post('/__control/revoke', async (c) => {
   const { token } = (await c.req.json()) as { token: string }

@@ -6,6 +6,8 @@ import type { Services } from '../../runtime/ports.ts'
 import { writeAudit } from '../../services/audit.ts'
 import { fanOutDueSources } from '../../services/calendar/fan-out.ts'
 import { fanOutDueConnections } from '../../services/collection/fan-out.ts'
+import { expireUnpaidOrders } from '../../services/commerce/payments.ts'
+import { runCommitted } from '../../services/commerce/storefront.ts'
 import { sweepOutbox } from '../../services/messaging/sweep.ts'
 import { queueDueErasures } from '../../services/privacy/erasure-run.ts'
 import { purgeExpiredData } from '../../services/privacy/retention.ts'
@@ -17,6 +19,7 @@ import type { JobOf } from '../messages.ts'
  * in the same transaction, so a failure releases the slot for the retry.
  */
 export async function handleCronTick(message: JobOf<'cron.tick'>, services: Services): Promise<void> {
+  const committed: (() => Promise<void>)[] = []
   await services.db.transaction(
     async (tx) => {
       const claimed = await tx
@@ -41,6 +44,8 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
         ...(await fanOutDueSources(tx, services.jobs, now)),
       })
       log('info', 'outbox sweep', { cron: message.cron, ...(await sweepOutbox(tx, services.jobs, now)) })
+      // Commerce: unpaid orders past their window release their stock.
+      await expireUnpaidOrders(tx, services, now, committed)
       const erasures = await queueDueErasures(tx, services.jobs, now)
       if (erasures > 0) log('info', 'erasures started', { count: erasures, cron: message.cron })
       const purged = await purgeExpiredData(tx, now)
@@ -58,6 +63,7 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
     // from a transaction without it. There is no caller: the job is the system, and audits as such.
     { operator: true },
   )
+  await runCommitted(committed)
 }
 
 /**

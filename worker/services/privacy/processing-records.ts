@@ -161,6 +161,35 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     storage: ['customers'],
   },
   {
+    id: 'commerce',
+    purpose:
+      'Selling the tenant’s products (module commerce): taking orders at the storefront, charging them by PIX, delivering or handing them over, and telling the customer how the order goes',
+    dataSubjects: ['the tenant’s customers who order'],
+    dataCategories: [
+      'name, phone number and e-mail given at checkout',
+      'delivery address and its coordinates',
+      'what was ordered, amounts, order history',
+      'payment status and the provider’s payment id (no card data)',
+    ],
+    legalBasis: 'contract (Art. 7 V)',
+    retention:
+      'while the tenant exists; unpaid orders expire after 10 minutes but are kept as cancelled; erased with the tenant',
+    subProcessors: [
+      CLOUDFLARE,
+      NEON,
+      { name: 'Mercado Pago (MercadoLibre, Inc.)', service: 'PIX payments', location: 'Brazil / Argentina' },
+    ],
+    storage: [
+      'commerce_orders',
+      'commerce_order_items',
+      'commerce_order_events',
+      'commerce_payments',
+      'commerce_deliveries',
+      'commerce_addresses',
+      'customers',
+    ],
+  },
+  {
     id: 'outbound_messaging',
     purpose:
       'Sending the messages the tenant’s modules ask for (reminders, confirmations, alerts) by WhatsApp, e-mail and Telegram, and keeping what was sent, its status and errors',

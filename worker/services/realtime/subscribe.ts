@@ -22,6 +22,7 @@ type TopicRule = {
  */
 const TOPIC_RULES: Record<TopicKind, TopicRule> = {
   messages: { permission: 'messages.read' },
+  orders: { permission: 'commerce.read', module: 'commerce' },
   message: {
     permission: 'messages.read',
     item: {

@@ -1,0 +1,81 @@
+import { z } from 'zod'
+import { FULFILMENTS } from '../../../db/schema/index.ts'
+import { phoneField } from '../../services/customers/phone.ts'
+
+export const prefixedId = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{20}$`), `must be a ${prefix}_… id`)
+
+const cents = z.number().int().min(0).max(100_000_000)
+const text = (max: number) => z.string().trim().min(1).max(max)
+
+export const destinationFields = {
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+}
+
+/** A Brazilian postal code, typed with or without its dash; 8 digits out. */
+export const cepField = z
+  .string()
+  .trim()
+  .transform((value) => value.replace(/[.\s-]/g, ''))
+  .pipe(z.string().regex(/^[0-9]{8}$/, 'a CEP has 8 digits'))
+
+export const addressBody = z.object({
+  street: text(200),
+  number: text(20),
+  complement: text(100).nullable().optional(),
+  district: text(100).nullable().optional(),
+  city: text(100),
+  state: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{2}$/, 'two letters (UF)')
+    .transform((s) => s.toUpperCase()),
+  cep: cepField,
+  ...destinationFields,
+})
+
+export const cartBody = z.object({
+  store_id: prefixedId('sto'),
+  fulfilment: z.enum(FULFILMENTS),
+  items: z
+    .array(
+      z.object({
+        product_id: prefixedId('prd'),
+        quantity: z.number().int().min(1).max(99),
+        option_ids: z.array(prefixedId('opt')).max(30).default([]),
+      }),
+    )
+    .min(1)
+    .max(50),
+  address: addressBody.optional(),
+})
+
+export const checkoutBody = cartBody.extend({
+  customer: z.object({
+    name: text(120),
+    phone: phoneField,
+    email: z
+      .email()
+      .max(254)
+      .transform((value) => value.toLowerCase())
+      .nullable()
+      .optional(),
+  }),
+  notes: text(500).nullable().optional(),
+  expected: z.object({ shipping_cents: cents, total_cents: cents }),
+})
+
+/** The cart as the services take it (camelCase), from a validated body. */
+export function cartOf(body: z.output<typeof cartBody>) {
+  return {
+    storeId: body.store_id,
+    fulfilment: body.fulfilment,
+    items: body.items.map((item) => ({
+      productId: item.product_id,
+      quantity: item.quantity,
+      optionIds: item.option_ids,
+    })),
+    destination: body.fulfilment === 'delivery' ? body.address : undefined,
+  }
+}

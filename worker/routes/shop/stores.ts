@@ -1,0 +1,28 @@
+import { z } from 'zod'
+import type { App } from '../../env.ts'
+import { snake } from '../../http.ts'
+import { publicCatalogOf, publicStores } from '../../services/commerce/public-read.ts'
+import { validate } from '../../validator.ts'
+import { prefixedId } from './fields.ts'
+import { SHOP_API, tenantSlug } from './public.ts'
+
+export function registerShopStores(app: App) {
+  /** The tenant's stores, open now or not. */
+  app.get(`${SHOP_API}/stores`, async (c) =>
+    c.json(snake({ data: await publicStores(c.var.caller.services, c.var.caller.meta, tenantSlug(c)) })),
+  )
+
+  /** What a store sells now, with option groups and whether each product is in stock. */
+  app.get(`${SHOP_API}/catalog`, validate('query', z.object({ store: prefixedId('sto') })), async (c) =>
+    c.json(
+      snake(
+        await publicCatalogOf(
+          c.var.caller.services,
+          c.var.caller.meta,
+          tenantSlug(c),
+          c.req.valid('query').store,
+        ),
+      ),
+    ),
+  )
+}
