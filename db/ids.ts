@@ -21,6 +21,12 @@ export const ID_PREFIXES = [
   'cfl',
   'msg',
   'cus',
+  // The attendance module: numbers, contacts, conversations, messages, templates.
+  'anb',
+  'ctc',
+  'cnv',
+  'amg',
+  'tpl',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

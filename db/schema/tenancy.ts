@@ -2,7 +2,12 @@ import { sql } from 'drizzle-orm'
 import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 export const TENANT_STATUSES = ['active', 'suspended', 'deleted'] as const
-export const MODULES = ['metrics', 'calendar'] as const
+export const MODULES = [
+  'metrics',
+  'calendar',
+  // The WhatsApp attendance inbox (docs/attendance.md).
+  'attendance',
+] as const
 export const LICENSE_STATUSES = [
   'trialing',
   'active',
@@ -52,6 +57,8 @@ export const plans = pgTable(
     connectionsLimit: integer('connections_limit').notNull(),
     retentionDays: integer('retention_days').notNull(),
     collectionIntervalMinutes: integer('collection_interval_minutes').notNull(),
+    /** Messages the attendance team may send per calendar month (UTC). */
+    attendanceMessagesLimit: integer('attendance_messages_limit').notNull().default(1000),
     retiredAt: timestamp('retired_at', { withTimezone: true }),
     ...timestamps,
   },

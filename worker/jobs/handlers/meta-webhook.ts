@@ -1,5 +1,6 @@
 import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
+import { publishAttendanceEvents } from '../../services/attendance/events.ts'
 import { parseMetaDelivery } from '../../services/meta-webhooks/meta-events.ts'
 import { loadMetaBody, releaseMetaBody } from '../../services/meta-webhooks/meta-ingest.ts'
 import { recordMetaDelivery } from '../../services/meta-webhooks/meta-record.ts'
@@ -19,13 +20,16 @@ export async function handleMetaWebhook(
   if (body === null) return
   const receivedAt = new Date(message.receivedAt)
   const parsed = parseMetaDelivery(body, receivedAt)
-  await services.db.transaction((tx) => recordMetaDelivery(tx, message.tenantId, parsed, receivedAt), {
-    tenantId: message.tenantId,
-  })
+  const recorded = await services.db.transaction(
+    (tx) => recordMetaDelivery(tx, message.tenantId, parsed, receivedAt),
+    { tenantId: message.tenantId },
+  )
   await releaseMetaBody(services, message)
+  await publishAttendanceEvents(services, message.tenantId, recorded.events)
   log('info', 'meta webhook recorded', {
     tenant_id: message.tenantId,
     events: parsed.counted.length,
     raw_units: parsed.raw.length,
+    inbound: parsed.inbound.length,
   })
 }
