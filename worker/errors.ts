@@ -92,6 +92,11 @@ export const ERROR_CODES = [
   // Messaging
   'IDEMPOTENCY_KEY_REUSED',
   'WINDOW_CLOSED',
+  // Attendance (the WhatsApp inbox)
+  'ATTENDANCE_LIMIT_REACHED',
+  'TEMPLATE_NOT_APPROVED',
+  'CONTACT_NOT_REACHABLE',
+  'NUMBER_EXISTS',
   // Webhooks
   'INVALID_SIGNATURE',
   'INVALID_WEBHOOK_ID',
@@ -114,12 +119,19 @@ export class ApiError extends Error {
   readonly code: ErrorCode
   readonly fields?: FieldError[]
   readonly headers?: Record<string, string>
+  readonly details?: Record<string, unknown>
 
   constructor(
     status: ContentfulStatusCode,
     code: ErrorCode,
     message: string,
-    extra: { fields?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    extra: {
+      fields?: FieldError[]
+      headers?: Record<string, string>
+      /** What the caller can do next, in data (WINDOW_CLOSED offers the approved templates). */
+      details?: Record<string, unknown>
+      cause?: unknown
+    } = {},
   ) {
     super(message, { cause: extra.cause })
     this.name = 'ApiError'
@@ -127,6 +139,7 @@ export class ApiError extends Error {
     this.code = code
     this.fields = extra.fields
     this.headers = extra.headers
+    this.details = extra.details
   }
 }
 
@@ -153,7 +166,13 @@ export class DatabaseUnavailableError extends ApiError {
 }
 
 export type ErrorEnvelope = {
-  error: { code: ErrorCode; message: string; requestId: string; fields?: FieldError[] }
+  error: {
+    code: ErrorCode
+    message: string
+    requestId: string
+    fields?: FieldError[]
+    details?: Record<string, unknown>
+  }
 }
 
 export function envelope(error: ApiError, requestId: string): ErrorEnvelope {
@@ -163,6 +182,7 @@ export function envelope(error: ApiError, requestId: string): ErrorEnvelope {
       message: error.message,
       requestId,
       ...(error.fields ? { fields: error.fields } : {}),
+      ...(error.details ? { details: error.details } : {}),
     },
   }
 }

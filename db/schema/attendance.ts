@@ -97,7 +97,9 @@ export const attendanceContacts = pgTable(
   (t) => [
     uniqueIndex('attendance_contacts_key').on(t.tenantId, t.contactKey),
     index('attendance_contacts_wa_id_idx').on(t.tenantId, t.waId).where(sql`wa_id is not null`),
-    index('attendance_contacts_customer_idx').on(t.tenantId, t.customerId).where(sql`customer_id is not null`),
+    index('attendance_contacts_customer_idx')
+      .on(t.tenantId, t.customerId)
+      .where(sql`customer_id is not null`),
   ],
 )
 

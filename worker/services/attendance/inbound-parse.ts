@@ -92,7 +92,9 @@ const LATEST = Date.UTC(2100, 0, 1) / 1000
  * The inbound messages of one `messages` change, or null when the change has none (a status
  * change) or is not readable. `invalid` says some message was left out (the change is kept raw).
  */
-export function parseInboundMessages(value: unknown): { messages: WhatsappInbound[]; invalid: boolean } | null {
+export function parseInboundMessages(
+  value: unknown,
+): { messages: WhatsappInbound[]; invalid: boolean } | null {
   const parsed = messagesValue.safeParse(value)
   if (!parsed.success) return null
   const contacts = (parsed.data.contacts ?? []).flatMap((item) => {
@@ -132,7 +134,11 @@ export function parseInboundMessages(value: unknown): { messages: WhatsappInboun
       body: data.text?.body ?? attached?.caption ?? data.button?.text ?? data.reaction?.emoji ?? null,
       replyTo: data.context?.id ?? data.reaction?.message_id ?? null,
       details: attached
-        ? { mediaId: attached.id ?? null, mimeType: attached.mime_type ?? null, filename: attached.filename ?? null }
+        ? {
+            mediaId: attached.id ?? null,
+            mimeType: attached.mime_type ?? null,
+            filename: attached.filename ?? null,
+          }
         : data.location
           ? { location: data.location }
           : type === 'unsupported'

@@ -98,7 +98,9 @@ export async function recordInbound(
     order by r.n, r.c
     on conflict (tenant_id, number_id, contact_id) do update set updated_at = v.updated_at
     returning v.id, v.number_id, v.contact_id`)
-  const conversationOf = new Map(conversations.rows.map((row) => [`${row.number_id}|${row.contact_id}`, row.id]))
+  const conversationOf = new Map(
+    conversations.rows.map((row) => [`${row.number_id}|${row.contact_id}`, row.id]),
+  )
 
   const rows = routed.rows.flatMap((row) => {
     const message = messages[row.i]
@@ -117,7 +119,12 @@ export async function recordInbound(
       },
     ]
   })
-  const fresh = await tx.execute<{ id: string; conversation_id: string; status: string; assignee_id: string | null }>(sql`
+  const fresh = await tx.execute<{
+    id: string
+    conversation_id: string
+    status: string
+    assignee_id: string | null
+  }>(sql`
     with input as (
       select * from json_to_recordset(${pgJson(rows)}::json)
         as r(id text, cv text, w text, ty text, bd text, rt text, dt jsonb, at timestamptz)
@@ -147,7 +154,12 @@ export async function recordInbound(
   const events: AttendanceEvent[] = []
   const seen = new Set<string>()
   for (const row of fresh.rows) {
-    events.push({ type: 'message.created', conversationId: row.conversation_id, messageId: row.id, direction: 'in' })
+    events.push({
+      type: 'message.created',
+      conversationId: row.conversation_id,
+      messageId: row.id,
+      direction: 'in',
+    })
     if (seen.has(row.conversation_id)) continue
     seen.add(row.conversation_id)
     events.push({

@@ -247,7 +247,11 @@ export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery 
           continue
         }
       }
-      if (entry.accountId && object === 'whatsapp_business_account' && field === 'message_template_status_update') {
+      if (
+        entry.accountId &&
+        object === 'whatsapp_business_account' &&
+        field === 'message_template_status_update'
+      ) {
         const template = parseTemplateStatus(entry.accountId, value)
         if (template) {
           templates.push(template)
