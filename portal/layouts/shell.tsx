@@ -1,10 +1,11 @@
 import type { Child } from 'hono/jsx'
+import type { Module } from '../../db/schema/index.ts'
 import { CsrfField } from '../components/forms.tsx'
 import { PageContext, type PageInfo } from '../components/page.ts'
 import { type I18n, I18nContext, LOCALES, type MessageKey } from '../i18n/index.ts'
 import type { Viewer } from '../viewer.ts'
 
-type NavItem = { href: string; label: MessageKey; roles?: readonly string[] }
+type NavItem = { href: string; label: MessageKey; roles?: readonly string[]; module?: Module }
 
 const MANAGERS = ['owner', 'admin'] as const
 
@@ -13,6 +14,8 @@ const APP_NAV: NavItem[] = [
   { href: '/app/connections', label: 'nav.connections' },
   { href: '/app/metrics', label: 'nav.metrics' },
   { href: '/app/calendar', label: 'nav.calendar' },
+  // The WhatsApp inbox: for those who may read it, when the plan has the module.
+  { href: '/app/inbox', label: 'nav.inbox', roles: ['owner', 'admin', 'analyst'], module: 'attendance' },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
   { href: '/app/sessions', label: 'nav.sessions' },
@@ -49,8 +52,11 @@ export function Providers(props: { i18n: I18n; page: PageInfo; children: Child }
 
 function Nav(props: { i18n: I18n; viewer: Viewer; path: string }) {
   const { t } = props.i18n
-  const items = (props.viewer.kind === 'operator' ? ADMIN_NAV : APP_NAV).filter(
-    (item) => !item.roles || (props.viewer.kind === 'member' && item.roles.includes(props.viewer.role)),
+  const { viewer } = props
+  const items = (viewer.kind === 'operator' ? ADMIN_NAV : APP_NAV).filter(
+    (item) =>
+      (!item.roles || (viewer.kind === 'member' && item.roles.includes(viewer.role))) &&
+      (!item.module || (viewer.kind === 'member' && viewer.modules.includes(item.module))),
   )
   return (
     <nav class="nav" aria-label={t('nav.label')}>

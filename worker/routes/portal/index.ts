@@ -13,6 +13,7 @@ import { registerPortalAdminTenants } from './admin/tenants.tsx'
 import { registerPortalApiKeys } from './app/api-keys.tsx'
 import { registerPortalCalendar } from './app/calendar.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
+import { registerPortalInbox } from './app/inbox.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
@@ -44,6 +45,7 @@ export function registerPortal(app: App) {
   registerPortalConnections(portal)
   registerPortalMetrics(portal)
   registerPortalCalendar(portal)
+  registerPortalInbox(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalPrivacy(portal)

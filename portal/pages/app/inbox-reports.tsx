@@ -1,0 +1,218 @@
+import type { attendanceReport } from '../../../worker/services/attendance/reports.ts'
+import { BarChart } from '../../components/bar-chart.tsx'
+import { LineChart } from '../../components/chart.tsx'
+import { useI18n } from '../../i18n/index.ts'
+import { duration } from './inbox-format.ts'
+
+export type InboxReport = Awaited<ReturnType<typeof attendanceReport>>
+type Times = Omit<InboxReport['byAgent'][number], 'agent_id' | 'agent_name'>
+
+const DAY_MS = 86_400_000
+
+/** Every day of the period, so a quiet day is a zero on the chart rather than a gap. */
+function daysOf(from: string, to: string): string[] {
+  const days: string[] = []
+  for (let at = Date.parse(`${from}T00:00:00Z`); at <= Date.parse(`${to}T00:00:00Z`); at += DAY_MS)
+    days.push(new Date(at).toISOString().slice(0, 10))
+  return days
+}
+
+/**
+ * One row of times: conversations, answered, median and mean first response, resolved, median
+ * and mean resolution. Each cell also carries its raw figure (`data-value`), the API's number.
+ */
+function TimesCells(props: { row: Times }) {
+  const i18n = useI18n()
+  const { row } = props
+  const cell = (value: number | null, field: string, format: (v: number | null) => string) => (
+    <td class="num" data-field={field} data-value={value === null ? '' : String(value)}>
+      {format(value)}
+    </td>
+  )
+  const count = (v: number | null) => (v === null ? '—' : i18n.number(v))
+  const time = (v: number | null) => duration(i18n, v)
+  return (
+    <>
+      {cell(row.conversations, 'conversations', count)}
+      {cell(row.replied, 'replied', count)}
+      {cell(row.first_response_p50_s, 'first_response_p50_s', time)}
+      {cell(row.first_response_avg_s, 'first_response_avg_s', time)}
+      {cell(row.resolved, 'resolved', count)}
+      {cell(row.resolution_p50_s, 'resolution_p50_s', time)}
+      {cell(row.resolution_avg_s, 'resolution_avg_s', time)}
+    </>
+  )
+}
+
+function TimesHead(props: { first: string }) {
+  const { t } = useI18n()
+  return (
+    <thead>
+      <tr>
+        <th scope="col">{props.first}</th>
+        <th scope="col" class="num">
+          {t('inbox.reports.conversations')}
+        </th>
+        <th scope="col" class="num">
+          {t('inbox.reports.replied')}
+        </th>
+        <th scope="col" class="num">
+          {t('inbox.reports.firstResponseMedian')}
+        </th>
+        <th scope="col" class="num">
+          {t('inbox.reports.firstResponseMean')}
+        </th>
+        <th scope="col" class="num">
+          {t('inbox.reports.resolved')}
+        </th>
+        <th scope="col" class="num">
+          {t('inbox.reports.resolutionMedian')}
+        </th>
+        <th scope="col" class="num">
+          {t('inbox.reports.resolutionMean')}
+        </th>
+      </tr>
+    </thead>
+  )
+}
+
+/**
+ * The inbox's report for a period: messages per day (a line per direction), and first-response
+ * and resolution times per agent and per number (a bar chart of the medians, then the tables),
+ * from the same verb as `GET /api/v1/attendance/reports`.
+ */
+export function InboxReportsPage(props: { report: InboxReport; days: number | null }) {
+  const i18n = useI18n()
+  const { t } = i18n
+  const { report } = props
+  const byDay = new Map(report.volume.map((row) => [row.day, row]))
+  const days = daysOf(report.from, report.to)
+  const series = (label: string, pick: (row: InboxReport['volume'][number]) => number) => ({
+    label,
+    points: days.map((day) => {
+      const row = byDay.get(day)
+      return { t: day, v: row ? pick(row) : 0 }
+    }),
+  })
+  const totals = report.volume.reduce(
+    (sum, row) => ({
+      inbound: sum.inbound + row.inbound,
+      outbound: sum.outbound + row.outbound,
+      notes: sum.notes + row.notes,
+    }),
+    { inbound: 0, outbound: 0, notes: 0 },
+  )
+  const agentName = (row: InboxReport['byAgent'][number]) => row.agent_name ?? t('inbox.reports.nobody')
+  return (
+    <>
+      <h1>{t('inbox.reports.title')}</h1>
+      <p class="pager">
+        <a href="/app/inbox">{t('inbox.reports.back')}</a>
+      </p>
+      <nav aria-label={t('inbox.reports.period')} class="pager">
+        {[7, 30, 90].map((n) => (
+          <>
+            <a href={`/app/inbox/reports?days=${n}`} aria-current={props.days === n ? 'page' : undefined}>
+              {t('inbox.reports.lastDays', { n })}
+            </a>{' '}
+          </>
+        ))}
+      </nav>
+      <form method="get" action="/app/inbox/reports" class="row report-range">
+        <div class="field">
+          <label for="report-from">{t('inbox.reports.from')}</label>
+          <input id="report-from" name="from" type="date" value={report.from} required />
+        </div>
+        <div class="field">
+          <label for="report-to">{t('inbox.reports.to')}</label>
+          <input id="report-to" name="to" type="date" value={report.to} required />
+        </div>
+        <button type="submit" class="secondary">
+          {t('inbox.reports.show')}
+        </button>
+      </form>
+      <p class="muted" id="report-range">
+        {t('inbox.reports.range', { from: i18n.date(report.from), to: i18n.date(report.to) })}
+      </p>
+      <section class="card" aria-labelledby="report-volume">
+        <h2 id="report-volume">{t('inbox.reports.volume')}</h2>
+        <dl class="facts" id="report-totals">
+          <dt>{t('inbox.reports.inbound')}</dt>
+          <dd data-value={totals.inbound}>{i18n.number(totals.inbound)}</dd>
+          <dt>{t('inbox.reports.outbound')}</dt>
+          <dd data-value={totals.outbound}>{i18n.number(totals.outbound)}</dd>
+          <dt>{t('inbox.reports.notes')}</dt>
+          <dd data-value={totals.notes}>{i18n.number(totals.notes)}</dd>
+        </dl>
+        <LineChart
+          id="volume-chart"
+          title={t('inbox.reports.volume')}
+          series={[
+            series(t('inbox.reports.inbound'), (row) => row.inbound),
+            series(t('inbox.reports.outbound'), (row) => row.outbound),
+            series(t('inbox.reports.notes'), (row) => row.notes),
+          ]}
+        />
+      </section>
+      <section aria-labelledby="report-agents">
+        <h2 id="report-agents">{t('inbox.reports.byAgent')}</h2>
+        <BarChart
+          id="agents-chart"
+          title={t('inbox.reports.firstResponseChart')}
+          desc={t('inbox.reports.firstResponseChartDesc', {
+            from: i18n.date(report.from),
+            to: i18n.date(report.to),
+          })}
+          yLabel={t('inbox.reports.minutes')}
+          legend={t('inbox.reports.firstResponseMedian')}
+          format={(v) => i18n.number(Math.round(v))}
+          bars={report.byAgent
+            .filter((row) => row.first_response_p50_s !== null)
+            .map((row) => ({
+              label: agentName(row),
+              value: (row.first_response_p50_s ?? 0) / 60,
+              tooltip: `${agentName(row)}: ${duration(i18n, row.first_response_p50_s)}`,
+            }))}
+        />
+        {report.byAgent.length === 0 ? (
+          <p class="muted">{t('chart.noData')}</p>
+        ) : (
+          <div class="table-wrap">
+            <table id="report-agent-table">
+              <TimesHead first={t('inbox.reports.agent')} />
+              <tbody>
+                {report.byAgent.map((row) => (
+                  <tr data-agent={row.agent_id ?? ''}>
+                    <th scope="row">{agentName(row)}</th>
+                    <TimesCells row={row} />
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="report-numbers">
+        <h2 id="report-numbers">{t('inbox.reports.byNumber')}</h2>
+        {report.byNumber.length === 0 ? (
+          <p class="muted">{t('chart.noData')}</p>
+        ) : (
+          <div class="table-wrap">
+            <table id="report-number-table">
+              <TimesHead first={t('inbox.reports.number')} />
+              <tbody>
+                {report.byNumber.map((row) => (
+                  <tr data-number={row.number_id}>
+                    <th scope="row">{row.display_number}</th>
+                    <TimesCells row={row} />
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <p class="muted small">{t('inbox.reports.note')}</p>
+    </>
+  )
+}
