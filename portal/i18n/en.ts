@@ -662,6 +662,12 @@ export const en = {
   'inbox.customer': 'Customer',
   'inbox.otherConversations': 'Other conversations',
   'inbox.noOtherConversations': 'None on the other numbers.',
+  'error.WINDOW_CLOSED':
+    'The 24-hour window is closed (the customer has not written for over a day): send an approved template instead.',
+  'error.TEMPLATE_NOT_APPROVED': 'This template is not approved for this number: pick another one.',
+  'error.ATTENDANCE_LIMIT_REACHED': "This month's messages allowed by your plan have all been sent.",
+  'error.CONTACT_NOT_REACHABLE':
+    'This contact did not share a phone number: WhatsApp cannot be written to them yet.',
   'inbox.reports.link': 'Reports →',
   'inbox.reports.title': 'Inbox reports',
   'inbox.reports.back': '← Back to the inbox',

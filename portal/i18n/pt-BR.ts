@@ -663,6 +663,12 @@ export const ptBR: Record<MessageKey, string> = {
   'inbox.customer': 'Cliente',
   'inbox.otherConversations': 'Outras conversas',
   'inbox.noOtherConversations': 'Nenhuma nos outros números.',
+  'error.WINDOW_CLOSED':
+    'A janela de 24 horas está fechada (o cliente não escreve há mais de um dia): envie um modelo aprovado.',
+  'error.TEMPLATE_NOT_APPROVED': 'Este modelo não está aprovado para este número: escolha outro.',
+  'error.ATTENDANCE_LIMIT_REACHED': 'As mensagens do mês permitidas pelo seu plano já foram todas enviadas.',
+  'error.CONTACT_NOT_REACHABLE':
+    'Este contato não informou um telefone: ainda não é possível escrever para ele pelo WhatsApp.',
   'inbox.reports.link': 'Relatórios →',
   'inbox.reports.title': 'Relatórios do atendimento',
   'inbox.reports.back': '← Voltar ao atendimento',

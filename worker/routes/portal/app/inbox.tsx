@@ -190,7 +190,9 @@ export function registerPortalInbox(portal: PortalApp) {
       ),
     )
     if (!outcome.ok) {
-      if (outcome.error.status === 404) throw outcome.error
+      // Not theirs to answer (an unknown conversation, a role or plan without it): the error page.
+      if (outcome.error.status === 404 || ['FORBIDDEN', 'MODULE_DISABLED'].includes(outcome.error.code))
+        throw outcome.error
       const status =
         outcome.error.status === 422 || outcome.error.status === 403 || outcome.error.status === 409
           ? outcome.error.status
