@@ -11,6 +11,6 @@ export type Viewer =
       role: MemberRole
       tenantName: string
       locale: string | null
-      /** The tenant's modules now: the menu shows a module's pages only when the plan has it. */
+      /** The modules the tenant's license grants now: the menu shows only these. */
       modules: readonly Module[]
     }

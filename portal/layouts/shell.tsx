@@ -5,6 +5,7 @@ import { PageContext, type PageInfo } from '../components/page.ts'
 import { type I18n, I18nContext, LOCALES, type MessageKey } from '../i18n/index.ts'
 import type { Viewer } from '../viewer.ts'
 
+/** A menu entry, shown to the roles listed (all when none) and only when the plan has its module. */
 type NavItem = { href: string; label: MessageKey; roles?: readonly string[]; module?: Module }
 
 const MANAGERS = ['owner', 'admin'] as const
@@ -12,9 +13,9 @@ const MANAGERS = ['owner', 'admin'] as const
 const APP_NAV: NavItem[] = [
   { href: '/app', label: 'nav.overview' },
   { href: '/app/connections', label: 'nav.connections' },
-  { href: '/app/metrics', label: 'nav.metrics' },
-  { href: '/app/calendar', label: 'nav.calendar' },
-  // The WhatsApp inbox: for those who may read it, when the plan has the module.
+  { href: '/app/metrics', label: 'nav.metrics', module: 'metrics' },
+  { href: '/app/calendar', label: 'nav.calendar', module: 'calendar' },
+  // The WhatsApp inbox (docs/attendance.md): for the roles that may read it.
   { href: '/app/inbox', label: 'nav.inbox', roles: ['owner', 'admin', 'analyst'], module: 'attendance' },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
@@ -52,12 +53,15 @@ export function Providers(props: { i18n: I18n; page: PageInfo; children: Child }
 
 function Nav(props: { i18n: I18n; viewer: Viewer; path: string }) {
   const { t } = props.i18n
-  const { viewer } = props
-  const items = (viewer.kind === 'operator' ? ADMIN_NAV : APP_NAV).filter(
-    (item) =>
-      (!item.roles || (viewer.kind === 'member' && item.roles.includes(viewer.role))) &&
-      (!item.module || (viewer.kind === 'member' && viewer.modules.includes(item.module))),
-  )
+  const viewer = props.viewer
+  const items =
+    viewer.kind === 'operator'
+      ? ADMIN_NAV
+      : APP_NAV.filter(
+          (item) =>
+            (!item.roles || item.roles.includes(viewer.role)) &&
+            (!item.module || viewer.modules.includes(item.module)),
+        )
   return (
     <nav class="nav" aria-label={t('nav.label')}>
       <ul>
