@@ -1,0 +1,248 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser } from './browser.ts'
+import { type LocalStack, startLocalStack } from './stack.ts'
+
+// The attendance inbox end to end (issue 14's "done when"): acme's owner answers a conversation
+// inside the window, is offered a template outside it, and sees a customer's new message arrive on
+// the open conversation without reloading. The customer writes through the fake WhatsApp's control
+// endpoint, which posts a signed webhook to the Worker exactly as Meta would.
+
+const SHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots')
+const OPERATOR = { email: 'operator@integra.example', password: 'integra-operator-demo' }
+const ACME_OWNER = { email: 'owner@acme.example', password: 'integra-owner-demo' }
+const APP_SECRET = 'e2e-inbox-app-secret-0123456789'
+const PHONE_NUMBER_ID = '109900000000101'
+const MARIA = '5511987650001'
+const CARLOS = '5511987650002'
+
+let stack: LocalStack
+let starting: Promise<LocalStack> | undefined
+let browser: Browser
+const consoleErrors: string[] = []
+
+async function apiLogin(who: { email: string; password: string }) {
+  const response = await fetch(`${stack.baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '127.0.0.1' },
+    body: JSON.stringify(who),
+  })
+  expect(response.status).toBe(200)
+  const { access_token } = (await response.json()) as { access_token: string }
+  return async <T>(route: string, init: { method?: string; body?: unknown } = {}) => {
+    const answer = await fetch(`${stack.baseUrl}${route}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    })
+    return { status: answer.status, body: (await answer.json().catch(() => null)) as T }
+  }
+}
+
+const control = (route: string, body: unknown) =>
+  fetch(`${stack.fakesUrl}/whatsapp/__control/${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = await probe()
+    if (value !== undefined) return value
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/**
+ * Acme's inbox as an operator and an owner would set it up: the module on acme's plan, the Meta
+ * webhook's app secret, one number on the demo WhatsApp connection, its templates synced from the
+ * fake, and two customers, one who wrote just now and one two days ago (window closed).
+ */
+async function prepareInbox() {
+  const operator = await apiLogin(OPERATOR)
+  const plans = await operator<{ data: { id: string; code: string; modules: string[] }[] }>(
+    '/api/v1/admin/plans?limit=100',
+  )
+  const pro = plans.body.data.find((plan) => plan.code === 'pro')
+  if (pro && !pro.modules.includes('attendance'))
+    expect(
+      (
+        await operator(`/api/v1/admin/plans/${pro.id}`, {
+          method: 'PATCH',
+          body: { modules: [...pro.modules, 'attendance'] },
+        })
+      ).status,
+    ).toBe(200)
+  const owner = await apiLogin(ACME_OWNER)
+  await owner('/api/v1/webhooks/meta/settings', {
+    method: 'PUT',
+    body: { app_secret: APP_SECRET, verify_token: 'e2e-inbox-verify' },
+  })
+  const connections = await owner<{ data: { id: string; platform: string; external_account_id: string }[] }>(
+    '/api/v1/connections?limit=100',
+  )
+  const whatsapp = connections.body.data.find((c) => c.platform === 'whatsapp')
+  if (!whatsapp) throw new Error('acme has no WhatsApp connection')
+  const added = await owner<{ id: string }>('/api/v1/attendance/numbers', {
+    method: 'POST',
+    body: {
+      connection_id: whatsapp.id,
+      phone_number_id: PHONE_NUMBER_ID,
+      display_number: '+55 11 4000-1000',
+    },
+  })
+  expect([201, 409]).toContain(added.status)
+  const numbers = await owner<{ data: { id: string; phone_number_id: string }[] }>(
+    '/api/v1/attendance/numbers',
+  )
+  const number = numbers.body.data.find((n) => n.phone_number_id === PHONE_NUMBER_ID)
+  if (!number) throw new Error('the number was not added')
+  await control('webhook', {
+    phone_number_id: PHONE_NUMBER_ID,
+    waba_id: whatsapp.external_account_id,
+    url: `${stack.baseUrl}/webhooks/meta/acme`,
+    app_secret: APP_SECRET,
+  })
+  expect(
+    (await owner(`/api/v1/attendance/numbers/${number.id}/templates/sync`, { method: 'POST' })).status,
+  ).toBe(202)
+  await control('inbound', {
+    phone_number_id: PHONE_NUMBER_ID,
+    from: CARLOS,
+    name: 'Carlos Andrade',
+    text: 'Vocês entregam no sábado?',
+    timestamp: Math.floor(Date.now() / 1000) - 2 * 86_400,
+  })
+  await control('inbound', {
+    phone_number_id: PHONE_NUMBER_ID,
+    from: MARIA,
+    name: 'Maria Souza',
+    text: 'Oi! Meu pedido já saiu?',
+  })
+  await until('two conversations and the synced templates', async () => {
+    const list = await owner<{ data: unknown[] }>('/api/v1/attendance/conversations?limit=10')
+    const templates = await owner<{ data: { status: string }[] }>(
+      `/api/v1/attendance/numbers/${number.id}/templates`,
+    )
+    return list.body.data.length >= 2 && templates.body.data.some((t) => t.status === 'APPROVED')
+      ? true
+      : undefined
+  })
+}
+
+beforeAll(async () => {
+  await fs.mkdir(SHOTS, { recursive: true })
+  browser = await launchBrowser()
+  starting = startLocalStack()
+  stack = await starting
+  await prepareInbox()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await (await starting?.catch(() => undefined))?.stop()
+})
+
+async function signedInPage(locale: string, width: number): Promise<Page> {
+  const context = await browser.newContext({ locale, viewport: { width, height: 900 } })
+  const page = await context.newPage()
+  page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`)
+  })
+  await page.goto(`${stack.baseUrl}/app/login`)
+  await page.fill('input[name=email]', ACME_OWNER.email)
+  await page.fill('input[name=password]', ACME_OWNER.password)
+  await Promise.all([page.waitForURL(/\/app$/), page.click('button[type=submit]')])
+  return page
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
+
+describe('the attendance inbox in a real browser', () => {
+  it('answers inside the window, offers a template outside it, and shows a new message without a reload', async () => {
+    const page = await signedInPage('pt-BR', 1280)
+    await page.click('nav >> text=Atendimento')
+    await page.waitForURL(/\/app\/inbox$/)
+    await expect
+      .poll(() => page.locator('.inbox-name').allTextContents())
+      .toEqual(expect.arrayContaining(['Maria Souza', 'Carlos Andrade']))
+    await shot(page, 'inbox-list-1280-pt-BR')
+
+    // Inside the window: the countdown, then Enter sends and the fake WhatsApp receives it once.
+    await page.click('.inbox-row >> text=Maria Souza')
+    await expect.poll(() => page.locator('.window-open').textContent()).toMatch(/fecha em 23 h/)
+    await page.fill('#reply-text', 'Saiu hoje cedo, chega amanhã!')
+    await Promise.all([page.waitForLoadState('load'), page.press('#reply-text', 'Enter')])
+    await expect.poll(() => page.locator('.msg-out').last().textContent()).toContain('Saiu hoje cedo')
+    const sent = await until('the reply at the fake WhatsApp', async () => {
+      const answer = await fetch(`${stack.fakesUrl}/whatsapp/__control/messages?to=${MARIA}`)
+      const { messages } = (await answer.json()) as { messages: { text?: { body?: string } }[] }
+      return messages.length > 0 ? messages : undefined
+    })
+    expect(sent).toHaveLength(1)
+    expect(sent[0]?.text?.body).toBe('Saiu hoje cedo, chega amanhã!')
+    await shot(page, 'inbox-open-window-1280-pt-BR')
+
+    // Outside the window: no free text, the approved templates with their blanks.
+    await page.click('.inbox-row >> text=Carlos Andrade')
+    expect(await page.locator('#reply-text').count()).toBe(0)
+    await expect
+      .poll(() => page.locator('.window-closed').textContent())
+      .toContain('janela de 24 horas está fechada')
+    expect(await page.locator('details.tpl summary').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('appointment_reminder')]),
+    )
+    await shot(page, 'inbox-closed-window-1280-pt-BR')
+
+    // A customer writes while Maria's conversation is open: it appears without a reload.
+    await page.click('.inbox-row >> text=Maria Souza')
+    await page.waitForSelector('#reply-text')
+    await page.evaluate('window.notReloaded = true')
+    const before = Date.now()
+    await control('inbound', {
+      phone_number_id: PHONE_NUMBER_ID,
+      from: MARIA,
+      name: 'Maria Souza',
+      text: 'Perfeito, obrigada!',
+    })
+    await page.waitForSelector('.msg-in >> text=Perfeito, obrigada!', { timeout: 45_000 })
+    const delayMs = Date.now() - before
+    expect(await page.evaluate('window.notReloaded === true')).toBe(true)
+    console.info(`inbound message on the open conversation after ${delayMs} ms (polling every 15 s)`)
+
+    await page.goto(`${stack.baseUrl}/app/inbox/reports?days=7`)
+    const received = Number(await page.locator('#report-totals dd').first().getAttribute('data-value'))
+    expect(received).toBeGreaterThanOrEqual(3)
+    await shot(page, 'inbox-reports-1280-pt-BR')
+    expect(consoleErrors).toEqual([])
+  })
+
+  it('is usable at phone width, in English', async () => {
+    const page = await signedInPage('en', 390)
+    await page.goto(`${stack.baseUrl}/app/inbox`)
+    await expect.poll(() => page.locator('.inbox-name').count()).toBeGreaterThanOrEqual(2)
+    await shot(page, 'inbox-list-390-en')
+    await page.click('.inbox-row >> text=Maria Souza')
+    // The conversation replaces the list, with a way back; nothing wider than the screen.
+    expect(await page.locator('#inbox-list').isHidden()).toBe(true)
+    expect(await page.locator('.conv-back').isVisible()).toBe(true)
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
+    await shot(page, 'inbox-open-window-390-en')
+    await page.click('.conv-back')
+    await page.click('.inbox-row >> text=Carlos Andrade')
+    await expect.poll(() => page.locator('.window-closed').textContent()).toContain('window is closed')
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
+    await shot(page, 'inbox-closed-window-390-en')
+    await page.goto(`${stack.baseUrl}/app/inbox/reports`)
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
+    await shot(page, 'inbox-reports-390-en')
+    expect(consoleErrors).toEqual([])
+  })
+})
