@@ -1,4 +1,4 @@
-import { Alert, Badge, CsrfField } from '../../components/forms.tsx'
+import { ActionButton, Alert, Badge, CsrfField } from '../../components/forms.tsx'
 import { type I18n, type MessageKey, useI18n } from '../../i18n/index.ts'
 import type { ContactView, ConversationView, Member, OpenConversation, TemplateView } from './inbox.tsx'
 import { clockTime, contactLabel, formatPhone, fullWhen, shortWhen, timeLeft } from './inbox-format.ts'
@@ -321,31 +321,28 @@ function Actions(props: { conversation: ConversationView; members: Member[]; vie
         </button>
       </form>
       {props.viewerId && conversation.assigneeId !== props.viewerId && (
-        <form method="post" action={`${base}/assign`} class="inline">
-          <CsrfField />
-          <input type="hidden" name="assignee" value="me" />
-          <button type="submit" class="secondary">
-            {t('inbox.assignMe')}
-          </button>
-        </form>
+        <ActionButton
+          action={`${base}/assign`}
+          fields={{ assignee: 'me' }}
+          label={t('inbox.assignMe')}
+          target=".conversation"
+        />
       )}
-      {closed || conversation.status === 'snoozed' ? (
-        <form method="post" action={`${base}/status`} class="inline">
-          <CsrfField />
-          <input type="hidden" name="status" value="open" />
-          <button type="submit" class="secondary">
-            {t('inbox.reopen')}
-          </button>
-        </form>
-      ) : null}
+      {(closed || conversation.status === 'snoozed') && (
+        <ActionButton
+          action={`${base}/status`}
+          fields={{ status: 'open' }}
+          label={t('inbox.reopen')}
+          target=".conversation"
+        />
+      )}
       {!closed && (
-        <form method="post" action={`${base}/status`} class="inline">
-          <CsrfField />
-          <input type="hidden" name="status" value="resolved" />
-          <button type="submit" class="primary">
-            {t('inbox.resolve')}
-          </button>
-        </form>
+        <ActionButton
+          action={`${base}/status`}
+          fields={{ status: 'resolved' }}
+          label={t('inbox.resolve')}
+          target=".conversation"
+        />
       )}
       {!closed && (
         <form method="post" action={`${base}/status`} class="inline conv-snooze">

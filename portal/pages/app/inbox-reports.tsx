@@ -1,7 +1,7 @@
 import type { attendanceReport } from '../../../worker/services/attendance/reports.ts'
 import { BarChart } from '../../components/bar-chart.tsx'
 import { LineChart } from '../../components/chart.tsx'
-import { useI18n } from '../../i18n/index.ts'
+import { type MessageKey, useI18n } from '../../i18n/index.ts'
 import { duration } from './inbox-format.ts'
 
 export type InboxReport = Awaited<ReturnType<typeof attendanceReport>>
@@ -17,29 +17,30 @@ function daysOf(from: string, to: string): string[] {
   return days
 }
 
-/**
- * One row of times: conversations, answered, median and mean first response, resolved, median
- * and mean resolution. Each cell also carries its raw figure (`data-value`), the API's number.
- */
+/** The columns of the times tables: the report's field, its heading, and a count or a duration. */
+const COLUMNS: { field: keyof Times; label: MessageKey; kind: 'count' | 'time' }[] = [
+  { field: 'conversations', label: 'inbox.reports.conversations', kind: 'count' },
+  { field: 'replied', label: 'inbox.reports.replied', kind: 'count' },
+  { field: 'first_response_p50_s', label: 'inbox.reports.firstResponseMedian', kind: 'time' },
+  { field: 'first_response_avg_s', label: 'inbox.reports.firstResponseMean', kind: 'time' },
+  { field: 'resolved', label: 'inbox.reports.resolved', kind: 'count' },
+  { field: 'resolution_p50_s', label: 'inbox.reports.resolutionMedian', kind: 'time' },
+  { field: 'resolution_avg_s', label: 'inbox.reports.resolutionMean', kind: 'time' },
+]
+
+/** One row of times; each cell also carries its raw figure (`data-value`), the API's number. */
 function TimesCells(props: { row: Times }) {
   const i18n = useI18n()
-  const { row } = props
-  const cell = (value: number | null, field: string, format: (v: number | null) => string) => (
-    <td class="num" data-field={field} data-value={value === null ? '' : String(value)}>
-      {format(value)}
-    </td>
-  )
-  const count = (v: number | null) => (v === null ? '—' : i18n.number(v))
-  const time = (v: number | null) => duration(i18n, v)
   return (
     <>
-      {cell(row.conversations, 'conversations', count)}
-      {cell(row.replied, 'replied', count)}
-      {cell(row.first_response_p50_s, 'first_response_p50_s', time)}
-      {cell(row.first_response_avg_s, 'first_response_avg_s', time)}
-      {cell(row.resolved, 'resolved', count)}
-      {cell(row.resolution_p50_s, 'resolution_p50_s', time)}
-      {cell(row.resolution_avg_s, 'resolution_avg_s', time)}
+      {COLUMNS.map((column) => {
+        const value = props.row[column.field]
+        return (
+          <td class="num" data-field={column.field} data-value={value === null ? '' : String(value)}>
+            {column.kind === 'time' ? duration(i18n, value) : value === null ? '—' : i18n.number(value)}
+          </td>
+        )
+      })}
     </>
   )
 }
@@ -50,27 +51,11 @@ function TimesHead(props: { first: string }) {
     <thead>
       <tr>
         <th scope="col">{props.first}</th>
-        <th scope="col" class="num">
-          {t('inbox.reports.conversations')}
-        </th>
-        <th scope="col" class="num">
-          {t('inbox.reports.replied')}
-        </th>
-        <th scope="col" class="num">
-          {t('inbox.reports.firstResponseMedian')}
-        </th>
-        <th scope="col" class="num">
-          {t('inbox.reports.firstResponseMean')}
-        </th>
-        <th scope="col" class="num">
-          {t('inbox.reports.resolved')}
-        </th>
-        <th scope="col" class="num">
-          {t('inbox.reports.resolutionMedian')}
-        </th>
-        <th scope="col" class="num">
-          {t('inbox.reports.resolutionMean')}
-        </th>
+        {COLUMNS.map((column) => (
+          <th scope="col" class="num">
+            {t(column.label)}
+          </th>
+        ))}
       </tr>
     </thead>
   )
