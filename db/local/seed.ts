@@ -31,7 +31,7 @@ const PLANS = [
   {
     code: 'pro',
     name: 'Pro',
-    modules: ['metrics', 'calendar'],
+    modules: ['metrics', 'calendar', 'attendance'],
     users: 20,
     connections: 50,
     retention: 730,

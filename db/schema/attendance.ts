@@ -116,10 +116,10 @@ export const attendanceConversations = pgTable(
       .references(() => tenants.id),
     numberId: text('number_id')
       .notNull()
-      .references(() => attendanceNumbers.id),
+      .references(() => attendanceNumbers.id, { onDelete: 'cascade' }),
     contactId: text('contact_id')
       .notNull()
-      .references(() => attendanceContacts.id),
+      .references(() => attendanceContacts.id, { onDelete: 'cascade' }),
     status: text('status', { enum: CONVERSATION_STATUSES }).notNull().default('open'),
     assigneeId: text('assignee_id').references(() => users.id),
     lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
@@ -155,7 +155,7 @@ export const attendanceMessages = pgTable(
       .references(() => tenants.id),
     conversationId: text('conversation_id')
       .notNull()
-      .references(() => attendanceConversations.id),
+      .references(() => attendanceConversations.id, { onDelete: 'cascade' }),
     direction: text('direction', { enum: ATTENDANCE_DIRECTIONS }).notNull(),
     type: text('type', { enum: ATTENDANCE_MESSAGE_TYPES }).notNull(),
     body: text('body'),

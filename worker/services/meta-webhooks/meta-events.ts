@@ -10,9 +10,10 @@ import {
 /**
  * Splits one Meta delivery (`{object, entry: [{id, time, changes: [{field, value}]}]}`) into what
  * is counted and what is kept raw. Counted: WhatsApp message statuses (`field: messages`,
- * `value.statuses[]`) and Instagram `comments` and `mentions`. Everything else (inbound WhatsApp
- * messages, story insights, Messenger-style `messaging` items, objects we do not know) is kept
- * raw, one unit per change, for a bounded time.
+ * `value.statuses[]`) and Instagram `comments` and `mentions`. Inbound WhatsApp messages
+ * (`value.messages[]`) and template status changes go to the attendance inbox, which keeps raw the
+ * messages no number of the tenant takes. Everything else (story insights, Messenger-style
+ * `messaging` items, objects we do not know) is kept raw, one unit per change, for a bounded time.
  */
 
 /** One event to count once: its identity (`platform`, `objectId`, `event`) is the dedupe key. */
