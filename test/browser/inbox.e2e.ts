@@ -2,6 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { setUpDemoAttendance } from '../../db/local/seed-attendance.ts'
 import { launchBrowser } from './browser.ts'
 import { type LocalStack, startLocalStack } from './stack.ts'
 
@@ -11,12 +12,10 @@ import { type LocalStack, startLocalStack } from './stack.ts'
 // endpoint, which posts a signed webhook to the Worker exactly as Meta would.
 
 const SHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots')
-const OPERATOR = { email: 'operator@integra.example', password: 'integra-operator-demo' }
 const ACME_OWNER = { email: 'owner@acme.example', password: 'integra-owner-demo' }
-const APP_SECRET = 'e2e-inbox-app-secret-0123456789'
-const PHONE_NUMBER_ID = '109900000000101'
+// The demo's number and customers (db/local/seed-attendance.ts).
+const PHONE_NUMBER_ID = '109000000000101'
 const MARIA = '5511987650001'
-const CARLOS = '5511987650002'
 
 let stack: LocalStack
 let starting: Promise<LocalStack> | undefined
@@ -59,79 +58,21 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /**
- * Acme's inbox as an operator and an owner would set it up: the module on acme's plan, the Meta
- * webhook's app secret, one number on the demo WhatsApp connection, its templates synced from the
- * fake, and two customers, one who wrote just now and one two days ago (window closed).
+ * Acme's demo inbox as `npm run dev` sets it up (db/local/seed-attendance.ts): Maria inside the
+ * window, João outside it, Carla resolved; waits for the webhook jobs and the template sync.
  */
 async function prepareInbox() {
-  const operator = await apiLogin(OPERATOR)
-  const plans = await operator<{ data: { id: string; code: string; modules: string[] }[] }>(
-    '/api/v1/admin/plans?limit=100',
-  )
-  const pro = plans.body.data.find((plan) => plan.code === 'pro')
-  if (pro && !pro.modules.includes('attendance'))
-    expect(
-      (
-        await operator(`/api/v1/admin/plans/${pro.id}`, {
-          method: 'PATCH',
-          body: { modules: [...pro.modules, 'attendance'] },
-        })
-      ).status,
-    ).toBe(200)
+  await setUpDemoAttendance(stack.baseUrl, stack.fakesUrl)
   const owner = await apiLogin(ACME_OWNER)
-  await owner('/api/v1/webhooks/meta/settings', {
-    method: 'PUT',
-    body: { app_secret: APP_SECRET, verify_token: 'e2e-inbox-verify' },
-  })
-  const connections = await owner<{ data: { id: string; platform: string; external_account_id: string }[] }>(
-    '/api/v1/connections?limit=100',
-  )
-  const whatsapp = connections.body.data.find((c) => c.platform === 'whatsapp')
-  if (!whatsapp) throw new Error('acme has no WhatsApp connection')
-  const added = await owner<{ id: string }>('/api/v1/attendance/numbers', {
-    method: 'POST',
-    body: {
-      connection_id: whatsapp.id,
-      phone_number_id: PHONE_NUMBER_ID,
-      display_number: '+55 11 4000-1000',
-    },
-  })
-  expect([201, 409]).toContain(added.status)
-  const numbers = await owner<{ data: { id: string; phone_number_id: string }[] }>(
-    '/api/v1/attendance/numbers',
-  )
-  const number = numbers.body.data.find((n) => n.phone_number_id === PHONE_NUMBER_ID)
-  if (!number) throw new Error('the number was not added')
-  await control('webhook', {
-    phone_number_id: PHONE_NUMBER_ID,
-    waba_id: whatsapp.external_account_id,
-    url: `${stack.baseUrl}/webhooks/meta/acme`,
-    app_secret: APP_SECRET,
-  })
-  expect(
-    (await owner(`/api/v1/attendance/numbers/${number.id}/templates/sync`, { method: 'POST' })).status,
-  ).toBe(202)
-  await control('inbound', {
-    phone_number_id: PHONE_NUMBER_ID,
-    from: CARLOS,
-    name: 'Carlos Andrade',
-    text: 'Vocês entregam no sábado?',
-    timestamp: Math.floor(Date.now() / 1000) - 2 * 86_400,
-  })
-  await control('inbound', {
-    phone_number_id: PHONE_NUMBER_ID,
-    from: MARIA,
-    name: 'Maria Souza',
-    text: 'Oi! Meu pedido já saiu?',
-  })
-  await until('two conversations and the synced templates', async () => {
+  await until('the demo conversations and the synced templates', async () => {
     const list = await owner<{ data: unknown[] }>('/api/v1/attendance/conversations?limit=10')
+    const numbers = await owner<{ data: { id: string }[] }>('/api/v1/attendance/numbers')
+    const id = numbers.body.data[0]?.id
+    if (!id || list.body.data.length < 3) return undefined
     const templates = await owner<{ data: { status: string }[] }>(
-      `/api/v1/attendance/numbers/${number.id}/templates`,
+      `/api/v1/attendance/numbers/${id}/templates`,
     )
-    return list.body.data.length >= 2 && templates.body.data.some((t) => t.status === 'APPROVED')
-      ? true
-      : undefined
+    return templates.body.data.some((t) => t.status === 'APPROVED') ? true : undefined
   })
 }
 
@@ -172,7 +113,7 @@ describe('the attendance inbox in a real browser', () => {
     await page.waitForURL(/\/app\/inbox$/)
     await expect
       .poll(() => page.locator('.inbox-name').allTextContents())
-      .toEqual(expect.arrayContaining(['Maria Souza', 'Carlos Andrade']))
+      .toEqual(expect.arrayContaining(['Maria Souza', 'João Lima']))
     await shot(page, 'inbox-list-1280-pt-BR')
 
     // Inside the window: the countdown, then Enter sends and the fake WhatsApp receives it once.
@@ -183,15 +124,15 @@ describe('the attendance inbox in a real browser', () => {
     await expect.poll(() => page.locator('.msg-out').last().textContent()).toContain('Saiu hoje cedo')
     const sent = await until('the reply at the fake WhatsApp', async () => {
       const answer = await fetch(`${stack.fakesUrl}/whatsapp/__control/messages?to=${MARIA}`)
-      const { messages } = (await answer.json()) as { messages: { text?: { body?: string } }[] }
+      const { messages } = (await answer.json()) as { messages: { text?: string }[] }
       return messages.length > 0 ? messages : undefined
     })
     expect(sent).toHaveLength(1)
-    expect(sent[0]?.text?.body).toBe('Saiu hoje cedo, chega amanhã!')
+    expect(sent[0]?.text).toBe('Saiu hoje cedo, chega amanhã!')
     await shot(page, 'inbox-open-window-1280-pt-BR')
 
     // Outside the window: no free text, the approved templates with their blanks.
-    await page.click('.inbox-row >> text=Carlos Andrade')
+    await page.click('.inbox-row >> text=João Lima')
     expect(await page.locator('#reply-text').count()).toBe(0)
     await expect
       .poll(() => page.locator('.window-closed').textContent())
@@ -227,7 +168,7 @@ describe('the attendance inbox in a real browser', () => {
   it('is usable at phone width, in English', async () => {
     const page = await signedInPage('en', 390)
     await page.goto(`${stack.baseUrl}/app/inbox`)
-    await expect.poll(() => page.locator('.inbox-name').count()).toBeGreaterThanOrEqual(2)
+    await expect.poll(() => page.locator('.inbox-name').count()).toBeGreaterThanOrEqual(3)
     await shot(page, 'inbox-list-390-en')
     await page.click('.inbox-row >> text=Maria Souza')
     // The conversation replaces the list, with a way back; nothing wider than the screen.
@@ -236,7 +177,7 @@ describe('the attendance inbox in a real browser', () => {
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
     await shot(page, 'inbox-open-window-390-en')
     await page.click('.conv-back')
-    await page.click('.inbox-row >> text=Carlos Andrade')
+    await page.click('.inbox-row >> text=João Lima')
     await expect.poll(() => page.locator('.window-closed').textContent()).toContain('window is closed')
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
     await shot(page, 'inbox-closed-window-390-en')
