@@ -41,6 +41,8 @@ function templateName(message: Message): string | null {
 
 function Bubble(props: {
   message: Message
+  /** Where "answer this" leads (inbound messages, while the window is open, for those who reply). */
+  answerHref?: string
   quoted?: { direction: string; body: string | null }
   authors: Map<string, string>
   i18n: I18n
@@ -76,6 +78,11 @@ function Bubble(props: {
           {clockTime(i18n, new Date(message.sentAt), props.timeZone)}
         </time>
         {message.direction === 'out' && <Ticks delivery={message.delivery} />}
+        {props.answerHref && (
+          <a href={props.answerHref} class="msg-answer">
+            {t('inbox.answerThis')}
+          </a>
+        )}
       </span>
     </li>
   )
@@ -91,6 +98,7 @@ const dayOf = (i18n: I18n, at: Date | string, timeZone: string) =>
  */
 export function Thread(props: {
   conversation: ConversationView
+  canAnswer: boolean
   quotes: Record<string, { direction: string; body: string | null }>
   authors: Map<string, string>
   self: string
@@ -130,6 +138,11 @@ export function Thread(props: {
                 )}
                 <Bubble
                   message={message}
+                  answerHref={
+                    props.canAnswer && message.direction === 'in'
+                      ? `${props.self}?reply=${message.id}#reply-text`
+                      : undefined
+                  }
                   quoted={message.replyTo ? props.quotes[message.replyTo] : undefined}
                   authors={props.authors}
                   i18n={i18n}
@@ -220,6 +233,18 @@ function Composer(props: OpenConversation & { now: Date }) {
           >
             {countdown}
           </p>
+          {props.replyTo && (
+            <div class="composer-quote">
+              <input type="hidden" name="reply_to" value={props.replyTo.wamid} />
+              <blockquote class="msg-quote">
+                <span class="muted small">{t('inbox.answering')}</span>
+                <span>{props.replyTo.body ?? '…'}</span>
+              </blockquote>
+              <a href={base} class="small">
+                {t('inbox.answerCancel')}
+              </a>
+            </div>
+          )}
           <label for="reply-text" class="sr-only">
             {t('inbox.reply')}
           </label>
@@ -501,6 +526,7 @@ export function Conversation(
         <div class="conv-main">
           <Thread
             conversation={conversation}
+            canAnswer={props.canReply && conversation.window.open}
             quotes={props.quotes}
             authors={authors}
             self={`/app/inbox/${conversation.id}`}

@@ -33,6 +33,8 @@ export type OpenConversation = {
   composer?: ComposerState
   /** The messages replied to, by wamid, for the quote above a reply. */
   quotes: Record<string, { direction: string; body: string | null }>
+  /** The customer's message this reply answers (`?reply=`), quoted above the text box. */
+  replyTo: { id: string; wamid: string; body: string | null } | null
   notice?: MessageKey
   error?: MessageKey
 }

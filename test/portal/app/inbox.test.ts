@@ -157,6 +157,34 @@ describe('a conversation (/app/inbox/<id>)', () => {
     const after = textOf(await (await browser.request(`/app/inbox/${conversationId}`)).text())
     expect(after).toContain('Abrimos sim, das 9h às 13h.')
     expect(after).toContain('Enviando')
+
+    // Answering one message: WhatsApp quotes it (context), and the thread shows what was answered.
+    const [inbound] = await t.scoped.owner<{ id: string; wamid: string }>(
+      "select id, wamid from attendance_messages where conversation_id = $1 and direction = 'in'",
+      [conversationId],
+    )
+    const answering = await (
+      await browser.request(`/app/inbox/${conversationId}?reply=${inbound?.id}`)
+    ).text()
+    expect(textOf(answering)).toContain('Respondendo a: Oi, vocês abrem sábado?')
+    expect(answering).toContain(`name="reply_to" value="${inbound?.wamid}"`)
+    const quoted = await browser.request(`/app/inbox/${conversationId}/reply`, {
+      form: {
+        client_message_id: clientIdOf(answering),
+        kind: 'text',
+        text: 'Sábado também!',
+        reply_to: inbound?.wamid ?? '',
+      },
+    })
+    expect(quoted.status).toBe(303)
+    const [stored] = await t.scoped.owner<{ reply_to: string }>(
+      "select reply_to from attendance_messages where conversation_id = $1 and body = 'Sábado também!'",
+      [conversationId],
+    )
+    expect(stored?.reply_to).toBe(inbound?.wamid)
+    expect(textOf(await (await browser.request(`/app/inbox/${conversationId}`)).text())).toContain(
+      'Em resposta ao cliente: Oi, vocês abrem sábado? Sábado também!',
+    )
     // Delivered, then read, then a failure with its reason in words.
     await t.scoped.owner("update outbound_messages set status = 'read' where tenant_id = $1", [
       t.tenant.tenantId,

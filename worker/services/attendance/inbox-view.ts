@@ -156,3 +156,22 @@ export async function quotedMessages(
       and (m.wamid in (${list}) or o.provider_message_id in (${list}))`)
   return Object.fromEntries(rows.rows.map((row) => [row.wamid, { direction: row.direction, body: row.body }]))
 }
+
+/** A customer's message of the conversation that a reply can answer (WhatsApp quotes it by wamid). */
+export async function answerableMessage(ctx: ServiceContext, conversationId: string, messageId: string) {
+  authorize(ctx.principal, 'attendance.read')
+  const m = attendanceMessages
+  const [row] = await ctx.tx
+    .select({ id: m.id, wamid: m.wamid, body: sql<string | null>`left(${m.body}, 200)` })
+    .from(m)
+    .where(
+      and(
+        eq(m.tenantId, ctx.principal.tenantId),
+        eq(m.conversationId, conversationId),
+        eq(m.id, messageId),
+        eq(m.direction, 'in'),
+        isNotNull(m.wamid),
+      ),
+    )
+  return row?.wamid ? { id: row.id, wamid: row.wamid, body: row.body } : null
+}

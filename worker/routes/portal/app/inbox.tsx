@@ -15,6 +15,7 @@ import {
   setConversationStatus,
 } from '../../../services/attendance/conversations.ts'
 import {
+  answerableMessage,
   assignableMembers,
   INBOX_FILTERS,
   type InboxFilter,
@@ -38,6 +39,7 @@ import { registerPortalInboxReports } from './inbox-reports.tsx'
 const attendance = { module: 'attendance' } as const
 const PAGE = 30
 const CONVERSATION_ID = /^cnv_[0-9a-z]{20}$/
+const MESSAGE_ID = /^amg_[0-9a-z]{20}$/
 
 /** The list's tab, search and page from the URL; anything unknown falls back to the whole inbox. */
 function listStateOf(c: PortalContext): InboxState & { cursor?: string } {
@@ -100,7 +102,13 @@ async function renderInbox(
         openId,
         conversation.messages.flatMap((m) => (m.replyTo ? [m.replyTo] : [])),
       )
-      return { list, canReply, open: { conversation, contact, templates, members, quotes } }
+      // `?reply=<message>`: the customer's message the composer answers (quoted on WhatsApp).
+      const replyId = c.req.query('reply')
+      const replyTo =
+        canReply && conversation.window.open && replyId && MESSAGE_ID.test(replyId)
+          ? await answerableMessage(ctx, openId, replyId)
+          : null
+      return { list, canReply, open: { conversation, contact, templates, members, quotes, replyTo } }
     },
     attendance,
   )
@@ -166,6 +174,7 @@ export function registerPortalInbox(portal: PortalApp) {
     const values = await formValues(c)
     const form = replyForm.safeParse(values)
     const text = one(values, 'text').trim()
+    const replyTo = one(values, 'reply_to')
     const [name = '', language = ''] = one(values, 'template').split('|')
     const parameters = templateParameters(values)
     const refuse = (message: MessageKey, status: 400 | 403 | 409 | 422 = 400) =>
@@ -180,7 +189,7 @@ export function registerPortalInbox(portal: PortalApp) {
       return refuse('inbox.fillParameters')
     const content =
       form.data.kind === 'text'
-        ? { type: 'text' as const, text }
+        ? { type: 'text' as const, text, ...(replyTo ? { replyTo } : {}) }
         : { type: 'template' as const, name, language, parameters: parameters ?? [] }
     const outcome = await attempt(() =>
       portalRun(
