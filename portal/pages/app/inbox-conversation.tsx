@@ -1,7 +1,7 @@
 import { ActionButton, Alert, Badge, CsrfField } from '../../components/forms.tsx'
 import { type I18n, type MessageKey, useI18n } from '../../i18n/index.ts'
-import type { ContactView, ConversationView, Member, OpenConversation, TemplateView } from './inbox.tsx'
 import { clockTime, contactLabel, formatPhone, fullWhen, shortWhen, timeLeft } from './inbox-format.ts'
+import type { ContactView, ConversationView, Member, OpenConversation, TemplateView } from './inbox-types.ts'
 
 type Message = ConversationView['messages'][number]
 

@@ -1,43 +1,12 @@
-import type { getContact } from '../../../worker/services/attendance/contacts.ts'
-import type { getConversation } from '../../../worker/services/attendance/conversations.ts'
 import type { InboxFilter, InboxRow } from '../../../worker/services/attendance/inbox-view.ts'
 import { Alert, Badge } from '../../components/forms.tsx'
 import { type MessageKey, useI18n } from '../../i18n/index.ts'
 import { Conversation } from './inbox-conversation.tsx'
 import { contactLabel, formatPhone, fullWhen, shortWhen } from './inbox-format.ts'
-
-export type ConversationView = Awaited<ReturnType<typeof getConversation>>
-export type ContactView = Awaited<ReturnType<typeof getContact>>
-export type TemplateView = {
-  name: string
-  language: string
-  category: string
-  body: string | null
-  parameters: string[]
-}
-export type Member = { id: string; name: string }
+import type { OpenConversation } from './inbox-types.ts'
 
 /** What the list shows and where its links keep the viewer (tab and search survive a click). */
 export type InboxState = { filter: InboxFilter; search: string; nextCursor: string | null }
-
-/** The composer shown again after a refusal: what was typed and why it was refused. */
-export type ComposerState = { text?: string; note?: string; template?: string; message?: MessageKey }
-
-export type OpenConversation = {
-  conversation: ConversationView
-  contact: ContactView
-  templates: TemplateView[]
-  members: Member[]
-  /** The hidden client message id of this render's composer: a double submit sends once. */
-  clientMessageId: string
-  composer?: ComposerState
-  /** The messages replied to, by wamid, for the quote above a reply. */
-  quotes: Record<string, { direction: string; body: string | null }>
-  /** The customer's message this reply answers (`?reply=`), quoted above the text box. */
-  replyTo: { id: string; wamid: string; body: string | null } | null
-  notice?: MessageKey
-  error?: MessageKey
-}
 
 const FILTERS: { value: InboxFilter; label: MessageKey }[] = [
   { value: 'all', label: 'inbox.filter.all' },

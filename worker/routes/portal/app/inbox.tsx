@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
-import { type ComposerState, InboxPage, type InboxState } from '../../../../portal/pages/app/inbox.tsx'
+import { InboxPage, type InboxState } from '../../../../portal/pages/app/inbox.tsx'
+import type { ComposerState } from '../../../../portal/pages/app/inbox-types.ts'
 import { can } from '../../../auth/permissions.ts'
 import { notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
