@@ -61,6 +61,31 @@ function TimesHead(props: { first: string }) {
   )
 }
 
+/** A table of times, one row per agent or number (`data-key`: its id, for comparing with the API). */
+function TimesTable(props: {
+  id: string
+  first: string
+  rows: { key: string; name: string; times: Times }[]
+}) {
+  const { t } = useI18n()
+  if (props.rows.length === 0) return <p class="muted">{t('chart.noData')}</p>
+  return (
+    <div class="table-wrap">
+      <table id={props.id}>
+        <TimesHead first={props.first} />
+        <tbody>
+          {props.rows.map((row) => (
+            <tr data-key={row.key}>
+              <th scope="row">{row.name}</th>
+              <TimesCells row={row.times} />
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
 /**
  * The inbox's report for a period: messages per day (a line per direction), and first-response
  * and resolution times per agent and per number (a bar chart of the medians, then the tables),
@@ -159,43 +184,19 @@ export function InboxReportsPage(props: { report: InboxReport; days: number | nu
               tooltip: `${agentName(row)}: ${duration(i18n, row.first_response_p50_s)}`,
             }))}
         />
-        {report.byAgent.length === 0 ? (
-          <p class="muted">{t('chart.noData')}</p>
-        ) : (
-          <div class="table-wrap">
-            <table id="report-agent-table">
-              <TimesHead first={t('inbox.reports.agent')} />
-              <tbody>
-                {report.byAgent.map((row) => (
-                  <tr data-agent={row.agent_id ?? ''}>
-                    <th scope="row">{agentName(row)}</th>
-                    <TimesCells row={row} />
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <TimesTable
+          id="report-agent-table"
+          first={t('inbox.reports.agent')}
+          rows={report.byAgent.map((row) => ({ key: row.agent_id ?? '', name: agentName(row), times: row }))}
+        />
       </section>
       <section aria-labelledby="report-numbers">
         <h2 id="report-numbers">{t('inbox.reports.byNumber')}</h2>
-        {report.byNumber.length === 0 ? (
-          <p class="muted">{t('chart.noData')}</p>
-        ) : (
-          <div class="table-wrap">
-            <table id="report-number-table">
-              <TimesHead first={t('inbox.reports.number')} />
-              <tbody>
-                {report.byNumber.map((row) => (
-                  <tr data-number={row.number_id}>
-                    <th scope="row">{row.display_number}</th>
-                    <TimesCells row={row} />
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <TimesTable
+          id="report-number-table"
+          first={t('inbox.reports.number')}
+          rows={report.byNumber.map((row) => ({ key: row.number_id, name: row.display_number, times: row }))}
+        />
       </section>
       <p class="muted small">{t('inbox.reports.note')}</p>
     </>

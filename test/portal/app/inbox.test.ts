@@ -464,7 +464,7 @@ describe('the inbox reports (/app/inbox/reports)', () => {
     ]
     const rowsOf = (table: string) => {
       const body = new RegExp(`<table id="${table}">([\\s\\S]*?)</table>`).exec(html)?.[1] ?? ''
-      return [...body.matchAll(/<tr data-(?:agent|number)="([^"]*)">([\s\S]*?)<\/tr>/g)].map((m) => ({
+      return [...body.matchAll(/<tr data-key="([^"]*)">([\s\S]*?)<\/tr>/g)].map((m) => ({
         key: m[1],
         values: Object.fromEntries(
           [...(m[2] ?? '').matchAll(/data-field="(\w+)" data-value="([^"]*)"/g)].map((c) => [
