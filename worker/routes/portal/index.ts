@@ -16,6 +16,7 @@ import { registerPortalConnections } from './app/connections.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
+import { registerPortalSettings } from './app/settings.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
 import { portalRenderer } from './renderer.tsx'
@@ -46,6 +47,7 @@ export function registerPortal(app: App) {
   registerPortalCalendar(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
+  registerPortalSettings(portal)
   registerPortalPrivacy(portal)
   app.route('/', portal)
 }
