@@ -1,6 +1,8 @@
 -- The WhatsApp attendance module (issue 14, docs/attendance.md): numbers, contacts, conversations,
 -- messages, templates and the monthly usage counter, each under row-level security like every
--- tenant table; plans gain the monthly limit of messages the team may send.
+-- tenant table; plans gain the monthly limit of messages the team may send. Conversations go with
+-- their number (a WhatsApp connection's erasure deletes its numbers) or contact, messages with
+-- their conversation. (0025 is unused: the row-level security is at the end of this file.)
 CREATE TABLE "attendance_numbers" (
 	"id" text PRIMARY KEY NOT NULL,
 	"tenant_id" text NOT NULL REFERENCES "tenants"("id"),
@@ -40,8 +42,8 @@ CREATE INDEX "attendance_contacts_customer_idx" ON "attendance_contacts" USING b
 CREATE TABLE "attendance_conversations" (
 	"id" text PRIMARY KEY NOT NULL,
 	"tenant_id" text NOT NULL REFERENCES "tenants"("id"),
-	"number_id" text NOT NULL REFERENCES "attendance_numbers"("id"),
-	"contact_id" text NOT NULL REFERENCES "attendance_contacts"("id"),
+	"number_id" text NOT NULL REFERENCES "attendance_numbers"("id") ON DELETE CASCADE,
+	"contact_id" text NOT NULL REFERENCES "attendance_contacts"("id") ON DELETE CASCADE,
 	"status" text DEFAULT 'open' NOT NULL,
 	"assignee_id" text REFERENCES "users"("id"),
 	"last_inbound_at" timestamp with time zone,
@@ -63,7 +65,7 @@ CREATE INDEX "attendance_conversations_tenant_id_idx" ON "attendance_conversatio
 CREATE TABLE "attendance_messages" (
 	"id" text PRIMARY KEY NOT NULL,
 	"tenant_id" text NOT NULL REFERENCES "tenants"("id"),
-	"conversation_id" text NOT NULL REFERENCES "attendance_conversations"("id"),
+	"conversation_id" text NOT NULL REFERENCES "attendance_conversations"("id") ON DELETE CASCADE,
 	"direction" text NOT NULL,
 	"type" text NOT NULL,
 	"body" text,

@@ -702,6 +702,43 @@ export const en = {
   'inbox.reports.minutes': 'minutes',
   'inbox.reports.note':
     'Times count from when a conversation was opened or reopened in the period, around the clock.',
+  // Settings (API-only features given pages)
+  'nav.settings': 'Settings',
+  'settings.title': 'Settings',
+  'settings.save': 'Save',
+  'settings.x.title': 'X (Twitter) collection',
+  'settings.x.lead':
+    'X bills every read of its API. Turn collection off to stop reading X accounts for the whole organization; their history stays.',
+  'settings.x.on': 'X accounts are collected.',
+  'settings.x.off': 'X collection is off: no X account is read.',
+  'settings.x.turnOn': 'Turn X collection on',
+  'settings.x.turnOff': 'Turn X collection off',
+  'settings.x.confirmOff': 'Stop collecting every X account of the organization?',
+  'settings.x.saved': 'X collection setting saved.',
+  'settings.meta.title': 'Meta webhooks (Instagram, Facebook, WhatsApp)',
+  'settings.meta.lead':
+    'Meta sends events to the callback address below. Register it in your Meta app with the same verify token, and give Integra the app secret that signs the events.',
+  'settings.meta.callbackUrl': 'Callback URL (copy it into your Meta app)',
+  'settings.meta.configured': 'App secret and verify token are set, since',
+  'settings.meta.notConfigured':
+    'Not set up yet: events from Meta are refused until the app secret and verify token are saved.',
+  'settings.meta.appSecret': 'App secret',
+  'settings.meta.appSecretHint':
+    'From your Meta app: App settings › Basic. 16 to 256 characters, no spaces. Never shown again.',
+  'settings.meta.verifyToken': 'Verify token',
+  'settings.meta.verifyTokenHint':
+    'Any phrase of 8 to 256 characters without spaces; type the same one in Meta’s webhook settings.',
+  'settings.meta.saved': 'Meta webhook settings saved.',
+  'settings.alerts.title': 'Calendar alerts on Telegram',
+  'settings.alerts.lead':
+    'When two bookings of a property overlap, Integra tells this Telegram chat through your bot.',
+  'settings.alerts.configured': 'Alerts go to chat {chat}, since',
+  'settings.alerts.notConfigured': 'Not set up: conflicts are shown in the calendar only.',
+  'settings.alerts.botToken': 'Bot token',
+  'settings.alerts.botTokenHint': 'From @BotFather (it looks like 123456:ABC…); never shown again.',
+  'settings.alerts.chatId': 'Chat',
+  'settings.alerts.chatIdHint': 'A numeric chat id (negative for groups) or @channelname.',
+  'settings.alerts.saved': 'Alert settings saved.',
 } as const
 
 export type MessageKey = keyof typeof en

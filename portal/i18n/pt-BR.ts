@@ -704,4 +704,41 @@ export const ptBR: Record<MessageKey, string> = {
   'inbox.reports.minutes': 'minutos',
   'inbox.reports.note':
     'Os tempos contam a partir de quando a conversa foi aberta ou reaberta no período, 24 horas por dia.',
+  // Settings (API-only features given pages)
+  'nav.settings': 'Configurações',
+  'settings.title': 'Configurações',
+  'settings.save': 'Salvar',
+  'settings.x.title': 'Coleta do X (Twitter)',
+  'settings.x.lead':
+    'O X cobra cada leitura da sua API. Desligue a coleta para parar de ler as contas do X de toda a organização; o histórico fica.',
+  'settings.x.on': 'As contas do X estão sendo coletadas.',
+  'settings.x.off': 'A coleta do X está desligada: nenhuma conta do X é lida.',
+  'settings.x.turnOn': 'Ligar a coleta do X',
+  'settings.x.turnOff': 'Desligar a coleta do X',
+  'settings.x.confirmOff': 'Parar de coletar todas as contas do X da organização?',
+  'settings.x.saved': 'Configuração da coleta do X salva.',
+  'settings.meta.title': 'Webhooks da Meta (Instagram, Facebook, WhatsApp)',
+  'settings.meta.lead':
+    'A Meta envia eventos para o endereço de retorno abaixo. Cadastre-o no seu app da Meta com o mesmo token de verificação e informe à Integra a chave secreta do app, que assina os eventos.',
+  'settings.meta.callbackUrl': 'URL de retorno (copie para o seu app da Meta)',
+  'settings.meta.configured': 'Chave secreta e token de verificação definidos desde',
+  'settings.meta.notConfigured':
+    'Ainda não configurado: os eventos da Meta são recusados até que a chave secreta e o token de verificação sejam salvos.',
+  'settings.meta.appSecret': 'Chave secreta do app',
+  'settings.meta.appSecretHint':
+    'No seu app da Meta: Configurações do app › Básico. De 16 a 256 caracteres, sem espaços. Não é exibida de novo.',
+  'settings.meta.verifyToken': 'Token de verificação',
+  'settings.meta.verifyTokenHint':
+    'Qualquer frase de 8 a 256 caracteres sem espaços; digite a mesma nas configurações de webhook da Meta.',
+  'settings.meta.saved': 'Configurações do webhook da Meta salvas.',
+  'settings.alerts.title': 'Alertas do calendário no Telegram',
+  'settings.alerts.lead':
+    'Quando duas reservas de um imóvel se sobrepõem, a Integra avisa este chat do Telegram pelo seu bot.',
+  'settings.alerts.configured': 'Os alertas vão para o chat {chat}, desde',
+  'settings.alerts.notConfigured': 'Não configurado: os conflitos aparecem só no calendário.',
+  'settings.alerts.botToken': 'Token do bot',
+  'settings.alerts.botTokenHint': 'Do @BotFather (parece com 123456:ABC…); não é exibido de novo.',
+  'settings.alerts.chatId': 'Chat',
+  'settings.alerts.chatIdHint': 'Um id numérico de chat (negativo para grupos) ou @nomedocanal.',
+  'settings.alerts.saved': 'Configurações de alerta salvas.',
 }

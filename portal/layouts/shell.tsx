@@ -19,6 +19,7 @@ const APP_NAV: NavItem[] = [
   { href: '/app/inbox', label: 'nav.inbox', roles: ['owner', 'admin', 'analyst'], module: 'attendance' },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
+  { href: '/app/settings', label: 'nav.settings', roles: MANAGERS },
   { href: '/app/sessions', label: 'nav.sessions' },
   { href: '/app/account', label: 'nav.account' },
   { href: '/app/privacy', label: 'nav.privacy' },

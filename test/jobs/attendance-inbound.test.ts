@@ -10,7 +10,7 @@ import {
   receive,
   webhookJob,
 } from '../helpers/attendance.ts'
-import { consume, jobBatch, runJobs, uniqueAccount } from '../helpers/connections.ts'
+import { consume, jobBatch, runJobs, shuffle, uniqueAccount } from '../helpers/connections.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/env.ts'
 
 let db: TestDatabase
@@ -19,15 +19,6 @@ beforeAll(async () => {
   db = await createTestDatabase()
   t = await attendanceSetup(db)
 })
-
-function shuffle<T>(items: T[]): T[] {
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
-  }
-  return out
-}
 
 const count = async (table: string, where = 'true', params: unknown[] = []) =>
   (

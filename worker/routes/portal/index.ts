@@ -17,6 +17,7 @@ import { registerPortalInbox } from './app/inbox.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
+import { registerPortalSettings } from './app/settings.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
 import { portalRenderer } from './renderer.tsx'
@@ -48,6 +49,7 @@ export function registerPortal(app: App) {
   registerPortalInbox(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
+  registerPortalSettings(portal)
   registerPortalPrivacy(portal)
   app.route('/', portal)
 }
