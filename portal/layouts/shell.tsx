@@ -17,6 +17,7 @@ const APP_NAV: NavItem[] = [
   { href: '/app/calendar', label: 'nav.calendar', module: 'calendar' },
   // The WhatsApp inbox (docs/attendance.md): for the roles that may read it.
   { href: '/app/inbox', label: 'nav.inbox', roles: ['owner', 'admin', 'analyst'], module: 'attendance' },
+  { href: '/app/messages', label: 'nav.messages', roles: ['owner', 'admin', 'analyst'] },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
   { href: '/app/settings', label: 'nav.settings', roles: MANAGERS },
@@ -103,7 +104,8 @@ function LanguageSwitcher(props: { i18n: I18n; path: string; csrfToken: string }
 }
 
 /**
- * The page around every portal screen: one stylesheet and one script, both from our own static
+ * The page around every portal screen: one stylesheet and htmx (and, for members, the live-update
+ * script), all from our own static
  * assets (the CSP allows scripts from 'self' only, so htmx is configured by a meta tag and no
  * inline script or style exists anywhere).
  */
@@ -129,6 +131,8 @@ export function Shell(props: {
         <link rel="stylesheet" href="/css/portal.css" />
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <script src="/vendor/htmx.min.js" defer />
+        {/* Live updates (portal/public/js/live.js): idle on pages with no `data-live` section. */}
+        {viewer?.kind === 'member' && <script src="/js/live.js" defer />}
       </head>
       <body>
         <a class="skip" href="#main">

@@ -3,7 +3,7 @@ import type { Tx } from '../../../db/client.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
 import type { AttendanceEvent } from '../attendance/events.ts'
 import { applyTemplateStatuses, recordInbound } from '../attendance/inbound.ts'
-import { applyWhatsappStatuses } from '../messaging/statuses.ts'
+import { applyWhatsappStatuses, type StatusMove } from '../messaging/statuses.ts'
 import type { CountedEvent, MetaDelivery, RawEvent } from './meta-events.ts'
 
 /**
@@ -83,16 +83,17 @@ async function keepRaw(tx: Tx, tenantId: string, events: RawEvent[], receivedAt:
  * messages Integra sent (forward only, so a redelivery changes nothing), then the attendance
  * inbox's inbound messages (deduplicated by wamid) and template statuses, then raw units, among
  * them the changes of inbound messages no attendance number of the tenant takes. Answers the live
- * events of the attendance inbox, to publish once the transaction has committed.
+ * events of the attendance inbox and the messages whose status moved, to publish once the
+ * transaction has committed.
  */
 export async function recordMetaDelivery(
   tx: Tx,
   tenantId: string,
   delivery: MetaDelivery,
   receivedAt: Date,
-): Promise<{ events: AttendanceEvent[] }> {
+): Promise<{ events: AttendanceEvent[]; moved: StatusMove[] }> {
   await countOnce(tx, tenantId, delivery.counted)
-  await applyWhatsappStatuses(tx, tenantId, delivery.statuses)
+  const moved = await applyWhatsappStatuses(tx, tenantId, delivery.statuses)
   const inbound = await recordInbound(
     tx,
     tenantId,
@@ -101,5 +102,5 @@ export async function recordMetaDelivery(
   await applyTemplateStatuses(tx, tenantId, delivery.templates)
   const unrouted = new Set(inbound.unrouted.flatMap((i) => delivery.inbound[i]?.unit ?? []))
   await keepRaw(tx, tenantId, [...delivery.raw, ...unrouted], receivedAt)
-  return { events: inbound.events }
+  return { events: inbound.events, moved }
 }
