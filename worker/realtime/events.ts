@@ -9,14 +9,16 @@ import type { MessageStatus } from '../../db/schema/index.ts'
  */
 export type RealtimeEvent =
   /** An outbound message (the messaging outbox) was stored or moved to a new status. */
-  { type: 'message.status'; messageId: string; status: MessageStatus }
+  | { type: 'message.status'; messageId: string; status: MessageStatus }
+  /** An attendance conversation changed: a message in or out, a note, its status or assignee. */
+  | { type: 'conversation.changed'; conversationId: string }
 
 /**
  * Topics a page subscribes to. A topic is its kind, optionally `:` and the id of one thing of the
  * tenant (e.g. `message:msg_…`; later `inbox` and `conversation:cnv_…`). Which member may
  * subscribe to what is decided in `worker/services/realtime/subscribe.ts`.
  */
-export const TOPIC_KINDS = ['messages', 'message'] as const
+export const TOPIC_KINDS = ['messages', 'message', 'inbox', 'conversation'] as const
 export type TopicKind = (typeof TOPIC_KINDS)[number]
 
 /** `kind` or `kind:id`, ids as the API shows them (prefix, underscore, lowercase base32). */
@@ -27,6 +29,8 @@ export function topicsOf(event: RealtimeEvent): string[] {
   switch (event.type) {
     case 'message.status':
       return ['messages', `message:${event.messageId}`]
+    case 'conversation.changed':
+      return ['inbox', `conversation:${event.conversationId}`]
   }
 }
 

@@ -93,8 +93,9 @@ const dayOf = (i18n: I18n, at: Date | string, timeZone: string) =>
   new Intl.DateTimeFormat(i18n.locale, { dateStyle: 'full', timeZone }).format(new Date(at))
 
 /**
- * The messages, oldest first, grouped by day. It refreshes itself every 15 s and, once the live
- * channel is merged, on `live:conversation:<id>`, so a new message appears without a reload.
+ * The messages, oldest first, grouped by day. It refreshes itself when the live channel says the
+ * conversation changed (`live:conversation:<id>`) or an outbox message moved (`live:messages`: the
+ * ticks), and every 10 s while the channel is down, so a new message appears without a reload.
  */
 export function Thread(props: {
   conversation: ConversationView
@@ -113,12 +114,12 @@ export function Thread(props: {
       id="thread"
       class="thread"
       aria-label={t('inbox.thread')}
-      data-live={`conversation:${id}`}
+      data-live={`conversation:${id} messages`}
       hx-get={props.self}
       hx-select="#thread"
       hx-target="this"
       hx-swap="outerHTML"
-      hx-trigger={`every 15s, live:conversation:${id} from:body, live:poll from:body`}
+      hx-trigger={`live:conversation:${id} throttle:300ms from:body, live:messages throttle:300ms from:body, live:poll from:body`}
     >
       {props.conversation.olderCursor && <p class="muted small">{t('inbox.olderHidden')}</p>}
       {props.conversation.messages.length === 0 ? (

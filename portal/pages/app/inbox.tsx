@@ -48,8 +48,9 @@ function Excerpt(props: { row: InboxRow }) {
 
 /**
  * The conversation list: one link per conversation with the contact, the last words, when, whose
- * turn it is and who handles it. It refreshes itself every 15 s (htmx) and, once the live channel
- * is merged, when the page hears `live:inbox`.
+ * turn it is and who handles it. It refreshes itself when the page hears `live:inbox` from the
+ * tenant's live channel, and every 10 s (`live:poll`) while that channel is down
+ * (portal/public/js/live.js).
  */
 export function InboxList(props: {
   rows: InboxRow[]
@@ -71,7 +72,7 @@ export function InboxList(props: {
       hx-select="#inbox-list"
       hx-target="this"
       hx-swap="outerHTML"
-      hx-trigger="every 15s, live:inbox from:body, live:poll from:body"
+      hx-trigger="live:inbox throttle:300ms from:body, live:poll from:body"
     >
       <h2 id="inbox-list-title" class="sr-only">
         {t('inbox.list')}

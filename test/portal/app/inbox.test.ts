@@ -59,7 +59,10 @@ describe('the inbox list (/app/inbox)', () => {
     expect(text).not.toMatch(/\b(cnv|amg|anb|acn|usr)_/)
     // The menu offers the inbox, and the list refreshes itself (the live channel's fallback).
     expect(html).toContain('href="/app/inbox"')
-    expect(html).toMatch(/id="inbox-list"[^>]*hx-trigger="every 15s/)
+    expect(html).toMatch(
+      /id="inbox-list"[^>]*data-live="inbox"[^>]*hx-trigger="live:inbox[^"]*live:poll from:body"/,
+    )
+    expect(html).toContain('src="/js/live.js"')
 
     const english = portalClient(t.scoped, { acceptLanguage: 'en' })
     const owner = await createMember(db, t.tenant.tenantId, 'owner')

@@ -1,5 +1,5 @@
-import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
+import { publishEvents } from '../realtime/publish.ts'
 
 /**
  * The attendance module's live events: what an open inbox page must learn without a reload. They
@@ -16,18 +16,21 @@ export const ATTENDANCE_TOPIC = 'attendance'
 
 /**
  * Publishes events of a committed change: called through `ctx.afterCommit` by the verbs, and after
- * its transaction by the webhook job, so nothing is announced that could still roll back.
- *
- * The transport is a seam: the per-tenant live channel (`services.events.publish(tenantId, topic,
- * event)`, built on another branch) is wired here at merge. Until then only their count is logged
- * and the inbox pages poll their list fragment every 15 seconds, which is also the
- * fallback when the live channel is down.
+ * its transaction by the webhook job, so nothing is announced that could still roll back. On the
+ * tenant's live channel each becomes a `conversation.changed` signal (topics `inbox` and
+ * `conversation:<id>`): the inbox pages then read their fragment again through the verbs. Never
+ * throws (see `publishEvents`); pages that miss one poll.
  */
 export async function publishAttendanceEvents(
-  _services: Services,
+  services: Services,
   tenantId: string,
   events: readonly AttendanceEvent[],
 ): Promise<void> {
   if (events.length === 0) return
-  log('info', 'attendance events', { tenant_id: tenantId, topic: ATTENDANCE_TOPIC, count: events.length })
+  const conversations = [...new Set(events.map((event) => event.conversationId))]
+  await publishEvents(
+    services,
+    tenantId,
+    conversations.map((conversationId) => ({ type: 'conversation.changed', conversationId })),
+  )
 }
