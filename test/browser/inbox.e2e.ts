@@ -146,6 +146,10 @@ describe('the attendance inbox in a real browser', () => {
     await page.click('.inbox-row >> text=Maria Souza')
     await page.waitForSelector('#reply-text')
     await page.evaluate('window.notReloaded = true')
+    // The live channel is up (live.js marks <html>): the message comes by it, not by polling.
+    await page.waitForFunction("document.documentElement.dataset.liveState === 'live'", undefined, {
+      timeout: 30_000,
+    })
     const before = Date.now()
     await control('inbound', {
       phone_number_id: PHONE_NUMBER_ID,
@@ -156,7 +160,7 @@ describe('the attendance inbox in a real browser', () => {
     await page.waitForSelector('.msg-in >> text=Perfeito, obrigada!', { timeout: 45_000 })
     const delayMs = Date.now() - before
     expect(await page.evaluate('window.notReloaded === true')).toBe(true)
-    console.info(`inbound message on the open conversation after ${delayMs} ms (polling every 15 s)`)
+    console.info(`inbound message on the open conversation after ${delayMs} ms (live channel)`)
 
     await page.goto(`${stack.baseUrl}/app/inbox/reports?days=7`)
     const received = Number(await page.locator('#report-totals dd').first().getAttribute('data-value'))
