@@ -147,9 +147,7 @@ describe('the attendance inbox in a real browser', () => {
     await page.waitForSelector('#reply-text')
     await page.evaluate('window.notReloaded = true')
     // The live channel is up (live.js marks <html>): the message comes by it, not by polling.
-    await page.waitForFunction("document.documentElement.dataset.liveState === 'live'", undefined, {
-      timeout: 30_000,
-    })
+    await page.waitForSelector('html[data-live-state="live"]', { state: 'attached', timeout: 30_000 })
     const before = Date.now()
     await control('inbound', {
       phone_number_id: PHONE_NUMBER_ID,
@@ -174,14 +172,14 @@ describe('the attendance inbox in a real browser', () => {
     await page.goto(`${stack.baseUrl}/app/inbox`)
     await expect.poll(() => page.locator('.inbox-name').count()).toBeGreaterThanOrEqual(3)
     await shot(page, 'inbox-list-390-en')
-    await page.click('.inbox-row >> text=Maria Souza')
+    await Promise.all([page.waitForURL(/\/app\/inbox\/cnv_/), page.click('.inbox-row >> text=Maria Souza')])
     // The conversation replaces the list, with a way back; nothing wider than the screen.
     expect(await page.locator('#inbox-list').isHidden()).toBe(true)
     expect(await page.locator('.conv-back').isVisible()).toBe(true)
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
     await shot(page, 'inbox-open-window-390-en')
-    await page.click('.conv-back')
-    await page.click('.inbox-row >> text=João Lima')
+    await Promise.all([page.waitForURL(/\/app\/inbox$/), page.click('.conv-back')])
+    await Promise.all([page.waitForURL(/\/app\/inbox\/cnv_/), page.click('.inbox-row >> text=João Lima')])
     await expect.poll(() => page.locator('.window-closed').textContent()).toContain('window is closed')
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
     await shot(page, 'inbox-closed-window-390-en')
