@@ -15,6 +15,7 @@ const APP_NAV: NavItem[] = [
   { href: '/app/connections', label: 'nav.connections' },
   { href: '/app/metrics', label: 'nav.metrics', module: 'metrics' },
   { href: '/app/calendar', label: 'nav.calendar', module: 'calendar' },
+  { href: '/app/messages', label: 'nav.messages', roles: ['owner', 'admin', 'analyst'] },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
   { href: '/app/settings', label: 'nav.settings', roles: MANAGERS },
@@ -101,7 +102,8 @@ function LanguageSwitcher(props: { i18n: I18n; path: string; csrfToken: string }
 }
 
 /**
- * The page around every portal screen: one stylesheet and one script, both from our own static
+ * The page around every portal screen: one stylesheet and htmx (and, for members, the live-update
+ * script), all from our own static
  * assets (the CSP allows scripts from 'self' only, so htmx is configured by a meta tag and no
  * inline script or style exists anywhere).
  */
@@ -127,6 +129,8 @@ export function Shell(props: {
         <link rel="stylesheet" href="/css/portal.css" />
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <script src="/vendor/htmx.min.js" defer />
+        {/* Live updates (portal/public/js/live.js): idle on pages with no `data-live` section. */}
+        {viewer?.kind === 'member' && <script src="/js/live.js" defer />}
       </head>
       <body>
         <a class="skip" href="#main">

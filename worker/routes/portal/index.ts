@@ -13,6 +13,8 @@ import { registerPortalAdminTenants } from './admin/tenants.tsx'
 import { registerPortalApiKeys } from './app/api-keys.tsx'
 import { registerPortalCalendar } from './app/calendar.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
+import { registerPortalEvents } from './app/events.ts'
+import { registerPortalMessages } from './app/messages.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
@@ -49,5 +51,8 @@ export function registerPortal(app: App) {
   registerPortalApiKeys(portal)
   registerPortalSettings(portal)
   registerPortalPrivacy(portal)
+  // Real-time updates: the live page of the messaging outbox and the channel every page uses.
+  registerPortalMessages(portal)
+  registerPortalEvents(portal)
   app.route('/', portal)
 }

@@ -18,10 +18,12 @@ export const ATTENDANCE_TOPIC = 'attendance'
  * Publishes events of a committed change: called through `ctx.afterCommit` by the verbs, and after
  * its transaction by the webhook job, so nothing is announced that could still roll back.
  *
- * The transport is a seam: the per-tenant live channel (`services.events.publish(tenantId, topic,
- * event)`, built on another branch) is wired here at merge. Until then only their count is logged
- * and the inbox pages poll their list fragment every 15 seconds, which is also the
- * fallback when the live channel is down.
+ * The transport is a seam: the per-tenant live channel (`publishEvents`,
+ * worker/services/realtime/publish.ts) carries one union of events (`RealtimeEvent`,
+ * worker/realtime/events.ts) to topics whose subscription is authorized per kind. Wiring these
+ * means adding them to that union with topics (`inbox`, `conversation:cnv_…`) readable with
+ * `attendance.read`, and calling `publishEvents` here. Until then only their count is logged and
+ * pages poll their fragment every 15 seconds, which is also the fallback when the channel is down.
  */
 export async function publishAttendanceEvents(
   _services: Services,
