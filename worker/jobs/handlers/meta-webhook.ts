@@ -23,17 +23,17 @@ export async function handleMetaWebhook(
   if (body === null) return
   const receivedAt = new Date(message.receivedAt)
   const parsed = parseMetaDelivery(body, receivedAt)
-  const recorded = await services.db.transaction(
+  const { moved, events } = await services.db.transaction(
     (tx) => recordMetaDelivery(tx, message.tenantId, parsed, receivedAt),
     { tenantId: message.tenantId },
   )
   await publishEvents(
     services,
     message.tenantId,
-    recorded.moved.map(({ id, status }) => ({ type: 'message.status', messageId: id, status })),
+    moved.map(({ id, status }) => ({ type: 'message.status', messageId: id, status })),
   )
   await releaseMetaBody(services, message)
-  await publishAttendanceEvents(services, message.tenantId, recorded.events)
+  await publishAttendanceEvents(services, message.tenantId, events)
   log('info', 'meta webhook recorded', {
     tenant_id: message.tenantId,
     events: parsed.counted.length,

@@ -82,16 +82,16 @@ async function keepRaw(tx: Tx, tenantId: string, events: RawEvent[], receivedAt:
  * Records one delivery in the caller's (tenant) transaction: counters first, then the statuses of
  * messages Integra sent (forward only, so a redelivery changes nothing), then the attendance
  * inbox's inbound messages (deduplicated by wamid) and template statuses, then raw units, among
- * them the changes of inbound messages no attendance number of the tenant takes. Answers the live
- * events of the attendance inbox and the messages whose status moved, to publish once the
- * transaction has committed.
+ * them the changes of inbound messages no attendance number of the tenant takes. Returns the
+ * messages whose status moved and the attendance inbox's events, for the caller to publish once
+ * the transaction commits.
  */
 export async function recordMetaDelivery(
   tx: Tx,
   tenantId: string,
   delivery: MetaDelivery,
   receivedAt: Date,
-): Promise<{ events: AttendanceEvent[]; moved: StatusMove[] }> {
+): Promise<{ moved: StatusMove[]; events: AttendanceEvent[] }> {
   await countOnce(tx, tenantId, delivery.counted)
   const moved = await applyWhatsappStatuses(tx, tenantId, delivery.statuses)
   const inbound = await recordInbound(
@@ -102,5 +102,5 @@ export async function recordMetaDelivery(
   await applyTemplateStatuses(tx, tenantId, delivery.templates)
   const unrouted = new Set(inbound.unrouted.flatMap((i) => delivery.inbound[i]?.unit ?? []))
   await keepRaw(tx, tenantId, [...delivery.raw, ...unrouted], receivedAt)
-  return { events: inbound.events, moved }
+  return { moved, events: inbound.events }
 }
