@@ -312,6 +312,40 @@ export async function connectDemoAccounts(baseUrl: string): Promise<void> {
   }
 }
 
+/** acme's Meta app secret: demo data, local only, like the demo passwords. */
+const DEMO_META_APP_SECRET = 'integra-demo-meta-app-secret'
+
+/**
+ * acme's Meta webhook (its settings saved through the API) and one WhatsApp delivery status sent
+ * to it by the fake Meta, addressed to the public port: in `npm run dev`'s two-Worker session the
+ * edge ingress answers it and enqueues it for the app Worker, as in production.
+ */
+export async function setUpDemoMetaWebhook(baseUrl: string, fakesUrl: string): Promise<string> {
+  const appSecret = DEMO_META_APP_SECRET
+  const owner = MEMBERS[0]
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '127.0.0.1' },
+    body: JSON.stringify({ email: owner.email, password: owner.password }),
+  })
+  if (!login.ok) return `meta webhook demo skipped: owner login answered ${login.status}`
+  const { access_token } = (await login.json()) as { access_token: string }
+  const saved = await fetch(`${baseUrl}/api/v1/webhooks/meta/settings`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ app_secret: appSecret, verify_token: 'integra-demo-verify' }),
+  })
+  if (!saved.ok) return `meta webhook demo skipped: settings answered ${saved.status}`
+  const url = `${baseUrl}/webhooks/meta/acme`
+  const sent = await fetch(`${fakesUrl}/meta/__control/deliver`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url, app_secret: appSecret }),
+  })
+  const { status } = (await sent.json()) as { status: number }
+  return `meta webhook ${url}: the fake Meta's signed delivery answered ${status} (POST ${fakesUrl}/meta/__control/deliver {url, app_secret} sends another)`
+}
+
 /** acme's demo rentals: each channel's feed is served, dated from today, by the fake iCal host. */
 const DEMO_PROPERTIES = [
   {
