@@ -36,6 +36,12 @@ export const ID_PREFIXES = [
   'pay',
   'dlv',
   'oev',
+  // The attendance module: numbers, contacts, conversations, messages, templates.
+  'anb',
+  'ctc',
+  'cnv',
+  'amg',
+  'tpl',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

@@ -107,6 +107,11 @@ export const ERROR_CODES = [
   'PRICE_CHANGED',
   'PAYMENT_UNAVAILABLE',
   'ORDER_NOT_PAYABLE',
+  // Attendance (the WhatsApp inbox)
+  'ATTENDANCE_LIMIT_REACHED',
+  'TEMPLATE_NOT_APPROVED',
+  'CONTACT_NOT_REACHABLE',
+  'NUMBER_EXISTS',
   // Webhooks
   'INVALID_SIGNATURE',
   'INVALID_WEBHOOK_ID',
@@ -141,6 +146,7 @@ export class ApiError extends Error {
     extra: {
       fields?: FieldError[]
       headers?: Record<string, string>
+      /** What the caller can do next, in data (WINDOW_CLOSED offers the approved templates). */
       details?: Record<string, unknown>
       cause?: unknown
     } = {},

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { connectDemoAccounts, seedDemoData, setUpDemoCalendar, setUpDemoMetaWebhook } from './seed.ts'
+import { setUpDemoAttendance } from './seed-attendance.ts'
 import { spawnReady, stopChild, stopProcessGroup } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
 import { localVars, WRANGLER_ENV, writeAppConfig, writeEnvFile } from './wrangler-dev.ts'
@@ -180,6 +181,7 @@ say(`  mailbox     ${fakes.info.url}/resend/__mailbox (e-mail the Worker sent, c
 for (const line of demo.lines) say(`  ${line}`)
 await connectDemoAccounts(base)
 for (const line of await setUpDemoCalendar(base, fakes.info.url)) say(`  ${line}`)
+for (const line of await setUpDemoAttendance(base, fakes.info.url)) say(`  ${line}`)
 say(`  ${await setUpDemoMetaWebhook(base, fakes.info.url)}`)
 // wrangler prints a request's line once the response has ended, a moment after our fetch has it:
 // let the set-up's last lines arrive (and be dropped) before showing requests.

@@ -31,7 +31,7 @@ const PLANS = [
   {
     code: 'pro',
     name: 'Pro',
-    modules: ['metrics', 'calendar', 'commerce'],
+    modules: ['metrics', 'calendar', 'attendance', 'commerce'],
     users: 20,
     connections: 50,
     retention: 730,

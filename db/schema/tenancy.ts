@@ -7,6 +7,8 @@ export const MODULES = [
   'calendar',
   // Stores, catalog, stock, checkout and orders (docs/commerce.md).
   'commerce',
+  // The WhatsApp attendance inbox (docs/attendance.md).
+  'attendance',
 ] as const
 export const LICENSE_STATUSES = [
   'trialing',
@@ -59,6 +61,8 @@ export const plans = pgTable(
     collectionIntervalMinutes: integer('collection_interval_minutes').notNull(),
     /** Stores of the commerce module a tenant may have (migration 0028). */
     storesLimit: integer('stores_limit').notNull().default(1),
+    /** Messages the attendance team may send per calendar month (UTC). */
+    attendanceMessagesLimit: integer('attendance_messages_limit').notNull().default(1000),
     retiredAt: timestamp('retired_at', { withTimezone: true }),
     ...timestamps,
   },

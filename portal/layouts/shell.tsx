@@ -15,6 +15,8 @@ const APP_NAV: NavItem[] = [
   { href: '/app/connections', label: 'nav.connections' },
   { href: '/app/metrics', label: 'nav.metrics', module: 'metrics' },
   { href: '/app/calendar', label: 'nav.calendar', module: 'calendar' },
+  // The WhatsApp inbox (docs/attendance.md): for the roles that may read it.
+  { href: '/app/inbox', label: 'nav.inbox', roles: ['owner', 'admin', 'analyst'], module: 'attendance' },
   { href: '/app/messages', label: 'nav.messages', roles: ['owner', 'admin', 'analyst'] },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },

@@ -57,6 +57,16 @@ export async function consume(env: TestBindings, batch: MessageBatch) {
   return getQueueResult(batch, ctx)
 }
 
+/** The items in a random order (Fisher–Yates): deliveries arrive in any order. */
+export function shuffle<T>(items: T[]): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
+  }
+  return out
+}
+
 /** Runs queue messages (first deliveries on the jobs queue) through the Worker's real consumer. */
 export const runJobs = (env: TestBindings, bodies: unknown[]) => consume(env, jobBatch(bodies))
 

@@ -80,7 +80,9 @@ export type Suite = 'tenant' | 'modules' | 'admin'
  */
 export function suiteOf(operation: Operation): Suite {
   if (operation.path.startsWith('/api/v1/admin')) return 'admin'
-  if (/^\/api\/v1\/(calendar|metrics|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path))
+  if (
+    /^\/api\/v1\/(calendar|attendance|metrics|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path)
+  )
     return 'modules'
   return 'tenant'
 }
@@ -395,7 +397,10 @@ async function idPools(db: TestDatabase, tenantId: string, spare: readonly strin
  * the same way as the bystander. The owner's password is followed when the fuzzer changes it.
  */
 export async function prepareTenantSide(db: TestDatabase): Promise<Side> {
-  const [a, b] = [await createTenant(db, { modules: ['metrics', 'calendar'] }), await createTenant(db)]
+  const [a, b] = [
+    await createTenant(db, { modules: ['metrics', 'calendar', 'attendance'] }),
+    await createTenant(db),
+  ]
   const owner = await createMember(db, a.tenantId, 'owner')
   // Aimed at by login fuzzing, so a lockout of this account never locks the owner out.
   const loginTarget = await createMember(db, a.tenantId, 'analyst')

@@ -213,6 +213,56 @@ function commerceRows(t: string, customerId: string): [string, unknown[]][] {
       `insert into commerce_order_events (id, tenant_id, order_id, to_status, actor_type) values ($1, $2, $3, 'pending_payment', 'customer')`,
       [newId('oev'), t, order],
     ],
+    // The attendance module: a number, a contact, its conversation, an inbound message and a reply.
+    ...attendanceRows(t),
+  ]
+}
+
+/** One of each attendance table's rows for tenant `t`, in dependency order. */
+function attendanceRows(t: string): [string, unknown[]][] {
+  const [connectionId, numberId, contactId, conversationId, outboxId] = [
+    newId('con'),
+    newId('anb'),
+    newId('ctc'),
+    newId('cnv'),
+    newId('msg'),
+  ]
+  return [
+    [
+      `insert into connections (id, tenant_id, platform, external_account_id, label) values ($1, $2, 'whatsapp', '102000000000999', 'WhatsApp')`,
+      [connectionId, t],
+    ],
+    [
+      `insert into attendance_numbers (id, tenant_id, connection_id, phone_number_id, waba_id, display_number)
+       values ($1, $2, $3, '109900000000999', '102000000000999', '+55 11 4000-1000')`,
+      [numberId, t, connectionId],
+    ],
+    [
+      `insert into attendance_contacts (id, tenant_id, contact_key, bsuid, wa_id, profile_name, opted_in_at, opt_in_source)
+       values ($1, $2, 'BR.1502576394655843', 'BR.1502576394655843', '5511912345678', 'Cliente', now(), 'inbound_message')`,
+      [contactId, t],
+    ],
+    [
+      `insert into attendance_conversations (id, tenant_id, number_id, contact_id, last_inbound_at, waiting_since)
+       values ($1, $2, $3, $4, now(), now())`,
+      [conversationId, t, numberId, contactId],
+    ],
+    [
+      `insert into outbound_messages (id, tenant_id, channel, purpose, recipient, payload, idempotency_key)
+       values ($1, $2, 'whatsapp', 'attendance.reply', '5511912345678', '{"content":{"type":"text","text":"Oi"}}', 'attendance:seed')`,
+      [outboxId, t],
+    ],
+    [
+      `insert into attendance_messages (id, tenant_id, conversation_id, direction, type, body, wamid, outbound_message_id)
+       values ($1, $3, $4, 'in', 'text', 'Olá', 'wamid.seed', null), ($2, $3, $4, 'out', 'text', 'Oi', null, $5)`,
+      [newId('amg'), newId('amg'), t, conversationId, outboxId],
+    ],
+    [
+      `insert into attendance_templates (id, tenant_id, waba_id, name, language, category, status, body, parameters)
+       values ($1, $2, '102000000000999', 'hello_world', 'en_US', 'UTILITY', 'APPROVED', 'Hello World', '[]')`,
+      [newId('tpl'), t],
+    ],
+    [`insert into attendance_usage (tenant_id, month, sent) values ($1, '2026-12-01', 1)`, [t]],
   ]
 }
 

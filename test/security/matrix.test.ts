@@ -219,6 +219,40 @@ const paidOrder = async (t: Tenant) => {
   )
   return orderId
 }
+/**
+ * A conversation of the tenant inside the customer-service window, with its WhatsApp connection,
+ * number and contact, as the inbound webhook job would have made them.
+ */
+const attendanceConversation = async (t: Tenant) => {
+  const [connectionId, numberId, contactId, conversationId] = [
+    newId('con'),
+    newId('anb'),
+    newId('ctc'),
+    newId('cnv'),
+  ]
+  const waId = uniqueAccount('55119', 13)
+  await db.owner(
+    `insert into connections (id, tenant_id, platform, external_account_id) values ($1, $2, 'whatsapp', $3)`,
+    [connectionId, t.tenantId, uniqueAccount('1022')],
+  )
+  await db.owner(
+    `insert into attendance_numbers (id, tenant_id, connection_id, phone_number_id, waba_id, display_number)
+     values ($1, $2, $3, $4, '1022', '+55 11 4000-1000')`,
+    [numberId, t.tenantId, connectionId, uniqueAccount('1099')],
+  )
+  await db.owner(
+    `insert into attendance_contacts (id, tenant_id, contact_key, wa_id) values ($1, $2, $3, $4)`,
+    [contactId, t.tenantId, `wa:${waId}`, waId],
+  )
+  await db.owner(
+    `insert into attendance_conversations (id, tenant_id, number_id, contact_id, last_inbound_at) values ($1, $2, $3, $4, now())`,
+    [conversationId, t.tenantId, numberId, contactId],
+  )
+  return { connectionId, numberId, contactId, conversationId }
+}
+const conversation = async (t: Tenant) => (await attendanceConversation(t)).conversationId
+const attendanceNumber = async (t: Tenant) => (await attendanceConversation(t)).numberId
+const contact = async (t: Tenant) => (await attendanceConversation(t)).contactId
 const freshTenant = async () => createTenant(db)
 /** An owner's request to erase a fresh tenant, waiting for an operator. */
 async function ownerErasureRequest() {
@@ -499,6 +533,73 @@ const POLICY: Record<string, Policy> = {
   'GET /api/v1/messages': { rule: MESSAGES },
   'GET /api/v1/messages/{id}': { rule: MESSAGES, scoped: 'path', build: id(outboundMessage) },
 
+  // Attendance (the WhatsApp inbox): the customers' conversations, so viewers do not read; owners,
+  // admins and their keys answer and manage; a contact's erasure is a person's (privacy.manage).
+  'GET /api/v1/attendance/numbers': { rule: MESSAGES },
+  'POST /api/v1/attendance/numbers': {
+    rule: MANAGE,
+    scoped: 'body',
+    build: async (t) => ({
+      body: {
+        connection_id: (await attendanceConversation(t)).connectionId,
+        phone_number_id: uniqueAccount('1099'),
+        display_number: '+55 11 4000-2000',
+      },
+    }),
+  },
+  'GET /api/v1/attendance/numbers/{id}/templates': {
+    rule: MESSAGES,
+    scoped: 'path',
+    build: id(attendanceNumber),
+  },
+  'POST /api/v1/attendance/numbers/{id}/templates/sync': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: id(attendanceNumber),
+  },
+  'GET /api/v1/attendance/conversations': { rule: MESSAGES },
+  'GET /api/v1/attendance/conversations/{id}': { rule: MESSAGES, scoped: 'path', build: id(conversation) },
+  'GET /api/v1/attendance/conversations/{id}/messages': {
+    rule: MESSAGES,
+    scoped: 'path',
+    build: id(conversation),
+  },
+  'POST /api/v1/attendance/conversations/{id}/messages': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({
+      params: { id: await conversation(t) },
+      body: { type: 'text', client_message_id: unique(), text: 'Olá!' },
+    }),
+  },
+  'POST /api/v1/attendance/conversations/{id}/notes': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await conversation(t) }, body: { text: 'nota' } }),
+  },
+  'POST /api/v1/attendance/conversations/{id}/assign': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await conversation(t) }, body: { assignee_id: null } }),
+  },
+  'POST /api/v1/attendance/conversations/{id}/status': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await conversation(t) }, body: { status: 'resolved' } }),
+  },
+  'GET /api/v1/attendance/contacts/{id}': { rule: MESSAGES, scoped: 'path', build: id(contact) },
+  'PATCH /api/v1/attendance/contacts/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await contact(t) }, body: { name: 'Cliente' } }),
+  },
+  'DELETE /api/v1/attendance/contacts/{id}': { rule: PEOPLE, scoped: 'path', build: id(contact) },
+  'GET /api/v1/attendance/usage': { rule: MESSAGES },
+  'GET /api/v1/attendance/reports': {
+    rule: MESSAGES,
+    build: async () => ({ query: 'from=2026-11-01&to=2026-11-30' }),
+  },
+
   // The admin central: operators only.
   'GET /api/v1/admin/dashboard': { rule: 'operator' },
   'POST /api/v1/admin/tenants': {
@@ -668,6 +769,7 @@ const POLICY: Record<string, Policy> = {
 const MODULE_PATHS: readonly (readonly [RegExp, Module])[] = [
   [/^\/api\/v1\/calendar\//, 'calendar'],
   [/^\/api\/v1\/commerce\//, 'commerce'],
+  [/^\/api\/v1\/attendance\//, 'attendance'],
   [/^\/api\/v1\/(connections|metrics)(\/|$)/, 'metrics'],
   [/^\/api\/v1\/webhooks\/meta\/settings$/, 'metrics'],
 ]
@@ -860,7 +962,7 @@ beforeAll(async () => {
   } as unknown as TestBindings
   for (const name of ['A', 'B'] as const) {
     const fixture = await createTenant(db, {
-      modules: ['metrics', 'calendar', 'commerce'],
+      modules: ['metrics', 'calendar', 'attendance', 'commerce'],
       usersLimit: 1000,
       connectionsLimit: 1000,
       storesLimit: 1000,

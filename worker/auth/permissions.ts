@@ -30,6 +30,15 @@ const PERMISSIONS = {
   'commerce.manage': ['owner', 'admin'],
   /** Commerce: moving orders through the board (accept, prepare, dispatch, deliver, cancel). */
   'commerce.fulfil': ['owner', 'admin', 'analyst'],
+  /**
+   * The WhatsApp attendance inbox: conversations, contacts, templates and reports (customers'
+   * messages, so viewers do not read them).
+   */
+  'attendance.read': ['owner', 'admin', 'analyst'],
+  /** Answering customers: replies, notes, assignment and status changes, contacts' names. */
+  'attendance.reply': ['owner', 'admin'],
+  /** The tenant's numbers and the template sync. */
+  'attendance.manage': ['owner', 'admin'],
   /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
   'privacy.manage': ['owner', 'admin'],
   /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */
@@ -51,6 +60,9 @@ const PEOPLE_ONLY: ReadonlySet<Permission> = new Set([
   'privacy.manage',
   'privacy.erase_tenant',
 ])
+
+/** The member roles that hold a permission (who may be assigned a conversation, for instance). */
+export const rolesWith = (permission: Permission): readonly TenantRole[] => PERMISSIONS[permission]
 
 export function can(principal: Principal, permission: Permission): boolean {
   if (principal.kind === 'operator') return false

@@ -91,6 +91,14 @@ export const messagingSendMessage = z.object({
   messageId: z.string(),
 })
 
+/** Sync one attendance number's WhatsApp templates from its WABA (worker/services/attendance/templates.ts). */
+export const attendanceTemplatesSyncMessage = z.object({
+  type: z.literal('attendance.templates_sync'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  numberId: z.string(),
+})
+
 export const jobMessage = z.discriminatedUnion('type', [
   cronTickMessage,
   collectMessage,
@@ -100,6 +108,7 @@ export const jobMessage = z.discriminatedUnion('type', [
   calendarSyncMessage,
   calendarAlertMessage,
   messagingSendMessage,
+  attendanceTemplatesSyncMessage,
 ])
 
 export type JobMessage = z.infer<typeof jobMessage>

@@ -20,10 +20,10 @@ export const errorEnvelopeSchema = z
         )
         .optional()
         .meta({ description: 'With VALIDATION_FAILED: each failing field.' }),
-      details: z
-        .record(z.string(), z.unknown())
-        .optional()
-        .meta({ description: 'With PRICE_CHANGED: the recomputed amounts to show and send again.' }),
+      details: z.record(z.string(), z.unknown()).optional().meta({
+        description:
+          'What to do next, as data: with PRICE_CHANGED the recomputed amounts to show and send again; with WINDOW_CLOSED the approved `templates`.',
+      }),
     }),
   })
   .meta({ title: 'Error' })

@@ -1,5 +1,6 @@
 import type { App } from '../env.ts'
 import { registerAdminRoutes } from './admin/index.ts'
+import { registerAttendanceRoutes } from './attendance/index.ts'
 import { registerLogin } from './auth/login.ts'
 import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
@@ -36,6 +37,7 @@ export function registerRoutes(app: App) {
   registerPrivacyRoutes(app)
   registerMetricsRoutes(app)
   registerCalendarRoutes(app)
+  registerAttendanceRoutes(app)
   registerMessages(app)
   registerCommerceRoutes(app)
   registerIcalExport(app)

@@ -1,11 +1,14 @@
 import type { Hono } from 'hono'
+import { lastInboundAt } from './whatsapp-inbox.ts'
 
 /**
  * The Cloud API's `POST /{phone-number-id}/messages` (text and template) in Meta's documented
  * shapes, plus control endpoints. Tokens are checked by the WhatsApp fake's middleware (bearer).
  *
  * - The customer-service window is open for every recipient unless closed with
- *   `POST /whatsapp/__control/window {to, open}`: free text to a closed window answers 131047.
+ *   `POST /whatsapp/__control/window {to, open}`, or the recipient wrote through the inbox control
+ *   (`/whatsapp/__control/inbound`, whatsapp-inbox.ts) more than 24 hours ago: free text to a
+ *   closed window answers 131047.
  * - `POST /whatsapp/__control/fail {to, code, times?}` makes the next `times` (default 1) sends to
  *   `to` fail with `code`: 130429 (throughput), 131056 (pair rate), 131026 (undeliverable), 500.
  * - Templates: `hello_world` (en_US, no parameters), `appointment_reminder` (pt_BR, 2) and
@@ -125,7 +128,9 @@ export function registerFakeWhatsappMessages(app: Hono) {
     }
     if (body.type === 'text') {
       if (!body.text?.body) return c.json(cloudError(100, 'text.body is required'), 400)
-      if (closedWindows.has(to)) return c.json(cloudError(131047), 400)
+      const wrote = lastInboundAt.get(to)
+      if (closedWindows.has(to) || (wrote !== undefined && Date.now() - wrote > 24 * 3600_000))
+        return c.json(cloudError(131047), 400)
       message.text = body.text.body
     } else if (body.type === 'template') {
       const name = body.template?.name ?? ''

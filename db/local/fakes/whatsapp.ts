@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { state, tokenValid, valueFor } from './state.ts'
+import { registerFakeWhatsappInbox } from './whatsapp-inbox.ts'
 import { registerFakeWhatsappMessages } from './whatsapp-messages.ts'
 
 const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10)
@@ -101,6 +102,8 @@ fakeWhatsapp.use('*', async (c, next) => {
 
 // Sending (before the node route, whose `/:version/:waba` would also match the control paths).
 registerFakeWhatsappMessages(fakeWhatsapp)
+// The inbox: templates, and fake customers writing through a signed webhook.
+registerFakeWhatsappInbox(fakeWhatsapp)
 
 fakeWhatsapp.get('/:version/:waba', (c) => {
   const waba = c.req.param('waba')

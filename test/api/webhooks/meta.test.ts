@@ -8,7 +8,7 @@ import { forgetMetaEndpoint, metaEdgeKvKey } from '../../../worker/services/meta
 import { refreshMetaEdgeCopy } from '../../../worker/services/meta-webhooks/meta-settings.ts'
 import { type MasterKey, parseMasterKeys } from '../../../worker/vault/master-keys.ts'
 import { kvKeyOf, Vault } from '../../../worker/vault/vault.ts'
-import { consume, jobBatch, runJobs, setup, uniqueAccount } from '../../helpers/connections.ts'
+import { consume, jobBatch, runJobs, setup, shuffle, uniqueAccount } from '../../helpers/connections.ts'
 import { createTestDatabase, type TestBindings, type TestDatabase } from '../../helpers/env.ts'
 import { as, createMember, createOperator, errorCode, login } from '../../helpers/fixtures.ts'
 import { callWorker, captureLogs } from '../../helpers/worker.ts'
@@ -112,15 +112,6 @@ function statusPayload(waba: string, statuses: Status[]) {
       },
     ],
   })
-}
-
-function shuffle<T>(items: T[]): T[] {
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
-  }
-  return out
 }
 
 type CounterRow = {

@@ -206,7 +206,7 @@ describe('who may open the channel', () => {
     expect(plain.status).toBe(426)
     for (const topics of [
       '',
-      'inbox',
+      'no-such-topic',
       'messages:msg_x',
       'message',
       'message:ten_abc',

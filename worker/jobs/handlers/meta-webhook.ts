@@ -1,5 +1,6 @@
 import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
+import { publishAttendanceEvents } from '../../services/attendance/events.ts'
 import { parseMetaDelivery } from '../../services/meta-webhooks/meta-events.ts'
 import { loadMetaBody, releaseMetaBody } from '../../services/meta-webhooks/meta-ingest.ts'
 import { recordMetaDelivery } from '../../services/meta-webhooks/meta-record.ts'
@@ -22,7 +23,7 @@ export async function handleMetaWebhook(
   if (body === null) return
   const receivedAt = new Date(message.receivedAt)
   const parsed = parseMetaDelivery(body, receivedAt)
-  const { moved } = await services.db.transaction(
+  const { moved, events } = await services.db.transaction(
     (tx) => recordMetaDelivery(tx, message.tenantId, parsed, receivedAt),
     { tenantId: message.tenantId },
   )
@@ -32,9 +33,11 @@ export async function handleMetaWebhook(
     moved.map(({ id, status }) => ({ type: 'message.status', messageId: id, status })),
   )
   await releaseMetaBody(services, message)
+  await publishAttendanceEvents(services, message.tenantId, events)
   log('info', 'meta webhook recorded', {
     tenant_id: message.tenantId,
     events: parsed.counted.length,
     raw_units: parsed.raw.length,
+    inbound: parsed.inbound.length,
   })
 }

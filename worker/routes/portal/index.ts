@@ -14,6 +14,7 @@ import { registerPortalApiKeys } from './app/api-keys.tsx'
 import { registerPortalCalendar } from './app/calendar.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
 import { registerPortalEvents } from './app/events.ts'
+import { registerPortalInbox } from './app/inbox.tsx'
 import { registerPortalMessages } from './app/messages.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
@@ -47,6 +48,7 @@ export function registerPortal(app: App) {
   registerPortalConnections(portal)
   registerPortalMetrics(portal)
   registerPortalCalendar(portal)
+  registerPortalInbox(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalSettings(portal)

@@ -1,12 +1,19 @@
 import { z } from 'zod'
 import type { MetaWebhookPlatform } from '../../../db/schema/index.ts'
+import {
+  parseInboundMessages,
+  parseTemplateStatus,
+  type TemplateStatusUpdate,
+  type WhatsappInbound,
+} from '../attendance/inbound-parse.ts'
 
 /**
  * Splits one Meta delivery (`{object, entry: [{id, time, changes: [{field, value}]}]}`) into what
  * is counted and what is kept raw. Counted: WhatsApp message statuses (`field: messages`,
- * `value.statuses[]`) and Instagram `comments` and `mentions`. Everything else (inbound WhatsApp
- * messages, story insights, Messenger-style `messaging` items, objects we do not know) is kept
- * raw, one unit per change, for a bounded time.
+ * `value.statuses[]`) and Instagram `comments` and `mentions`. Inbound WhatsApp messages
+ * (`value.messages[]`) and template status changes go to the attendance inbox, which keeps raw the
+ * messages no number of the tenant takes. Everything else (story insights, Messenger-style
+ * `messaging` items, objects we do not know) is kept raw, one unit per change, for a bounded time.
  */
 
 /** One event to count once: its identity (`platform`, `objectId`, `event`) is the dedupe key. */
@@ -42,7 +49,19 @@ export type WhatsappStatusUpdate = {
   error: { code: number; message: string } | null
 }
 
-export type MetaDelivery = { counted: CountedEvent[]; raw: RawEvent[]; statuses: WhatsappStatusUpdate[] }
+/**
+ * An inbound WhatsApp message for the attendance module, with the raw unit of its change: kept raw
+ * only when no attendance number of the tenant takes it (meta-record.ts).
+ */
+export type InboundUnit = { message: WhatsappInbound; unit: RawEvent }
+
+export type MetaDelivery = {
+  counted: CountedEvent[]
+  raw: RawEvent[]
+  statuses: WhatsappStatusUpdate[]
+  inbound: InboundUnit[]
+  templates: TemplateStatusUpdate[]
+}
 
 export const WHATSAPP_STATUSES = ['sent', 'delivered', 'read', 'failed', 'played'] as const
 
@@ -173,17 +192,20 @@ export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery 
   const counted: CountedEvent[] = []
   const raw: RawEvent[] = []
   const updates: WhatsappStatusUpdate[] = []
+  const inbound: InboundUnit[] = []
+  const templates: TemplateStatusUpdate[] = []
+  const empty = { counted, statuses: updates, inbound, templates }
   let json: unknown
   try {
     json = JSON.parse(body)
   } catch {
-    return { counted, statuses: updates, raw: [{ object: null, field: null, payload: { unparsed: body } }] }
+    return { ...empty, raw: [{ object: null, field: null, payload: { unparsed: body } }] }
   }
   const root = objectRecord.safeParse(json)
   const entries = root.success ? root.data.entry : undefined
   if (!root.success || !Array.isArray(entries)) {
     const object = root.success && typeof root.data.object === 'string' ? root.data.object : null
-    return { counted, statuses: updates, raw: [{ object, field: null, payload: json }] }
+    return { ...empty, raw: [{ object, field: null, payload: json }] }
   }
   const object = typeof root.data.object === 'string' ? root.data.object : ''
   for (const item of entries) {
@@ -197,8 +219,12 @@ export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery 
       accountId: typeof id === 'string' || typeof id === 'number' ? String(id) : '',
       day: dayOf(time) ?? receivedAt.toISOString().slice(0, 10),
     }
-    const keep = (field: string | null, unit: Record<string, unknown>) =>
-      raw.push({ object, field, payload: { entry_id: id ?? null, time: time ?? null, ...unit } })
+    const unitOf = (field: string | null, unit: Record<string, unknown>): RawEvent => ({
+      object,
+      field,
+      payload: { entry_id: id ?? null, time: time ?? null, ...unit },
+    })
+    const keep = (field: string | null, unit: Record<string, unknown>) => raw.push(unitOf(field, unit))
 
     for (const change of Array.isArray(changes) ? changes : changes === undefined ? [] : [changes]) {
       const parsedChange = objectRecord.safeParse(change)
@@ -212,6 +238,24 @@ export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery 
           updates.push(...statuses.updates)
           // A status we cannot read (a new status name, say) keeps its whole change for later.
           if (statuses.invalid) keep(fieldName, { change })
+          continue
+        }
+        // Messages customers wrote: the attendance inbox's (kept raw if no number of ours takes them).
+        const messages = parseInboundMessages(value)
+        if (messages && !messages.invalid) {
+          const unit = unitOf(fieldName, { change })
+          for (const message of messages.messages) inbound.push({ message, unit })
+          continue
+        }
+      }
+      if (
+        entry.accountId &&
+        object === 'whatsapp_business_account' &&
+        field === 'message_template_status_update'
+      ) {
+        const template = parseTemplateStatus(entry.accountId, value)
+        if (template) {
+          templates.push(template)
           continue
         }
       }
@@ -229,5 +273,5 @@ export function parseMetaDelivery(body: string, receivedAt: Date): MetaDelivery 
       for (const unit of Array.isArray(value) ? value : [value]) keep(key, { [key]: unit })
     }
   }
-  return { counted, raw, statuses: updates }
+  return { counted, raw, statuses: updates, inbound, templates }
 }

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
+import type { AttendanceEvent } from '../attendance/events.ts'
+import { applyTemplateStatuses, recordInbound } from '../attendance/inbound.ts'
 import { applyWhatsappStatuses, type StatusMove } from '../messaging/statuses.ts'
 import type { CountedEvent, MetaDelivery, RawEvent } from './meta-events.ts'
 
@@ -78,17 +80,27 @@ async function keepRaw(tx: Tx, tenantId: string, events: RawEvent[], receivedAt:
 
 /**
  * Records one delivery in the caller's (tenant) transaction: counters first, then the statuses of
- * messages Integra sent (forward only, so a redelivery changes nothing), then raw units. Returns
- * the messages whose status moved, for the caller to publish once the transaction commits.
+ * messages Integra sent (forward only, so a redelivery changes nothing), then the attendance
+ * inbox's inbound messages (deduplicated by wamid) and template statuses, then raw units, among
+ * them the changes of inbound messages no attendance number of the tenant takes. Returns the
+ * messages whose status moved and the attendance inbox's events, for the caller to publish once
+ * the transaction commits.
  */
 export async function recordMetaDelivery(
   tx: Tx,
   tenantId: string,
   delivery: MetaDelivery,
   receivedAt: Date,
-): Promise<{ moved: StatusMove[] }> {
+): Promise<{ moved: StatusMove[]; events: AttendanceEvent[] }> {
   await countOnce(tx, tenantId, delivery.counted)
   const moved = await applyWhatsappStatuses(tx, tenantId, delivery.statuses)
-  await keepRaw(tx, tenantId, delivery.raw, receivedAt)
-  return { moved }
+  const inbound = await recordInbound(
+    tx,
+    tenantId,
+    delivery.inbound.map((item) => item.message),
+  )
+  await applyTemplateStatuses(tx, tenantId, delivery.templates)
+  const unrouted = new Set(inbound.unrouted.flatMap((i) => delivery.inbound[i]?.unit ?? []))
+  await keepRaw(tx, tenantId, [...delivery.raw, ...unrouted], receivedAt)
+  return { moved, events: inbound.events }
 }

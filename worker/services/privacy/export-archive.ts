@@ -435,6 +435,49 @@ const SOURCES: Source[] = [
       { column: 'id', type: 'text' },
     ],
   },
+  // The attendance module (the WhatsApp inbox).
+  ...(
+    [
+      [
+        'attendance_numbers',
+        'the WhatsApp numbers of the inbox',
+        'id, connection_id, phone_number_id, waba_id, display_number, label, created_at, updated_at',
+      ],
+      [
+        'attendance_contacts',
+        'people who wrote on WhatsApp: profile name, WhatsApp id, user id, opt-in',
+        'id, contact_key, bsuid, wa_id, profile_name, name, customer_id, opted_in_at, opt_in_source, created_at, updated_at',
+      ],
+      [
+        'attendance_conversations',
+        'conversations with their status, assignee and times',
+        'id, number_id, contact_id, status, assignee_id, last_inbound_at, last_message_at, waiting_since, opened_at, first_reply_at, resolved_at, snoozed_until, created_at, updated_at',
+      ],
+      [
+        'attendance_messages',
+        'messages received and sent, and internal notes',
+        'id, conversation_id, direction, type, body, wamid, reply_to, details, outbound_message_id, author_id, sent_at, created_at',
+      ],
+      [
+        'attendance_templates',
+        'WhatsApp message templates as synced from Meta',
+        'id, waba_id, external_id, name, language, category, status, body, parameters, synced_at, created_at, updated_at',
+      ],
+    ] as const
+  ).map(
+    ([table, description, columns]): Source => ({
+      file: `${table}.ndjson`,
+      table,
+      description,
+      columns,
+      from: table,
+      where: (tenantId) => sql`tenant_id = ${tenantId}`,
+      key: [
+        { column: 'created_at', type: 'timestamptz' },
+        { column: 'id', type: 'text' },
+      ],
+    }),
+  ),
   {
     file: 'consents.ndjson',
     table: 'consents',
@@ -485,6 +528,8 @@ export const NOT_EXPORTED: Readonly<Record<string, string>> = {
   erasure_receipts: 'ids and counts of past erasures; nothing of the tenant',
   commerce_payment_events:
     'webhook delivery ids already applied (deduplication); the payments are in commerce_payments.ndjson',
+  attendance_usage:
+    'a monthly count of replies sent, against the plan (the messages themselves are exported)',
 }
 
 /** Rows per page (and per transaction). */

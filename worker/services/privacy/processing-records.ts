@@ -215,6 +215,37 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     storage: ['outbound_messages'],
   },
   {
+    id: 'attendance',
+    purpose:
+      'Answering the tenant’s customers on WhatsApp (module attendance): the shared inbox of conversations, the team’s replies and notes, assignment and response-time reports',
+    dataSubjects: ['the tenant’s customers who write on WhatsApp', 'tenant members who answer them'],
+    dataCategories: [
+      'WhatsApp profile name, phone number (wa_id) and business-scoped user id (BSUID)',
+      'the messages exchanged (text, media ids and types, template parameters) and internal notes',
+      'opt-in time and source; conversation status, assignee and times',
+    ],
+    legalBasis: 'contract (Art. 7 V)',
+    retention:
+      'while the tenant exists; one contact is erased on request with its conversations, messages and replies (counts kept in the audit trail); all erased with the tenant',
+    subProcessors: [
+      CLOUDFLARE,
+      NEON,
+      {
+        name: 'Meta Platforms, Inc.',
+        service: 'WhatsApp Business Cloud API (receiving and sending messages, templates)',
+        location: 'United States',
+      },
+    ],
+    storage: [
+      'attendance_numbers',
+      'attendance_contacts',
+      'attendance_conversations',
+      'attendance_messages',
+      'attendance_templates',
+      'attendance_usage',
+    ],
+  },
+  {
     id: 'consent_records',
     purpose: 'Proving consent and its revocation (Art. 8 §2: the burden of proof is on the controller)',
     dataSubjects: ['tenant members who give or revoke consent'],

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm'
-import { type Module, outboundMessages } from '../../../db/schema/index.ts'
+import { attendanceConversations, type Module, outboundMessages } from '../../../db/schema/index.ts'
 import { authorize, type Permission } from '../../auth/permissions.ts'
 import { ApiError, invalidField, notFound } from '../../errors.ts'
 import { TOPIC_PATTERN, type TopicKind } from '../../realtime/events.ts'
@@ -34,6 +34,27 @@ const TOPIC_RULES: Record<TopicKind, TopicRule> = {
             .from(outboundMessages)
             .where(
               and(eq(outboundMessages.id, id), eq(outboundMessages.tenantId, principal.tenantId as string)),
+            )
+        ).length > 0,
+    },
+  },
+  // The attendance inbox: its list, and one conversation (the API's permission and module).
+  inbox: { permission: 'attendance.read', module: 'attendance' },
+  conversation: {
+    permission: 'attendance.read',
+    module: 'attendance',
+    item: {
+      prefix: 'cnv',
+      exists: async ({ tx, principal }, id) =>
+        (
+          await tx
+            .select({ id: attendanceConversations.id })
+            .from(attendanceConversations)
+            .where(
+              and(
+                eq(attendanceConversations.id, id),
+                eq(attendanceConversations.tenantId, principal.tenantId as string),
+              ),
             )
         ).length > 0,
     },
