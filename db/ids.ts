@@ -21,6 +21,13 @@ export const ID_PREFIXES = [
   'cfl',
   'msg',
   'cus',
+  // Scheduling
+  'svc',
+  'pro',
+  'pin',
+  'exc',
+  'blk',
+  'apt',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

@@ -89,6 +89,15 @@ export const ERROR_CODES = [
   'SOURCE_PAUSED',
   'SYNC_TOO_SOON',
   'BOOKING_FROM_FEED',
+  // Scheduling
+  'SERVICE_EXISTS',
+  'PROFESSIONAL_EXISTS',
+  'SLOT_TAKEN',
+  'SLOT_UNAVAILABLE',
+  'HOLD_EXPIRED',
+  'HOLD_LIMIT_REACHED',
+  'CANCEL_CUTOFF_PASSED',
+  'INVALID_MANAGE_LINK',
   // Messaging
   'IDEMPOTENCY_KEY_REUSED',
   'WINDOW_CLOSED',
@@ -114,12 +123,19 @@ export class ApiError extends Error {
   readonly code: ErrorCode
   readonly fields?: FieldError[]
   readonly headers?: Record<string, string>
+  /** What the caller can do next, in the envelope as `details` (the free slots after a 409 SLOT_TAKEN). */
+  readonly details?: Record<string, unknown>
 
   constructor(
     status: ContentfulStatusCode,
     code: ErrorCode,
     message: string,
-    extra: { fields?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    extra: {
+      fields?: FieldError[]
+      headers?: Record<string, string>
+      details?: Record<string, unknown>
+      cause?: unknown
+    } = {},
   ) {
     super(message, { cause: extra.cause })
     this.name = 'ApiError'
@@ -127,6 +143,7 @@ export class ApiError extends Error {
     this.code = code
     this.fields = extra.fields
     this.headers = extra.headers
+    this.details = extra.details
   }
 }
 
@@ -153,7 +170,13 @@ export class DatabaseUnavailableError extends ApiError {
 }
 
 export type ErrorEnvelope = {
-  error: { code: ErrorCode; message: string; requestId: string; fields?: FieldError[] }
+  error: {
+    code: ErrorCode
+    message: string
+    requestId: string
+    fields?: FieldError[]
+    details?: Record<string, unknown>
+  }
 }
 
 export function envelope(error: ApiError, requestId: string): ErrorEnvelope {
@@ -163,6 +186,7 @@ export function envelope(error: ApiError, requestId: string): ErrorEnvelope {
       message: error.message,
       requestId,
       ...(error.fields ? { fields: error.fields } : {}),
+      ...(error.details ? { details: error.details } : {}),
     },
   }
 }

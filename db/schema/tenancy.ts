@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 export const TENANT_STATUSES = ['active', 'suspended', 'deleted'] as const
-export const MODULES = ['metrics', 'calendar'] as const
+export const MODULES = ['metrics', 'calendar', 'scheduling'] as const
 export const LICENSE_STATUSES = [
   'trialing',
   'active',

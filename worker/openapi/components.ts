@@ -20,6 +20,10 @@ export const errorEnvelopeSchema = z
         )
         .optional()
         .meta({ description: 'With VALIDATION_FAILED: each failing field.' }),
+      details: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta({ description: 'What to do next, for some codes (SLOT_TAKEN: `next_slots`).' }),
     }),
   })
   .meta({ title: 'Error' })

@@ -15,6 +15,7 @@ import { registerMessages } from './messages/messages.ts'
 import { registerMetricsRoutes } from './metrics/index.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerPrivacyRoutes } from './privacy/index.ts'
+import { registerSchedulingRoutes } from './scheduling/index.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
 import { registerWebhookRoutes } from './webhooks/index.ts'
 
@@ -34,6 +35,7 @@ export function registerRoutes(app: App) {
   registerPrivacyRoutes(app)
   registerMetricsRoutes(app)
   registerCalendarRoutes(app)
+  registerSchedulingRoutes(app)
   registerMessages(app)
   registerIcalExport(app)
   registerAdminRoutes(app)
