@@ -80,7 +80,9 @@ export type Suite = 'tenant' | 'modules' | 'admin'
  */
 export function suiteOf(operation: Operation): Suite {
   if (operation.path.startsWith('/api/v1/admin')) return 'admin'
-  if (/^\/api\/v1\/(calendar|metrics|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path))
+  if (
+    /^\/api\/v1\/(calendar|scheduling|metrics|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path)
+  )
     return 'modules'
   return 'tenant'
 }
@@ -377,6 +379,7 @@ async function mintSession(
 
 const HINTS = {
   timezone: ['UTC', 'America/Sao_Paulo', 'Europe/Lisbon', 'Mars/Olympus_Mons'],
+  time_zone: ['America/Sao_Paulo', 'America/New_York', 'Europe/Lisbon', 'Mars/Olympus_Mons'],
   platform: ['instagram', 'facebook', 'x', 'tiktok', 'whatsapp', 'myspace'],
   metric: ['reach', 'followers', 'impressions', 'sent'],
   ical_url: ['https://www.airbnb.com/calendar/ical/1.ics', 'http://127.0.0.1/x.ics', 'file:///etc/passwd'],
@@ -395,7 +398,10 @@ async function idPools(db: TestDatabase, tenantId: string, spare: readonly strin
  * the same way as the bystander. The owner's password is followed when the fuzzer changes it.
  */
 export async function prepareTenantSide(db: TestDatabase): Promise<Side> {
-  const [a, b] = [await createTenant(db, { modules: ['metrics', 'calendar'] }), await createTenant(db)]
+  const [a, b] = [
+    await createTenant(db, { modules: ['metrics', 'calendar', 'scheduling'] }),
+    await createTenant(db),
+  ]
   const owner = await createMember(db, a.tenantId, 'owner')
   // Aimed at by login fuzzing, so a lockout of this account never locks the owner out.
   const loginTarget = await createMember(db, a.tenantId, 'analyst')
@@ -425,6 +431,8 @@ export async function prepareTenantSide(db: TestDatabase): Promise<Side> {
             refresh_token: [aRefresh],
             connection_id: ids('con'),
             subject_id: [a.tenantId, ...ids('con')],
+            service_id: ids('svc'),
+            professional_id: ids('pro'),
           },
         }
       },
