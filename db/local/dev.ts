@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { connectDemoAccounts, seedDemoData, setUpDemoCalendar } from './seed.ts'
+import { connectDemoAccounts, seedDemoData, setUpDemoCalendar, setUpDemoScheduling } from './seed.ts'
 import { spawnReady, stopChild, stopProcessGroup } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
 import { localVars, WRANGLER_ENV, writeEnvFile } from './wrangler-dev.ts'
@@ -152,6 +152,7 @@ say(`  mailbox     ${fakes.info.url}/resend/__mailbox (e-mail the Worker sent, c
 for (const line of demo.lines) say(`  ${line}`)
 await connectDemoAccounts(base)
 for (const line of await setUpDemoCalendar(base, fakes.info.url)) say(`  ${line}`)
+for (const line of await setUpDemoScheduling(base)) say(`  ${line}`)
 // wrangler prints a request's line once the response has ended, a moment after our fetch has it:
 // let the set-up's last lines arrive (and be dropped) before showing requests.
 await new Promise((resolve) => setTimeout(resolve, 1_000))

@@ -97,7 +97,7 @@ export type SlotQuery = {
   from: number
   to: number
   now: number
-  /** Staff may book inside minimum notice and beyond the horizon; the public page may not. */
+  /** Staff may book inside minimum notice, in the past and beyond the horizon; the public page may not. */
   enforceNotice: boolean
 }
 
@@ -116,7 +116,10 @@ export function computeSlots(query: SlotQuery): Slot[] {
   const step = service.slotIntervalMinutes * MINUTE
   const before = service.bufferBeforeMinutes * MINUTE
   const after = service.bufferAfterMinutes * MINUTE
-  const earliest = query.enforceNotice ? query.now + service.minNoticeMinutes * MINUTE : query.now
+  // Staff may also record a past appointment (a walk-in entered afterwards).
+  const earliest = query.enforceNotice
+    ? query.now + service.minNoticeMinutes * MINUTE
+    : Number.NEGATIVE_INFINITY
   const latest = query.enforceNotice ? query.now + service.horizonDays * DAY : Number.POSITIVE_INFINITY
   const slots: Slot[] = []
   for (const professional of query.professionals) {

@@ -114,7 +114,7 @@ export async function publicAvailability(
 ) {
   return withTenant(services, slug, now, async (tx, tenant) => {
     const found = await availabilityOf(tx, tenant.id, input, now, { enforceNotice: true })
-    if (!found || !found.service.active) throw notFound('service')
+    if (!found?.service.active) throw notFound('service')
     return found.slots.map(({ startsAt, local, professionalId, seatsLeft }) => ({
       startsAt,
       local,
