@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { Hono } from 'hono'
 import type { Child } from 'hono/jsx'
 import { z } from 'zod'
+import type { FormState } from '../../../portal/components/forms.tsx'
 import { i18nFor, type MessageKey, matchLocale } from '../../../portal/i18n/index.ts'
 import {
   BookError,
@@ -220,18 +221,7 @@ export function registerBookingPage(app: App) {
   book.get('/book/:slug/hold/:token', async (c) => {
     const { slug, token } = c.req.param()
     languageOf(c)
-    const held = await readHold(c.var.caller.services, slug, token, new Date())
-    const format = formatters(c, visitorZone(c))
-    return render(
-      c,
-      held.tenantName,
-      'book.hold.title',
-      <HoldForm
-        action={`/book/${slug}/hold/${token}`}
-        summary={summaryOf(held, format.full)}
-        until={format.time(held.holdExpiresAt ?? new Date())}
-      />,
-    )
+    return renderHold(c, slug, token)
   })
 
   /** Confirms the hold with the visitor's details. A filled honeypot books nothing, silently. */
@@ -243,8 +233,6 @@ export function registerBookingPage(app: App) {
     const parsed = detailsForm.safeParse(body)
     const phone = parsePhone(typeof body.phone === 'string' ? body.phone : '')
     if (!parsed.success || !phone.ok) {
-      const held = await readHold(c.var.caller.services, slug, token, new Date())
-      const format = formatters(c, visitorZone(c))
       const errors: Record<string, MessageKey> = {}
       for (const issue of parsed.success ? [] : parsed.error.issues)
         errors[String(issue.path[0])] = 'form.invalid'
@@ -255,18 +243,7 @@ export function registerBookingPage(app: App) {
           typeof body[name] === 'string' ? (body[name] as string) : '',
         ]),
       )
-      return render(
-        c,
-        held.tenantName,
-        'book.hold.title',
-        <HoldForm
-          action={`/book/${slug}/hold/${token}`}
-          summary={summaryOf(held, format.full)}
-          until={format.time(held.holdExpiresAt ?? new Date())}
-          state={{ values, errors, message: 'error.VALIDATION_FAILED' }}
-        />,
-        400,
-      )
+      return renderHold(c, slug, token, { values, errors, message: 'error.VALIDATION_FAILED' }, 400)
     }
     const manage = await confirmHold(
       c.var.caller.services,
@@ -329,6 +306,24 @@ export function registerBookingPage(app: App) {
   })
 
   app.route('/', book)
+}
+
+/** The details form of a live hold (again, with what was typed and its errors, after a refusal). */
+async function renderHold(c: BookContext, slug: string, token: string, state?: FormState, status = 200) {
+  const held = await readHold(c.var.caller.services, slug, token, new Date())
+  const format = formatters(c, visitorZone(c))
+  return render(
+    c,
+    held.tenantName,
+    'book.hold.title',
+    <HoldForm
+      action={`/book/${slug}/hold/${token}`}
+      summary={summaryOf(held, format.full)}
+      until={format.time(held.holdExpiresAt ?? new Date())}
+      state={state}
+    />,
+    status,
+  )
 }
 
 function summaryOf(

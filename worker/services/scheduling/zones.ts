@@ -4,43 +4,18 @@
  * are on a given date, which move with daylight saving time.
  */
 
+import { addDays, formatter, isTimeZone } from '../calendar/parse.ts'
+
+// The calendar module's Intl formatter, zone check and date arithmetic serve here too.
+export { addDays, isTimeZone }
+
 const MINUTE = 60_000
 const DAY = 86_400_000
-
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-function formatterOf(zone: string): Intl.DateTimeFormat {
-  let format = formatters.get(zone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    formatters.set(zone, format)
-  }
-  return format
-}
-
-/** Whether `zone` is an IANA zone this runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    formatterOf(zone)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** The wall clock in `zone` at `instant`, as if it were UTC (ms). */
 function wallClock(instant: number, zone: string): number {
   const parts: Record<string, number> = {}
-  for (const part of formatterOf(zone).formatToParts(new Date(instant))) {
+  for (const part of formatter(zone).formatToParts(new Date(instant))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value)
   }
   return Date.UTC(
@@ -92,9 +67,6 @@ export function zonedLabel(instant: Date, zone: string): string {
 
 /** 0 = Sunday … 6 = Saturday, of a calendar date. */
 export const weekdayOf = (date: string) => new Date(`${date}T00:00:00Z`).getUTCDay()
-
-export const addDays = (date: string, days: number) =>
-  new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10)
 
 /** `HH:MM` ↔ minutes of the day (24:00 is the end of the day). */
 export const minuteOf = (time: string) => {
