@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { APPOINTMENT_STATUSES } from '../../../db/schema/index.ts'
-import { dateField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { emailField, idParam, pageQuery, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
@@ -15,7 +14,7 @@ import {
   setAppointmentStatus,
 } from '../../services/scheduling/appointments.ts'
 import { validate } from '../../validator.ts'
-import { idOf, instantField, scheduling, viewerZone } from './fields.ts'
+import { dayField, idOf, instantField, scheduling, viewerZone } from './fields.ts'
 
 export const appointmentBody = z.object({
   service_id: idOf('svc'),
@@ -49,7 +48,7 @@ const statusBody = z.object({
 })
 const listQuery = pageQuery.extend({
   /** A day in `time_zone`: the appointments starting on it. */
-  day: dateField.optional(),
+  day: dayField.optional(),
   time_zone: viewerZone,
   professional_id: idOf('pro').optional(),
   status: z.enum(APPOINTMENT_STATUSES).optional(),

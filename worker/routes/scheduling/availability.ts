@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { dateField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
@@ -7,15 +6,15 @@ import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
 import { MAX_AVAILABILITY_DAYS, readAvailability } from '../../services/scheduling/availability.ts'
 import { validate } from '../../validator.ts'
-import { idOf, scheduling, viewerZone } from './fields.ts'
+import { dayField, idOf, scheduling, viewerZone } from './fields.ts'
 
 export const availabilityQuery = z
   .object({
     service_id: idOf('svc'),
     /** One professional; all who perform the service when absent. */
     professional_id: idOf('pro').optional(),
-    from: dateField,
-    to: dateField,
+    from: dayField,
+    to: dayField,
     /** The zone `from`/`to` are dates of and the slots' `local` labels are written in. */
     time_zone: viewerZone,
   })

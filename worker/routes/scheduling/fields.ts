@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { dateTimeField } from '../../dates.ts'
+import { dateField, dateTimeField } from '../../dates.ts'
 import { isTimeZone } from '../../services/scheduling/zones.ts'
 
 export const scheduling = { module: 'scheduling' } as const
@@ -30,3 +30,12 @@ export const timeRange = z
 /** Drops the fields the caller did not send, so an update changes only those. */
 export const sent = <T extends Record<string, unknown>>(input: T) =>
   Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>
+
+/**
+ * A day of a range read around it (a day each side, for any zone): two days inside the stored
+ * years at either end, so no bound of a query leaves them.
+ */
+export const dayField = dateField.refine(
+  (day) => day > '0001-01-02' && day < '9999-12-30',
+  'must be from 0001-01-03 to 9999-12-29',
+)

@@ -18,14 +18,10 @@ function wallClock(instant: number, zone: string): number {
   for (const part of formatter(zone).formatToParts(new Date(instant))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value)
   }
-  return Date.UTC(
-    parts.year ?? 1970,
-    (parts.month ?? 1) - 1,
-    parts.day ?? 1,
-    parts.hour ?? 0,
-    parts.minute ?? 0,
-    parts.second ?? 0,
-  )
+  const date = new Date(Date.UTC(2000, 0, 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0))
+  // Not Date.UTC(year, …): it reads years 0–99 as 1900–1999.
+  date.setUTCFullYear(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1)
+  return date.getTime()
 }
 
 /** `zone`'s offset from UTC at `instant`, in minutes (−180 for São Paulo, −240/−300 for New York). */
