@@ -108,6 +108,8 @@ export const ERROR_CODES = [
   'VERIFICATION_FAILED',
   'WEBHOOK_NOT_CONFIGURED',
   'WEBHOOK_UNAVAILABLE',
+  // Real-time updates
+  'UPGRADE_REQUIRED',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

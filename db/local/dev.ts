@@ -2,17 +2,26 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { connectDemoAccounts, seedDemoData, setUpDemoCalendar, setUpDemoScheduling } from './seed.ts'
+import {
+  connectDemoAccounts,
+  seedDemoData,
+  setUpDemoCalendar,
+  setUpDemoMetaWebhook,
+  setUpDemoScheduling,
+} from './seed.ts'
 import { spawnReady, stopChild, stopProcessGroup } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
-import { localVars, WRANGLER_ENV, writeEnvFile } from './wrangler-dev.ts'
+import { localVars, WRANGLER_ENV, writeAppConfig, writeEnvFile } from './wrangler-dev.ts'
 
 /**
- * `npm run dev`: the whole product locally and offline. Starts the database stack (embedded
- * Postgres + bridge, or the server in DATABASE_URL), seeds demo data, then `wrangler dev` with
- * KV, Queues and cron simulated. Ctrl-C or SIGTERM stops everything in order; both children run
- * in their own process groups so a terminal's Ctrl-C reaches only this script, which is the one
- * place that stops them. Its output: the stack starting, one summary (URLs, logins), then one line
+ * `npm run dev`: the whole product locally and offline, in its production shape. Starts the
+ * database stack (embedded Postgres + bridge, or the server in DATABASE_URL), seeds demo data,
+ * then one `wrangler dev` session running both Workers (KV and Queues simulated, shared):
+ * the edge ingress (wrangler.ingress.toml) on the port, answering Meta's webhooks itself, and the
+ * app Worker (wrangler.toml) behind it through the service binding `APP`, serving everything else
+ * (`DEV_WORKERS=app`: the app Worker alone). Ctrl-C or SIGTERM stops everything in order; both
+ * children run in their own process groups so a terminal's Ctrl-C reaches only this script, which
+ * is the one place that stops them. Its output: the stack starting, one summary (URLs, logins), then one line
  * per request; wrangler's start-up noise is filtered out (wranglerLineFilter, `DEV_LOG=raw` to see
  * all of it).
  */
@@ -22,6 +31,12 @@ const bin = (name: string) => path.join(root, 'node_modules', '.bin', name)
 const say = (line: string) => process.stdout.write(`[dev] ${line}\n`)
 /** `DEV_LOG=raw npm run dev` shows wrangler's output unfiltered (see wranglerLineFilter). */
 const raw = process.env.DEV_LOG === 'raw'
+/**
+ * `DEV_WORKERS=app npm run dev` runs the app Worker alone on the port (it serves the webhooks
+ * too). Its cron can then be fired by URL: in the two-Worker session wrangler's
+ * `/cdn-cgi/local/scheduled` reaches only the first Worker, the edge, which has no cron.
+ */
+const appAlone = process.env.DEV_WORKERS === 'app'
 /** Until the summary is printed, the requests of the start-up (health polls, demo set-up) are not shown. */
 let starting = true
 
@@ -85,9 +100,13 @@ say(`postgres ready on 127.0.0.1:${info.postgresPort}${info.wsProxy ? `, bridge 
 
 const demo = await seedDemoData(info.ownerUrl)
 
-// Local-only values handed to wrangler as an env file (git-ignored, like .dev.vars).
+// Local-only values (git-ignored, like .dev.vars): an env file for the ingress, which the session
+// starts first, and the app Worker's generated configuration, which carries them itself.
+const vars = { ...localVars(info, fakes.info.url), ...demo.vars }
 const envFile = path.join(root, '.wrangler', 'dev.env')
-await writeEnvFile(envFile, { ...localVars(info, fakes.info.url), ...demo.vars })
+await writeEnvFile(envFile, vars)
+const appConfig = path.join(root, '.wrangler', 'dev', 'app.json')
+await writeAppConfig(appConfig, vars)
 
 wrangler = spawn(
   bin('wrangler'),
@@ -105,6 +124,10 @@ wrangler = spawn(
     '--show-interactive-dev-session=false',
     '--persist-to',
     path.join(root, '.wrangler/state'),
+    // The first configuration gets the port; the others run beside it, reached by service binding.
+    ...(appAlone
+      ? ['--config', appConfig]
+      : ['--config', path.join(root, 'wrangler.ingress.toml'), '--config', appConfig]),
   ],
   {
     cwd: root,
@@ -143,15 +166,27 @@ for (let i = 0; i < 600 && !stopping; i++) {
   await new Promise((resolve) => setTimeout(resolve, 100))
 }
 say('')
-say(`Integra is running at ${base}`)
-say(`  portals     ${base}/admin (operators)   ${base}/app (tenant members)`)
-say(`  health      ${base}/health   readiness ${base}/health/ready`)
-say(`  fire cron   ${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('*/15 * * * *')}`)
+if (appAlone) {
+  say(`Integra is running at ${base}: the app Worker alone (DEV_WORKERS=app), webhooks included`)
+  say(`  portals     ${base}/admin (operators)   ${base}/app (tenant members)`)
+  say(`  health      ${base}/health   readiness ${base}/health/ready`)
+  say(`  fire cron   ${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('*/15 * * * *')}`)
+} else {
+  say(`Integra is running at ${base}: the edge ingress, the app Worker behind it (production's shape)`)
+  say(`  edge        ${base} (wrangler.ingress.toml): answers ${base}/webhooks/meta/<tenant slug> itself`)
+  say(`  app         the Worker "integra" (wrangler.toml) behind the edge's service binding: everything else`)
+  say(`  portals     ${base}/admin (operators)   ${base}/app (tenant members)`)
+  say(`  health      ${base}/health   readiness ${base}/health/ready`)
+  say(
+    `  cron        not fired by hand in this shape (wrangler fires only the edge's): DEV_WORKERS=app npm run dev`,
+  )
+}
 say(`  platforms   fake APIs at ${fakes.info.url} (revoke a token: POST ${fakes.info.url}/__control/revoke)`)
 say(`  mailbox     ${fakes.info.url}/resend/__mailbox (e-mail the Worker sent, captured by the fake Resend)`)
 for (const line of demo.lines) say(`  ${line}`)
 await connectDemoAccounts(base)
 for (const line of await setUpDemoCalendar(base, fakes.info.url)) say(`  ${line}`)
+say(`  ${await setUpDemoMetaWebhook(base, fakes.info.url)}`)
 for (const line of await setUpDemoScheduling(base)) say(`  ${line}`)
 // wrangler prints a request's line once the response has ended, a moment after our fetch has it:
 // let the set-up's last lines arrive (and be dropped) before showing requests.
@@ -163,8 +198,9 @@ say('Ctrl-C stops everything. One line per request from here on:')
  * A filter for one of wrangler's output streams: drops the lines that say nothing to someone
  * running the product (all of them known, printed at start or on reload) and keeps everything
  * else, every warning and error included. Dropped:
- * - the binding table (printed twice: again when the dev registry connects) and "Using secrets
- *   defined in …": the env file is ours, the summary says what runs;
+ * - the binding tables (one per Worker, printed twice: again when the dev registry connects),
+ *   "Using secrets defined in …" and the note on how service bindings connect: the env file is
+ *   ours, the summary says what runs;
  * - the "Scheduled Workers are not automatically triggered" block: the summary has the cron URL;
  * - "⎔ Starting local server…", "⎔ Connection status updated", "✨ Parsed 1 valid header rule",
  *   "Ready on …": the summary says when it is up;
@@ -189,7 +225,8 @@ function wranglerLineFilter(): (line: string) => boolean {
       if (text.trim() === '' || /^\s/.test(text)) return false
       block = undefined
     }
-    if (text.startsWith('Your Worker has access to the following bindings:')) {
+    // One table per Worker in a session of several, headed by its name.
+    if (/^(Your Worker|[\w-]+) has access to the following bindings:/.test(text)) {
       block = 'bindings'
       return false
     }
@@ -199,6 +236,8 @@ function wranglerLineFilter(): (line: string) => boolean {
     }
     if (
       /^Using secrets defined in /.test(text) ||
+      // Printed once by a session with a service binding: the summary says how the two connect.
+      /^Service bindings, Durable Object bindings, and Tail consumers connect to other/.test(text) ||
       /^⎔ (Starting local server|Connection status updated)/.test(text) ||
       /^\[wrangler:info\] (✨ Parsed \d+ valid (header|redirect) rules?\.|Ready on )/.test(text)
     )
@@ -209,9 +248,11 @@ function wranglerLineFilter(): (line: string) => boolean {
 }
 
 function isInfoRequestLog(text: string): boolean {
-  if (!text.startsWith('{')) return false
+  // In a session of several Workers, each line is prefixed with its Worker's name.
+  const json = text.replace(/^\[[\w-]+\] /, '')
+  if (!json.startsWith('{')) return false
   try {
-    const entry = JSON.parse(text) as { level?: unknown; message?: unknown }
+    const entry = JSON.parse(json) as { level?: unknown; message?: unknown }
     return entry.level === 'info' && entry.message === 'request'
   } catch {
     return false

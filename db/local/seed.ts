@@ -192,6 +192,7 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
         ],
       )
     }
+    await seedDemoMessages(query, tenantIds.get('acme') as string)
     await query('commit')
   } catch (error) {
     await query('rollback').catch(() => undefined)
@@ -211,6 +212,46 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
       `local secrets  ${path.relative(root, DEV_SECRETS_FILE)} (JWT keys, billing webhook secret, vault master key)`,
     ],
     vars: await localDevSecrets(),
+  }
+}
+
+/**
+ * WhatsApp messages acme sent, one at each status a webhook moves them to, so the live messages
+ * page (/app/messages, docs/realtime.md) has something to show on first start. Written once
+ * (their idempotency keys); never sent (they are past `queued`).
+ */
+const DEMO_MESSAGES = [
+  { key: 'demo:reminder:1', to: '5511987650001', status: 'read', minutesAgo: 180 },
+  { key: 'demo:reminder:2', to: '5511987650002', status: 'delivered', minutesAgo: 90 },
+  { key: 'demo:reminder:3', to: '5511987650003', status: 'sent', minutesAgo: 5 },
+] as const
+
+async function seedDemoMessages(query: Query, tenantId: string): Promise<void> {
+  for (const message of DEMO_MESSAGES) {
+    await query(
+      `insert into outbound_messages (id, tenant_id, channel, purpose, recipient, payload, idempotency_key,
+         status, provider_message_id, attempts, sent_at, created_at, updated_at)
+       values ($1, $2, 'whatsapp', 'scheduling.reminder', $3, $4, $5, $6, $7, 1,
+         now() - make_interval(mins => $8), now() - make_interval(mins => $8), now() - make_interval(mins => $8))
+       on conflict (tenant_id, idempotency_key) do nothing`,
+      [
+        newId('msg'),
+        tenantId,
+        message.to,
+        JSON.stringify({
+          content: {
+            type: 'template',
+            name: 'appointment_reminder',
+            language: 'pt_BR',
+            parameters: ['Maria', '9h'],
+          },
+        }),
+        message.key,
+        message.status,
+        `wamid.demo-${message.key.replaceAll(':', '-')}`,
+        message.minutesAgo,
+      ],
+    )
   }
 }
 
@@ -273,6 +314,40 @@ export async function connectDemoAccounts(baseUrl: string): Promise<void> {
       : `not connected (${response.status} ${(await response.text()).slice(0, 120)})`
     console.log(`[dev]   ${account.platform.padEnd(9)} ${outcome}`)
   }
+}
+
+/** acme's Meta app secret: demo data, local only, like the demo passwords. */
+const DEMO_META_APP_SECRET = 'integra-demo-meta-app-secret'
+
+/**
+ * acme's Meta webhook (its settings saved through the API) and one WhatsApp delivery status sent
+ * to it by the fake Meta, addressed to the public port: in `npm run dev`'s two-Worker session the
+ * edge ingress answers it and enqueues it for the app Worker, as in production.
+ */
+export async function setUpDemoMetaWebhook(baseUrl: string, fakesUrl: string): Promise<string> {
+  const appSecret = DEMO_META_APP_SECRET
+  const owner = MEMBERS[0]
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '127.0.0.1' },
+    body: JSON.stringify({ email: owner.email, password: owner.password }),
+  })
+  if (!login.ok) return `meta webhook demo skipped: owner login answered ${login.status}`
+  const { access_token } = (await login.json()) as { access_token: string }
+  const saved = await fetch(`${baseUrl}/api/v1/webhooks/meta/settings`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ app_secret: appSecret, verify_token: 'integra-demo-verify' }),
+  })
+  if (!saved.ok) return `meta webhook demo skipped: settings answered ${saved.status}`
+  const url = `${baseUrl}/webhooks/meta/acme`
+  const sent = await fetch(`${fakesUrl}/meta/__control/deliver`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url, app_secret: appSecret }),
+  })
+  const { status } = (await sent.json()) as { status: number }
+  return `meta webhook ${url}: the fake Meta's signed delivery answered ${status} (POST ${fakesUrl}/meta/__control/deliver {url, app_secret} sends another)`
 }
 
 /** acme's demo rentals: each channel's feed is served, dated from today, by the fake iCal host. */

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { unstable_readConfig } from 'wrangler'
 import { PLATFORMS } from '../schema/connections.ts'
 import { FAKE_OAUTH_APPS } from './fakes/oauth.ts'
 import { stopProcessGroup } from './spawn.ts'
@@ -79,6 +80,36 @@ export async function writeEnvFile(file: string, vars: Record<string, string>): 
       .join('\n'),
     { mode: 0o600 },
   )
+}
+
+/**
+ * The app Worker's configuration for `npm run dev`'s two-Worker session, written as JSON (mode
+ * 600) to `file`: wrangler.toml's bindings (Durable Objects included), cron and queue
+ * consumers, with `vars` (the local values, secrets included) in it. In a session of several configs only the first (the edge
+ * ingress) reads `--env-file`; the others read a `.dev.vars` beside their config, which at the
+ * root would be a developer's own: so the app's configuration is generated beside its values
+ * under `.wrangler/`. Paths are absolute, as the file is not where wrangler.toml is.
+ */
+export async function writeAppConfig(file: string, vars: Record<string, string>): Promise<void> {
+  const base = unstable_readConfig({ config: path.join(root, 'wrangler.toml') })
+  const config = {
+    name: base.name,
+    main: path.resolve(root, base.main as string),
+    compatibility_date: base.compatibility_date,
+    compatibility_flags: base.compatibility_flags,
+    assets: base.assets && { ...base.assets, directory: path.resolve(root, base.assets.directory ?? '') },
+    kv_namespaces: base.kv_namespaces,
+    queues: base.queues,
+    triggers: base.triggers,
+    ratelimits: base.ratelimits,
+    r2_buckets: base.r2_buckets,
+    durable_objects: base.durable_objects,
+    migrations: base.migrations,
+    observability: base.observability,
+    vars: { ...base.vars, ...vars },
+  }
+  await fs.mkdir(path.dirname(file), { recursive: true })
+  await fs.writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 })
 }
 
 /**

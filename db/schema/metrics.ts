@@ -35,6 +35,9 @@ export const metricPoints = pgTable(
   (t) => [
     primaryKey({ columns: [t.connectionId, t.metric, t.granularity, t.periodStart] }),
     index('metric_points_tenant_id_idx').on(t.tenantId, t.periodStart),
+    // Migration 0022 adds INCLUDE (connection_id, granularity, value), which drizzle cannot
+    // declare: the dashboard's summary and charts statements read it alone (index-only scans).
+    index('metric_points_tenant_metric_idx').on(t.tenantId, t.metric, t.periodStart),
   ],
 )
 

@@ -41,11 +41,13 @@ export async function confirmCredential(
   now: Date,
   module?: Module,
 ): Promise<{ principal: Principal; modules: readonly Module[] }> {
-  const { principal, modules } =
+  const { principal, modules, touchKey } =
     credential.kind === 'token'
       ? await confirmSession(tx, credential.principal, now)
       : await confirmApiKey(tx, credential, now)
   if (module && principal.tenantId) checkModule(modules, module)
+  // Only once the request may go on: a refused one runs no statement after the check.
+  if (touchKey) await tx.execute(sql`update api_keys set last_used_at = now() where id = ${principal.id}`)
   return { principal, modules: principal.tenantId ? (modules ?? []) : [] }
 }
 
@@ -53,7 +55,12 @@ type ApiKeyCredential = Extract<Credential, { kind: 'api_key' }>
 
 /** The tenant's modules as tenant_modules() reads them (null: no usable license). */
 type EntitlementRow = { modules: Module[] | null }
-type Confirmed = { principal: Principal; modules: Module[] | null }
+type Confirmed = {
+  principal: Principal
+  modules: Module[] | null
+  /** The key's last_used_at is older than a minute: written once the request is let through. */
+  touchKey?: boolean
+}
 
 /**
  * One statement: the key must exist, match, be unrevoked and belong to an active tenant; the
@@ -79,12 +86,11 @@ async function confirmApiKey(tx: Tx, credential: ApiKeyCredential, now: Date): P
   if (!key || !timingSafeEqual(key.secret_hash, await sha256Hex(credential.secret))) {
     throw new ApiError(401, 'INVALID_API_KEY', 'The API key is not valid.')
   }
-  // last_used_at is kept to the minute: one write a minute at most, not one per request.
-  if (key.stale)
-    await tx.execute(sql`update api_keys set last_used_at = now() where id = ${credential.keyId}`)
   return {
     principal: { kind: 'api_key', id: credential.keyId, role: key.role, tenantId: key.tenant_id },
     modules: key.modules,
+    // last_used_at is kept to the minute: one write a minute at most, not one per request.
+    touchKey: key.stale,
   }
 }
 

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { fakeFacebook } from './facebook.ts'
 import { fakeIcal } from './ical.ts'
 import { fakeInstagram } from './instagram.ts'
+import { fakeMetaWebhooks } from './meta-webhooks.ts'
 import { fakeOAuth } from './oauth.ts'
 import { fakeResend } from './resend.ts'
 import { type Scenario, state } from './state.ts'
@@ -28,6 +29,8 @@ fakePlatforms.route('/ical', fakeIcal)
 fakePlatforms.route('/telegram', fakeTelegram)
 // Outbound e-mail of the messaging outbox (Resend's HTTP API), with a dev mailbox page.
 fakePlatforms.route('/resend', fakeResend)
+// Meta as the sender of webhooks (signed deliveries to a tenant's webhook address).
+fakePlatforms.route('/meta', fakeMetaWebhooks)
 
 fakePlatforms.post('/__control/revoke', async (c) => {
   const { token } = (await c.req.json()) as { token: string }

@@ -5,6 +5,8 @@ import { labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 export type ConsentView = {
   subject: string
   subjectId: string
+  /** The connection's label; null for the tenant and for a connection erased since. */
+  subjectLabel: string | null
   purpose: string
   granted: boolean
   createdAt: Date | string
@@ -96,7 +98,14 @@ function Consents(props: PrivacyProps) {
   const rows: ConsentView[] = props.consents.some((c) => c.subject === 'tenant')
     ? props.consents
     : [
-        { subject: 'tenant', subjectId: '', purpose: 'metrics_collection', granted: true, createdAt: '' },
+        {
+          subject: 'tenant',
+          subjectId: '',
+          subjectLabel: null,
+          purpose: 'metrics_collection',
+          granted: true,
+          createdAt: '',
+        },
         ...props.consents,
       ]
   return (
@@ -144,7 +153,9 @@ function Consents(props: PrivacyProps) {
                 <td>
                   {row.subject === 'tenant'
                     ? t('privacy.subject.tenant')
-                    : t('privacy.subject.connection', { id: row.subjectId })}
+                    : row.subjectLabel
+                      ? t('privacy.subject.connection', { label: row.subjectLabel })
+                      : t('privacy.subject.connectionErased')}
                 </td>
                 <td>{labelOf(t, 'privacy.purpose', row.purpose)}</td>
                 <td>

@@ -39,6 +39,28 @@ describe('client portal privacy page', () => {
     expect(ptText).toContain('Pedir eliminação')
   })
 
+  it('names a connection’s consent by the connection’s label, never its id', async () => {
+    const { tenant, client } = await signedIn('owner')
+    const kept = newId('con')
+    const erased = newId('con')
+    await db.owner(
+      `insert into connections (id, tenant_id, platform, external_account_id, label)
+       values ($1, $2, 'instagram', '17841400000000001', 'Instagram @loja')`,
+      [kept, tenant.tenantId],
+    )
+    for (const id of [kept, erased])
+      await db.owner(
+        `insert into consents (id, tenant_id, subject, subject_id, purpose, policy_version, granted)
+         values ($1, $2, 'connection', $3, 'metrics_collection', '2026-11', true)`,
+        [newId('cns'), tenant.tenantId, id],
+      )
+    const html = await (await client.request('/app/privacy')).text()
+    const text = textOf(html)
+    expect(text).toContain('Connection Instagram @loja')
+    expect(text).toContain('A connection removed since')
+    expect(text).not.toMatch(/con_[0-9a-z]{20}/)
+  })
+
   it('revokes consent with the purge offer, then grants it again; forms need the CSRF token', async () => {
     const { client } = await signedIn('admin')
     const form = { subject: 'tenant', subject_id: '', purpose: 'metrics_collection', granted: 'false' }

@@ -69,11 +69,19 @@ export async function readDashboardCharts(
     with cat as (
       select * from json_to_recordset(${JSON.stringify(DASHBOARD_CHARTS)}::json)
         as cat(platform text, metric text, granularity text, stock boolean, chart text, "byAccount" boolean)
+    ), drawable as materialized (
+      -- What each of the tenant's connections can draw (its platform's entries): a few hundred
+      -- rows, hashed once. Row-level security makes the planner expect almost no rows on either
+      -- side; joined the other way round, connections was probed once per aggregated cell.
+      select c.id as connection_id, cat.metric, cat.granularity, cat.stock, cat.chart, cat."byAccount" as by_account
+      from connections c join cat on cat.platform = c.platform
+      where c.tenant_id = ${tenantId}
     ), cells as (
-      -- One row per series and bucket, aggregated from metric_points alone (read by its tenant
-      -- index), then joined to the catalog: every later step works on these few rows.
-      select x.connection_id, x.metric, x.t, cat.chart, cat."byAccount" as by_account, cat.stock,
-        case when cat.stock then x.latest else x.summed end as v
+      -- One row per series and bucket, aggregated from metric_points alone (an index-only scan of
+      -- metric_points_tenant_metric_idx), then joined to what it draws: joined first, the
+      -- planner reads each series through the primary key and the heap.
+      select d.chart, d.connection_id, d.metric, d.by_account, d.stock, x.t,
+        case when d.stock then x.latest else x.summed end as v
       from (
         select p.connection_id, p.metric, p.granularity,
           date_trunc(${unit}, p.period_start::timestamp)::date as t,
@@ -82,31 +90,29 @@ export async function readDashboardCharts(
         where ${scope}
         group by p.connection_id, p.metric, p.granularity, t
       ) x
-      join connections c on c.id = x.connection_id and c.tenant_id = ${tenantId}
-      join cat on cat.platform = c.platform and cat.metric = x.metric and cat.granularity = x.granularity
+      join drawable d on d.connection_id = x.connection_id and d.metric = x.metric and d.granularity = x.granularity
+    ), sized as (
+      -- Each cell with its series' size (a stock by its last value, a flow by its total).
+      select *, case when stock then (max(array[(t - date '1970-01-01')::float8, v]) over series)[2]
+          else sum(v) over series end as size
+      from cells window series as (partition by chart, connection_id, metric)
     ), ranked as (
-      -- Each series once (the cells grouped, a few hundred rows), ranked in its chart biggest
-      -- first: a stock by its last value, a flow by its total.
-      select chart, connection_id, metric, by_account, row_number() over (partition by chart
-          order by size desc nulls last, connection_id, metric) as rank,
-        count(*) over (partition by chart) as series
-      from (
-        select chart, connection_id, metric, bool_or(by_account) as by_account,
-          case when bool_and(stock) then ${LAST_OF(sql`t`, sql`v`)} else sum(v) end as size
-        from cells group by chart, connection_id, metric
-      ) s
-    ), kept as (
-      -- The series drawn as lines of their own; the others are summed (at most MAX_LINES a chart).
-      select chart, connection_id, metric from ranked
-      where series <= ${MAX_LINES} or (by_account and rank < ${MAX_LINES})
+      -- The series ranked in their chart, biggest first (every cell of a series shares its keys).
+      select *, dense_rank() over (partition by chart order by size desc nulls last, connection_id, metric) as rank
+      from sized
+    ), lined as (
+      -- The line a cell belongs to: its series' own (the connection) or the sum of the rest (null),
+      -- at most MAX_LINES a chart. Windows over these few thousand rows: no join to misjudge.
+      select chart, metric, t, v, connection_id as account, rank,
+        case when max(rank) over (partition by chart) <= ${MAX_LINES} or (by_account and rank < ${MAX_LINES})
+          then connection_id end as connection_id
+      from ranked
     ), drawn as (
-      select r.chart, k.connection_id, r.metric, min(r.rank) as rank, count(*)::int as accounts
-      from ranked r left join kept k using (chart, connection_id, metric)
-      group by r.chart, k.connection_id, r.metric
+      select chart, connection_id, metric, min(rank) as rank, count(distinct account)::int as accounts
+      from lined group by chart, connection_id, metric
     ), buckets as (
-      select x.chart, k.connection_id, x.metric, x.t, sum(x.v) as v
-      from cells x left join kept k using (chart, connection_id, metric)
-      group by x.chart, k.connection_id, x.metric, x.t
+      select chart, connection_id, metric, t, sum(v) as v
+      from lined group by chart, connection_id, metric, t
     ), grid as (
       select generate_series(date_trunc(${unit}, ${input.from}::timestamp), ${input.to}::timestamp,
         ${`1 ${unit}`}::interval)::date as t

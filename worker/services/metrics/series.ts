@@ -37,6 +37,9 @@ export async function readSeries(ctx: ServiceContext, input: SeriesInput) {
     stock: aggregation === 'last',
   }))
   const unit = input.granularity
+  // Only the catalog's metrics can be returned (the join below drops the rest), so only they are
+  // read: through metric_points_tenant_metric_idx, by metric, retired metrics' history left alone.
+  const scope = { ...input, metrics: [...new Set(catalog.map((entry) => entry.metric))] }
   const result = await ctx.tx.execute<SeriesRow>(sql`
     with cat as (
       select * from json_to_recordset(${JSON.stringify(catalog)}::json)
@@ -52,7 +55,7 @@ export async function readSeries(ctx: ServiceContext, input: SeriesInput) {
             then date_trunc(${unit}, p.period_start::timestamp)::date end as t,
           sum(p.value) as summed, ${LAST_OF(sql`p.period_start`, sql`p.value`)} as latest
         from metric_points p
-        where ${pointScope(ctx.principal.tenantId, input, input.compare ? previous.from : input.from)}
+        where ${pointScope(ctx.principal.tenantId, scope, input.compare ? previous.from : input.from)}
         group by p.connection_id, p.metric, p.granularity, t
       ) x
       join connections c on c.id = x.connection_id and c.tenant_id = ${ctx.principal.tenantId}

@@ -128,9 +128,22 @@ export async function listConsents(ctx: ServiceContext, input: ConsentQuery) {
     input.subjectId ? eq(consents.subjectId, input.subjectId) : undefined,
     input.purpose ? eq(consents.purpose, input.purpose) : undefined,
   )
+  // With the connection's label, so people see which account a consent is for (null for the
+  // tenant, and for a connection erased since).
   const current = await ctx.tx
-    .selectDistinctOn([consents.subject, consents.subjectId, consents.purpose], PUBLIC_COLUMNS)
+    .selectDistinctOn([consents.subject, consents.subjectId, consents.purpose], {
+      ...PUBLIC_COLUMNS,
+      subjectLabel: connections.label,
+    })
     .from(consents)
+    .leftJoin(
+      connections,
+      and(
+        eq(consents.subject, 'connection'),
+        eq(connections.id, consents.subjectId),
+        eq(connections.tenantId, consents.tenantId),
+      ),
+    )
     .where(filters)
     .orderBy(
       consents.subject,
