@@ -23,3 +23,16 @@ export function onUniqueViolation(conflicts: Record<string, () => Error>) {
     throw conflict ? conflict() : error
   }
 }
+
+/**
+ * Whether a failed query violated an exclusion constraint (Postgres 23P01), looking through the
+ * driver's and drizzle's wrappers: the scheduling module's "this range is taken".
+ */
+export function isExclusionViolation(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown }
+    if (code === '23P01') return true
+    current = cause
+  }
+  return false
+}

@@ -42,6 +42,13 @@ export const ID_PREFIXES = [
   'cnv',
   'amg',
   'tpl',
+  // Scheduling
+  'svc',
+  'pro',
+  'pin',
+  'exc',
+  'blk',
+  'apt',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

@@ -7,6 +7,7 @@ import { init } from './middleware/init.ts'
 import { jsonBodies } from './middleware/json-body.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { corsFromConfig, securityHeaders, trustedHosts } from './middleware/security.ts'
+import { registerBookingPage } from './routes/book/index.tsx'
 import { registerDocs } from './routes/docs.ts'
 import { registerRoutes } from './routes/index.ts'
 import { registerPortal } from './routes/portal/index.ts'
@@ -39,6 +40,7 @@ export function createApp(): App {
   return createAppWith((app) => {
     registerRoutes(app)
     registerPortal(app)
+    registerBookingPage(app)
     // Last: the OpenAPI document lists every route registered above, read from the app itself.
     registerDocs(app)
   })

@@ -89,6 +89,15 @@ export const ERROR_CODES = [
   'SOURCE_PAUSED',
   'SYNC_TOO_SOON',
   'BOOKING_FROM_FEED',
+  // Scheduling
+  'SERVICE_EXISTS',
+  'PROFESSIONAL_EXISTS',
+  'SLOT_TAKEN',
+  'SLOT_UNAVAILABLE',
+  'HOLD_EXPIRED',
+  'HOLD_LIMIT_REACHED',
+  'CANCEL_CUTOFF_PASSED',
+  'INVALID_MANAGE_LINK',
   // Messaging
   'IDEMPOTENCY_KEY_REUSED',
   'WINDOW_CLOSED',
@@ -136,7 +145,7 @@ export class ApiError extends Error {
   readonly code: ErrorCode
   readonly fields?: FieldError[]
   readonly headers?: Record<string, string>
-  /** Machine-readable facts the caller needs to recover (the recomputed totals of a checkout). */
+  /** What the caller can do next, as data in the envelope's `details` (PRICE_CHANGED: the recomputed totals; WINDOW_CLOSED: the approved templates; SLOT_TAKEN: the next free slots). */
   readonly details?: Record<string, unknown>
 
   constructor(
@@ -146,7 +155,6 @@ export class ApiError extends Error {
     extra: {
       fields?: FieldError[]
       headers?: Record<string, string>
-      /** What the caller can do next, in data (WINDOW_CLOSED offers the approved templates). */
       details?: Record<string, unknown>
       cause?: unknown
     } = {},

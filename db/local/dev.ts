@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { connectDemoAccounts, seedDemoData, setUpDemoCalendar, setUpDemoMetaWebhook } from './seed.ts'
+import {
+  connectDemoAccounts,
+  seedDemoData,
+  setUpDemoCalendar,
+  setUpDemoMetaWebhook,
+  setUpDemoScheduling,
+} from './seed.ts'
 import { setUpDemoAttendance } from './seed-attendance.ts'
 import { spawnReady, stopChild, stopProcessGroup } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
@@ -183,6 +189,7 @@ await connectDemoAccounts(base)
 for (const line of await setUpDemoCalendar(base, fakes.info.url)) say(`  ${line}`)
 for (const line of await setUpDemoAttendance(base, fakes.info.url)) say(`  ${line}`)
 say(`  ${await setUpDemoMetaWebhook(base, fakes.info.url)}`)
+for (const line of await setUpDemoScheduling(base)) say(`  ${line}`)
 // wrangler prints a request's line once the response has ended, a moment after our fetch has it:
 // let the set-up's last lines arrive (and be dropped) before showing requests.
 await new Promise((resolve) => setTimeout(resolve, 1_000))

@@ -31,7 +31,7 @@ const PLANS = [
   {
     code: 'pro',
     name: 'Pro',
-    modules: ['metrics', 'calendar', 'attendance', 'commerce'],
+    modules: ['metrics', 'calendar', 'attendance', 'commerce', 'scheduling'],
     users: 20,
     connections: 50,
     retention: 730,
@@ -150,6 +150,10 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
         ],
       )
     }
+    // A database seeded before the scheduling module existed gets it on the Pro plan too.
+    await query(
+      `update plans set modules = array_append(modules, 'scheduling') where code = 'pro' and not ('scheduling' = any(modules))`,
+    )
     const tenantIds = new Map<string, string>()
     for (const tenant of TENANTS) {
       await query('insert into tenants (id, slug, name) values ($1, $2, $3) on conflict (slug) do nothing', [
@@ -625,6 +629,125 @@ export async function setUpDemoCalendar(baseUrl: string, fakesUrl: string): Prom
     `            conflicts: GET ${baseUrl}/api/v1/calendar/conflicts (as acme's owner)`,
     `            alerts sent: ${fakesUrl}/telegram/__control/messages?chat_id=${DEMO_TELEGRAM.chat_id}`,
   ]
+}
+
+// Scheduling demo (issue 15): acme is also a small clinic.
+const DEMO_PROFESSIONALS = [
+  { name: 'Dra. Ana Lima', time_zone: 'America/Sao_Paulo' },
+  { name: 'Dr. Bruno Costa', time_zone: 'America/Sao_Paulo' },
+] as const
+const DEMO_SERVICES = [
+  {
+    name: 'Consulta',
+    duration_minutes: 50,
+    buffer_after_minutes: 10,
+    price_cents: 25000,
+    slot_interval_minutes: 60,
+  },
+  { name: 'Retorno', duration_minutes: 30, price_cents: 12000, slot_interval_minutes: 30 },
+  {
+    name: 'Pilates em grupo',
+    duration_minutes: 60,
+    price_cents: 8000,
+    capacity: 5,
+    slot_interval_minutes: 60,
+  },
+] as const
+const DEMO_CUSTOMERS = [
+  { name: 'Maria Souza', phone: '+5511987650001', email: 'maria@example.test' },
+  { name: 'João Pereira', phone: '+5511987650002', email: 'joao@example.test' },
+  { name: 'Carla Dias', phone: '+5521987650003', email: null },
+  { name: 'Pedro Alves', phone: '+5531987650004', email: 'pedro@example.test' },
+] as const
+
+/**
+ * Sets up acme's clinic through the running Worker's API, as an owner would: two professionals
+ * working weekdays 08–18 with lunch 12–13 and Saturday mornings, three services (one a group
+ * class), and a week of appointments around today (past ones closed as done or no-show). Skips it
+ * all when the professionals exist, so restarts add nothing. Returns the lines to print, with the
+ * public booking page's URL.
+ */
+export async function setUpDemoScheduling(baseUrl: string): Promise<string[]> {
+  const owner = MEMBERS[0]
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '127.0.0.1' },
+    body: JSON.stringify({ email: owner.email, password: owner.password }),
+  })
+  if (!login.ok) return [`scheduling demo skipped: owner login answered ${login.status}`]
+  const { access_token } = (await login.json()) as { access_token: string }
+  const api = (path: string, init: { method?: string; body?: unknown } = {}) =>
+    fetch(`${baseUrl}/api/v1/scheduling${path}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    })
+  const lines = [
+    `scheduling  public booking page: ${baseUrl}/book/acme`,
+    `            staff API: GET ${baseUrl}/api/v1/scheduling/appointments (as acme's owner)`,
+  ]
+  const existing = (await (await api('/professionals?limit=100')).json()) as { data?: { name: string }[] }
+  if (existing.data?.some((p) => p.name === DEMO_PROFESSIONALS[0].name)) return lines
+  const weekdays = [1, 2, 3, 4, 5].map((weekday) => ({
+    weekday,
+    hours: [{ start: '08:00', end: '18:00' }],
+    breaks: [{ start: '12:00', end: '13:00' }],
+  }))
+  const plan = [...weekdays, { weekday: 6, hours: [{ start: '08:00', end: '12:00' }], breaks: [] }]
+  const professionalIds: string[] = []
+  for (const professional of DEMO_PROFESSIONALS) {
+    const created = await api('/professionals', { method: 'POST', body: professional })
+    if (!created.ok) return [`scheduling demo: ${professional.name} not created (${created.status})`]
+    const { id } = (await created.json()) as { id: string }
+    await api(`/professionals/${id}/working-plan`, { method: 'PUT', body: { days: plan } })
+    professionalIds.push(id)
+  }
+  const serviceIds: string[] = []
+  for (const [i, service] of DEMO_SERVICES.entries()) {
+    const created = await api('/services', {
+      method: 'POST',
+      body: { ...service, professional_ids: i === 2 ? professionalIds.slice(1) : professionalIds },
+    })
+    if (!created.ok) return [`scheduling demo: ${service.name} not created (${created.status})`]
+    serviceIds.push(((await created.json()) as { id: string }).id)
+  }
+  // A week around today: each day, a few appointments at times the availability offers.
+  const today = new Date().toLocaleDateString('en-CA', { timeZone: 'America/Sao_Paulo' })
+  const dayOf = (offset: number) =>
+    new Date(Date.parse(`${today}T12:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10)
+  let n = 0
+  for (let offset = -3; offset <= 3; offset++) {
+    const date = dayOf(offset)
+    for (const [s, serviceId] of serviceIds.entries()) {
+      const found = (await (
+        await api(`/availability?service_id=${serviceId}&from=${date}&to=${date}`)
+      ).json()) as { slots?: { starts_at: string; professional_id: string }[] }
+      for (const slot of (found.slots ?? []).filter((_, i) => i % (s === 2 ? 4 : 3) === 1).slice(0, 2)) {
+        const customer = DEMO_CUSTOMERS[n++ % DEMO_CUSTOMERS.length]
+        const booked = await api('/appointments', {
+          method: 'POST',
+          body: {
+            service_id: serviceId,
+            professional_id: slot.professional_id,
+            starts_at: slot.starts_at,
+            customer: {
+              name: customer?.name,
+              phone: customer?.phone,
+              ...(customer?.email ? { email: customer.email } : {}),
+            },
+            reminders_consent: n % 2 === 0,
+          },
+        })
+        if (!booked.ok || offset >= 0) continue
+        const { id } = (await booked.json()) as { id: string }
+        await api(`/appointments/${id}/status`, {
+          method: 'POST',
+          body: { status: n % 5 === 0 ? 'no_show' : 'done' },
+        })
+      }
+    }
+  }
+  return [...lines, `            ${n} demo appointments from ${dayOf(-3)} to ${dayOf(3)}`]
 }
 
 // `npm run db:seed` against MIGRATION_DATABASE_URL (owner) or DATABASE_URL.

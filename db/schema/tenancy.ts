@@ -9,6 +9,8 @@ export const MODULES = [
   'commerce',
   // The WhatsApp attendance inbox (docs/attendance.md).
   'attendance',
+  // Services, professionals and appointments that cannot double-book (docs/scheduling.md).
+  'scheduling',
 ] as const
 export const LICENSE_STATUSES = [
   'trialing',

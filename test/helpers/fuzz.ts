@@ -81,7 +81,9 @@ export type Suite = 'tenant' | 'modules' | 'admin'
 export function suiteOf(operation: Operation): Suite {
   if (operation.path.startsWith('/api/v1/admin')) return 'admin'
   if (
-    /^\/api\/v1\/(calendar|attendance|metrics|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path)
+    /^\/api\/v1\/(calendar|attendance|scheduling|metrics|webhooks|consent|erasure-requests)(\/|$)/.test(
+      operation.path,
+    )
   )
     return 'modules'
   return 'tenant'
@@ -379,6 +381,7 @@ async function mintSession(
 
 const HINTS = {
   timezone: ['UTC', 'America/Sao_Paulo', 'Europe/Lisbon', 'Mars/Olympus_Mons'],
+  time_zone: ['America/Sao_Paulo', 'America/New_York', 'Europe/Lisbon', 'Mars/Olympus_Mons'],
   platform: ['instagram', 'facebook', 'x', 'tiktok', 'whatsapp', 'myspace'],
   metric: ['reach', 'followers', 'impressions', 'sent'],
   ical_url: ['https://www.airbnb.com/calendar/ical/1.ics', 'http://127.0.0.1/x.ics', 'file:///etc/passwd'],
@@ -398,7 +401,7 @@ async function idPools(db: TestDatabase, tenantId: string, spare: readonly strin
  */
 export async function prepareTenantSide(db: TestDatabase): Promise<Side> {
   const [a, b] = [
-    await createTenant(db, { modules: ['metrics', 'calendar', 'attendance'] }),
+    await createTenant(db, { modules: ['metrics', 'calendar', 'attendance', 'scheduling'] }),
     await createTenant(db),
   ]
   const owner = await createMember(db, a.tenantId, 'owner')
@@ -430,6 +433,8 @@ export async function prepareTenantSide(db: TestDatabase): Promise<Side> {
             refresh_token: [aRefresh],
             connection_id: ids('con'),
             subject_id: [a.tenantId, ...ids('con')],
+            service_id: ids('svc'),
+            professional_id: ids('pro'),
           },
         }
       },

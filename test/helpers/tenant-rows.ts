@@ -21,7 +21,7 @@ export async function seedTenantRows(
     newId('bkg'),
     newId('bkg'),
   ]
-  const customerId = newId('cus')
+  const [customerId, serviceId, professionalId] = [newId('cus'), newId('svc'), newId('pro')]
   const rows: [string, unknown[]][] = [
     [
       `insert into api_keys (id, tenant_id, name, role, secret_hash, last_four, created_by) values ($1, $2, 'k', 'viewer', 'x', 'abcd', $3)`,
@@ -110,6 +110,46 @@ export async function seedTenantRows(
     [
       `insert into customers (id, tenant_id, name, phone, email) values ($1, $2, 'Cliente', '+5511912345678', 'cliente@example.test')`,
       [customerId, t],
+    ],
+    // Scheduling: a service performed by a professional with a plan, an exception, a holiday, a
+    // customer's consent and one appointment.
+    [
+      `insert into scheduling_services (id, tenant_id, name, duration_minutes) values ($1, $2, 'Consulta', 60)`,
+      [serviceId, t],
+    ],
+    [
+      `insert into scheduling_professionals (id, tenant_id, name) values ($1, $2, 'Dra. Ana')`,
+      [professionalId, t],
+    ],
+    [
+      `insert into scheduling_service_professionals (tenant_id, service_id, professional_id) values ($1, $2, $3)`,
+      [t, serviceId, professionalId],
+    ],
+    [
+      `insert into scheduling_plan_intervals (id, tenant_id, professional_id, weekday, kind, start_minute, end_minute)
+       values ($1, $2, $3, 1, 'work', 540, 1080)`,
+      [newId('pin'), t, professionalId],
+    ],
+    [
+      `insert into scheduling_exceptions (id, tenant_id, professional_id, date, kind) values ($1, $2, $3, current_date + 30, 'off')`,
+      [newId('exc'), t, professionalId],
+    ],
+    [
+      `insert into scheduling_blocked_periods (id, tenant_id, starts_at, ends_at, reason)
+       values ($1, $2, now() + interval '60 days', now() + interval '61 days', 'Feriado')`,
+      [newId('blk'), t],
+    ],
+    [
+      `insert into scheduling_customer_facts (customer_id, tenant_id, reminders_consent, consent_at, consent_source)
+       values ($1, $2, true, now(), 'public')`,
+      [customerId, t],
+    ],
+    [
+      `insert into appointments (id, tenant_id, service_id, professional_id, customer_id, starts_at, ends_at,
+         blocked_from, blocked_until, slot_key, status, source)
+       values ($1, $2, $3, $4, $5, date_trunc('hour', now()) + interval '3 days', date_trunc('hour', now()) + interval '3 days 1 hour',
+         date_trunc('hour', now()) + interval '3 days', date_trunc('hour', now()) + interval '3 days 1 hour', $1, 'confirmed', 'portal')`,
+      [newId('apt'), t, serviceId, professionalId, customerId],
     ],
     ...commerceRows(t, customerId),
   ]

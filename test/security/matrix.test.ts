@@ -19,6 +19,11 @@ import { as, createMember, createOperator, createTenant, login, PASSWORD } from 
 import { loadOperations, type Operation } from '../helpers/fuzz.ts'
 import { portalClient } from '../helpers/portal.ts'
 import { apiRoutes } from '../helpers/routes.ts'
+import {
+  book as bookAppointment,
+  clinic,
+  createProfessional as createSchedulingProfessional,
+} from '../helpers/scheduling.ts'
 import { callWorker } from '../helpers/worker.ts'
 
 /**
@@ -253,6 +258,35 @@ const attendanceConversation = async (t: Tenant) => {
 const conversation = async (t: Tenant) => (await attendanceConversation(t)).conversationId
 const attendanceNumber = async (t: Tenant) => (await attendanceConversation(t)).numberId
 const contact = async (t: Tenant) => (await attendanceConversation(t)).contactId
+// Scheduling resources: each case gets its own professional, so its slot is always free.
+const professional = async (t: Tenant) => (await createSchedulingProfessional(t.call)).id
+const schedulingService = async (t: Tenant) => (await clinic(t.call)).service.id
+const appointment = async (t: Tenant) => {
+  const { professional: pro, service } = await clinic(t.call)
+  const response = await bookAppointment(t.call, {
+    service_id: service.id,
+    professional_id: pro.id,
+    starts_at: '2027-03-01T09:00:00-03:00',
+  })
+  return (await created(response)).id
+}
+const exception = async (t: Tenant) => {
+  const id = await professional(t)
+  const response = await t.call(`/api/v1/scheduling/professionals/${id}/exceptions`, {
+    method: 'PUT',
+    json: { date: '2027-03-02', kind: 'off' },
+  })
+  return { id, exceptionId: (await created(response)).id }
+}
+const blockedPeriod = async (t: Tenant) =>
+  (
+    await created(
+      await t.call('/api/v1/scheduling/blocked-periods', {
+        method: 'POST',
+        json: { starts_at: '2027-12-24T00:00:00-03:00', ends_at: '2027-12-26T00:00:00-03:00' },
+      }),
+    )
+  ).id
 const freshTenant = async () => createTenant(db)
 /** An owner's request to erase a fresh tenant, waiting for an operator. */
 async function ownerErasureRequest() {
@@ -529,6 +563,111 @@ const POLICY: Record<string, Policy> = {
   },
   'GET /api/v1/calendar/statistics': { rule: READ },
 
+  // Scheduling (module scheduling): every role reads; owners, admins and admin keys manage the
+  // catalogue and book (scheduling.book has the same roles today).
+  'GET /api/v1/scheduling/services': { rule: READ },
+  'POST /api/v1/scheduling/services': {
+    rule: MANAGE,
+    build: body(() => ({ name: `Consulta ${unique()}`, duration_minutes: 45 })),
+  },
+  'GET /api/v1/scheduling/services/{id}': { rule: READ, scoped: 'path', build: id(schedulingService) },
+  'PATCH /api/v1/scheduling/services/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await schedulingService(t) }, body: { price_cents: 20000 } }),
+  },
+  'DELETE /api/v1/scheduling/services/{id}': { rule: MANAGE, scoped: 'path', build: id(schedulingService) },
+  'GET /api/v1/scheduling/professionals': { rule: READ },
+  'POST /api/v1/scheduling/professionals': {
+    rule: MANAGE,
+    build: body(() => ({ name: `Dra. ${unique()}`, time_zone: 'America/Sao_Paulo' })),
+  },
+  'GET /api/v1/scheduling/professionals/{id}': { rule: READ, scoped: 'path', build: id(professional) },
+  'PATCH /api/v1/scheduling/professionals/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await professional(t) }, body: { time_zone: 'Europe/Lisbon' } }),
+  },
+  'GET /api/v1/scheduling/professionals/{id}/working-plan': {
+    rule: READ,
+    scoped: 'path',
+    build: id(professional),
+  },
+  'PUT /api/v1/scheduling/professionals/{id}/working-plan': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({
+      params: { id: await professional(t) },
+      body: { days: [{ weekday: 6, hours: [{ start: '08:00', end: '12:00' }] }] },
+    }),
+  },
+  'GET /api/v1/scheduling/professionals/{id}/exceptions': {
+    rule: READ,
+    scoped: 'path',
+    build: id(professional),
+  },
+  'PUT /api/v1/scheduling/professionals/{id}/exceptions': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({
+      params: { id: await professional(t) },
+      body: { date: '2027-03-03', kind: 'hours', hours: { start: '10:00', end: '14:00' } },
+    }),
+  },
+  'DELETE /api/v1/scheduling/professionals/{id}/exceptions/{exceptionId}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: await exception(t) }),
+  },
+  'GET /api/v1/scheduling/blocked-periods': { rule: READ },
+  'POST /api/v1/scheduling/blocked-periods': {
+    rule: MANAGE,
+    build: body(() => ({
+      starts_at: '2027-04-21T00:00:00-03:00',
+      ends_at: '2027-04-22T00:00:00-03:00',
+      reason: 'Tiradentes',
+    })),
+  },
+  'DELETE /api/v1/scheduling/blocked-periods/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: id(blockedPeriod),
+  },
+  'GET /api/v1/scheduling/availability': {
+    rule: READ,
+    build: async (t) => ({ query: `service_id=${await schedulingService(t)}&from=2027-03-01&to=2027-03-07` }),
+  },
+  'GET /api/v1/scheduling/appointments': { rule: READ },
+  'POST /api/v1/scheduling/appointments': {
+    rule: MANAGE,
+    scoped: 'body',
+    build: async (t) => {
+      const { professional: pro, service } = await clinic(t.call)
+      return {
+        body: {
+          service_id: service.id,
+          professional_id: pro.id,
+          starts_at: '2027-03-01T10:00:00-03:00',
+          customer: { name: 'Maria', phone: '11 91234-5678' },
+        },
+      }
+    },
+  },
+  'GET /api/v1/scheduling/appointments/{id}': { rule: READ, scoped: 'path', build: id(appointment) },
+  'POST /api/v1/scheduling/appointments/{id}/reschedule': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({
+      params: { id: await appointment(t) },
+      body: { starts_at: '2027-03-01T11:00:00-03:00' },
+    }),
+  },
+  'POST /api/v1/scheduling/appointments/{id}/status': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await appointment(t) }, body: { status: 'cancelled' } }),
+  },
+
   // Messaging (the outbox, every module's): the tenant's customers' contacts, so viewers do not read.
   'GET /api/v1/messages': { rule: MESSAGES },
   'GET /api/v1/messages/{id}': { rule: MESSAGES, scoped: 'path', build: id(outboundMessage) },
@@ -770,6 +909,7 @@ const MODULE_PATHS: readonly (readonly [RegExp, Module])[] = [
   [/^\/api\/v1\/calendar\//, 'calendar'],
   [/^\/api\/v1\/commerce\//, 'commerce'],
   [/^\/api\/v1\/attendance\//, 'attendance'],
+  [/^\/api\/v1\/scheduling\//, 'scheduling'],
   [/^\/api\/v1\/(connections|metrics)(\/|$)/, 'metrics'],
   [/^\/api\/v1\/webhooks\/meta\/settings$/, 'metrics'],
 ]
@@ -962,7 +1102,7 @@ beforeAll(async () => {
   } as unknown as TestBindings
   for (const name of ['A', 'B'] as const) {
     const fixture = await createTenant(db, {
-      modules: ['metrics', 'calendar', 'attendance', 'commerce'],
+      modules: ['metrics', 'calendar', 'attendance', 'commerce', 'scheduling'],
       usersLimit: 1000,
       connectionsLimit: 1000,
       storesLimit: 1000,

@@ -22,6 +22,15 @@ const PERMISSIONS = {
   'calendar.read': ['owner', 'admin', 'analyst', 'viewer'],
   /** Properties, feeds, manual bookings, export tokens and alert settings. */
   'calendar.manage': ['owner', 'admin'],
+  /** Services, professionals, plans, availability and appointments of the scheduling module. */
+  'scheduling.read': ['owner', 'admin', 'analyst', 'viewer'],
+  /** Services, professionals, working plans, exceptions and blocked periods. */
+  'scheduling.manage': ['owner', 'admin'],
+  /**
+   * Booking, moving, cancelling and closing appointments (they reach customers through reminders):
+   * its own permission so a front-desk role can get it without managing the catalogue.
+   */
+  'scheduling.book': ['owner', 'admin'],
   /** The messaging outbox: what was sent to whom, its status and errors (customers' contacts). */
   'messages.read': ['owner', 'admin', 'analyst'],
   /** Commerce: stores, catalog, stock, shipping bands and orders (read). */

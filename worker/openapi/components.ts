@@ -22,7 +22,7 @@ export const errorEnvelopeSchema = z
         .meta({ description: 'With VALIDATION_FAILED: each failing field.' }),
       details: z.record(z.string(), z.unknown()).optional().meta({
         description:
-          'What to do next, as data: with PRICE_CHANGED the recomputed amounts to show and send again; with WINDOW_CLOSED the approved `templates`.',
+          'What to do next, as data: with PRICE_CHANGED the recomputed amounts to show and send again; with WINDOW_CLOSED the approved `templates`; with SLOT_TAKEN the `next_slots`.',
       }),
     }),
   })

@@ -17,6 +17,7 @@ import { registerMessages } from './messages/messages.ts'
 import { registerMetricsRoutes } from './metrics/index.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerPrivacyRoutes } from './privacy/index.ts'
+import { registerSchedulingRoutes } from './scheduling/index.ts'
 import { registerShopRoutes } from './shop/index.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
 import { registerWebhookRoutes } from './webhooks/index.ts'
@@ -38,6 +39,7 @@ export function registerRoutes(app: App) {
   registerMetricsRoutes(app)
   registerCalendarRoutes(app)
   registerAttendanceRoutes(app)
+  registerSchedulingRoutes(app)
   registerMessages(app)
   registerCommerceRoutes(app)
   registerIcalExport(app)

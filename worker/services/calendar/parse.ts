@@ -36,7 +36,8 @@ export function addDays(date: string, days: number): string {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
-function formatter(timeZone: string): Intl.DateTimeFormat {
+/** An `en-US` 24-hour formatter of every wall-clock field in `timeZone`, one per zone and isolate. */
+export function formatter(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone)
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', {

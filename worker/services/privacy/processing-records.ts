@@ -190,6 +190,36 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     ],
   },
   {
+    id: 'scheduling',
+    purpose:
+      'Booking the tenant’s customers with its professionals (module scheduling): the public booking page, appointments, and reminders when the customer agreed to them',
+    dataSubjects: [
+      'the tenant’s customers',
+      'visitors of the public booking page',
+      'the tenant’s professionals',
+    ],
+    dataCategories: [
+      'appointment times, service, professional, status and notes',
+      'consent to reminders, with its time and source',
+      'a digest of the visitor’s IP address while a slot is held (bounds holds per visitor)',
+      'professionals’ names, time zones and working hours',
+    ],
+    legalBasis: 'contract (Art. 7 V)',
+    retention:
+      'while the tenant exists; erased with the tenant; held slots not confirmed are cancelled after 10 minutes',
+    subProcessors: [CLOUDFLARE, NEON],
+    storage: [
+      'appointments',
+      'scheduling_customer_facts',
+      'scheduling_services',
+      'scheduling_professionals',
+      'scheduling_service_professionals',
+      'scheduling_plan_intervals',
+      'scheduling_exceptions',
+      'scheduling_blocked_periods',
+    ],
+  },
+  {
     id: 'outbound_messaging',
     purpose:
       'Sending the messages the tenant’s modules ask for (reminders, confirmations, alerts) by WhatsApp, e-mail and Telegram, and keeping what was sent, its status and errors',

@@ -1,0 +1,338 @@
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import type { Child } from 'hono/jsx'
+import { z } from 'zod'
+import type { FormState } from '../../../portal/components/forms.tsx'
+import { i18nFor, type MessageKey, matchLocale } from '../../../portal/i18n/index.ts'
+import {
+  BookError,
+  BookLayout,
+  type CatalogueService,
+  HoldForm,
+  ManageView,
+  ProfessionalsList,
+  ServicesList,
+  SlotsPicker,
+  type Summary,
+} from '../../../portal/pages/book/book.tsx'
+import type { App } from '../../env.ts'
+import { ApiError } from '../../errors.ts'
+import { describeError, log } from '../../log.ts'
+import { toApiError } from '../../middleware/errors.ts'
+import { portalCsrf } from '../../middleware/portal-csrf.ts'
+import type { PortalEnv } from '../../middleware/portal-env.ts'
+import { portalLocale, rememberLocale } from '../../middleware/portal-locale.ts'
+import { parsePhone } from '../../services/customers/phone.ts'
+import {
+  cancelManaged,
+  confirmHold,
+  holdSlot,
+  publicAvailability,
+  publicCatalogue,
+  readHold,
+  readManaged,
+} from '../../services/scheduling/public.ts'
+import { addDays, isTimeZone, zonedDate } from '../../services/scheduling/zones.ts'
+import { errorFromQuery, errorKey } from '../portal/run.ts'
+
+type BookContext = Context<PortalEnv>
+
+/** Days offered at once on the page. */
+const DAYS_SHOWN = 14
+const SLUG = /^[a-z0-9](-?[a-z0-9]){0,47}$/
+const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{20}$`)
+
+/** The visitor's zone as Cloudflare locates them; else Brazil's, where most visitors are. */
+function visitorZone(c: BookContext): string {
+  const zone = (c.req.raw as { cf?: { timezone?: unknown } }).cf?.timezone
+  return typeof zone === 'string' && isTimeZone(zone) ? zone : 'America/Sao_Paulo'
+}
+
+/** `?lang=en` switches the page's language and remembers it; otherwise cookie, then Accept-Language. */
+function languageOf(c: BookContext) {
+  const asked = matchLocale(c.req.query('lang'))
+  if (asked) {
+    rememberLocale(c, asked)
+    c.set('i18n', i18nFor(asked))
+  }
+  return c.var.i18n
+}
+
+async function render(c: BookContext, business: string, title: MessageKey, body: Child, status = 200) {
+  const i18n = c.var.i18n
+  const page = (
+    <BookLayout
+      i18n={i18n}
+      csrfToken={c.var.csrfToken}
+      path={c.req.path}
+      business={business}
+      title={i18n.t(title)}
+    >
+      {body}
+    </BookLayout>
+  )
+  return c.html(`<!DOCTYPE html>${await page.toString()}`, status as 200)
+}
+
+/**
+ * Per-address limit on the page's writes (holds, confirmations, cancellations) through the
+ * Workers rate limiter the API uses; holds are also bounded per visitor in Postgres (public.ts).
+ */
+async function limitRate(c: BookContext) {
+  const limiter = c.env.API_RATE_LIMITER
+  if (!limiter) return
+  const { success } = await limiter.limit({ key: `book:${c.req.header('cf-connecting-ip') ?? 'unknown'}` })
+  if (!success)
+    throw new ApiError(429, 'RATE_LIMITED', 'Too many requests; slow down and retry shortly.', {
+      headers: { 'Retry-After': '60' },
+    })
+}
+
+function formatters(c: BookContext, zone: string) {
+  const locale = c.var.i18n.locale
+  const day = new Intl.DateTimeFormat(locale, {
+    timeZone: zone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+  })
+  const time = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: '2-digit', minute: '2-digit' })
+  const full = new Intl.DateTimeFormat(locale, { timeZone: zone, dateStyle: 'full', timeStyle: 'short' })
+  return {
+    day: (date: string) => day.format(new Date(`${date}T12:00:00Z`)),
+    time: (instant: Date) => time.format(instant),
+    full: (instant: Date) => `${full.format(instant)} (${zone})`,
+  }
+}
+
+const holdForm = z.object({
+  service: z.string().regex(ID('svc')),
+  professional: z.string().regex(ID('pro')),
+  starts_at: z.iso.datetime(),
+})
+
+const detailsForm = z.object({
+  name: z.string().trim().min(1).max(200),
+  phone: z.string().max(40),
+  email: z.union([z.literal(''), z.email().max(254)]),
+})
+
+export function registerBookingPage(app: App) {
+  app.use('/book/*', portalLocale, portalCsrf)
+  const book = new Hono<PortalEnv>()
+
+  book.get('/book/:slug', async (c) => {
+    const slug = c.req.param('slug')
+    if (!SLUG.test(slug)) throw new ApiError(404, 'NOT_FOUND', 'No such booking page.')
+    languageOf(c)
+    const services = c.var.caller.services
+    const now = new Date()
+    const catalogue = await publicCatalogue(services, slug, now)
+    const base = `/book/${slug}`
+    const business = catalogue.tenant.name
+    const service = catalogue.services.find((s) => s.id === c.req.query('service'))
+    if (!service)
+      return render(c, business, 'book.title', <ServicesList base={base} services={catalogue.services} />)
+    const who = c.req.query('professional')
+    const professional = who === 'any' || service.professionals.some((p) => p.id === who) ? who : undefined
+    if (!professional)
+      return render(c, business, 'book.title', <ProfessionalsList base={base} service={service} />)
+
+    const zone = visitorZone(c)
+    const format = formatters(c, zone)
+    const today = zonedDate(now, zone)
+    const slots = await publicAvailability(
+      services,
+      slug,
+      {
+        serviceId: service.id,
+        professionalId: professional === 'any' ? undefined : professional,
+        from: today,
+        to: addDays(today, DAYS_SHOWN - 1),
+        timeZone: zone,
+      },
+      now,
+    )
+    const byDay = new Map<string, typeof slots>()
+    for (const slot of slots) {
+      const date = slot.local.slice(0, 10)
+      byDay.set(date, [...(byDay.get(date) ?? []), slot])
+    }
+    const days = [...byDay.keys()].map((date) => ({ date, label: format.day(date) }))
+    const chosen = c.req.query('day')
+    const day = chosen && /^\d{4}-\d{2}-\d{2}$/.test(chosen) ? chosen : days[0]?.date
+    // With "any professional", one button per time: the first professional free then.
+    const daySlots = (day ? (byDay.get(day) ?? []) : []).filter(
+      (slot, i, all) => all.findIndex((other) => other.local === slot.local) === i,
+    )
+    return render(
+      c,
+      business,
+      'book.title',
+      <SlotsPicker
+        base={base}
+        service={service as CatalogueService}
+        professional={professional}
+        days={days}
+        day={day ? { date: day, label: format.day(day), slots: daySlots } : undefined}
+        zone={zone}
+        timeLabel={format.time}
+        message={errorFromQuery(c)}
+      />,
+    )
+  })
+
+  /** Holds the picked time; a time taken meanwhile goes back to the day with the reason. */
+  book.post('/book/:slug/hold', async (c) => {
+    const slug = c.req.param('slug')
+    await limitRate(c)
+    const parsed = holdForm.safeParse(await c.req.parseBody())
+    if (!parsed.success || !SLUG.test(slug)) throw new ApiError(400, 'BAD_REQUEST', 'The form is not valid.')
+    const form = parsed.data
+    const zone = visitorZone(c)
+    try {
+      const token = await holdSlot(
+        c.var.caller.services,
+        c.var.caller.meta,
+        slug,
+        {
+          serviceId: form.service,
+          professionalId: form.professional,
+          startsAt: new Date(form.starts_at),
+          timeZone: zone,
+        },
+        new Date(),
+      )
+      return c.redirect(`/book/${slug}/hold/${token}`, 303)
+    } catch (error) {
+      if (
+        !(error instanceof ApiError) ||
+        !['SLOT_TAKEN', 'SLOT_UNAVAILABLE', 'HOLD_LIMIT_REACHED'].includes(error.code)
+      )
+        throw error
+      const day = zonedDate(new Date(form.starts_at), zone)
+      return c.redirect(
+        `/book/${slug}?service=${form.service}&professional=${form.professional}&day=${day}&error=${error.code}`,
+        303,
+      )
+    }
+  })
+
+  book.get('/book/:slug/hold/:token', async (c) => {
+    const { slug, token } = c.req.param()
+    languageOf(c)
+    return renderHold(c, slug, token)
+  })
+
+  /** Confirms the hold with the visitor's details. A filled honeypot books nothing, silently. */
+  book.post('/book/:slug/hold/:token', async (c) => {
+    const { slug, token } = c.req.param()
+    await limitRate(c)
+    const body = await c.req.parseBody()
+    if (typeof body.website === 'string' && body.website !== '') return c.redirect(`/book/${slug}`, 303)
+    const parsed = detailsForm.safeParse(body)
+    const phone = parsePhone(typeof body.phone === 'string' ? body.phone : '')
+    if (!parsed.success || !phone.ok) {
+      const errors: Record<string, MessageKey> = {}
+      for (const issue of parsed.success ? [] : parsed.error.issues)
+        errors[String(issue.path[0])] = 'form.invalid'
+      if (!phone.ok) errors.phone = 'form.invalid'
+      const values = Object.fromEntries(
+        ['name', 'phone', 'email'].map((name) => [
+          name,
+          typeof body[name] === 'string' ? (body[name] as string) : '',
+        ]),
+      )
+      return renderHold(c, slug, token, { values, errors, message: 'error.VALIDATION_FAILED' }, 400)
+    }
+    const manage = await confirmHold(
+      c.var.caller.services,
+      c.var.caller.meta,
+      slug,
+      token,
+      {
+        customer: { name: parsed.data.name, phone: phone.e164, email: parsed.data.email || null },
+        remindersConsent: body.consent === 'yes',
+      },
+      new Date(),
+    )
+    return c.redirect(`/book/${slug}/manage/${manage}?new=1`, 303)
+  })
+
+  book.get('/book/:slug/manage/:token', async (c) => {
+    const { slug, token } = c.req.param()
+    languageOf(c)
+    const { appointment, cancellable } = await readManaged(c.var.caller.services, slug, token, new Date())
+    const format = formatters(c, visitorZone(c))
+    return render(
+      c,
+      appointment.tenantName,
+      'book.manage.title',
+      <ManageView
+        summary={summaryOf(appointment, format.full)}
+        status={appointment.status}
+        justBooked={c.req.query('new') === '1' && appointment.status === 'confirmed'}
+        manageUrl={`${new URL(c.req.url).origin}/book/${slug}/manage/${token}`}
+        cancellable={cancellable}
+        business={appointment.tenantName}
+      />,
+    )
+  })
+
+  book.post('/book/:slug/manage/:token/cancel', async (c) => {
+    const { slug, token } = c.req.param()
+    await limitRate(c)
+    await cancelManaged(c.var.caller.services, c.var.caller.meta, slug, token, new Date())
+    return c.redirect(`/book/${slug}/manage/${token}`, 303)
+  })
+
+  /** Errors are pages in the visitor's language, never the API's envelope. */
+  book.onError(async (error, c) => {
+    const apiError = toApiError(error)
+    if (apiError.status >= 500) log('error', 'booking page error', describeError(error))
+    const slug = c.req.param('slug') ?? ''
+    for (const [name, value] of Object.entries(apiError.headers ?? {})) c.header(name, value)
+    const message: MessageKey =
+      apiError.code === 'HOLD_EXPIRED' || apiError.code === 'INVALID_MANAGE_LINK'
+        ? `error.${apiError.code}`
+        : errorKey(apiError)
+    return render(
+      c,
+      '',
+      'book.error.title',
+      <BookError message={message} startOver={SLUG.test(slug) ? `/book/${slug}` : '/'} />,
+      apiError.status,
+    )
+  })
+
+  app.route('/', book)
+}
+
+/** The details form of a live hold (again, with what was typed and its errors, after a refusal). */
+async function renderHold(c: BookContext, slug: string, token: string, state?: FormState, status = 200) {
+  const held = await readHold(c.var.caller.services, slug, token, new Date())
+  const format = formatters(c, visitorZone(c))
+  return render(
+    c,
+    held.tenantName,
+    'book.hold.title',
+    <HoldForm
+      action={`/book/${slug}/hold/${token}`}
+      summary={summaryOf(held, format.full)}
+      until={format.time(held.holdExpiresAt ?? new Date())}
+      state={state}
+    />,
+    status,
+  )
+}
+
+function summaryOf(
+  appointment: { serviceName: string; professionalName: string; startsAt: Date },
+  full: (instant: Date) => string,
+): Summary {
+  return {
+    serviceName: appointment.serviceName,
+    professionalName: appointment.professionalName,
+    when: full(appointment.startsAt),
+  }
+}

@@ -1,0 +1,15 @@
+import type { App } from '../../env.ts'
+import { registerSchedulingAppointments } from './appointments.ts'
+import { registerSchedulingAvailability } from './availability.ts'
+import { registerSchedulingBlockedPeriods } from './blocked-periods.ts'
+import { registerSchedulingProfessionals } from './professionals.ts'
+import { registerSchedulingServices } from './services.ts'
+
+/** The scheduling module (docs/scheduling.md); the public booking page is in routes/book/. */
+export function registerSchedulingRoutes(app: App) {
+  registerSchedulingServices(app)
+  registerSchedulingProfessionals(app)
+  registerSchedulingBlockedPeriods(app)
+  registerSchedulingAvailability(app)
+  registerSchedulingAppointments(app)
+}
