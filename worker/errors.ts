@@ -99,6 +99,10 @@ export const ERROR_CODES = [
   'VERIFICATION_FAILED',
   'WEBHOOK_NOT_CONFIGURED',
   'WEBHOOK_UNAVAILABLE',
+  // Accounts: recovery, invitations, forced password change
+  'PASSWORD_CHANGE_REQUIRED',
+  'INVALID_ACCOUNT_TOKEN',
+  'NOT_INVITED',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

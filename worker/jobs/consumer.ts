@@ -2,6 +2,7 @@ import { DatabaseConnectError } from '../../db/client.ts'
 import { jobDeadLetters } from '../../db/schema/index.ts'
 import { describeError, log } from '../log.ts'
 import type { Services } from '../runtime/ports.ts'
+import { sendPasswordReset } from '../services/accounts/recovery.ts'
 import { collectConnection, markCollectionDead } from '../services/collection/collect.ts'
 import { runErasure } from '../services/privacy/erasure-run.ts'
 import { handleCalendarAlert, handleCalendarSync } from './handlers/calendar.ts'
@@ -29,6 +30,7 @@ const handlers: {
   'calendar.sync': handleCalendarSync,
   'calendar.alert': handleCalendarAlert,
   'messaging.send': handleMessagingSend,
+  'auth.password_reset': sendPasswordReset,
 }
 
 const MAX_DELAY_SECONDS = 15 * 60
