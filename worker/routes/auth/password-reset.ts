@@ -41,7 +41,9 @@ export function registerPasswordReset(app: App) {
         email: c.req.valid('json').email,
         origin: portalOrigin(c.var.caller.services.config, c.req.url),
       })
-      return c.json(ACCEPTED satisfies z.output<typeof acceptedResponse>, 202, { 'Cache-Control': 'no-store' })
+      return c.json(ACCEPTED satisfies z.output<typeof acceptedResponse>, 202, {
+        'Cache-Control': 'no-store',
+      })
     },
   )
 

@@ -13,6 +13,7 @@ import {
 } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { permit } from '../../middleware/permit.ts'
+import { USER_LOCALES } from '../../services/auth/preferences.ts'
 import {
   createUser,
   deactivateUser,
@@ -23,7 +24,6 @@ import {
   revokeInvitation,
   updateUser,
 } from '../../services/tenant/users.ts'
-import { USER_LOCALES } from '../../services/auth/preferences.ts'
 import { validate } from '../../validator.ts'
 
 const nameField = z.string().trim().min(1).max(100)
@@ -39,7 +39,10 @@ export const createUserBody = z.object({
     description:
       'Deprecated: without it the person is invited by e-mail (the default). With it the member is created active with this password, which they must change at their first sign-in.',
   }),
-  locale: z.enum(USER_LOCALES).optional().meta({ description: "The invitation e-mail's language (pt-BR by default)." }),
+  locale: z
+    .enum(USER_LOCALES)
+    .optional()
+    .meta({ description: "The invitation e-mail's language (pt-BR by default)." }),
 })
 
 export const updateUserBody = z

@@ -38,7 +38,13 @@ export async function acceptInvitation(
     }
     const [user] = await tx
       .update(users)
-      .set({ passwordHash, passwordChangedAt: now, status: 'active', mustChangePassword: false, updatedAt: now })
+      .set({
+        passwordHash,
+        passwordChangedAt: now,
+        status: 'active',
+        mustChangePassword: false,
+        updatedAt: now,
+      })
       .where(and(eq(users.id, userId), eq(users.tenantId, tenantId), eq(users.status, 'invited')))
       .returning({ email: users.email })
     if (!user) throw invalidAccountToken()

@@ -41,4 +41,5 @@ export const invitationMail = (
 ): Mail => TEXTS.invitation[locale](params)
 
 /** A saved language the e-mails speak, or Portuguese (Brazil first). */
-export const mailLocale = (locale: string | null | undefined): UserLocale => (locale === 'en' ? 'en' : 'pt-BR')
+export const mailLocale = (locale: string | null | undefined): UserLocale =>
+  locale === 'en' ? 'en' : 'pt-BR'

@@ -11,7 +11,12 @@ import { writeAudit } from '../audit.ts'
 import { revokeUserSessions } from '../auth/sessions.ts'
 import { insertOutboundMessage, queueSends } from '../messaging/outbox.ts'
 import { mailLocale, passwordResetMail } from './mail.ts'
-import { consumeAccountToken, invalidAccountToken, issueAccountToken, TOKEN_LIFETIME_SECONDS } from './tokens.ts'
+import {
+  consumeAccountToken,
+  invalidAccountToken,
+  issueAccountToken,
+  TOKEN_LIFETIME_SECONDS,
+} from './tokens.ts'
 
 /** At most this many reset requests per e-mail, and per client IP, within the window. */
 export const RESET_MAX_PER_ACCOUNT = 5
@@ -81,7 +86,10 @@ export async function requestPasswordReset(
  * other address, nothing. Operators are left out: the outbox sends for a tenant, and they have none
  * (they recover through another operator, `npm run admin:create`).
  */
-export async function sendPasswordReset(job: JobOf<'auth.password_reset'>, services: Services): Promise<void> {
+export async function sendPasswordReset(
+  job: JobOf<'auth.password_reset'>,
+  services: Services,
+): Promise<void> {
   const meta: RequestMeta = { ip: job.ip ?? null, userAgent: null, requestId: job.requestId }
   const sent = await services.db.transaction(async (tx) => {
     const found = await tx.execute<{ id: string; tenant_id: string; status: string }>(

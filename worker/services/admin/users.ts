@@ -130,7 +130,11 @@ export async function deactivateUser(ctx: ServiceContext, userId: string) {
   authorizeOperator(ctx.principal)
   const before = await lockUser(ctx, userId)
   if (before.status !== 'active') {
-    throw new ApiError(409, 'INVALID_TRANSITION', 'This user is not active (deactivated, or invited and not yet in).')
+    throw new ApiError(
+      409,
+      'INVALID_TRANSITION',
+      'This user is not active (deactivated, or invited and not yet in).',
+    )
   }
   const [user] = await ctx.tx
     .update(users)
