@@ -73,6 +73,8 @@ export function AccountPage(props: {
   passwordForm?: FormState
   notice?: MessageKey
   noticeParams?: Record<string, number>
+  /** The person must change a password someone else set before doing anything else. */
+  required?: boolean
 }) {
   const { t, locale } = useI18n()
   const v = props.viewer
@@ -100,6 +102,7 @@ export function AccountPage(props: {
       <section id="password" class="card" aria-labelledby="password-title">
         <h2 id="password-title">{t('account.password')}</h2>
         <p class="muted small">{t('account.passwordLead')}</p>
+        {props.required && <Alert kind="info">{t('account.mustChange')}</Alert>}
         {props.notice && <Alert kind="success">{t(props.notice, props.noticeParams)}</Alert>}
         {props.passwordForm?.message && <Alert kind="error">{t(props.passwordForm.message)}</Alert>}
         <HxForm action={`/${props.area}/account/password`} target="#password" label={t('account.password')}>

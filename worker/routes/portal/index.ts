@@ -18,6 +18,7 @@ import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
+import { registerPortalRecovery } from './recovery.tsx'
 import { portalRenderer } from './renderer.tsx'
 
 /**
@@ -34,6 +35,7 @@ export function registerPortal(app: App) {
   }
   const portal: PortalApp = new Hono<PortalEnv>()
   registerPortalAuth(portal)
+  registerPortalRecovery(portal)
   registerPortalAdminDashboard(portal)
   registerPortalAccount(portal)
   registerPortalAdminTenants(portal)

@@ -103,7 +103,7 @@ export async function sendPasswordReset(
       .from(users)
       .innerJoin(tenants, eq(tenants.id, users.tenantId))
       .where(and(eq(users.id, member.id), eq(users.tenantId, member.tenant_id)))
-    if (!row || row.tenantStatus !== 'active') return null
+    if (row?.tenantStatus !== 'active') return null
     const now = new Date()
     const issued = await issueAccountToken(tx, {
       tenantId: member.tenant_id,
