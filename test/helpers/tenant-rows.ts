@@ -110,6 +110,12 @@ export async function seedTenantRows(
       `insert into customers (id, tenant_id, name, phone, email) values ($1, $2, 'Cliente', '+5511912345678', 'cliente@example.test')`,
       [newId('cus'), t],
     ],
+    // Accounts (issue 20): a reset link of the member, spent.
+    [
+      `insert into account_tokens (tenant_id, user_id, purpose, token_hash, request_key, expires_at, used_at)
+       values ($1, $2, 'password_reset', $3, 'seed', now() + interval '30 minutes', now())`,
+      [t, memberId, `seed-${newId('aud')}`],
+    ],
   ]
   // Placeholder vault rows (and the Meta settings that point into the vault): nothing can decrypt
   // them, so a tenant whose routes run for real (the fuzzed one) lets the vault create its own.
