@@ -1,5 +1,5 @@
 import type { FormState } from '../components/forms.tsx'
-import { ActionButton, Alert, Field, HxForm } from '../components/forms.tsx'
+import { ActionButton, Alert, Field, HxForm, NewPasswordFields } from '../components/forms.tsx'
 import { When } from '../components/status.tsx'
 import { LOCALES, type MessageKey, useI18n } from '../i18n/index.ts'
 import type { Viewer } from '../viewer.ts'
@@ -114,23 +114,7 @@ export function AccountPage(props: {
             required
             autocomplete="current-password"
           />
-          <Field
-            name="new_password"
-            type="password"
-            label="account.newPassword"
-            errors={errors}
-            required
-            autocomplete="new-password"
-            hint="form.passwordHint"
-          />
-          <Field
-            name="confirm_password"
-            type="password"
-            label="account.confirmPassword"
-            errors={errors}
-            required
-            autocomplete="new-password"
-          />
+          <NewPasswordFields name="new_password" errors={errors} />
           <button type="submit" class="primary">
             {t('account.changePassword')}
           </button>

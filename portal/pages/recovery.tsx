@@ -1,4 +1,4 @@
-import { Alert, CsrfField, Field, type FieldErrors } from '../components/forms.tsx'
+import { Alert, CsrfField, Field, type FieldErrors, NewPasswordFields } from '../components/forms.tsx'
 import { type MessageKey, useI18n } from '../i18n/index.ts'
 
 /** "Forgot your password?": the e-mail to send a reset link to. */
@@ -70,23 +70,7 @@ export function ChoosePasswordPage(props: {
         <form method="post" action={reset ? '/app/password-reset' : '/app/invitation'}>
           <CsrfField />
           <input type="hidden" name="token" value={props.token} />
-          <Field
-            name="password"
-            type="password"
-            label="account.newPassword"
-            errors={props.errors}
-            required
-            autocomplete="new-password"
-            hint="form.passwordHint"
-          />
-          <Field
-            name="confirm_password"
-            type="password"
-            label="account.confirmPassword"
-            errors={props.errors}
-            required
-            autocomplete="new-password"
-          />
+          <NewPasswordFields name="password" errors={props.errors} />
           <button type="submit" class="primary">
             {t(reset ? 'recovery.save' : 'invitation.submit')}
           </button>
