@@ -1,4 +1,4 @@
-import type { MemberRole } from '../db/schema/index.ts'
+import type { MemberRole, Module } from '../db/schema/index.ts'
 
 /** The signed-in person as the portal shows them (loaded with the page's own work, see portalRun). */
 export type Viewer =
@@ -11,4 +11,6 @@ export type Viewer =
       role: MemberRole
       tenantName: string
       locale: string | null
+      /** The modules the tenant's license grants now: the menu shows only these. */
+      modules: readonly Module[]
     }

@@ -103,6 +103,8 @@ export const ERROR_CODES = [
   'PASSWORD_CHANGE_REQUIRED',
   'INVALID_ACCOUNT_TOKEN',
   'NOT_INVITED',
+  // Real-time updates
+  'UPGRADE_REQUIRED',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -5,6 +5,9 @@ import { onSchedule } from './jobs/scheduler.ts'
 import { cloudflareQueue } from './runtime/cloudflare.ts'
 import { createServices } from './runtime/services.ts'
 
+/** Durable Object classes are exported by the entry module (wrangler.toml `durable_objects`). */
+export { TenantEvents } from './runtime/tenant-events.ts'
+
 const app = createApp()
 
 export default {

@@ -200,6 +200,7 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
         [newId('usr'), tenantIds.get('acme'), INVITED.email, INVITED.name],
       )
     }
+    await seedDemoMessages(query, tenantIds.get('acme') as string)
     await query('commit')
   } catch (error) {
     await query('rollback').catch(() => undefined)
@@ -219,6 +220,46 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
       `local secrets  ${path.relative(root, DEV_SECRETS_FILE)} (JWT keys, billing webhook secret, vault master key)`,
     ],
     vars: await localDevSecrets(),
+  }
+}
+
+/**
+ * WhatsApp messages acme sent, one at each status a webhook moves them to, so the live messages
+ * page (/app/messages, docs/realtime.md) has something to show on first start. Written once
+ * (their idempotency keys); never sent (they are past `queued`).
+ */
+const DEMO_MESSAGES = [
+  { key: 'demo:reminder:1', to: '5511987650001', status: 'read', minutesAgo: 180 },
+  { key: 'demo:reminder:2', to: '5511987650002', status: 'delivered', minutesAgo: 90 },
+  { key: 'demo:reminder:3', to: '5511987650003', status: 'sent', minutesAgo: 5 },
+] as const
+
+async function seedDemoMessages(query: Query, tenantId: string): Promise<void> {
+  for (const message of DEMO_MESSAGES) {
+    await query(
+      `insert into outbound_messages (id, tenant_id, channel, purpose, recipient, payload, idempotency_key,
+         status, provider_message_id, attempts, sent_at, created_at, updated_at)
+       values ($1, $2, 'whatsapp', 'scheduling.reminder', $3, $4, $5, $6, $7, 1,
+         now() - make_interval(mins => $8), now() - make_interval(mins => $8), now() - make_interval(mins => $8))
+       on conflict (tenant_id, idempotency_key) do nothing`,
+      [
+        newId('msg'),
+        tenantId,
+        message.to,
+        JSON.stringify({
+          content: {
+            type: 'template',
+            name: 'appointment_reminder',
+            language: 'pt_BR',
+            parameters: ['Maria', '9h'],
+          },
+        }),
+        message.key,
+        message.status,
+        `wamid.demo-${message.key.replaceAll(':', '-')}`,
+        message.minutesAgo,
+      ],
+    )
   }
 }
 

@@ -578,6 +578,66 @@ export const en = {
   'error.INVALID_ACCOUNT_TOKEN':
     'This link no longer works: it was used, replaced by a newer one or has expired. Ask for a new one.',
   'error.NOT_INVITED': 'This member has no pending invitation: they already joined.',
+  // Settings (API-only features given pages)
+  'nav.settings': 'Settings',
+  'settings.title': 'Settings',
+  'settings.save': 'Save',
+  'settings.x.title': 'X (Twitter) collection',
+  'settings.x.lead':
+    'X bills every read of its API. Turn collection off to stop reading X accounts for the whole organization; their history stays.',
+  'settings.x.on': 'X accounts are collected.',
+  'settings.x.off': 'X collection is off: no X account is read.',
+  'settings.x.turnOn': 'Turn X collection on',
+  'settings.x.turnOff': 'Turn X collection off',
+  'settings.x.confirmOff': 'Stop collecting every X account of the organization?',
+  'settings.x.saved': 'X collection setting saved.',
+  'settings.meta.title': 'Meta webhooks (Instagram, Facebook, WhatsApp)',
+  'settings.meta.lead':
+    'Meta sends events to the callback address below. Register it in your Meta app with the same verify token, and give Integra the app secret that signs the events.',
+  'settings.meta.callbackUrl': 'Callback URL (copy it into your Meta app)',
+  'settings.meta.configured': 'App secret and verify token are set, since',
+  'settings.meta.notConfigured':
+    'Not set up yet: events from Meta are refused until the app secret and verify token are saved.',
+  'settings.meta.appSecret': 'App secret',
+  'settings.meta.appSecretHint':
+    'From your Meta app: App settings › Basic. 16 to 256 characters, no spaces. Never shown again.',
+  'settings.meta.verifyToken': 'Verify token',
+  'settings.meta.verifyTokenHint':
+    'Any phrase of 8 to 256 characters without spaces; type the same one in Meta’s webhook settings.',
+  'settings.meta.saved': 'Meta webhook settings saved.',
+  'settings.alerts.title': 'Calendar alerts on Telegram',
+  'settings.alerts.lead':
+    'When two bookings of a property overlap, Integra tells this Telegram chat through your bot.',
+  'settings.alerts.configured': 'Alerts go to chat {chat}, since',
+  'settings.alerts.notConfigured': 'Not set up: conflicts are shown in the calendar only.',
+  'settings.alerts.botToken': 'Bot token',
+  'settings.alerts.botTokenHint': 'From @BotFather (it looks like 123456:ABC…); never shown again.',
+  'settings.alerts.chatId': 'Chat',
+  'settings.alerts.chatIdHint': 'A numeric chat id (negative for groups) or @channelname.',
+  'settings.alerts.saved': 'Alert settings saved.',
+  // Real-time updates and the messages page
+  'nav.messages': 'Messages',
+  'messages.title': 'Messages',
+  'messages.intro': 'What your modules sent to your customers and team, and where each message stands.',
+  'messages.none': 'No messages yet.',
+  'messages.created': 'Created',
+  'messages.channel': 'Channel',
+  'messages.to': 'To',
+  'messages.purpose': 'About',
+  'messages.status': 'Status',
+  'messages.updated': 'Last change',
+  'messages.channel.whatsapp': 'WhatsApp',
+  'messages.channel.email': 'E-mail',
+  'messages.channel.telegram': 'Telegram',
+  'messages.purpose.calendarConflict': 'Calendar conflict alert',
+  'messages.purpose.other': 'Other',
+  'status.sending': 'Sending',
+  'status.sent': 'Sent',
+  'status.delivered': 'Delivered',
+  'status.read': 'Read',
+  'live.on': 'Live: changes appear as they happen.',
+  'live.polling': 'Live updates paused: refreshing every 10 seconds.',
+  'error.UPGRADE_REQUIRED': 'This address only accepts live-update connections.',
 } as const
 
 export type MessageKey = keyof typeof en

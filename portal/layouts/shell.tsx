@@ -1,20 +1,24 @@
 import type { Child } from 'hono/jsx'
+import type { Module } from '../../db/schema/index.ts'
 import { CsrfField } from '../components/forms.tsx'
 import { PageContext, type PageInfo } from '../components/page.ts'
 import { type I18n, I18nContext, LOCALES, type MessageKey } from '../i18n/index.ts'
 import type { Viewer } from '../viewer.ts'
 
-type NavItem = { href: string; label: MessageKey; roles?: readonly string[] }
+/** A menu entry, shown to the roles listed (all when none) and only when the plan has its module. */
+type NavItem = { href: string; label: MessageKey; roles?: readonly string[]; module?: Module }
 
 const MANAGERS = ['owner', 'admin'] as const
 
 const APP_NAV: NavItem[] = [
   { href: '/app', label: 'nav.overview' },
   { href: '/app/connections', label: 'nav.connections' },
-  { href: '/app/metrics', label: 'nav.metrics' },
-  { href: '/app/calendar', label: 'nav.calendar' },
+  { href: '/app/metrics', label: 'nav.metrics', module: 'metrics' },
+  { href: '/app/calendar', label: 'nav.calendar', module: 'calendar' },
+  { href: '/app/messages', label: 'nav.messages', roles: ['owner', 'admin', 'analyst'] },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
+  { href: '/app/settings', label: 'nav.settings', roles: MANAGERS },
   { href: '/app/sessions', label: 'nav.sessions' },
   { href: '/app/account', label: 'nav.account' },
   { href: '/app/privacy', label: 'nav.privacy' },
@@ -49,9 +53,15 @@ export function Providers(props: { i18n: I18n; page: PageInfo; children: Child }
 
 function Nav(props: { i18n: I18n; viewer: Viewer; path: string }) {
   const { t } = props.i18n
-  const items = (props.viewer.kind === 'operator' ? ADMIN_NAV : APP_NAV).filter(
-    (item) => !item.roles || (props.viewer.kind === 'member' && item.roles.includes(props.viewer.role)),
-  )
+  const viewer = props.viewer
+  const items =
+    viewer.kind === 'operator'
+      ? ADMIN_NAV
+      : APP_NAV.filter(
+          (item) =>
+            (!item.roles || item.roles.includes(viewer.role)) &&
+            (!item.module || viewer.modules.includes(item.module)),
+        )
   return (
     <nav class="nav" aria-label={t('nav.label')}>
       <ul>
@@ -92,7 +102,8 @@ function LanguageSwitcher(props: { i18n: I18n; path: string; csrfToken: string }
 }
 
 /**
- * The page around every portal screen: one stylesheet and one script, both from our own static
+ * The page around every portal screen: one stylesheet and htmx (and, for members, the live-update
+ * script), all from our own static
  * assets (the CSP allows scripts from 'self' only, so htmx is configured by a meta tag and no
  * inline script or style exists anywhere).
  */
@@ -118,6 +129,8 @@ export function Shell(props: {
         <link rel="stylesheet" href="/css/portal.css" />
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <script src="/vendor/htmx.min.js" defer />
+        {/* Live updates (portal/public/js/live.js): idle on pages with no `data-live` section. */}
+        {viewer?.kind === 'member' && <script src="/js/live.js" defer />}
       </head>
       <body>
         <a class="skip" href="#main">

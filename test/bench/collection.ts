@@ -268,7 +268,14 @@ export async function benchCollectionRun(stack: StackInfo, fakesUrl: string): Pr
   )
   statements.length = 0
   const before = db.statements
-  const services: Services = { config, db, jobs: countingQueue().queue, tokens, exports: noObjects }
+  const services: Services = {
+    config,
+    db,
+    jobs: countingQueue().queue,
+    tokens,
+    exports: noObjects,
+    events: { publish: async () => {} },
+  }
   await collectConnection(
     {
       type: 'collect.connection',

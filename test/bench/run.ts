@@ -5,6 +5,7 @@ import { spawnReady, stopChild } from '../../db/local/spawn.ts'
 import type { StackInfo } from '../../db/local/stack-info.ts'
 import { benchApi, QUICK, SCALE } from './api.ts'
 import { benchCollectionRun, benchFanOut, benchUpsert, type Figure } from './collection.ts'
+import { benchRealtime } from './realtime.ts'
 
 /**
  * `npm run bench`: starts an ephemeral local stack (embedded Postgres + bridge + fake platforms),
@@ -26,12 +27,17 @@ const [stack, fakes] = await Promise.all([
 let figures: Figure[] = []
 try {
   // BENCH_QUICK=1 leaves out the collection figures (they need no Worker and rarely move).
-  figures = [
-    ...(QUICK ? [] : await benchFanOut(stack.info)),
-    ...(QUICK ? [] : await benchCollectionRun(stack.info, fakes.info.url)),
-    ...(QUICK ? [] : await benchUpsert(stack.info)),
-    ...(await benchApi(stack.info)),
-  ]
+  // BENCH_ONLY=realtime runs only the real-time figure (its own wrangler dev, a minute or two).
+  figures =
+    process.env.BENCH_ONLY === 'realtime'
+      ? await benchRealtime(stack.info, fakes.info.url)
+      : [
+          ...(QUICK ? [] : await benchFanOut(stack.info)),
+          ...(QUICK ? [] : await benchCollectionRun(stack.info, fakes.info.url)),
+          ...(QUICK ? [] : await benchUpsert(stack.info)),
+          ...(await benchApi(stack.info)),
+          ...(await benchRealtime(stack.info, fakes.info.url)),
+        ]
 } finally {
   await Promise.all([stopChild(stack.child), stopChild(fakes.child)])
 }

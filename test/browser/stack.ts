@@ -8,7 +8,13 @@ import { localVars, startWranglerDev, type WranglerDev } from '../../db/local/wr
 
 const root = path.resolve(import.meta.dirname, '../..')
 
-export type LocalStack = { baseUrl: string; fakesUrl: string; stop: () => Promise<void> }
+export type LocalStack = {
+  baseUrl: string
+  fakesUrl: string
+  /** The database as its owner (bypasses RLS): for arranging what a test needs and no API makes. */
+  ownerUrl: string
+  stop: () => Promise<void>
+}
 
 /**
  * The whole product as `npm run dev` runs it, but ephemeral and on free ports: embedded Postgres
@@ -45,5 +51,5 @@ export async function startLocalStack(): Promise<LocalStack> {
     await stop()
     throw error
   }
-  return { baseUrl: wrangler.url, fakesUrl: fakes.info.url, stop }
+  return { baseUrl: wrangler.url, fakesUrl: fakes.info.url, ownerUrl: stack.info.ownerUrl, stop }
 }

@@ -1,6 +1,7 @@
 import type { DbHandle } from '../../db/client.ts'
 import type { Config } from '../config.ts'
 import type { JobMessage } from '../jobs/messages.ts'
+import type { RealtimeEvent } from '../realtime/events.ts'
 
 /**
  * The seams between the product and its runtime. Routes, services and jobs only see these
@@ -42,6 +43,17 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>
 }
 
+/**
+ * Real-time signals to a tenant's open portal pages (docs/realtime.md). Called only after the
+ * transaction that made the change has committed (a page that hears an event reads the change
+ * back at once); through `publishEvents` (services/realtime/publish.ts), which logs a failure
+ * instead of failing the work: a page that missed an event catches up by polling.
+ */
+export interface EventPublisher {
+  /** Hands `events` to every page of the tenant subscribed to one of their topics. */
+  publish(tenantId: string, events: readonly RealtimeEvent[]): Promise<void>
+}
+
 /** What a request or a job gets to work with, built once per request by the `init` middleware. */
 export type Services = {
   config: Config
@@ -50,4 +62,6 @@ export type Services = {
   tokens: KeyValueStore
   /** Portability archives (R2 bucket EXPORTS). */
   exports: ObjectStore
+  /** Real-time events to the tenant's open pages (Durable Object TENANT_EVENTS). */
+  events: EventPublisher
 }

@@ -3,6 +3,7 @@ import { type Config, loadConfig } from '../config.ts'
 import type { Bindings } from '../env.ts'
 import { cloudflareQueue, r2Objects, workersKv } from './cloudflare.ts'
 import type { Services } from './ports.ts'
+import { durableObjectEvents } from './tenant-events.ts'
 
 /** A database handle of its own (one connection, opened lazily); the caller closes it. */
 export function openDatabase(config: Config): DbHandle {
@@ -22,5 +23,6 @@ export function createServices(env: Bindings): Services {
     jobs: cloudflareQueue(env.JOBS),
     tokens: workersKv(env.TOKENS),
     exports: r2Objects(env.EXPORTS),
+    events: durableObjectEvents(env.TENANT_EVENTS),
   }
 }

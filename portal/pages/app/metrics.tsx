@@ -18,6 +18,8 @@ export type ExplorerRow = {
 export function MetricsPage(props: {
   period: PeriodChoice
   filters: { platform: string; connection: string; metric: string }
+  /** The filters as query parameters, carried by the period presets. */
+  keep: Record<string, string>
   connections: { id: string; name: string }[]
   metrics: { value: string; label: string }[]
   series: ChartSeries[]
@@ -36,6 +38,7 @@ export function MetricsPage(props: {
         action="/app/metrics"
         target="#explorer"
         period={props.period}
+        keep={props.keep}
         extra={
           <>
             <Select

@@ -150,6 +150,40 @@ describe('overview and metrics explorer', () => {
     expect(body).not.toContain('followers')
   })
 
+  it('exports the period on screen: presets, custom dates, and what the picker shows', async () => {
+    const { owner, connectionId } = await tenantWithPoints()
+    const client = portalClient(db, { acceptLanguage: 'en' })
+    await client.login(owner.email)
+    const day = (back: number) => new Date(Date.now() - back * 86_400_000).toISOString().slice(0, 10)
+    const cases = [
+      { query: 'period=7', from: day(6), to: day(0) },
+      { query: 'period=90', from: day(89), to: day(0) },
+      { query: `from=${day(40)}&to=${day(31)}`, from: day(40), to: day(31) },
+      // A stale preset beside dates (an old URL): the dates are the period.
+      { query: `period=7&from=${day(20)}&to=${day(11)}`, from: day(20), to: day(11) },
+    ]
+    for (const { query, from, to } of cases) {
+      const html = await (
+        await client.request(`/app/metrics?${query}&metric=reach&connection=${connectionId}`)
+      ).text()
+      // The picker shows the period's own dates.
+      expect(html).toContain(`name="from" value="${from}"`)
+      expect(html).toContain(`name="to" value="${to}"`)
+      const href = /href="(\/app\/metrics\/export\?[^"]+)"/
+        .exec(html)?.[1]
+        ?.replaceAll('&amp;', '&') as string
+      const csv = await client.request(href)
+      const rows = (await csv.text()).trim().split(/\r?\n/).slice(1)
+      const dates = rows.map((row) => /\d{4}-\d{2}-\d{2}/.exec(row)?.[0]).sort()
+      // Points exist for the last 60 days only.
+      const expected = Array.from({ length: 90 }, (_, i) => day(89 - i)).filter(
+        (d) => d >= from && d <= to && d >= day(59),
+      )
+      expect(dates, query).toEqual(expected)
+      expect(csv.headers.get('content-disposition'), query).toContain(`${from}_${to}`)
+    }
+  })
+
   it('refuses the export to another tenant’s person: only their own points', async () => {
     await tenantWithPoints()
     const other = await createTenant(db)

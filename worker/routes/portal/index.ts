@@ -13,9 +13,12 @@ import { registerPortalAdminTenants } from './admin/tenants.tsx'
 import { registerPortalApiKeys } from './app/api-keys.tsx'
 import { registerPortalCalendar } from './app/calendar.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
+import { registerPortalEvents } from './app/events.ts'
+import { registerPortalMessages } from './app/messages.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
+import { registerPortalSettings } from './app/settings.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
 import { registerPortalRecovery } from './recovery.tsx'
@@ -48,6 +51,10 @@ export function registerPortal(app: App) {
   registerPortalCalendar(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
+  registerPortalSettings(portal)
   registerPortalPrivacy(portal)
+  // Real-time updates: the live page of the messaging outbox and the channel every page uses.
+  registerPortalMessages(portal)
+  registerPortalEvents(portal)
   app.route('/', portal)
 }

@@ -5,38 +5,42 @@ import { FIRST_DAY, isStoredDate } from '../../dates.ts'
 import { addDays, previousPeriod, spanDays } from '../../services/metrics/filters.ts'
 import { MAX_SPAN_DAYS } from '../metrics/query.ts'
 
+type Preset = (typeof PRESETS)[number]
+
+/** A preset's dates: the last N days, today (UTC) included. */
+function presetPeriod(preset: Preset, today: string): PeriodChoice {
+  return { preset, from: addDays(today, -(Number(preset) - 1)), to: today }
+}
+
 /**
- * The period of a metrics page from its query: a preset (7, 30, 90 days ending today, UTC) or
- * custom dates within the API's limits (the overview compares with the period before, which must
- * be stored too); anything else falls back to 30 days with a message.
+ * The period of a metrics page from its query (`periodParams`' shape): dates when `from` or `to`
+ * is there, within the API's limits (the overview compares with the period before, which must be
+ * stored too), else a preset (30 days by default). Dates that are exactly a preset's are that
+ * preset, so the picker shows it chosen. Anything invalid falls back to 30 days with a message.
  */
-export function readPeriod(query: Record<string, string | undefined>): {
-  period: PeriodChoice
-  error?: MessageKey
-} {
-  const today = new Date().toISOString().slice(0, 10)
-  const preset = (days: (typeof PRESETS)[number]): PeriodChoice => ({
-    preset: days,
-    from: addDays(today, -(Number(days) - 1)),
-    to: today,
-  })
-  const choice = query.period ?? '30'
-  if ((PRESETS as readonly string[]).includes(choice))
-    return { period: preset(choice as (typeof PRESETS)[number]) }
+export function readPeriod(
+  query: Record<string, string | undefined>,
+  today = new Date().toISOString().slice(0, 10),
+): { period: PeriodChoice; error?: MessageKey } {
+  const fallback = { period: presetPeriod('30', today), error: 'period.invalid' as const }
   const { from, to } = query
-  if (
-    choice === 'custom' &&
-    from &&
-    to &&
-    isStoredDate(from) &&
-    isStoredDate(to) &&
-    from <= to &&
-    spanDays(from, to) <= MAX_SPAN_DAYS &&
-    previousPeriod(from, to).from >= FIRST_DAY
-  ) {
-    return { period: { preset: 'custom', from, to } }
+  if (from !== undefined || to !== undefined) {
+    const valid =
+      from &&
+      to &&
+      isStoredDate(from) &&
+      isStoredDate(to) &&
+      from <= to &&
+      spanDays(from, to) <= MAX_SPAN_DAYS &&
+      previousPeriod(from, to).from >= FIRST_DAY
+    if (!valid) return fallback
+    const preset = PRESETS.map((p) => presetPeriod(p, today)).find((p) => p.from === from && p.to === to)
+    return { period: preset ?? { preset: 'custom', from, to } }
   }
-  return { period: preset('30'), error: 'period.invalid' }
+  const choice = query.period ?? '30'
+  return (PRESETS as readonly string[]).includes(choice)
+    ? { period: presetPeriod(choice as Preset, today) }
+    : fallback
 }
 
 /** Days for short periods, weeks beyond three months: charts stay readable. */

@@ -35,6 +35,7 @@ export async function portalRun<T>(
               role: ctx.principal.role,
               tenantName: me.tenant.name,
               locale: 'locale' in me.user ? (me.user.locale ?? null) : null,
+              modules: ctx.modules,
             }
           : undefined
     c.set('viewer', viewer)

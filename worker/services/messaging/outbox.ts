@@ -8,6 +8,7 @@ import { ApiError, invalidField } from '../../errors.ts'
 import type { JobMessage } from '../../jobs/messages.ts'
 import type { JobQueue } from '../../runtime/ports.ts'
 import type { ServiceContext } from '../context.ts'
+import { publishAfterCommit } from '../realtime/publish.ts'
 
 const common = {
   /** What the message is for, e.g. `scheduling.reminder`: lists filter on it. */
@@ -161,6 +162,8 @@ export async function enqueueMessage(ctx: ServiceContext, input: OutboundInput):
       'This idempotency key was already used for a different message.',
     )
   if (message.status === 'queued') sendAfterCommit(ctx, [message.id])
+  if (message.created)
+    publishAfterCommit(ctx, [{ type: 'message.status', messageId: message.id, status: message.status }])
   return message
 }
 

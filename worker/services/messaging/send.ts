@@ -9,6 +9,7 @@ import { RetryLater } from '../../jobs/retry.ts'
 import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { StaleSecretError, Vault } from '../../vault/vault.ts'
+import { publishEvents } from '../realtime/publish.ts'
 import { storedPayload } from './outbox.ts'
 
 /** Calls to the provider per message, at most (each claim is one); then the last error stands. */
@@ -53,7 +54,8 @@ const baseUrl = (services: Services, channel: MessageChannel) =>
  * nothing. (2) Calls the provider with no transaction open. (3) Records the outcome in another:
  * `sent` with the provider's id; a retryable error (throttling, an outage) puts it back to
  * `queued` with a backoff and retries the job (RetryLater); anything else fails it with its code.
- * A crash between (2) and (3) leaves it `sending`, which the sweep resolves (sweep.ts).
+ * A crash between (2) and (3) leaves it `sending`, which the sweep resolves (sweep.ts). Each
+ * outcome, once committed, is published to the tenant's open pages (`message.status`).
  */
 export async function sendOutboundMessage(
   job: JobOf<'messaging.send'>,
@@ -61,6 +63,8 @@ export async function sendOutboundMessage(
   delivery: Delivery,
 ): Promise<void> {
   const fields = { message_id: job.messageId, tenant_id: job.tenantId }
+  const announce = (status: 'queued' | 'sent' | 'failed') =>
+    publishEvents(services, job.tenantId, [{ type: 'message.status', messageId: job.messageId, status }])
   const claimed = await services.db
     .transaction((tx) => claim(tx, services, job), { tenantId: job.tenantId })
     .catch(async (error: unknown) => {
@@ -80,12 +84,14 @@ export async function sendOutboundMessage(
           ),
         { tenantId: job.tenantId },
       )
+      await announce('failed')
       return null
     })
   if (!claimed) return
   if ('wait' in claimed) throw new RetryLater('message not due yet', claimed.wait)
   if ('failed' in claimed) {
     log('warn', 'message not sent', { ...fields, code: claimed.failed })
+    await announce('failed')
     return
   }
 
@@ -126,6 +132,7 @@ export async function sendOutboundMessage(
       { tenantId: job.tenantId },
     )
     log('info', 'message sent', { ...fields, channel: message.channel, attempts: message.attempts })
+    await announce('sent')
     return
   }
 
@@ -144,6 +151,7 @@ export async function sendOutboundMessage(
           where id = ${message.id} and tenant_id = ${job.tenantId} and status = 'sending'`),
       { tenantId: job.tenantId },
     )
+    await announce('queued')
     throw new RetryLater(`${message.channel}: ${error.code}`, delay)
   }
   await services.db.transaction(
@@ -166,6 +174,7 @@ export async function sendOutboundMessage(
     code: error.code,
     attempts: message.attempts,
   })
+  await announce('failed')
 }
 
 async function fail(tx: Tx, job: JobOf<'messaging.send'>, failure: Failure, from: 'queued' | 'sending') {

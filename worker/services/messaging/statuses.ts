@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
+import type { MessageStatus } from '../../../db/schema/index.ts'
 import { errorText } from '../../connectors/messaging/types.ts'
 import { whatsappSendError } from '../../connectors/messaging/whatsapp.ts'
 import type { WhatsappStatusUpdate } from '../meta-webhooks/meta-events.ts'
@@ -32,14 +33,15 @@ type Applied = {
  * that was `sent` and keeps its error code (131047 is recorded as WINDOW_CLOSED), and a failed
  * message stays failed. The pricing category, which comes with the statuses and not with the send,
  * is recorded as the message's cost category. A status of a wamid the outbox does not know (sent
- * from elsewhere, or arriving before the send recorded its wamid) changes nothing.
+ * from elsewhere, or arriving before the send recorded its wamid) changes nothing. Returns the
+ * messages whose status moved, with their new status (for the portal's live updates).
  */
 export async function applyWhatsappStatuses(
   tx: Tx,
   tenantId: string,
   updates: readonly WhatsappStatusUpdate[],
-): Promise<number> {
-  if (updates.length === 0) return 0
+): Promise<StatusMove[]> {
+  if (updates.length === 0) return []
   const byWamid = new Map<string, Applied>()
   for (const update of updates) {
     const applied = byWamid.get(update.wamid) ?? {
@@ -66,7 +68,7 @@ export async function applyWhatsappStatuses(
     sql`array_position(array['queued', 'sending', 'sent', 'delivered', 'read']::text[], ${column})`
   const forward = sql`(m.status <> 'failed' and b.s is not null and ${rank(sql`b.s`)} > ${rank(sql`m.status`)})`
   const fails = sql`(b.f is not null and m.status = 'sent' and (b.s is null or b.s = 'sent'))`
-  const result = await tx.execute(sql`
+  const result = await tx.execute<StatusMove & { moved: boolean }>(sql`
     update outbound_messages m set
       status = case when ${forward} then b.s when ${fails} then 'failed' else m.status end,
       error_code = case when ${fails} then b.f else m.error_code end,
@@ -75,8 +77,15 @@ export async function applyWhatsappStatuses(
       cost_category = coalesce(m.cost_category, b.c),
       updated_at = now()
     from json_to_recordset(${JSON.stringify([...byWamid.values()])}::json)
-      as b(w text, s text, c text, f text, fc text, fm text)
+      as b(w text, s text, c text, f text, fc text, fm text),
+      -- The row as it was: RETURNING sees only the new one, and a page is told of moves only.
+      outbound_messages was
     where m.tenant_id = ${tenantId} and m.channel = 'whatsapp' and m.provider_message_id = b.w
-      and (${forward} or ${fails} or (m.cost_category is null and b.c is not null))`)
-  return result.rowCount ?? 0
+      and was.id = m.id
+      and (${forward} or ${fails} or (m.cost_category is null and b.c is not null))
+    returning m.id, m.status, m.status <> was.status as moved`)
+  return result.rows.filter((row) => row.moved).map(({ id, status }) => ({ id, status }))
 }
+
+/** An outbound message whose status a webhook moved. */
+export type StatusMove = { id: string; status: MessageStatus }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
-import { applyWhatsappStatuses } from '../messaging/statuses.ts'
+import { applyWhatsappStatuses, type StatusMove } from '../messaging/statuses.ts'
 import type { CountedEvent, MetaDelivery, RawEvent } from './meta-events.ts'
 
 /**
@@ -78,15 +78,17 @@ async function keepRaw(tx: Tx, tenantId: string, events: RawEvent[], receivedAt:
 
 /**
  * Records one delivery in the caller's (tenant) transaction: counters first, then the statuses of
- * messages Integra sent (forward only, so a redelivery changes nothing), then raw units.
+ * messages Integra sent (forward only, so a redelivery changes nothing), then raw units. Returns
+ * the messages whose status moved, for the caller to publish once the transaction commits.
  */
 export async function recordMetaDelivery(
   tx: Tx,
   tenantId: string,
   delivery: MetaDelivery,
   receivedAt: Date,
-): Promise<void> {
+): Promise<{ moved: StatusMove[] }> {
   await countOnce(tx, tenantId, delivery.counted)
-  await applyWhatsappStatuses(tx, tenantId, delivery.statuses)
+  const moved = await applyWhatsappStatuses(tx, tenantId, delivery.statuses)
   await keepRaw(tx, tenantId, delivery.raw, receivedAt)
+  return { moved }
 }

@@ -1,4 +1,5 @@
 import { PLATFORMS, type Platform } from '../../../../db/schema/index.ts'
+import { periodHref } from '../../../../portal/components/period.tsx'
 import { platformLabel } from '../../../../portal/pages/app/connections.tsx'
 import { MetricsPage } from '../../../../portal/pages/app/metrics.tsx'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
@@ -59,10 +60,8 @@ export function registerPortalMetrics(portal: PortalApp) {
     )
     const labelOf = (s: { connectionId: string; metric: string }) =>
       `${names.get(s.connectionId) ?? s.connectionId} · ${metricLabel(t, s.metric)}`
-    const params = new URLSearchParams({ format: 'csv', from: q.period.from, to: q.period.to })
-    if (q.platform) params.set('platform', q.platform)
-    if (q.connection) params.set('connection', q.connection)
-    if (q.metric) params.set('metric', q.metric)
+    // The download covers exactly what the page shows: same period, same filters, same URL shape.
+    const keep = { platform: q.platform, connection: q.connection, metric: q.metric }
     const metrics = [
       ...new Set(CATALOG.filter((e) => !q.platform || e.platform === q.platform).map((e) => e.metric)),
     ]
@@ -82,7 +81,8 @@ export function registerPortalMetrics(portal: PortalApp) {
           previousTotal: s.previousTotal ?? null,
           changePct: s.changePct ?? null,
         }))}
-        exportHref={`/app/metrics/export?${params}`}
+        keep={keep}
+        exportHref={periodHref('/app/metrics/export', q.period, { format: 'csv', ...keep })}
         error={q.error}
       />,
       { title: t('explorer.title') },
