@@ -89,6 +89,11 @@ export const configSchema = z.object({
   /** Origin the OAuth callbacks are registered under with the platforms; unset: the request's own origin. */
   OAUTH_REDIRECT_BASE: z.url({ protocol: /^https?$/ }).optional(),
   /**
+   * Origin of the portal that links in account e-mails (password reset, invitations) point to;
+   * unset: the request's own origin (safe because TRUSTED_HOSTS refuses other Host headers).
+   */
+  PORTAL_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
    * Days between a confirmed erasure (tenant or connection) and the deletion that cannot be undone;
    * the subject is suspended meanwhile and an operator can cancel. Shorter only when the owner
    * asks for it and confirms with their password (docs/privacy.md, "Erasure and the grace period").

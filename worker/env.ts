@@ -31,6 +31,7 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   WHATSAPP_AUTH_URL?: string
   INSTAGRAM_TOKEN_URL?: string
   OAUTH_REDIRECT_BASE?: string
+  PORTAL_BASE_URL?: string
   TELEGRAM_API_URL?: string
   /** Secret: billing webhook secrets. */
   BILLING_WEBHOOK_SECRETS?: string

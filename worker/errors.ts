@@ -128,6 +128,10 @@ export const ERROR_CODES = [
   'VERIFICATION_FAILED',
   'WEBHOOK_NOT_CONFIGURED',
   'WEBHOOK_UNAVAILABLE',
+  // Accounts: recovery, invitations, forced password change
+  'PASSWORD_CHANGE_REQUIRED',
+  'INVALID_ACCOUNT_TOKEN',
+  'NOT_INVITED',
   // Real-time updates
   'UPGRADE_REQUIRED',
 ] as const

@@ -60,3 +60,10 @@ export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${
 
 /** The list shape of every collection endpoint. */
 export type Page<T> = { data: T[]; next_cursor: string | null }
+
+/**
+ * The portal origin that links sent by e-mail point to: PORTAL_BASE_URL, or the request's own
+ * origin (whose Host TRUSTED_HOSTS has already vetted).
+ */
+export const portalOrigin = (config: { PORTAL_BASE_URL?: string }, requestUrl: string): string =>
+  (config.PORTAL_BASE_URL ?? new URL(requestUrl).origin).replace(/\/+$/, '')

@@ -4,7 +4,7 @@ type Level = 'info' | 'warn' | 'error'
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/(\w+:\/\/[^:/\s]+:)[^@\s]+@/g, '$1[redacted]@'],
   [/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, '$1 [redacted]'],
-  [/\b(ik|rt)_[\w-]{8,}/g, '$1_[redacted]'],
+  [/\b(ik|rt|pwr|inv)_[\w-]{8,}/g, '$1_[redacted]'],
   [/((?:password|secret|token|api[_-]?key)["']?\s*[:=]\s*["']?)[^"'\s,&}]+/gi, '$1[redacted]'],
 ]
 

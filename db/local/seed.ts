@@ -72,6 +72,9 @@ const MEMBERS = [
   },
 ] as const
 
+/** Invited to acme, not joined yet. */
+const INVITED = { email: 'invited@acme.example', name: 'Acme Invitee' }
+
 /** Each local-only Worker secret and how to make a fresh one. */
 const SECRET_GENERATORS: Record<string, () => string> = {
   JWT_SIGNING_KEYS: () => `dev1:${randomBytes(32).toString('base64url')}`,
@@ -200,6 +203,15 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
        where code = 'pro' and not ('commerce' = any (modules))`,
     )
     await seedDemoCommerce(query, tenantIds.get('acme') as string)
+    // Accounts (issue 20): a pending invitation on acme's team page (its link was never sent here:
+    // "Send again" on the team page mails a fresh one to the dev mailbox).
+    if (!(await accountExists(query, 'users', INVITED.email))) {
+      await query(
+        `insert into users (id, tenant_id, email, name, role, password_hash, status)
+         values ($1, $2, $3, $4, 'viewer', '!invited', 'invited') on conflict do nothing`,
+        [newId('usr'), tenantIds.get('acme'), INVITED.email, INVITED.name],
+      )
+    }
     await seedDemoMessages(query, tenantIds.get('acme') as string)
     await query('commit')
   } catch (error) {

@@ -3,8 +3,10 @@ import { bigserial, boolean, index, pgTable, text, timestamp, uniqueIndex } from
 import { tenants } from './tenancy.ts'
 
 export const MEMBER_ROLES = ['owner', 'admin', 'analyst', 'viewer'] as const
-export const USER_STATUSES = ['active', 'deactivated'] as const
+/** `invited`: the member was invited by e-mail and has not accepted yet (no usable password). */
+export const USER_STATUSES = ['active', 'deactivated', 'invited'] as const
 export type MemberRole = (typeof MEMBER_ROLES)[number]
+export type UserStatus = (typeof USER_STATUSES)[number]
 export type Role = MemberRole | 'operator'
 
 const lifecycle = {
@@ -44,6 +46,8 @@ export const users = pgTable(
     name: text('name').notNull(),
     role: text('role', { enum: MEMBER_ROLES }).notNull(),
     locale: text('locale'),
+    /** Someone else set the password (an operator's reset): the next sign-in must change it. */
+    mustChangePassword: boolean('must_change_password').notNull().default(false),
     ...lifecycle,
   },
   (t) => [
@@ -51,6 +55,9 @@ export const users = pgTable(
     index('users_tenant_id_idx').on(t.tenantId),
   ],
 )
+
+export const SESSION_RESTRICTIONS = ['password_change'] as const
+export type SessionRestriction = (typeof SESSION_RESTRICTIONS)[number]
 
 /**
  * Server-side sessions for operators and members. Authentication state, looked up by id before
@@ -71,6 +78,8 @@ export const sessions = pgTable(
     absoluteExpiresAt: timestamp('absolute_expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     revokedReason: text('revoked_reason'),
+    /** What the person must do before anything else (`password_change`); null: nothing. */
+    restriction: text('restriction', { enum: SESSION_RESTRICTIONS }),
   },
   (t) => [
     index('sessions_user_id_idx').on(t.userId, t.createdAt),

@@ -76,6 +76,31 @@ export function Field(props: FieldProps) {
   )
 }
 
+/** A new password typed twice (`confirm_password`), with the rules' hint: the same on every form that sets one. */
+export function NewPasswordFields(props: { name: string; errors?: FieldErrors }) {
+  return (
+    <>
+      <Field
+        name={props.name}
+        type="password"
+        label="account.newPassword"
+        errors={props.errors}
+        required
+        autocomplete="new-password"
+        hint="form.passwordHint"
+      />
+      <Field
+        name="confirm_password"
+        type="password"
+        label="account.confirmPassword"
+        errors={props.errors}
+        required
+        autocomplete="new-password"
+      />
+    </>
+  )
+}
+
 export function Select(props: {
   name: string
   label: MessageKey

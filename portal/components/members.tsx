@@ -57,12 +57,16 @@ export function MembersTable(props: {
   )
 }
 
-/** Adds a member with a first password the inviter hands over (no e-mail is sent by the product). */
+/**
+ * Adds a member: by e-mail invitation (`byEmail`, the team page: they choose their password), or
+ * with a first password the inviter hands over (the admin central), to be changed at first sign-in.
+ */
 export function InviteMemberForm(props: {
   action: string
   target: string
   state?: FormState
   defaultRole: (typeof MEMBER_ROLES)[number]
+  byEmail?: boolean
 }) {
   const { t } = useI18n()
   const errors = props.state?.errors
@@ -92,17 +96,19 @@ export function InviteMemberForm(props: {
           errors={errors}
           options={MEMBER_ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }))}
         />
-        <Field
-          name="password"
-          type="password"
-          label="team.firstPassword"
-          errors={errors}
-          required
-          autocomplete="new-password"
-          hint="form.passwordHint"
-        />
+        {!props.byEmail && (
+          <Field
+            name="password"
+            type="password"
+            label="team.firstPassword"
+            errors={errors}
+            required
+            autocomplete="new-password"
+            hint="form.passwordHint"
+          />
+        )}
         <button type="submit" class="primary">
-          {t('team.inviteSubmit')}
+          {t(props.byEmail ? 'team.sendInvitation' : 'team.inviteSubmit')}
         </button>
       </HxForm>
     </>

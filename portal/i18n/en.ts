@@ -753,6 +753,41 @@ export const en = {
   'error.INVALID_MANAGE_LINK': 'This link is not valid, or it has expired.',
   'error.SERVICE_EXISTS': 'A service with this name already exists.',
   'error.PROFESSIONAL_EXISTS': 'A professional with this name already exists.',
+  // Accounts (issue 20): password recovery, invitations, forced password change
+  'login.forgot': 'Forgot your password?',
+  'login.resetDone': 'Your password was changed and every session ended. Sign in with the new password.',
+  'recovery.title': 'Reset your password',
+  'recovery.lead': 'Type the e-mail of your account and we will send you a link to choose a new password.',
+  'recovery.submit': 'Send the link',
+  'recovery.sentTitle': 'Check your e-mail',
+  'recovery.sent':
+    'If an account uses this e-mail, we sent it a link to choose a new password. The link works for 30 minutes and only once; a newer request replaces it.',
+  'recovery.newTitle': 'Choose a new password',
+  'recovery.newLead':
+    'Once saved, every session of your account ends and you sign in again with the new password.',
+  'recovery.save': 'Save the new password',
+  'recovery.backToLogin': 'Back to sign-in',
+  'recovery.askAgain': 'Ask for a new link',
+  'invitation.title': 'Join your team on Integra',
+  'invitation.lead':
+    'Choose the password of your account to accept the invitation. You are signed in right after.',
+  'invitation.submit': 'Accept and sign in',
+  'account.mustChange': 'Your password was set by someone else. Choose a new one to continue.',
+  'team.inviteByEmail': 'Invite a member',
+  'team.inviteByEmailLead':
+    'We send an invitation by e-mail and the person chooses their own password. The link works for 7 days and the invitation takes a seat of the plan until it is accepted or revoked.',
+  'team.sendInvitation': 'Send the invitation',
+  'team.invitationSent': 'Invitation sent.',
+  'team.resendInvitation': 'Send again',
+  'team.invitationResent': 'Invitation sent again; the previous link no longer works.',
+  'team.revokeInvitation': 'Revoke',
+  'team.revokeInvitationConfirm': 'Revoke the invitation of {name}? Its link stops working.',
+  'team.invitationRevoked': 'Invitation revoked.',
+  'status.invited': 'Invited',
+  'error.PASSWORD_CHANGE_REQUIRED': 'Your password was set by someone else: change it before anything else.',
+  'error.INVALID_ACCOUNT_TOKEN':
+    'This link no longer works: it was used, replaced by a newer one or has expired. Ask for a new one.',
+  'error.NOT_INVITED': 'This member has no pending invitation: they already joined.',
   // Settings (API-only features given pages)
   'nav.settings': 'Settings',
   'settings.title': 'Settings',

@@ -755,6 +755,41 @@ export const ptBR: Record<MessageKey, string> = {
   'error.INVALID_MANAGE_LINK': 'Este link não é válido ou expirou.',
   'error.SERVICE_EXISTS': 'Já existe um serviço com este nome.',
   'error.PROFESSIONAL_EXISTS': 'Já existe um profissional com este nome.',
+  // Contas (issue 20): recuperação de senha, convites, troca de senha obrigatória
+  'login.forgot': 'Esqueceu a senha?',
+  'login.resetDone': 'Sua senha foi alterada e todas as sessões foram encerradas. Entre com a nova senha.',
+  'recovery.title': 'Redefinir senha',
+  'recovery.lead': 'Informe o e-mail da sua conta e enviaremos um link para você escolher uma nova senha.',
+  'recovery.submit': 'Enviar o link',
+  'recovery.sentTitle': 'Confira seu e-mail',
+  'recovery.sent':
+    'Se houver uma conta com este e-mail, enviamos a ela um link para escolher uma nova senha. O link vale por 30 minutos e só pode ser usado uma vez; um pedido mais novo o substitui.',
+  'recovery.newTitle': 'Escolha uma nova senha',
+  'recovery.newLead':
+    'Ao salvar, todas as sessões da sua conta são encerradas e você entra de novo com a nova senha.',
+  'recovery.save': 'Salvar a nova senha',
+  'recovery.backToLogin': 'Voltar para o login',
+  'recovery.askAgain': 'Pedir um novo link',
+  'invitation.title': 'Entre na sua equipe no Integra',
+  'invitation.lead': 'Escolha a senha da sua conta para aceitar o convite. Você entra logo em seguida.',
+  'invitation.submit': 'Aceitar e entrar',
+  'account.mustChange': 'Sua senha foi definida por outra pessoa. Escolha uma nova para continuar.',
+  'team.inviteByEmail': 'Convidar membro',
+  'team.inviteByEmailLead':
+    'Enviamos um convite por e-mail e a pessoa escolhe a própria senha. O link vale por 7 dias e o convite ocupa um lugar do plano até ser aceito ou revogado.',
+  'team.sendInvitation': 'Enviar convite',
+  'team.invitationSent': 'Convite enviado.',
+  'team.resendInvitation': 'Reenviar',
+  'team.invitationResent': 'Convite reenviado; o link anterior não funciona mais.',
+  'team.revokeInvitation': 'Revogar',
+  'team.revokeInvitationConfirm': 'Revogar o convite de {name}? O link deixa de funcionar.',
+  'team.invitationRevoked': 'Convite revogado.',
+  'status.invited': 'Convidado',
+  'error.PASSWORD_CHANGE_REQUIRED':
+    'Sua senha foi definida por outra pessoa: troque-a antes de qualquer outra coisa.',
+  'error.INVALID_ACCOUNT_TOKEN':
+    'Este link não funciona mais: já foi usado, foi substituído por um mais novo ou expirou. Peça um novo.',
+  'error.NOT_INVITED': 'Este membro não tem convite pendente: já entrou na equipe.',
   // Settings (API-only features given pages)
   'nav.settings': 'Configurações',
   'settings.title': 'Configurações',

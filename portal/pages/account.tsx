@@ -1,5 +1,5 @@
 import type { FormState } from '../components/forms.tsx'
-import { ActionButton, Alert, Field, HxForm } from '../components/forms.tsx'
+import { ActionButton, Alert, Field, HxForm, NewPasswordFields } from '../components/forms.tsx'
 import { When } from '../components/status.tsx'
 import { LOCALES, type MessageKey, useI18n } from '../i18n/index.ts'
 import type { Viewer } from '../viewer.ts'
@@ -73,6 +73,8 @@ export function AccountPage(props: {
   passwordForm?: FormState
   notice?: MessageKey
   noticeParams?: Record<string, number>
+  /** The person must change a password someone else set before doing anything else. */
+  required?: boolean
 }) {
   const { t, locale } = useI18n()
   const v = props.viewer
@@ -100,6 +102,7 @@ export function AccountPage(props: {
       <section id="password" class="card" aria-labelledby="password-title">
         <h2 id="password-title">{t('account.password')}</h2>
         <p class="muted small">{t('account.passwordLead')}</p>
+        {props.required && <Alert kind="info">{t('account.mustChange')}</Alert>}
         {props.notice && <Alert kind="success">{t(props.notice, props.noticeParams)}</Alert>}
         {props.passwordForm?.message && <Alert kind="error">{t(props.passwordForm.message)}</Alert>}
         <HxForm action={`/${props.area}/account/password`} target="#password" label={t('account.password')}>
@@ -111,23 +114,7 @@ export function AccountPage(props: {
             required
             autocomplete="current-password"
           />
-          <Field
-            name="new_password"
-            type="password"
-            label="account.newPassword"
-            errors={errors}
-            required
-            autocomplete="new-password"
-            hint="form.passwordHint"
-          />
-          <Field
-            name="confirm_password"
-            type="password"
-            label="account.confirmPassword"
-            errors={errors}
-            required
-            autocomplete="new-password"
-          />
+          <NewPasswordFields name="new_password" errors={errors} />
           <button type="submit" class="primary">
             {t('account.changePassword')}
           </button>

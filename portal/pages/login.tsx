@@ -38,6 +38,12 @@ export function LoginPage(props: {
           {t('login.submit')}
         </button>
       </form>
+      {/* Members only: a reset link goes out through the tenant's outbox, and operators have no tenant. */}
+      {props.area === 'app' && (
+        <p>
+          <a href="/app/password-reset">{t('login.forgot')}</a>
+        </p>
+      )}
     </section>
   )
 }

@@ -152,6 +152,12 @@ export async function seedTenantRows(
       [newId('apt'), t, serviceId, professionalId, customerId],
     ],
     ...commerceRows(t, customerId),
+    // Accounts (issue 20): a reset link of the member, spent.
+    [
+      `insert into account_tokens (tenant_id, user_id, purpose, token_hash, request_key, expires_at, used_at)
+       values ($1, $2, 'password_reset', $3, 'seed', now() + interval '30 minutes', now())`,
+      [t, memberId, `seed-${newId('aud')}`],
+    ],
   ]
   // Placeholder vault rows (and the Meta settings that point into the vault): nothing can decrypt
   // them, so a tenant whose routes run for real (the fuzzed one) lets the vault create its own.

@@ -3,6 +3,7 @@ import { newId } from '../../db/ids.ts'
 import type { Module } from '../../db/schema/index.ts'
 import { authorizeRequirement, type Permit } from '../../worker/auth/permissions.ts'
 import type { Principal } from '../../worker/auth/principal.ts'
+import { randomSecret, sha256Hex } from '../../worker/auth/tokens.ts'
 import { permitOf } from '../../worker/middleware/permit.ts'
 import { validationOf } from '../../worker/openapi/registry.ts'
 import {
@@ -176,6 +177,21 @@ const member = async (t: Tenant) => (await createMember(db, t.tenantId, 'viewer'
  * person keeps at most 10 sessions, so signing the owner in again and again would end it.
  */
 const person = async (t: Tenant) => (await createMember(db, t.tenantId, 'viewer')).email
+/** A member invited by e-mail who has not accepted yet. */
+const invited = async (t: Tenant) => (await createMember(db, t.tenantId, 'viewer', { status: 'invited' })).id
+/** A live link's token for a new member of the tenant (invited, or active for a reset), stored hashed. */
+async function accountToken(t: Tenant, purpose: 'password_reset' | 'invitation'): Promise<string> {
+  const member = await createMember(db, t.tenantId, 'viewer', {
+    status: purpose === 'invitation' ? 'invited' : 'active',
+  })
+  const token = plant(`${purpose === 'invitation' ? 'inv' : 'pwr'}_${randomSecret(32)}`)
+  await db.owner(
+    `insert into account_tokens (tenant_id, user_id, purpose, token_hash, request_key, expires_at)
+     values ($1, $2, $3, $4, $5, now() + interval '30 minutes')`,
+    [t.tenantId, member.id, purpose, await sha256Hex(token), `matrix:${unique()}`],
+  )
+  return token
+}
 const property = async (t: Tenant) => (await createProperty(t.call)).id
 const source = async (t: Tenant) => (await createSource(t.call, await property(t), newFeed().url)).id
 const booking = async (t: Tenant) =>
@@ -345,18 +361,38 @@ const POLICY: Record<string, Policy> = {
     build: body(() => ({ current_password: PASSWORD, new_password: NEW_PASSWORD })),
   },
 
+  // Accounts (issue 20): recovery and invitations take no credential; their links carry a token.
+  'POST /api/v1/auth/password-reset': {
+    rule: 'public',
+    // Callers without CF-Connecting-IP share one per-IP counter (20 an hour).
+    alsoOk: [429],
+    build: body(() => ({ email: `matrix-reset-${unique()}@example.test` })),
+  },
+  'POST /api/v1/auth/password-reset/confirm': {
+    rule: 'public',
+    build: async (t) => ({
+      body: { token: await accountToken(t, 'password_reset'), password: NEW_PASSWORD },
+    }),
+  },
+  'POST /api/v1/auth/invitations/accept': {
+    rule: 'public',
+    build: async (t) => ({ body: { token: await accountToken(t, 'invitation'), password: NEW_PASSWORD } }),
+  },
+
   // The tenant, its team, its keys and its audit trail.
   'GET /api/v1/tenant': { rule: READ },
   'GET /api/v1/users': { rule: PEOPLE },
   'POST /api/v1/users': {
     rule: PEOPLE,
-    build: body(() => ({
-      email: `new-${unique()}@example.test`,
-      name: 'New',
-      role: 'viewer',
-      password: NEW_PASSWORD,
-    })),
+    // Without a password: an invitation by e-mail, the default since issue 20.
+    build: body(() => ({ email: `new-${unique()}@example.test`, name: 'New', role: 'viewer' })),
   },
+  'POST /api/v1/users/{id}/invitation': {
+    rule: PEOPLE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await invited(t) }, body: {} }),
+  },
+  'DELETE /api/v1/users/{id}/invitation': { rule: PEOPLE, scoped: 'path', build: id(invited) },
   'PATCH /api/v1/users/{id}': {
     rule: PEOPLE,
     scoped: 'path',

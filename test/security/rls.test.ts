@@ -105,6 +105,21 @@ describe('row-level security, the second lock', () => {
     })
   })
 
+  it('finds an account token (reset, invitation) by its hash only, before any tenant is set', async () => {
+    const [seeded] = await db.owner<{ token_hash: string }>(
+      'select token_hash from account_tokens where tenant_id = $1',
+      [b.tenantId],
+    )
+    await withClient(db.env.DATABASE_URL as string, async (query) => {
+      const [direct] = await query<{ n: number }>('select count(*)::int as n from account_tokens')
+      expect(direct?.n).toBe(0)
+      expect(await query('select tenant_id from auth_find_account_token($1)', ['no-such-hash'])).toEqual([])
+      expect(await query('select tenant_id from auth_find_account_token($1)', [seeded?.token_hash])).toEqual([
+        { tenant_id: b.tenantId },
+      ])
+    })
+  })
+
   it('lets the application role read members only through the login lookup function', async () => {
     await withClient(db.env.DATABASE_URL as string, async (query) => {
       const [direct] = await query<{ n: number }>('select count(*)::int as n from users')

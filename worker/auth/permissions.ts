@@ -108,7 +108,8 @@ export function authorizePerson(
 export type Requirement = Permission | 'operator' | 'person'
 
 /** What a route says its caller needs: every requirement, in order, and the module its license must grant. */
-export type Permit = { requirements: readonly Requirement[]; module?: Module }
+/** `allowRestricted`: a session that must change its password first may use the route (its change). */
+export type Permit = { requirements: readonly Requirement[]; module?: Module; allowRestricted?: boolean }
 
 /** Throws what the service verbs throw for the same caller and requirement (403 FORBIDDEN or NOT_A_SESSION). */
 export function authorizeRequirement(principal: Principal, requirement: Requirement): void {

@@ -3,6 +3,7 @@ import { jobDeadLetters } from '../../db/schema/index.ts'
 import { describeError, log } from '../log.ts'
 import type { Services } from '../runtime/ports.ts'
 import { syncTemplates } from '../services/attendance/templates.ts'
+import { sendPasswordReset } from '../services/accounts/recovery.ts'
 import { collectConnection, markCollectionDead } from '../services/collection/collect.ts'
 import { runErasure } from '../services/privacy/erasure-run.ts'
 import { handleCalendarAlert, handleCalendarSync } from './handlers/calendar.ts'
@@ -31,6 +32,7 @@ const handlers: {
   'calendar.alert': handleCalendarAlert,
   'messaging.send': handleMessagingSend,
   'attendance.templates_sync': syncTemplates,
+  'auth.password_reset': sendPasswordReset,
 }
 
 const MAX_DELAY_SECONDS = 15 * 60

@@ -99,6 +99,21 @@ export const attendanceTemplatesSyncMessage = z.object({
   numberId: z.string(),
 })
 
+/**
+ * Send a password reset link if `email` belongs to an active member (docs/security.md, "Account
+ * recovery"). Queued for every request alike, so the request's answer says nothing of the address.
+ */
+export const passwordResetMessage = z.object({
+  type: z.literal('auth.password_reset'),
+  v: z.literal(1),
+  email: z.string().max(254),
+  /** The portal origin the link points to (PORTAL_BASE_URL, or the request's own). */
+  origin: z.url(),
+  /** The request's id: one link per request, however often the job is delivered. */
+  requestId: z.string().max(100),
+  ip: z.string().max(100).nullable().optional(),
+})
+
 export const jobMessage = z.discriminatedUnion('type', [
   cronTickMessage,
   collectMessage,
@@ -109,6 +124,7 @@ export const jobMessage = z.discriminatedUnion('type', [
   calendarAlertMessage,
   messagingSendMessage,
   attendanceTemplatesSyncMessage,
+  passwordResetMessage,
 ])
 
 export type JobMessage = z.infer<typeof jobMessage>

@@ -18,11 +18,12 @@ const declarations = new WeakMap<object, Permit>()
  */
 export function permit(
   requirement: Requirement | readonly Requirement[],
-  options: { module?: Module } = {},
+  options: { module?: Module; allowRestricted?: boolean } = {},
 ): MiddlewareHandler<AppEnv> {
   const declaration: Permit = {
     requirements: typeof requirement === 'string' ? [requirement] : requirement,
     ...(options.module ? { module: options.module } : {}),
+    ...(options.allowRestricted ? { allowRestricted: true } : {}),
   }
   const middleware = createMiddleware<AppEnv>(async (c, next) => {
     c.set('permit', declaration)
@@ -47,6 +48,6 @@ export async function confirmPermit(c: Context<AppEnv>): Promise<void> {
     async ({ principal }) => {
       for (const requirement of declaration.requirements) authorizeRequirement(principal, requirement)
     },
-    { module: declaration.module },
+    { module: declaration.module, allowRestricted: declaration.allowRestricted },
   )
 }

@@ -37,6 +37,12 @@ export async function portalErrorResponse(c: Context, error: ApiError, requestId
     if (htmx) return c.body(null, 200, { 'HX-Redirect': location })
     return c.redirect(location, 303)
   }
+  if (error.code === 'PASSWORD_CHANGE_REQUIRED') {
+    // Someone else set the password: nothing but the account page until it is changed.
+    const location = `/${area}/account?required=password`
+    if (htmx) return c.body(null, 200, { 'HX-Redirect': location })
+    return c.redirect(location, 303)
+  }
   const i18n = (c.get('i18n') as I18n | undefined) ?? i18nFor(requestLocale(c))
   const viewer = c.get('viewer') as Viewer | undefined
   const csrfToken = (c.get('csrfToken') as string | undefined) ?? ''

@@ -19,12 +19,15 @@ const CONTENT_SECURITY_POLICY = {
   frameAncestors: ["'none'"],
 }
 
-const headersWith = (contentSecurityPolicy: typeof CONTENT_SECURITY_POLICY) =>
+const headersWith = (
+  contentSecurityPolicy: typeof CONTENT_SECURITY_POLICY,
+  referrerPolicy = 'strict-origin-when-cross-origin',
+) =>
   secureHeaders({
     contentSecurityPolicy,
     strictTransportSecurity: 'max-age=63072000; includeSubDomains',
     xContentTypeOptions: 'nosniff',
-    referrerPolicy: 'strict-origin-when-cross-origin',
+    referrerPolicy,
     xFrameOptions: 'DENY',
     crossOriginResourcePolicy: 'same-origin',
   })
@@ -35,9 +38,18 @@ const strictHeaders = headersWith(CONTENT_SECURITY_POLICY)
 // inline script, no eval) and connections stay same-origin, so nothing else is loosened.
 const docsHeaders = headersWith({ ...CONTENT_SECURITY_POLICY, styleSrc: ["'self'", "'unsafe-inline'"] })
 
+// The pages an e-mailed link opens carry its token in their URL: not even our own assets get it
+// in a Referer.
+const tokenPageHeaders = headersWith(CONTENT_SECURITY_POLICY, 'no-referrer')
+const TOKEN_PAGES = new Set(['/app/password-reset', '/app/invitation'])
+
 /** Security headers on every response, error responses included. */
 export const securityHeaders: MiddlewareHandler = (c, next) =>
-  c.req.path === API_DOCS_PATH ? docsHeaders(c, next) : strictHeaders(c, next)
+  c.req.path === API_DOCS_PATH
+    ? docsHeaders(c, next)
+    : TOKEN_PAGES.has(c.req.path)
+      ? tokenPageHeaders(c, next)
+      : strictHeaders(c, next)
 
 /** With TRUSTED_HOSTS set, a request for any other Host is refused (Host-header attacks). */
 export const trustedHosts = createMiddleware<AppEnv>(async (c, next) => {

@@ -1,7 +1,9 @@
 import type { App } from '../env.ts'
 import { registerAdminRoutes } from './admin/index.ts'
 import { registerAttendanceRoutes } from './attendance/index.ts'
+import { registerInvitationAccept } from './auth/invitation.ts'
 import { registerLogin } from './auth/login.ts'
+import { registerPasswordReset } from './auth/password-reset.ts'
 import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
 import { registerCalendarRoutes } from './calendar/index.ts'
@@ -28,6 +30,8 @@ export function registerRoutes(app: App) {
   registerLogin(app)
   registerRefresh(app)
   registerSession(app)
+  registerPasswordReset(app)
+  registerInvitationAccept(app)
   registerTenantRoutes(app)
   registerConnectionCollection(app)
   registerConnectionItem(app)

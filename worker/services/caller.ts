@@ -8,6 +8,11 @@ import { confirmCredential, type ServiceContext } from './context.ts'
 export type RunOptions = {
   /** The tenant's license must grant this module now (403 LICENSE_INACTIVE / MODULE_DISABLED). */
   module?: Module
+  /**
+   * The work is one a restricted session may do (see its password change through): without it, a
+   * session that must change its password first is answered 403 PASSWORD_CHANGE_REQUIRED.
+   */
+  allowRestricted?: boolean
 }
 
 /**
@@ -54,7 +59,7 @@ export function createCaller(init: CallerInit): Caller {
       // The first statement sets the tenant itself, so the transaction opens without a setting.
       const result = await services.db.transaction(async (tx) => {
         const now = new Date()
-        const confirmed = await confirmCredential(tx, credential, now, options.module)
+        const confirmed = await confirmCredential(tx, credential, now, options.module, options)
         onTenant?.(confirmed.principal.tenantId ?? undefined)
         const afterCommit = (task: () => Promise<void>) => void committed.push(task)
         return work({ tx, meta, services, now, afterCommit, ...confirmed })

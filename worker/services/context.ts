@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../db/client.ts'
-import type { Module } from '../../db/schema/index.ts'
+import type { Module, SessionRestriction } from '../../db/schema/index.ts'
 import type { Credential, Principal, RequestMeta } from '../auth/principal.ts'
 import { sha256Hex, timingSafeEqual } from '../auth/tokens.ts'
 import { ApiError } from '../errors.ts'
@@ -40,11 +40,14 @@ export async function confirmCredential(
   credential: Credential,
   now: Date,
   module?: Module,
+  options: { allowRestricted?: boolean } = {},
 ): Promise<{ principal: Principal; modules: readonly Module[] }> {
-  const { principal, modules, touchKey } =
+  const { principal, modules, touchKey, restriction } =
     credential.kind === 'token'
       ? await confirmSession(tx, credential.principal, now)
       : await confirmApiKey(tx, credential, now)
+  // A session that must change its password first reaches only the routes that let it do so.
+  if (restriction && !options.allowRestricted) throw passwordChangeRequired()
   if (module && principal.tenantId) checkModule(modules, module)
   // Only once the request may go on: a refused one runs no statement after the check.
   if (touchKey) await tx.execute(sql`update api_keys set last_used_at = now() where id = ${principal.id}`)
@@ -60,7 +63,16 @@ type Confirmed = {
   modules: Module[] | null
   /** The key's last_used_at is older than a minute: written once the request is let through. */
   touchKey?: boolean
+  /** A session that must do something first (change its password) before anything else. */
+  restriction?: SessionRestriction | null
 }
+
+export const passwordChangeRequired = () =>
+  new ApiError(
+    403,
+    'PASSWORD_CHANGE_REQUIRED',
+    'Your password was set by someone else: change it (POST /api/v1/auth/password) before anything else.',
+  )
 
 /**
  * One statement: the key must exist, match, be unrevoked and belong to an active tenant; the
@@ -106,9 +118,11 @@ async function confirmSession(
   now: Date,
 ): Promise<Confirmed> {
   const tenantId = principal.tenantId ?? ''
-  const rows = await tx.execute<EntitlementRow & { session_id: string | null }>(sql`
+  const rows = await tx.execute<
+    EntitlementRow & { session_id: string | null; restriction: SessionRestriction | null }
+  >(sql`
     with live as (
-      select id from sessions
+      select id, restriction from sessions
       where id = ${principal.sessionId} and user_id = ${principal.id} and revoked_at is null
         and idle_expires_at > ${now} and absolute_expires_at > ${now}
     ), touched as (
@@ -117,8 +131,9 @@ async function confirmSession(
       where id = (select id from live) and last_seen_at < ${now}::timestamptz - interval '1 minute'
     )
     select set_config('app.tenant_id', ${tenantId}, true), set_config('app.operator', ${principal.kind === 'operator' ? 'on' : 'off'}, true),
-      (select id from live) as session_id, ${tenantModulesSql(tenantId, now)} as modules`)
+      (select id from live) as session_id, (select restriction from live) as restriction,
+      ${tenantModulesSql(tenantId, now)} as modules`)
   const row = rows.rows[0]
   if (!row?.session_id) throw new ApiError(401, 'SESSION_ENDED', 'Your session has ended; sign in again.')
-  return { principal, modules: row.modules }
+  return { principal, modules: row.modules, restriction: row.restriction }
 }

@@ -53,7 +53,23 @@ export function TeamList(props: {
         }
         actions={(member) =>
           member.id !== props.selfId &&
-          (member.status === 'active' ? (
+          (member.status === 'invited' ? (
+            <div class="actions">
+              <ActionButton
+                action={`/app/team/${member.id}/invitation`}
+                target="#team-list"
+                label={t('team.resendInvitation')}
+                variant="secondary"
+              />
+              <ActionButton
+                action={`/app/team/${member.id}/invitation/revoke`}
+                target="#team-list"
+                label={t('team.revokeInvitation')}
+                variant="danger"
+                confirm={t('team.revokeInvitationConfirm', { name: member.name })}
+              />
+            </div>
+          ) : member.status === 'active' ? (
             <ActionButton
               action={`/app/team/${member.id}/deactivate`}
               target="#team-list"
@@ -74,14 +90,20 @@ export function TeamList(props: {
   )
 }
 
-/** Adds a member with a first password the inviter hands over (no e-mail is sent by the product). */
+/** Invites someone by e-mail; they choose their own password from the link. */
 export function InviteForm(props: { state?: FormState }) {
   const { t } = useI18n()
   return (
     <section id="invite" class="card" aria-labelledby="invite-title">
-      <h2 id="invite-title">{t('team.invite')}</h2>
-      <p class="muted small">{t('team.inviteLead')}</p>
-      <InviteMemberForm action="/app/team" target="#invite" state={props.state} defaultRole="analyst" />
+      <h2 id="invite-title">{t('team.inviteByEmail')}</h2>
+      <p class="muted small">{t('team.inviteByEmailLead')}</p>
+      <InviteMemberForm
+        action="/app/team"
+        target="#invite"
+        state={props.state}
+        defaultRole="analyst"
+        byEmail
+      />
     </section>
   )
 }

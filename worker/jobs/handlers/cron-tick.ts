@@ -56,6 +56,7 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
         webhook_events: purged.webhookEvents,
         meta_webhook_seen: purged.webhookSeen,
         login_attempts: purged.loginAttempts,
+        password_reset_requests: purged.resetRequests,
         job_dead_letters: purged.deadLetters,
       })
     },

@@ -19,6 +19,10 @@ export const tokenPairResponse = z.object({
     .meta({ description: 'Single use: `POST /api/v1/auth/refresh` answers a new pair.' }),
   token_type: z.literal('Bearer'),
   expires_in: z.int(),
+  password_change_required: z.boolean().optional().meta({
+    description:
+      'Login only: true when someone else set the password (an operator reset it); until it is changed with `POST /api/v1/auth/password`, other routes answer 403 PASSWORD_CHANGE_REQUIRED.',
+  }),
 })
 
 export function registerLogin(app: App) {

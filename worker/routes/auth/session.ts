@@ -21,10 +21,15 @@ const sessionParam = z.object({ id: z.string().regex(/^ses_[0-9a-z]{20}$/, 'must
 
 /** The signed-in caller's own account: who am I, sign out, my sessions, my password. */
 export function registerSession(app: App) {
-  app.get('/api/v1/auth/me', authenticate, async (c) => c.json(snake(await c.var.caller.run(describeMe))))
+  // Who am I, sign out and the password change stay open to a session that must change its
+  // password first (PASSWORD_CHANGE_REQUIRED everywhere else): they are how it gets out of it.
+  const restricted = { allowRestricted: true }
+  app.get('/api/v1/auth/me', authenticate, async (c) =>
+    c.json(snake(await c.var.caller.run(describeMe, restricted))),
+  )
 
   app.post('/api/v1/auth/logout', authenticate, async (c) => {
-    await c.var.caller.run(logout)
+    await c.var.caller.run(logout, restricted)
     return c.body(null, 204)
   })
 
@@ -46,12 +51,14 @@ export function registerSession(app: App) {
   app.post(
     '/api/v1/auth/password',
     authenticate,
-    permit('person'),
+    permit('person', restricted),
     validate('json', passwordBody),
     async (c) => {
       const body = c.req.valid('json')
-      const result = await c.var.caller.run((ctx) =>
-        changePassword(ctx, { currentPassword: body.current_password, newPassword: body.new_password }),
+      const result = await c.var.caller.run(
+        (ctx) =>
+          changePassword(ctx, { currentPassword: body.current_password, newPassword: body.new_password }),
+        restricted,
       )
       return c.json(snake(result))
     },

@@ -8,6 +8,9 @@ import { changePassword, listMySessions, revokeMySession } from '../../services/
 import { readForm } from './forms.ts'
 import { attempt, isHtmx, type PortalContext, portalRun, seeOther, signedIn } from './run.ts'
 
+/** The account page is where a session that must change its password first is sent: it may use it. */
+const RESTRICTED = { allowRestricted: true }
+
 const passwordForm = z
   .object({
     current_password: z.string().min(1).max(1024),
@@ -50,9 +53,14 @@ export function registerPortalAccount(portal: PortalApp) {
 
     const renderAccount = async (
       c: PortalContext,
-      extra: { passwordForm?: FormState; notice?: MessageKey; noticeParams?: Record<string, number> } = {},
+      extra: {
+        passwordForm?: FormState
+        notice?: MessageKey
+        noticeParams?: Record<string, number>
+        required?: boolean
+      } = {},
     ) => {
-      await portalRun(c, async () => undefined)
+      await portalRun(c, async () => undefined, RESTRICTED)
       const viewer = c.get('viewer')
       if (!viewer) throw new Error('signed-in page without a viewer')
       return c.render(<AccountPage area={area} viewer={viewer} {...extra} />, {
@@ -61,6 +69,7 @@ export function registerPortalAccount(portal: PortalApp) {
     }
 
     portal.get(`/${area}/account`, (c) => {
+      if (c.req.query('required') === 'password') return renderAccount(c, { required: true })
       const ended = Number(c.req.query('ended'))
       return c.req.query('done') === 'password'
         ? renderAccount(c, {
@@ -80,11 +89,14 @@ export function registerPortalAccount(portal: PortalApp) {
         return renderAccount(c, { passwordForm: { errors, message: 'form.fix' } })
       }
       const outcome = await attempt(() =>
-        portalRun(c, (ctx) =>
-          changePassword(ctx, {
-            currentPassword: form.data.current_password,
-            newPassword: form.data.new_password,
-          }),
+        portalRun(
+          c,
+          (ctx) =>
+            changePassword(ctx, {
+              currentPassword: form.data.current_password,
+              newPassword: form.data.new_password,
+            }),
+          RESTRICTED,
         ),
       )
       if (!outcome.ok) {

@@ -1,15 +1,17 @@
+import type { Context } from 'hono'
 import { z } from 'zod'
 import type { MessageKey } from '../../../portal/i18n/index.ts'
 import { LoginPage } from '../../../portal/pages/login.tsx'
 import { verifyAccessToken } from '../../auth/jwt.ts'
 import { ApiError, type ErrorCode } from '../../errors.ts'
 import { issueCsrfToken } from '../../middleware/portal-csrf.ts'
-import type { PortalApp } from '../../middleware/portal-env.ts'
+import type { PortalApp, PortalEnv } from '../../middleware/portal-env.ts'
 import { rememberLocale } from '../../middleware/portal-locale.ts'
 import { clearSessionCookie, sealSession, setSessionCookie } from '../../middleware/portal-session.ts'
 import { logout } from '../../services/auth/account.ts'
 import { login } from '../../services/auth/login.ts'
 import { setMyLocale, USER_LOCALES } from '../../services/auth/preferences.ts'
+import type { TokenPair } from '../../services/auth/sessions.ts'
 import { one, readForm } from './forms.ts'
 import { portalRun, safeNext, seeOther } from './run.ts'
 
@@ -25,6 +27,25 @@ const LOGIN_ERRORS: Partial<Record<ErrorCode, { status: 401 | 403 | 429; message
   TENANT_SUSPENDED: { status: 403, message: 'error.TENANT_SUSPENDED' },
 }
 
+/**
+ * Puts the session a login opened into the portal's cookie; answers the signed-in person's portal.
+ * The login service answers an access token whose claims name the new server-side session; the
+ * cookie carries that session instead of the token. (The refresh token it also issues is stored
+ * only as a hash and never leaves here: unused, it ends with the session.)
+ */
+export async function startPortalSession(c: Context<PortalEnv>, pair: TokenPair): Promise<'admin' | 'app'> {
+  const keys = c.var.caller.services.config.JWT_SIGNING_KEYS
+  const claims = await verifyAccessToken(pair.access_token, keys)
+  if (!claims) throw new Error('login issued a token that does not verify')
+  setSessionCookie(
+    c,
+    await sealSession(keys, { sid: claims.sid, sub: claims.sub, tid: claims.tenant_id, role: claims.role }),
+  )
+  // A new CSRF token at sign-in: one planted before authentication is not the one used after.
+  issueCsrfToken(c)
+  return claims.role === 'operator' ? 'admin' : 'app'
+}
+
 /** Sign-in, sign-out and the language switch of both portals. */
 export function registerPortalAuth(portal: PortalApp) {
   for (const area of ['admin', 'app'] as const) {
@@ -35,18 +56,18 @@ export function registerPortalAuth(portal: PortalApp) {
       if (credential?.kind === 'token' && credential.principal.kind === kind)
         return c.redirect(`/${area}`, 303)
       const next = c.req.query('next')
-      const notice = c.req.query('signed_out') === '1' ? ('login.signedOut' as const) : undefined
+      const notice =
+        c.req.query('signed_out') === '1'
+          ? ('login.signedOut' as const)
+          : c.req.query('reset') === '1'
+            ? ('login.resetDone' as const)
+            : undefined
       return c.render(<LoginPage area={area} next={next} notice={notice} />, {
         title: c.var.i18n.t('login.submit'),
       })
     })
 
-    /**
-     * The same login service as `POST /api/v1/auth/login` (rate limit, audit, session limit). It
-     * answers with an access token whose claims name the new server-side session; the cookie
-     * carries that session instead of the token. (The refresh token it also issues is stored only
-     * as a hash and never leaves here: unused, it ends with the session.)
-     */
+    /** The same login service as `POST /api/v1/auth/login` (rate limit, audit, session limit). */
     portal.post(`/${area}/login`, async (c) => {
       const form = await readForm(c, loginForm)
       const next = one(form.values, 'next') || undefined
@@ -74,26 +95,15 @@ export function registerPortalAuth(portal: PortalApp) {
           c.header('Retry-After', error.headers['Retry-After'])
         return render(known.status, known.message)
       }
-      const claims = await verifyAccessToken(pair.access_token, services.config.JWT_SIGNING_KEYS)
-      if (!claims) throw new Error('login issued a token that does not verify')
-      setSessionCookie(
-        c,
-        await sealSession(services.config.JWT_SIGNING_KEYS, {
-          sid: claims.sid,
-          sub: claims.sub,
-          tid: claims.tenant_id,
-          role: claims.role,
-        }),
-      )
-      // A new CSRF token at sign-in: one planted before authentication is not the one used after.
-      issueCsrfToken(c)
-      const own = claims.role === 'operator' ? 'admin' : 'app'
+      const own = await startPortalSession(c, pair)
+      // Someone else set the password: the account page, where it is changed, comes first.
+      if (pair.password_change_required) return c.redirect(`/${own}/account?required=password`, 303)
       return c.redirect(own === area ? safeNext(form.data.next, area) : `/${own}`, 303)
     })
 
     portal.post(`/${area}/logout`, async (c) => {
       if (c.var.caller.credential?.kind === 'token') {
-        await c.var.caller.run(logout).catch((error: unknown) => {
+        await c.var.caller.run(logout, { allowRestricted: true }).catch((error: unknown) => {
           // An already-ended session is signed out all the same.
           if (!(error instanceof ApiError && error.status === 401)) throw error
         })

@@ -22,6 +22,7 @@ import { registerPortalPrivacy } from './app/privacy.tsx'
 import { registerPortalSettings } from './app/settings.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
+import { registerPortalRecovery } from './recovery.tsx'
 import { portalRenderer } from './renderer.tsx'
 
 /**
@@ -38,6 +39,7 @@ export function registerPortal(app: App) {
   }
   const portal: PortalApp = new Hono<PortalEnv>()
   registerPortalAuth(portal)
+  registerPortalRecovery(portal)
   registerPortalAdminDashboard(portal)
   registerPortalAccount(portal)
   registerPortalAdminTenants(portal)

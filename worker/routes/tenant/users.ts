@@ -1,14 +1,27 @@
 import { z } from 'zod'
 import { MEMBER_ROLES, USER_STATUSES } from '../../../db/schema/index.ts'
 import type { App } from '../../env.ts'
-import { emailField, idParam, newPasswordField, type Page, pageQuery, type Snake, snake } from '../../http.ts'
+import {
+  emailField,
+  idParam,
+  newPasswordField,
+  type Page,
+  pageQuery,
+  portalOrigin,
+  type Snake,
+  snake,
+} from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { permit } from '../../middleware/permit.ts'
+import { USER_LOCALES } from '../../services/auth/preferences.ts'
 import {
   createUser,
   deactivateUser,
+  inviteUser,
   listUsers,
   reactivateUser,
+  resendInvitation,
+  revokeInvitation,
   updateUser,
 } from '../../services/tenant/users.ts'
 import { validate } from '../../validator.ts'
@@ -21,7 +34,15 @@ export const createUserBody = z.object({
   email: emailField,
   name: nameField,
   role: z.enum(MEMBER_ROLES),
-  password: newPasswordField,
+  password: newPasswordField.optional().meta({
+    deprecated: true,
+    description:
+      'Deprecated: without it the person is invited by e-mail (the default). With it the member is created active with this password, which they must change at their first sign-in.',
+  }),
+  locale: z
+    .enum(USER_LOCALES)
+    .optional()
+    .meta({ description: "The invitation e-mail's language (pt-BR by default)." }),
 })
 
 export const updateUserBody = z
@@ -31,6 +52,7 @@ export const updateUserBody = z
   })
 
 const userParam = idParam('usr')
+const resendInvitationBody = z.object({ locale: z.enum(USER_LOCALES).optional() })
 
 export type UserResponse = Snake<Awaited<ReturnType<typeof createUser>>>
 
@@ -53,8 +75,42 @@ export function registerUsers(app: App) {
     permit('users.manage'),
     validate('json', createUserBody),
     async (c) => {
-      const user = await c.var.caller.run((ctx) => createUser(ctx, c.req.valid('json')))
+      const { password, locale, ...person } = c.req.valid('json')
+      const origin = portalOrigin(c.var.caller.services.config, c.req.url)
+      const user = await c.var.caller.run((ctx) =>
+        password === undefined
+          ? inviteUser(ctx, { ...person, origin, locale })
+          : createUser(ctx, { ...person, password }),
+      )
       return c.json(snake(user), 201)
+    },
+  )
+
+  /** A new invitation link by e-mail (the older one stops working). */
+  app.post(
+    '/api/v1/users/:id/invitation',
+    authenticate,
+    permit('users.manage'),
+    validate('param', userParam),
+    validate('json', resendInvitationBody),
+    async (c) => {
+      const origin = portalOrigin(c.var.caller.services.config, c.req.url)
+      const user = await c.var.caller.run((ctx) =>
+        resendInvitation(ctx, c.req.valid('param').id, { origin, locale: c.req.valid('json').locale }),
+      )
+      return c.json(snake(user))
+    },
+  )
+
+  /** Withdraws a pending invitation: the invited member and the link are gone. */
+  app.delete(
+    '/api/v1/users/:id/invitation',
+    authenticate,
+    permit('users.manage'),
+    validate('param', userParam),
+    async (c) => {
+      await c.var.caller.run((ctx) => revokeInvitation(ctx, c.req.valid('param').id))
+      return c.body(null, 204)
     },
   )
 

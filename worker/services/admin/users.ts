@@ -1,4 +1,4 @@
-import { and, count, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import { type MemberRole, operators, users } from '../../../db/schema/index.ts'
@@ -11,6 +11,7 @@ import { revokeUserSessions } from '../auth/sessions.ts'
 import type { ServiceContext } from '../context.ts'
 import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { loadEntitlement } from '../licensing.ts'
+import { countSeats } from '../tenant/team.ts'
 import { findTenant, tenantDeleted } from './tenants.ts'
 
 /** What the API shows of a member: never the password hash. */
@@ -62,11 +63,7 @@ export async function createTenantUser(
 
   const { plan } = await loadEntitlement(ctx.tx, tenantId, ctx.now)
   const limit = plan?.limits.users ?? 0
-  const [members] = await ctx.tx
-    .select({ active: count() })
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), eq(users.status, 'active')))
-  if ((members?.active ?? 0) >= limit) {
+  if ((await countSeats(ctx.tx, tenantId)) >= limit) {
     throw new ApiError(
       403,
       'USERS_LIMIT_REACHED',
@@ -85,6 +82,8 @@ export async function createTenantUser(
       name: input.name,
       role: input.role,
       passwordHash,
+      // The operator typed this password: the member's first sign-in must replace it.
+      mustChangePassword: true,
     })
     .returning(userColumns)
     .catch(onUniqueViolation({ users_email_key: emailTaken }))
@@ -131,7 +130,11 @@ export async function deactivateUser(ctx: ServiceContext, userId: string) {
   authorizeOperator(ctx.principal)
   const before = await lockUser(ctx, userId)
   if (before.status !== 'active') {
-    throw new ApiError(409, 'INVALID_TRANSITION', 'This user is already deactivated.')
+    throw new ApiError(
+      409,
+      'INVALID_TRANSITION',
+      'This user is not active (deactivated, or invited and not yet in).',
+    )
   }
   const [user] = await ctx.tx
     .update(users)
@@ -149,7 +152,8 @@ export async function deactivateUser(ctx: ServiceContext, userId: string) {
 }
 
 /**
- * Replaces a member's password with a generated one (144 random bits) and ends their sessions.
+ * Replaces a member's password with a generated one (144 random bits) and ends their sessions;
+ * the member must change it at their next sign-in.
  * The password is returned to the caller once and exists nowhere else: only its hash is stored,
  * and the audit row records that a reset happened, never the value.
  */
@@ -165,6 +169,8 @@ export async function resetUserPassword(ctx: ServiceContext, userId: string) {
     .set({
       passwordHash: await hashPassword(temporaryPassword),
       passwordChangedAt: ctx.now,
+      // The operator knows this password: the member's next sign-in must replace it.
+      mustChangePassword: true,
       updatedAt: ctx.now,
     })
     .where(eq(users.id, userId))

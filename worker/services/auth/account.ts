@@ -108,11 +108,17 @@ export async function changePassword(
   }
   await tx
     .update(table)
-    .set({ passwordHash: await hashPassword(input.newPassword), passwordChangedAt: new Date() })
+    .set({
+      passwordHash: await hashPassword(input.newPassword),
+      passwordChangedAt: new Date(),
+      ...(principal.kind === 'member' ? { mustChangePassword: false } : {}),
+    })
     .where(eq(table.id, principal.id))
   const endedSessions = await revokeUserSessions(tx, principal.id, 'password_changed', {
     except: principal.sessionId,
   })
+  // The password is the person's own now: this session may do anything again.
+  await tx.update(sessions).set({ restriction: null }).where(eq(sessions.id, principal.sessionId))
   await writeAudit(tx, actorOf(principal), meta, {
     action: 'auth.password_changed',
     tenantId: principal.tenantId,

@@ -123,7 +123,7 @@ export async function login(
     }
     const now = new Date()
     const table = account.kind === 'operator' ? operators : users
-    await tx
+    const [signedIn] = await tx
       .update(table)
       .set({
         lastLoginAt: now,
@@ -131,12 +131,18 @@ export async function login(
         ...(verdict?.needsRehash ? { passwordHash: await hashPassword(input.password) } : {}),
       })
       .where(eq(table.id, account.id))
+      .returning({
+        // Operators set their own passwords (npm run admin:create); members' may have been set by someone else.
+        mustChangePassword: account.kind === 'member' ? users.mustChangePassword : sql<boolean>`false`,
+      })
+    const mustChangePassword = signedIn?.mustChangePassword === true
     const { sessionId, refreshToken } = await openSession(tx, {
       principal: account.kind,
       userId: account.id,
       tenantId: account.tenantId,
       meta,
       now,
+      restriction: mustChangePassword ? 'password_change' : null,
     })
     await writeAudit(tx, { type: account.kind, id: account.id }, meta, {
       action: 'auth.login',
@@ -153,7 +159,8 @@ export async function login(
             role: account.role,
             tenantId: account.tenantId,
           }
-    return { kind: 'ok' as const, pair: await tokenPair(services.config, principal, refreshToken) }
+    const pair = await tokenPair(services.config, principal, refreshToken)
+    return { kind: 'ok' as const, pair: { ...pair, password_change_required: mustChangePassword } }
   })
 
   switch (outcome.kind) {

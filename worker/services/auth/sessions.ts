@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { newId } from '../../../db/ids.ts'
-import { refreshTokens, sessions } from '../../../db/schema/index.ts'
+import { refreshTokens, type SessionRestriction, sessions } from '../../../db/schema/index.ts'
 import { signAccessToken } from '../../auth/jwt.ts'
 import type { Principal, RequestMeta } from '../../auth/principal.ts'
 import { randomSecret, sha256Hex } from '../../auth/tokens.ts'
@@ -16,6 +16,8 @@ export type TokenPair = {
   refresh_token: string
   token_type: 'Bearer'
   expires_in: number
+  /** Login only: the session may do nothing but change the password (PASSWORD_CHANGE_REQUIRED). */
+  password_change_required?: boolean
 }
 
 type SessionPrincipal = Extract<Principal, { kind: 'operator' | 'member' }>
@@ -49,6 +51,7 @@ export async function openSession(
     tenantId: string | null
     meta: RequestMeta
     now: Date
+    restriction?: SessionRestriction | null
   },
 ): Promise<{ sessionId: string; refreshToken: string }> {
   const sessionId = newId('ses')
@@ -63,6 +66,7 @@ export async function openSession(
     lastSeenAt: input.now,
     idleExpiresAt: new Date(input.now.getTime() + SESSION_IDLE_SECONDS * 1000),
     absoluteExpiresAt: new Date(input.now.getTime() + SESSION_ABSOLUTE_SECONDS * 1000),
+    restriction: input.restriction ?? null,
   })
   const surplus = tx
     .select({ id: sessions.id })

@@ -315,6 +315,12 @@ async function eraseTenant(services: Services, request: StartedRequest): Promise
       'login_attempts',
       sql`account_key in (select encode(sha256(convert_to(lower(email), 'UTF8')), 'hex') from users where tenant_id = ${tenantId})`,
     )
+    // Reset-link requests are keyed by the same hash of the e-mail.
+    counts.password_reset_requests = await deleteWhere(
+      tx,
+      'password_reset_requests',
+      sql`account_key in (select encode(sha256(convert_to(lower(email), 'UTF8')), 'hex') from users where tenant_id = ${tenantId})`,
+    )
     counts.job_dead_letters = await deleteWhere(tx, 'job_dead_letters', sql`body->>'tenantId' = ${tenantId}`)
     // First, so the vault removes the copies it registered (edge copies) while it still can.
     await new Vault(tx, services.tokens, services.config.VAULT_MASTER_KEYS).destroyTenantKey(tenantId)

@@ -516,6 +516,15 @@ const SOURCES: Source[] = [
     ],
   },
   {
+    file: 'account_tokens.ndjson',
+    table: 'account_tokens',
+    description: 'password reset links and invitations sent to members (never the link itself)',
+    columns: 'id, user_id, purpose, created_by, created_at, expires_at, used_at, revoked_at',
+    from: 'account_tokens',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [{ column: 'id', type: 'bigint' }],
+  },
+  {
     file: 'outbound_messages.ndjson',
     table: 'outbound_messages',
     description: 'messages sent (or tried) by WhatsApp, e-mail and Telegram, with status and errors',

@@ -19,6 +19,7 @@ export type RetentionResult = {
   webhookEvents: number
   webhookSeen: number
   loginAttempts: number
+  resetRequests: number
   deadLetters: number
 }
 
@@ -63,6 +64,14 @@ export async function purgeExpiredData(tx: Tx, now: Date): Promise<RetentionResu
     now,
     LOGIN_ATTEMPTS_RETENTION_DAYS,
   )
+  // Reset-link requests count for the same rate-limit window: kept as long as login attempts.
+  const resetRequests = await deleteOlderThan(
+    tx,
+    'password_reset_requests',
+    'created_at',
+    now,
+    LOGIN_ATTEMPTS_RETENTION_DAYS,
+  )
   const deadLetters = await deleteOlderThan(
     tx,
     'job_dead_letters',
@@ -75,6 +84,7 @@ export async function purgeExpiredData(tx: Tx, now: Date): Promise<RetentionResu
     webhookEvents,
     webhookSeen,
     loginAttempts,
+    resetRequests,
     deadLetters,
   }
 }

@@ -1,4 +1,4 @@
-import { and, count, eq, sql } from 'drizzle-orm'
+import { and, count, eq, inArray, sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { type MemberRole, users } from '../../../db/schema/index.ts'
 import { can } from '../../auth/permissions.ts'
@@ -47,15 +47,24 @@ export async function countActive(tx: Tx, tenantId: string, role?: MemberRole): 
   return row?.n ?? 0
 }
 
+/** The seats taken: active members and pending invitations (an accepted invitation needs no new seat). */
+export async function countSeats(tx: Tx, tenantId: string): Promise<number> {
+  const [row] = await tx
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), inArray(users.status, ['active', 'invited'])))
+  return row?.n ?? 0
+}
+
 /**
- * Throws 403 USERS_LIMIT_REACHED unless one more active member fits the plan of the tenant's
+ * Throws 403 USERS_LIMIT_REACHED unless one more member (active or invited) fits the plan of the tenant's
  * current license. The plan's limit applies whatever the license status: a lapsed license
  * removes modules, not the team. A tenant without any license has no room.
  */
 export async function requireSeat(tx: Tx, tenantId: string, now: Date): Promise<void> {
   const { plan } = await loadEntitlement(tx, tenantId, now)
   const limit = plan?.limits.users ?? 0
-  if ((await countActive(tx, tenantId)) >= limit) {
+  if ((await countSeats(tx, tenantId)) >= limit) {
     throw new ApiError(
       403,
       'USERS_LIMIT_REACHED',

@@ -4,7 +4,7 @@ import { authorize } from '../../auth/permissions.ts'
 import { notFound } from '../../errors.ts'
 import type { ServiceContext } from '../context.ts'
 import { loadEntitlement } from '../licensing.ts'
-import { countActive } from './team.ts'
+import { countSeats } from './team.ts'
 
 /**
  * `GET /tenant`: the caller's own tenant, its current license and plan, the modules it may use
@@ -36,6 +36,6 @@ export async function describeTenant({ tx, principal, now }: ServiceContext) {
     plan: plan && { code: plan.code, name: plan.name },
     modules,
     limits: plan?.limits ?? null,
-    usage: { users: await countActive(tx, principal.tenantId), connections: connected?.n ?? 0 },
+    usage: { users: await countSeats(tx, principal.tenantId), connections: connected?.n ?? 0 },
   }
 }

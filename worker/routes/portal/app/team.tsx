@@ -3,14 +3,16 @@ import { MEMBER_ROLES } from '../../../../db/schema/index.ts'
 import type { FormState } from '../../../../portal/components/forms.tsx'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { TeamPage } from '../../../../portal/pages/app/team.tsx'
-import { emailField, newPasswordField } from '../../../http.ts'
+import { emailField, portalOrigin } from '../../../http.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { describeTenant } from '../../../services/tenant/tenant.ts'
 import {
-  createUser,
   deactivateUser,
+  inviteUser,
   listUsers,
   reactivateUser,
+  resendInvitation,
+  revokeInvitation,
   updateUser,
 } from '../../../services/tenant/users.ts'
 import { readForm } from '../forms.ts'
@@ -18,17 +20,19 @@ import { attempt, isHtmx, type PortalContext, portalRun, seeOther, signedIn } fr
 
 const USER = ':id{usr_[0-9a-z]{20}}'
 const NOTICES: Record<string, MessageKey> = {
-  invited: 'team.invited',
+  invited: 'team.invitationSent',
+  resent: 'team.invitationResent',
+  revoked: 'team.invitationRevoked',
   role: 'team.roleChanged',
   deactivated: 'team.deactivated',
   reactivated: 'team.reactivated',
 }
 
+/** Invitations by e-mail: the person chooses their own password (no password typed here). */
 const inviteForm = z.object({
   name: z.string().trim().min(1).max(100),
   email: emailField,
   role: z.enum(MEMBER_ROLES),
-  password: newPasswordField,
 })
 
 async function render(
@@ -66,7 +70,15 @@ export function registerPortalTeam(portal: PortalApp) {
       c.status(400)
       return render(c, { form: { values: form.values, errors: form.errors, message: 'form.fix' } })
     }
-    const outcome = await attempt(() => portalRun(c, (ctx) => createUser(ctx, form.data)))
+    const outcome = await attempt(() =>
+      portalRun(c, (ctx) =>
+        inviteUser(ctx, {
+          ...form.data,
+          origin: portalOrigin(c.var.caller.services.config, c.req.url),
+          locale: c.var.i18n.locale,
+        }),
+      ),
+    )
     if (!outcome.ok) {
       c.status(outcome.error.status)
       return render(c, { form: { values: form.values, errors: outcome.fields, message: outcome.message } })
@@ -86,6 +98,27 @@ export function registerPortalTeam(portal: PortalApp) {
       return render(c, { error: outcome ? outcome.message : 'form.choose' })
     }
     return done(c, 'role')
+  })
+
+  portal.post(`/app/team/${USER}/invitation`, async (c) => {
+    const origin = portalOrigin(c.var.caller.services.config, c.req.url)
+    const outcome = await attempt(() =>
+      portalRun(c, (ctx) => resendInvitation(ctx, c.req.param('id'), { origin, locale: c.var.i18n.locale })),
+    )
+    if (!outcome.ok) {
+      c.status(outcome.error.status)
+      return render(c, { error: outcome.message })
+    }
+    return done(c, 'resent')
+  })
+
+  portal.post(`/app/team/${USER}/invitation/revoke`, async (c) => {
+    const outcome = await attempt(() => portalRun(c, (ctx) => revokeInvitation(ctx, c.req.param('id'))))
+    if (!outcome.ok) {
+      c.status(outcome.error.status)
+      return render(c, { error: outcome.message })
+    }
+    return done(c, 'revoked')
   })
 
   for (const [action, verb] of [
