@@ -1,5 +1,5 @@
-export * from './attendance.ts'
 export * from './accounts.ts'
+export * from './attendance.ts'
 export * from './audit.ts'
 export * from './calendar.ts'
 export * from './commerce.ts'
