@@ -323,6 +323,15 @@ const asArray = (value: unknown): unknown[] =>
   Array.isArray(value) ? value : value === undefined ? [] : [value]
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined)
 
+/** The schema of an array's items: its first tuple position's for a tuple, any value when unsaid. */
+function itemsOf(schema: JsonSchema): JsonSchema {
+  const tuple = Array.isArray(schema.prefixItems)
+    ? (schema.prefixItems[0] as JsonSchema | undefined)
+    : undefined
+  const items = schema.items
+  return tuple ?? (typeof items === 'object' && items !== null ? (items as JsonSchema) : {})
+}
+
 export function resolve(schema: JsonSchema, context: SchemaContext): JsonSchema {
   const ref = schema.$ref
   if (typeof ref !== 'string') return schema
@@ -417,7 +426,10 @@ function validByShape(schema: JsonSchema, context: SchemaContext): fc.Arbitrary<
     case 'array': {
       const minLength = num(schema.minItems) ?? 0
       const maxLength = Math.min(num(schema.maxItems) ?? 4, minLength + 4)
-      return fc.array(validValue((schema.items ?? {}) as JsonSchema, context), { minLength, maxLength })
+      // A tuple (zod's z.tuple): prefixItems, one schema per position, and `items: false` after them.
+      if (Array.isArray(schema.prefixItems))
+        return fc.tuple(...(schema.prefixItems as JsonSchema[]).map((item) => validValue(item, context)))
+      return fc.array(validValue(itemsOf(schema), context), { minLength, maxLength })
     }
     case 'object':
       return objectValue(schema, context)
@@ -491,7 +503,7 @@ export function invalidValue(raw: JsonSchema, context: SchemaContext): fc.Arbitr
   if (types.includes('array')) {
     specific.push(
       fc.constantFrom<unknown>([], Array(5_000).fill('x'), [{}], 'not-an-array'),
-      fc.array(invalidValue((schema.items ?? {}) as JsonSchema, context), { minLength: 1, maxLength: 3 }),
+      fc.array(invalidValue(itemsOf(schema), context), { minLength: 1, maxLength: 3 }),
     )
   }
   if (types.includes('object')) {

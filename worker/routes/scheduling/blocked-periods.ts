@@ -14,14 +14,21 @@ import { instantField, scheduling } from './fields.ts'
 
 const YEAR = 366 * 86_400_000
 
+const bothInstants = (body: { starts_at: unknown; ends_at: unknown }) =>
+  body.starts_at instanceof Date && body.ends_at instanceof Date
+
 export const blockedPeriodBody = z
   .object({
     starts_at: instantField,
     ends_at: instantField,
     reason: z.string().trim().max(300).nullable().optional(),
   })
-  .refine((body) => body.ends_at > body.starts_at, { message: 'must be after starts_at', path: ['ends_at'] })
-  .refine((body) => body.ends_at.getTime() - body.starts_at.getTime() <= YEAR, {
+  // zod runs an object's refinements even when a field failed: compare only two real instants.
+  .refine((body) => !bothInstants(body) || body.ends_at > body.starts_at, {
+    message: 'must be after starts_at',
+    path: ['ends_at'],
+  })
+  .refine((body) => !bothInstants(body) || body.ends_at.getTime() - body.starts_at.getTime() <= YEAR, {
     message: 'a period is at most a year',
     path: ['ends_at'],
   })

@@ -2,6 +2,7 @@ import { and, asc, count, eq, ne, sql } from 'drizzle-orm'
 import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import {
+  attendanceNumbers,
   type ConnectionStatus,
   collectionRuns,
   connections,
@@ -272,6 +273,19 @@ export async function deleteConnection(ctx: ServiceContext, id: string, input: {
     await vault.delete({ tenantId, ownerId: id, purpose })
   const where = and(eq(connections.id, id), eq(connections.tenantId, tenantId))
   if (input.purgeMetrics) {
+    // A WhatsApp number of the attendance inbox keeps its conversations on this connection: purging
+    // would take the customers' messages with the metrics, so the number has to leave the inbox first.
+    const [number] = await ctx.tx
+      .select({ id: attendanceNumbers.id })
+      .from(attendanceNumbers)
+      .where(and(eq(attendanceNumbers.connectionId, id), eq(attendanceNumbers.tenantId, tenantId)))
+      .limit(1)
+    if (number)
+      throw new ApiError(
+        409,
+        'CONNECTION_IN_USE',
+        'This WhatsApp number is used by the attendance inbox: remove it from the inbox before purging the connection.',
+      )
     await ctx.tx.delete(connections).where(where)
   } else {
     await ctx.tx.update(connections).set({ status: 'disconnected', updatedAt: ctx.now }).where(where)
