@@ -387,7 +387,8 @@ export const en = {
   'error.LAST_OWNER': 'The organization needs at least one active owner; appoint another first.',
   'error.FORBIDDEN': 'Your role does not allow this.',
   'error.CONNECTION_EXISTS': 'This account is already connected.',
-  'error.CONNECTION_IN_USE': 'This WhatsApp number is used by the inbox: remove it from the inbox before deleting the connection’s data.',
+  'error.CONNECTION_IN_USE':
+    'This WhatsApp number is used by the inbox: remove it from the inbox before deleting the connection’s data.',
   'error.CONNECTIONS_LIMIT_REACHED': 'Your plan allows no more connections.',
   'error.TOKEN_REJECTED': 'The platform did not accept this token or account.',
   'error.PLATFORM_UNAVAILABLE': 'The platform is not answering; try again shortly.',

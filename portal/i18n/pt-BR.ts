@@ -388,7 +388,8 @@ export const ptBR: Record<MessageKey, string> = {
   'error.LAST_OWNER': 'A organização precisa de ao menos um proprietário ativo; nomeie outro antes.',
   'error.FORBIDDEN': 'Seu papel não permite esta ação.',
   'error.CONNECTION_EXISTS': 'Esta conta já está conectada.',
-  'error.CONNECTION_IN_USE': 'Este número de WhatsApp é usado pelo atendimento: retire-o do atendimento antes de apagar os dados da conexão.',
+  'error.CONNECTION_IN_USE':
+    'Este número de WhatsApp é usado pelo atendimento: retire-o do atendimento antes de apagar os dados da conexão.',
   'error.CONNECTIONS_LIMIT_REACHED': 'Seu plano não permite mais conexões.',
   'error.TOKEN_REJECTED': 'A plataforma não aceitou este token ou conta.',
   'error.PLATFORM_UNAVAILABLE': 'A plataforma não está respondendo; tente de novo em instantes.',
