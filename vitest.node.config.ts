@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 /**
@@ -6,6 +7,8 @@ import { defineConfig } from 'vitest/config'
  * same app factory. Run after the workerd suite by `npm test` (the `posttest` script).
  */
 export default defineConfig({
+  // The app's Durable Object extends workerd's base class; Node gets a stand-in (test/node/cloudflare-workers.ts).
+  resolve: { alias: { 'cloudflare:workers': path.resolve('test/node/cloudflare-workers.ts') } },
   test: {
     // The JSON report lets .ci/run print one total across the three suites `npm test` runs.
     reporters: ['default', ['json', { outputFile: 'test-results/node.json' }]],
