@@ -4,8 +4,10 @@
  * reaches the object, so its base class only has to exist.
  */
 export class DurableObject<Env = unknown> {
-  constructor(
-    readonly ctx: unknown,
-    readonly env: Env,
-  ) {}
+  readonly ctx: unknown
+  readonly env: Env
+  constructor(ctx: unknown, env: Env) {
+    this.ctx = ctx
+    this.env = env
+  }
 }
