@@ -1,15 +1,13 @@
 import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
-import { parseWebhookSecrets, verifyStandardWebhook } from '../../auth/standard-webhooks.ts'
-import { ConfigError } from '../../config.ts'
 import type { App } from '../../env.ts'
 import { ApiError, notFound } from '../../errors.ts'
 import { snake } from '../../http.ts'
 import { applyPaymentEvent } from '../../services/commerce/payments.ts'
 import { TENANT_SLUG } from '../../services/commerce/storefront.ts'
+import { readSignedEvent } from './signed.ts'
 
 const LIMIT_BYTES = 16 * 1024
-const TOLERANCE_SECONDS = 5 * 60
 
 /**
  * The payment provider's notification: `{ action: "payment.updated", data: { id, status } }`,
@@ -37,53 +35,12 @@ export function registerPaymentsWebhook(app: App) {
    * accepted, 5-minute tolerance), then the event is applied once per `webhook-id`.
    */
   app.post('/webhooks/payments/:tenantSlug', limit, async (c) => {
-    const services = c.var.caller.services
-    const configured = services.config.PAYMENTS_WEBHOOK_SECRETS
-    if (!configured.trim())
-      throw new ApiError(503, 'WEBHOOK_NOT_CONFIGURED', 'Payment webhooks are not configured.')
-    let secrets: Uint8Array[]
-    try {
-      secrets = parseWebhookSecrets(configured)
-    } catch {
-      throw new ConfigError(['PAYMENTS_WEBHOOK_SECRETS'])
-    }
-    const body = await c.req.text()
-    const deliveryId = c.req.header('webhook-id') ?? null
-    const verdict = await verifyStandardWebhook(
-      {
-        id: deliveryId,
-        timestamp: c.req.header('webhook-timestamp') ?? null,
-        signature: c.req.header('webhook-signature') ?? null,
-        body,
-      },
-      secrets,
-      { toleranceSeconds: TOLERANCE_SECONDS },
-    )
-    if (!verdict.ok)
-      throw verdict.reason === 'stale_timestamp'
-        ? new ApiError(401, 'STALE_TIMESTAMP', 'The webhook timestamp is outside the 5-minute tolerance.')
-        : new ApiError(401, 'INVALID_SIGNATURE', 'The webhook signature is missing or not valid.')
-    if (!deliveryId || deliveryId.length > 200)
-      throw new ApiError(400, 'INVALID_WEBHOOK_ID', 'webhook-id must be 1 to 200 characters.')
+    const { deliveryId, event } = await readSignedEvent(c, 'PAYMENTS_WEBHOOK_SECRETS', paymentNotification)
     const slug = c.req.param('tenantSlug')
     if (!TENANT_SLUG.test(slug)) throw notFound('store')
-    let json: unknown
-    try {
-      json = JSON.parse(body)
-    } catch {
-      throw new ApiError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.')
-    }
-    const parsed = paymentNotification.safeParse(json)
-    if (!parsed.success)
-      throw new ApiError(400, 'VALIDATION_FAILED', 'The event has invalid fields.', {
-        fields: parsed.error.issues.map((issue) => ({
-          path: ['json', ...issue.path.map(String)].join('.'),
-          message: issue.message,
-        })),
-      })
-    const outcome = await applyPaymentEvent(services, c.var.caller.meta, slug, deliveryId, {
-      providerPaymentId: parsed.data.data.id,
-      status: parsed.data.data.status,
+    const outcome = await applyPaymentEvent(c.var.caller.services, c.var.caller.meta, slug, deliveryId, {
+      providerPaymentId: event.data.id,
+      status: event.data.status,
     })
     return c.json(snake(outcome), 200)
   })
