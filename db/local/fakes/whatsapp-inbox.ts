@@ -1,4 +1,5 @@
 import type { Hono } from 'hono'
+import { signedMetaRequest } from './meta-webhook.ts'
 
 /**
  * The inbox side of the fake WhatsApp Cloud API, in Meta's documented shapes:
@@ -98,20 +99,6 @@ export function inboundWebhookBody(message: FakeInbound): string {
   })
 }
 
-/** `sha256=<hex>`: Meta's signature of a webhook body. */
-export async function metaSignature(appSecret: string, body: string): Promise<string> {
-  const encoder = new TextEncoder()
-  const key = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(appSecret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  )
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(body)))
-  return `sha256=${Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('')}`
-}
-
 const PAGE = 2
 
 export function registerFakeWhatsappInbox(app: Hono) {
@@ -148,14 +135,7 @@ export function registerFakeWhatsappInbox(app: Hono) {
       timestamp: body.timestamp,
     })
     if (body.from) lastInboundAt.set(body.from, (body.timestamp ?? Date.now() / 1000) * 1000)
-    const response = await fetch(target.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': await metaSignature(target.appSecret, payload),
-      },
-      body: payload,
-    })
+    const response = await fetch(target.url, await signedMetaRequest(target.appSecret, payload))
     return c.json({
       delivered: response.status,
       wamid: JSON.parse(payload).entry[0].changes[0].value.messages[0].id,
