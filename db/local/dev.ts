@@ -28,6 +28,11 @@ import { localVars, WRANGLER_ENV, writeAppConfig, writeEnvFile } from './wrangle
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const port = Number(process.env.PORT ?? 8787)
+/**
+ * The side services' ports move with PORT (100 apart per step), so two checkouts of the project can
+ * each run `npm run dev` on one machine: 8787 keeps 54320 (Postgres), 54321 (its bridge), 54330 (fakes).
+ */
+const sidePort = (base: number) => String(base + (port - 8787) * 100)
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name)
 const say = (line: string) => process.stdout.write(`[dev] ${line}\n`)
 /** `DEV_LOG=raw npm run dev` shows wrangler's output unfiltered (see wranglerLineFilter). */
@@ -45,7 +50,15 @@ say('starting Postgres, the fake platforms, then wrangler dev…')
 
 const stack = spawn(
   process.execPath,
-  [path.join(root, 'db/local/stack.ts'), '--data', path.join(root, '.data/postgres')],
+  [
+    path.join(root, 'db/local/stack.ts'),
+    '--data',
+    path.join(root, '.data/postgres'),
+    '--pg-port',
+    sidePort(54320),
+    '--bridge-port',
+    sidePort(54321),
+  ],
   {
     stdio: ['pipe', 'pipe', 'inherit'],
     detached: true,
@@ -55,7 +68,7 @@ const stack = spawn(
 // The fake platforms the connectors talk to locally (stateless; stopped with the rest).
 const fakes = await spawnReady<{ url: string }>(path.join(root, 'db/local/fake-platforms.ts'), [
   '--port',
-  '54330',
+  sidePort(54330),
 ])
 let wrangler: ChildProcess | undefined
 let stopping = false
@@ -120,6 +133,8 @@ wrangler = spawn(
     String(port),
     '--inspector-ip',
     '127.0.0.1',
+    '--inspector-port',
+    sidePort(9229),
     '--env-file',
     envFile,
     '--show-interactive-dev-session=false',
