@@ -1,10 +1,16 @@
+import type { ChangeReason } from '../../../worker/services/metrics/filters.ts'
 import { type ChartSeries, LineChart } from '../../components/chart.tsx'
 import { type PeriodChoice, PeriodForm } from '../../components/period.tsx'
 import { Status } from '../../components/status.tsx'
 import { type MessageKey, useI18n } from '../../i18n/index.ts'
 import { platformLabel } from './connections.tsx'
 
-type Card = { value: number | null; previousValue: number | null; changePct: number | null }
+type Card = {
+  value: number | null
+  previousValue: number | null
+  changePct: number | null
+  changeReason: ChangeReason | null
+}
 
 export type SummaryView = {
   connectionId: string
@@ -17,16 +23,22 @@ export type SummaryView = {
     reach: Card
     views: Card
     interactions: Card
+    conversations: Card
+    messages: Card
     engagementRate: Card
   }
 }
 
 export type ChartView = { id: string; title: string; series: ChartSeries[] }
 
-/** "▲ 12,5%" with words for screen readers; green up, red down, grey when unknown. */
-export function Change(props: { pct: number | null }) {
+/**
+ * "▲ 12,5%" with words for screen readers; green up, red down; without a fair comparison, why
+ * not, in words (the API's `change_reason`), never a percentage against an empty period.
+ */
+export function Change(props: { pct: number | null; reason: ChangeReason | null }) {
   const { t, percent } = useI18n()
-  if (props.pct === null) return <span class="change flat">{t('kpi.noComparison')}</span>
+  if (props.pct === null)
+    return <span class="change flat">{t(`kpi.noComparison.${props.reason ?? 'no_previous_data'}`)}</span>
   const direction = props.pct > 0 ? 'up' : props.pct < 0 ? 'down' : 'flat'
   const arrow = direction === 'up' ? '▲' : direction === 'down' ? '▼' : '＝'
   return (
@@ -42,6 +54,8 @@ const KPI_ROWS = [
   ['reach', 'kpi.reach'],
   ['views', 'kpi.views'],
   ['interactions', 'kpi.interactions'],
+  ['conversations', 'kpi.conversations'],
+  ['messages', 'kpi.messages'],
   ['engagementRate', 'kpi.engagementRate'],
 ] as const
 
@@ -71,7 +85,7 @@ function KpiCard(props: { summary: SummaryView }) {
             <>
               <dt>{t(label)}</dt>
               <dd>
-                <strong>{shown}</strong> <Change pct={card.changePct} />
+                <strong>{shown}</strong> <Change pct={card.changePct} reason={card.changeReason} />
               </dd>
             </>
           )

@@ -52,6 +52,8 @@ async function tenantWithAccounts(accounts: number) {
   return { tenant, owner, ids }
 }
 
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10)
+
 /** The points of one line as its tooltips say them: date label → value. */
 function tooltips(html: string, label: string): Map<string, number> {
   const points = new Map<string, number>()
@@ -79,6 +81,27 @@ describe('overview and metrics explorer', () => {
     expect(html).toContain('<svg class="chart"')
     expect(html).toMatch(/<circle[^>]*><title>Insta Story · /)
     expect(html).toContain('role="img"')
+  })
+
+  it('says there is no basis for comparison instead of a percentage against a half-empty period (issue 22)', async () => {
+    // 60 days of points: the 90-day overview's previous period (91..180 days ago) has none, the
+    // 45-day one has 15 of its 45 days. Before, such cards showed rises of thousands of percent.
+    const { owner } = await tenantWithPoints()
+    for (const [language, expected] of [
+      ['en', 'no basis for comparison'],
+      ['pt-BR', 'sem base de comparação'],
+    ] as const) {
+      const client = portalClient(db, { acceptLanguage: language })
+      await client.login(owner.email)
+      for (const query of ['period=90', `from=${daysAgo(44)}&to=${daysAgo(0)}`]) {
+        const text = textOf(await (await client.request(`/app?${query}`)).text())
+        expect(text).toContain('Insta Story')
+        // Followers compare two snapshots (one exists 45 days before); reach, a sum, is not compared.
+        const reach = text.slice(text.indexOf(language === 'en' ? 'Reach' : 'Alcance'))
+        expect(reach.slice(0, 200)).toContain(expected)
+        expect(reach.slice(0, 200)).not.toMatch(/%/)
+      }
+    }
   })
 
   it('draws at most 8 lines a chart, summed in SQL, and its numbers are the API’s', async () => {

@@ -80,6 +80,7 @@ export function registerPortalMetrics(portal: PortalApp) {
           total: s.total ?? null,
           previousTotal: s.previousTotal ?? null,
           changePct: s.changePct ?? null,
+          changeReason: s.changeReason ?? null,
         }))}
         keep={keep}
         exportHref={periodHref('/app/metrics/export', q.period, { format: 'csv', ...keep })}
