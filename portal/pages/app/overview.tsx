@@ -1,8 +1,10 @@
+import type { Platform } from '../../../db/schema/index.ts'
+import { KPI_METRICS } from '../../../worker/services/metrics/catalog.ts'
 import type { ChangeReason } from '../../../worker/services/metrics/filters.ts'
 import { type ChartSeries, LineChart } from '../../components/chart.tsx'
 import { type PeriodChoice, PeriodForm } from '../../components/period.tsx'
 import { Status } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { type I18n, labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 import { platformLabel } from './connections.tsx'
 
 type Card = {
@@ -59,6 +61,17 @@ const KPI_ROWS = [
   ['engagementRate', 'kpi.engagementRate'],
 ] as const
 
+/**
+ * A KPI row's name on a platform's card: the name of the one catalog metric behind it, so the
+ * card and the chart call it the same ("Impressões" on X, "Engajamento nos posts" on Facebook);
+ * the KPI's own name where it sums several metrics or the platform has none.
+ */
+function kpiLabel(t: I18n['t'], platform: string, key: (typeof KPI_ROWS)[number][0], fallback: MessageKey) {
+  if (key === 'engagementRate') return t(fallback)
+  const metrics = KPI_METRICS[platform as Platform]?.[key] ?? []
+  return metrics.length === 1 ? labelOf(t, 'metric', metrics[0] as string) : t(fallback)
+}
+
 /** One card per connected account: its KPIs for the period and the change from the previous one. */
 function KpiCard(props: { summary: SummaryView }) {
   const i18n = useI18n()
@@ -83,7 +96,7 @@ function KpiCard(props: { summary: SummaryView }) {
                 : i18n.number(card.value)
           return (
             <>
-              <dt>{t(label)}</dt>
+              <dt>{kpiLabel(t, s.platform, key, label)}</dt>
               <dd>
                 <strong>{shown}</strong> <Change pct={card.changePct} reason={card.changeReason} />
               </dd>

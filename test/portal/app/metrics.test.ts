@@ -104,6 +104,28 @@ describe('overview and metrics explorer', () => {
     }
   })
 
+  it('names a metric the same on its card and in its chart (issue 22: X views were "Impressions" in the chart)', async () => {
+    const tenant = await createTenant(db)
+    const owner = await createMember(db, tenant.tenantId, 'owner')
+    const connectionId = newId('con')
+    await db.owner(
+      `insert into connections (id, tenant_id, platform, external_account_id, label, created_by)
+       values ($1, $2, 'x', 'x-1', 'Perfil X', $3)`,
+      [connectionId, tenant.tenantId, owner.id],
+    )
+    await db.owner(
+      `insert into metric_points (tenant_id, connection_id, metric, granularity, period_start, value)
+       select $1, $2, 'impressions', 'day', (current_date - d)::date, 50 from generate_series(0, 6) d`,
+      [tenant.tenantId, connectionId],
+    )
+    const client = portalClient(db, { acceptLanguage: 'en' })
+    await client.login(owner.email)
+    const html = await (await client.request('/app?period=7')).text()
+    expect(html).toMatch(/<dt>Impressions<\/dt>/)
+    expect(html).not.toMatch(/<dt>Views<\/dt>/)
+    expect(html).toMatch(/<title>Impressions · /)
+  })
+
   it('draws at most 8 lines a chart, summed in SQL, and its numbers are the API’s', async () => {
     const { owner, ids } = await tenantWithAccounts(10)
     const client = portalClient(db, { acceptLanguage: 'en' })
