@@ -191,8 +191,29 @@ describe('overview and metrics explorer', () => {
     const body = await csv.text()
     const lines = body.trim().split(/\r?\n/)
     expect(lines.length).toBe(31)
-    expect(body).toContain('reach')
-    expect(body).not.toContain('followers')
+    // For people: names, not codes or ids (the API's export keeps the raw columns).
+    expect(lines[0]).toBe('Day,Network,Account,Metric,Value')
+    expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2},Instagram,Insta Story,Reach,\d+$/)
+    expect(body).not.toContain('Followers')
+    expect(body).not.toContain('con_')
+  })
+
+  it('exports a CSV a Brazilian spreadsheet opens: semicolons, decimal comma, Portuguese names (issue 22)', async () => {
+    const { owner, connectionId, tenant } = await tenantWithPoints()
+    await db.owner(
+      `update metric_points set value = 12.5 where tenant_id = $1 and metric = 'reach' and period_start = current_date`,
+      [tenant.tenantId],
+    )
+    await db.owner(`update connections set label = 'Loja; Centro' where id = $1`, [connectionId])
+    const client = portalClient(db, { acceptLanguage: 'pt-BR' })
+    await client.login(owner.email)
+    const csv = await (await client.request('/app/metrics/export?period=7&metric=reach')).text()
+    const lines = csv.trim().split(/\r?\n/)
+    expect(lines[0]).toBe('Dia;Rede;Conta;Métrica;Valor')
+    const today = new Date().toISOString().slice(0, 10)
+    // A separator inside a name is quoted; the decimal is a comma.
+    expect(lines).toContain(`${today};Instagram;"Loja; Centro";Alcance;12,5`)
+    expect(lines).toHaveLength(8)
   })
 
   it('exports the period on screen: presets, custom dates, and what the picker shows', async () => {
