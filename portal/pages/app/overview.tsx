@@ -108,6 +108,12 @@ function KpiCard(props: { summary: SummaryView }) {
   )
 }
 
+/** A card with a KPI that has no fair comparison (the note under the cards says why). */
+const withoutBasis = (summary: SummaryView) =>
+  Object.values(summary.kpis).some(
+    (card) => card.changeReason === 'no_previous_data' || card.changeReason === 'partial_previous_data',
+  )
+
 /** The client portal's first page: KPI cards and charts for a period, or how to start. */
 export function OverviewPage(props: {
   period: PeriodChoice
@@ -148,6 +154,7 @@ export function OverviewPage(props: {
                   <KpiCard summary={summary} />
                 ))}
               </div>
+              {props.summaries.some(withoutBasis) && <p class="muted small">{t('kpi.noComparisonNote')}</p>}
             </section>
             <section aria-labelledby="charts-title">
               <h2 id="charts-title">{t('overview.charts')}</h2>
