@@ -93,36 +93,49 @@ export function TwoFactorSection(props: {
             {t('twoFactor.onSince')} {props.status.enabledAt && <When at={props.status.enabledAt} />}.{' '}
             {t('twoFactor.codesLeft', { count: props.status.recoveryCodesLeft })}
           </p>
-          <HxForm action={`${base}/recovery-codes`} target="#two-factor" label={t('twoFactor.regenerate')}>
-            <Field name="code" label="twoFactor.code" errors={errors} required autocomplete="one-time-code" />
-            <button type="submit" class="secondary">
-              {t('twoFactor.regenerate')}
-            </button>
-          </HxForm>
-          {props.status.required ? (
-            <p class="muted small">{t('twoFactor.required')}</p>
-          ) : (
-            <HxForm action={`${base}/disable`} target="#two-factor" label={t('twoFactor.disable')}>
-              <Field
-                name="password"
-                type="password"
-                label="account.currentPassword"
-                errors={errors}
-                required
-                autocomplete="current-password"
-              />
+          <div class="subsection">
+            <h3>{t('twoFactor.regenerate')}</h3>
+            <HxForm action={`${base}/recovery-codes`} target="#two-factor" label={t('twoFactor.regenerate')}>
               <Field
                 name="code"
-                label="twoFactor.codeOrRecovery"
+                label="twoFactor.code"
                 errors={errors}
                 required
                 autocomplete="one-time-code"
               />
-              <button type="submit" class="danger">
-                {t('twoFactor.disable')}
+              <button type="submit" class="secondary">
+                {t('twoFactor.regenerate')}
               </button>
             </HxForm>
-          )}
+          </div>
+          <div class="subsection">
+            <h3>{t('twoFactor.disable')}</h3>
+            {props.status.required ? (
+              <p class="muted small">{t('twoFactor.required')}</p>
+            ) : (
+              // Its own field names: two inputs named `code` on one page would share an id.
+              <HxForm action={`${base}/disable`} target="#two-factor" label={t('twoFactor.disable')}>
+                <Field
+                  name="password"
+                  type="password"
+                  label="account.currentPassword"
+                  errors={errors}
+                  required
+                  autocomplete="current-password"
+                />
+                <Field
+                  name="disable_code"
+                  label="twoFactor.codeOrRecovery"
+                  errors={errors}
+                  required
+                  autocomplete="one-time-code"
+                />
+                <button type="submit" class="danger">
+                  {t('twoFactor.disable')}
+                </button>
+              </HxForm>
+            )}
+          </div>
         </>
       ) : (
         <>

@@ -18,6 +18,10 @@ import {
 } from '../../services/auth/two-factor.ts'
 import type { ServiceContext } from '../../services/context.ts'
 import { codeBody, disableBody, enrolmentBody } from '../auth/two-factor.ts'
+
+/** The portal's turn-off form names its code field apart from the recovery-codes form's. */
+const disableForm = disableBody.omit({ code: true }).extend({ disable_code: disableBody.shape.code })
+
 import { readForm } from './forms.ts'
 import { attempt, isHtmx, type PortalContext, portalCaller, portalRun, seeOther, signedIn } from './run.ts'
 
@@ -145,13 +149,13 @@ export function registerPortalAccount(portal: PortalApp) {
     renderAccount: (c: PortalContext, extra: { twoFactor?: TwoFactorExtra }) => Promise<Response>,
   ) {
     const base = `/${area}/account/two-factor`
-    const refused = (c: PortalContext, outcome: Refusal) => {
+    const refused = (c: PortalContext, outcome: Refusal, codeField = 'code') => {
       c.status(outcome.error.status)
       const errors =
         outcome.error.code === 'WRONG_PASSWORD'
           ? { password: 'error.WRONG_PASSWORD' as const }
           : outcome.error.code === 'INVALID_CODE'
-            ? { code: 'error.INVALID_CODE' as const }
+            ? { [codeField]: 'error.INVALID_CODE' as const }
             : outcome.fields
       return renderAccount(c, { twoFactor: { form: { errors, message: outcome.message } } })
     }
@@ -198,10 +202,12 @@ export function registerPortalAccount(portal: PortalApp) {
     })
 
     portal.post(`${base}/disable`, async (c) => {
-      const form = await readForm(c, disableBody)
+      const form = await readForm(c, disableForm)
       if (!form.ok) return invalid(c, form.errors)
-      const outcome = await attempt(() => disableTotp(portalCaller(c), form.data))
-      if (!outcome.ok) return refused(c, outcome)
+      const outcome = await attempt(() =>
+        disableTotp(portalCaller(c), { password: form.data.password, code: form.data.disable_code }),
+      )
+      if (!outcome.ok) return refused(c, outcome, 'disable_code')
       return seeOther(c, `/${area}/account?done=two-factor-off`)
     })
 
