@@ -133,6 +133,13 @@ export const ERROR_CODES = [
   'PASSWORD_CHANGE_REQUIRED',
   'INVALID_ACCOUNT_TOKEN',
   'NOT_INVITED',
+  // Accounts: two-factor sign-in
+  'TOTP_ENROLMENT_REQUIRED',
+  'TOTP_ALREADY_ENABLED',
+  'TOTP_NOT_ENROLLED',
+  'TOTP_REQUIRED',
+  'INVALID_CODE',
+  'INVALID_CHALLENGE',
   // Real-time updates
   'UPGRADE_REQUIRED',
 ] as const
