@@ -850,6 +850,8 @@ export const en = {
   'live.on': 'Live: changes appear as they happen.',
   'live.polling': 'Live updates paused: refreshing every 10 seconds.',
   'error.UPGRADE_REQUIRED': 'This address only accepts live-update connections.',
+  'error.REALTIME_UNAVAILABLE':
+    'Live updates are not available here; the page refreshes itself every few seconds.',
 } as const
 
 export type MessageKey = keyof typeof en

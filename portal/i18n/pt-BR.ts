@@ -852,4 +852,6 @@ export const ptBR: Record<MessageKey, string> = {
   'live.on': 'Ao vivo: as mudanças aparecem assim que acontecem.',
   'live.polling': 'Atualização ao vivo pausada: atualizando a cada 10 segundos.',
   'error.UPGRADE_REQUIRED': 'Este endereço só aceita conexões de atualização ao vivo.',
+  'error.REALTIME_UNAVAILABLE':
+    'Atualizações ao vivo não estão disponíveis aqui; a página se atualiza sozinha a cada poucos segundos.',
 }
