@@ -31,8 +31,7 @@ export async function spawnDeno(options: {
       detached: true,
       stdio: ['ignore', options.stdio ?? 'pipe', options.stdio ?? 'pipe'],
       env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
+        ...process.env,
         ...options.vars,
         PORT: String(options.port),
         HOST: '127.0.0.1',

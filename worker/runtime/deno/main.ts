@@ -19,13 +19,13 @@ import { denoServices } from './services.ts'
 
 /** wrangler.toml's `[triggers] crons`: the one schedule the cron-tick handler knows. */
 export const CRON = '*/15 * * * *'
-/** wrangler.toml's API_RATE_LIMITER: 600 requests a minute per key. */
-const RATE_LIMIT = { limit: 600, periodSeconds: 60 }
 
 const kv = await Deno.openKv(Deno.env.get('DENO_KV_PATH') || undefined)
 const servicesOf = denoServices(kv)
 const vars: Record<string, string | undefined> = Deno.env.toObject()
-const env = { ...vars, API_RATE_LIMITER: kvRateLimiter(kv, RATE_LIMIT) }
+/** wrangler.toml's API_RATE_LIMITER (600 requests a minute per key); API_RATE_LIMIT changes it here. */
+const rateLimit = { limit: Number(vars.API_RATE_LIMIT || 600), periodSeconds: 60 }
+const env = { ...vars, API_RATE_LIMITER: kvRateLimiter(kv, rateLimit) }
 const app = createApp(servicesOf)
 const assets = await staticFiles(new URL('../../../portal/public/', import.meta.url))
 const local = vars.APP_ENV !== 'production'
@@ -38,6 +38,21 @@ const executionCtx = {
   passThroughOnException() {},
   props: {},
 }
+
+/**
+ * On Workers an error nobody caught ends one invocation; in one Deno process it would end them
+ * all. Logged as the Workers runtime would, and the process goes on.
+ */
+globalThis.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault()
+  log('error', 'unhandled rejection', describeError(event.reason))
+})
+// Deno dispatches uncaught exceptions as `error` events (ErrorEvent), which workers-types omits.
+const events = globalThis as unknown as EventTarget
+events.addEventListener('error', (event) => {
+  event.preventDefault()
+  log('error', 'uncaught error', describeError((event as ErrorEvent).error))
+})
 
 async function fireSchedule(scheduledTime: number): Promise<void> {
   // What Deno gave up delivering reaches the dead-letter consumer at the next tick at the latest.
