@@ -1,7 +1,7 @@
 /**
- * `cloudflare:workers` exists only inside workerd. The Node suite builds the same app (for the
- * OpenAPI document), which imports the TenantEvents Durable Object's module; no request here
- * reaches the object, so its base class only has to exist.
+ * `cloudflare:workers` exists only inside workerd. Deno (deno.json's import map) and the Node
+ * suite (vitest.node.config.ts) build the same app, which imports the TenantEvents Durable
+ * Object's module; neither ever reaches the object, so its base class only has to exist.
  */
 export class DurableObject<Env = unknown> {
   readonly ctx: unknown
