@@ -142,6 +142,8 @@ export const ERROR_CODES = [
   'INVALID_CHALLENGE',
   // Real-time updates
   'UPGRADE_REQUIRED',
+  // Runtimes (the Deno entry, docs/deno.md)
+  'REALTIME_UNAVAILABLE',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -905,6 +905,8 @@ export const en = {
   'error.TOTP_NOT_ENROLLED':
     'Two-factor sign-in is not on for this account. Turn it on for your own account first.',
   'error.TOTP_REQUIRED': 'Two-factor sign-in is required for your account and cannot be turned off.',
+  'error.REALTIME_UNAVAILABLE':
+    'Live updates are not available here; the page refreshes itself every few seconds.',
 } as const
 
 export type MessageKey = keyof typeof en

@@ -911,4 +911,6 @@ export const ptBR: Record<MessageKey, string> = {
     'A verificação em duas etapas não está ativada nesta conta. Ative-a primeiro na sua própria conta.',
   'error.TOTP_REQUIRED':
     'A verificação em duas etapas é obrigatória para a sua conta e não pode ser desativada.',
+  'error.REALTIME_UNAVAILABLE':
+    'Atualizações ao vivo não estão disponíveis aqui; a página se atualiza sozinha a cada poucos segundos.',
 }
