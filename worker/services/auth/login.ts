@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
-import { loginAttempts, operators, tenants, users } from '../../../db/schema/index.ts'
+import { loginAttempts, type MemberRole, operators, tenants, users } from '../../../db/schema/index.ts'
 import { burnPasswordTime, hashPassword, verifyPassword } from '../../auth/password.ts'
 import type { RequestMeta } from '../../auth/principal.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
@@ -21,7 +21,7 @@ type Account =
       kind: 'member'
       id: string
       tenantId: string
-      role: 'owner' | 'admin' | 'analyst' | 'viewer'
+      role: MemberRole
       status: string
       passwordHash: string
     }
@@ -36,7 +36,7 @@ async function findAccount(tx: Tx, email: string): Promise<Account | null> {
   const result = await tx.execute<{
     id: string
     tenant_id: string
-    role: 'owner' | 'admin' | 'analyst' | 'viewer'
+    role: MemberRole
     status: string
     password_hash: string
   }>(sql`select id, tenant_id, role, status, password_hash from auth_find_member(${email})`)
