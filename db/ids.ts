@@ -49,6 +49,8 @@ export const ID_PREFIXES = [
   'exc',
   'blk',
   'apt',
+  // Attendance teams (round-robin assignment).
+  'atm',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

@@ -135,6 +135,8 @@ export const ERROR_CODES = [
   'NOT_INVITED',
   // Real-time updates
   'UPGRADE_REQUIRED',
+  // Attendance teams (round-robin)
+  'TEAM_EXISTS',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

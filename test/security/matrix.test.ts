@@ -776,6 +776,22 @@ const POLICY: Record<string, Policy> = {
   },
   'DELETE /api/v1/attendance/contacts/{id}': { rule: PEOPLE, scoped: 'path', build: id(contact) },
   'GET /api/v1/attendance/usage': { rule: INBOX_READ },
+  // Teams and round-robin: owners and admins manage teams and a number's team; whoever answers
+  // marks themself away (a person's presence: no key).
+  'GET /api/v1/attendance/teams': { rule: INBOX_READ },
+  'POST /api/v1/attendance/teams': {
+    rule: MANAGE,
+    build: async () => ({ body: { name: `Equipe ${unique()}`, member_ids: [] } }),
+  },
+  'PUT /api/v1/attendance/numbers/{id}/team': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await attendanceNumber(t) }, body: { team_id: null } }),
+  },
+  'PUT /api/v1/attendance/presence': {
+    rule: { roles: ['owner', 'admin', 'agent'], keys: false },
+    build: async () => ({ body: { away: false } }),
+  },
   'GET /api/v1/attendance/reports': {
     rule: INBOX_READ,
     build: async () => ({ query: 'from=2026-11-01&to=2026-11-30' }),
