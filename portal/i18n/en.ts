@@ -82,7 +82,7 @@ export const en = {
   'chart.desc': 'Line chart of {series} from {from} to {to}. Hover or focus a point for its value.',
   'chart.noData': 'No data for this period yet.',
   'chart.otherAccounts': '{count} other accounts, summed',
-  'chart.summedAccounts': '{count} accounts summed',
+  'chart.removedAccount': 'a removed account',
   'connections.title': 'Connections',
   'connections.listTitle': 'Connected accounts',
   'connections.none': 'No account is connected yet.',

@@ -81,7 +81,7 @@ export const ptBR: Record<MessageKey, string> = {
     'Gráfico de linhas de {series} de {from} a {to}. Passe o mouse sobre um ponto para ver o valor.',
   'chart.noData': 'Ainda não há dados para este período.',
   'chart.otherAccounts': 'outras {count} contas, somadas',
-  'chart.summedAccounts': '{count} contas somadas',
+  'chart.removedAccount': 'uma conta removida',
   'connections.title': 'Conexões',
   'connections.listTitle': 'Contas conectadas',
   'connections.none': 'Nenhuma conta conectada ainda.',
