@@ -51,6 +51,8 @@ export const ID_PREFIXES = [
   'apt',
   // Accounts: the second step of a sign-in (two-factor).
   'lgc',
+  // Attendance teams (round-robin assignment).
+  'atm',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

@@ -8,8 +8,10 @@ type GeneratedBindings = {
   [K in keyof Cloudflare.Env]: Cloudflare.Env[K] extends string ? string : Cloudflare.Env[K]
 }
 
-export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
+export type Bindings = Omit<GeneratedBindings, 'JOBS' | 'WEBHOOKS'> & {
   JOBS: Queue<JobMessage>
+  /** Meta's webhook deliveries, on their own queue (wrangler.toml: consumed with no batch wait). */
+  WEBHOOKS: Queue<JobMessage>
   /** Secret: the application role's connection string. */
   DATABASE_URL?: string
   NEON_WS_PROXY?: string

@@ -144,6 +144,8 @@ export const ERROR_CODES = [
   'UPGRADE_REQUIRED',
   // Runtimes (the Deno entry, docs/deno.md)
   'REALTIME_UNAVAILABLE',
+  // Attendance teams (round-robin)
+  'TEAM_EXISTS',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

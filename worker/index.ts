@@ -23,6 +23,7 @@ export default {
   async queue(batch, env, ctx) {
     const services = createServices(env)
     try {
+      // integra-jobs (batched) and integra-webhooks (no batch wait) carry the same typed jobs.
       if (batch.queue.endsWith('-dlq')) await consumeDeadLetters(batch, services)
       else await consumeJobs(batch, services)
     } finally {

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
 import { connections } from './connections.ts'
 import { customers } from './customers.ts'
 import { users } from './identity.ts'
@@ -63,9 +74,67 @@ export const attendanceNumbers = pgTable(
     /** The number as people read it (`+55 11 4000-1000`). */
     displayNumber: text('display_number').notNull(),
     label: text('label'),
+    /** The team whose members a new conversation on this number goes to, in turn (0036). */
+    teamId: text('team_id').references(() => attendanceTeams.id, { onDelete: 'set null' }),
     ...timestamps,
   },
   (t) => [uniqueIndex('attendance_numbers_phone_key').on(t.tenantId, t.phoneNumberId)],
+)
+
+/**
+ * A group of members who answer (migration 0036). A number may belong to one team; its new
+ * conversations go to the team's available members in turn. `rr_next` counts the turns taken:
+ * bumped in the statement that assigns, so concurrent conversations each get their own turn.
+ */
+export const attendanceTeams = pgTable(
+  'attendance_teams',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    rrNext: bigint('rr_next', { mode: 'number' }).notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('attendance_teams_name_key').on(t.tenantId, sql`lower(${t.name})`)],
+)
+
+export const attendanceTeamMembers = pgTable(
+  'attendance_team_members',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => attendanceTeams.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.userId] }),
+    index('attendance_team_members_tenant_idx').on(t.tenantId),
+    index('attendance_team_members_user_idx').on(t.userId),
+  ],
+)
+
+/** A member's presence in the inbox: one marked away is skipped by the rotation. */
+export const attendanceAgents = pgTable(
+  'attendance_agents',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    away: boolean('away').notNull().default(false),
+    updatedAt: timestamps.updatedAt,
+  },
+  (t) => [index('attendance_agents_tenant_idx').on(t.tenantId)],
 )
 
 /**

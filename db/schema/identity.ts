@@ -13,7 +13,11 @@ import {
 } from 'drizzle-orm/pg-core'
 import { tenants } from './tenancy.ts'
 
-export const MEMBER_ROLES = ['owner', 'admin', 'analyst', 'viewer'] as const
+/**
+ * `agent`: works the WhatsApp inbox (reads and answers conversations, notes, assignment, status)
+ * and nothing else: no connections, team, keys, settings, metrics or other modules' data.
+ */
+export const MEMBER_ROLES = ['owner', 'admin', 'analyst', 'viewer', 'agent'] as const
 /** `invited`: the member was invited by e-mail and has not accepted yet (no usable password). */
 export const USER_STATUSES = ['active', 'deactivated', 'invited'] as const
 export type MemberRole = (typeof MEMBER_ROLES)[number]

@@ -315,6 +315,8 @@ export const en = {
   'role.analyst': 'Analyst',
   'role.viewer': 'Viewer',
   'role.operator': 'Operator',
+  // The inbox's agent role (docs/attendance.md).
+  'role.agent': 'Agent',
   'platform.instagram': 'Instagram',
   'platform.facebook': 'Facebook',
   'platform.x': 'X',

@@ -316,6 +316,8 @@ export const ptBR: Record<MessageKey, string> = {
   'role.analyst': 'Analista',
   'role.viewer': 'Leitor',
   'role.operator': 'Operador',
+  // The inbox's agent role (docs/attendance.md).
+  'role.agent': 'Atendente',
   'platform.instagram': 'Instagram',
   'platform.facebook': 'Facebook',
   'platform.x': 'X',

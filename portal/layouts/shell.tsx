@@ -1,26 +1,28 @@
 import type { Child } from 'hono/jsx'
 import type { Module } from '../../db/schema/index.ts'
+import { type Permission, roleCan } from '../../worker/auth/permissions.ts'
 import { CsrfField } from '../components/forms.tsx'
 import { PageContext, type PageInfo } from '../components/page.ts'
 import { type I18n, I18nContext, LOCALES, type MessageKey } from '../i18n/index.ts'
 import type { Viewer } from '../viewer.ts'
 
-/** A menu entry, shown to the roles listed (all when none) and only when the plan has its module. */
-type NavItem = { href: string; label: MessageKey; roles?: readonly string[]; module?: Module }
-
-const MANAGERS = ['owner', 'admin'] as const
+/**
+ * A menu entry, shown to the member roles that hold its permission (all when none) and only when
+ * the plan has its module: an agent sees the inbox, not the metrics it may not read.
+ */
+type NavItem = { href: string; label: MessageKey; permission?: Permission; module?: Module }
 
 const APP_NAV: NavItem[] = [
-  { href: '/app', label: 'nav.overview' },
-  { href: '/app/connections', label: 'nav.connections' },
-  { href: '/app/metrics', label: 'nav.metrics', module: 'metrics' },
-  { href: '/app/calendar', label: 'nav.calendar', module: 'calendar' },
+  { href: '/app', label: 'nav.overview', permission: 'metrics.read' },
+  { href: '/app/connections', label: 'nav.connections', permission: 'connections.read' },
+  { href: '/app/metrics', label: 'nav.metrics', permission: 'metrics.read', module: 'metrics' },
+  { href: '/app/calendar', label: 'nav.calendar', permission: 'calendar.read', module: 'calendar' },
   // The WhatsApp inbox (docs/attendance.md): for the roles that may read it.
-  { href: '/app/inbox', label: 'nav.inbox', roles: ['owner', 'admin', 'analyst'], module: 'attendance' },
-  { href: '/app/messages', label: 'nav.messages', roles: ['owner', 'admin', 'analyst'] },
-  { href: '/app/team', label: 'nav.team', roles: MANAGERS },
-  { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },
-  { href: '/app/settings', label: 'nav.settings', roles: MANAGERS },
+  { href: '/app/inbox', label: 'nav.inbox', permission: 'attendance.read', module: 'attendance' },
+  { href: '/app/messages', label: 'nav.messages', permission: 'messages.read' },
+  { href: '/app/team', label: 'nav.team', permission: 'users.manage' },
+  { href: '/app/api-keys', label: 'nav.apiKeys', permission: 'api_keys.manage' },
+  { href: '/app/settings', label: 'nav.settings', permission: 'connections.manage' },
   { href: '/app/sessions', label: 'nav.sessions' },
   { href: '/app/account', label: 'nav.account' },
   { href: '/app/privacy', label: 'nav.privacy' },
@@ -61,7 +63,7 @@ function Nav(props: { i18n: I18n; viewer: Viewer; path: string }) {
       ? ADMIN_NAV
       : APP_NAV.filter(
           (item) =>
-            (!item.roles || item.roles.includes(viewer.role)) &&
+            (!item.permission || roleCan(viewer.role, item.permission)) &&
             (!item.module || viewer.modules.includes(item.module)),
         )
   return (

@@ -11,7 +11,8 @@ import { log } from '../../worker/log.ts'
  * The last one is the webhook's target baseline: everything the acknowledgement must do except
  * Integra's own work (signature, settings, routing), so their ratio shows what that work costs.
  */
-type Env = { LOG_LINE?: string; ENQUEUE?: string; JOBS?: Queue<{ body: string }> }
+// WEBHOOKS: Meta's deliveries have their own queue (wrangler.toml), so that is the one to send to.
+type Env = { LOG_LINE?: string; ENQUEUE?: string; WEBHOOKS?: Queue<{ body: string }> }
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
@@ -29,7 +30,7 @@ export default {
         tenant_id: 'ten_bench',
       })
     }
-    if (env.ENQUEUE === 'on' && env.JOBS) await env.JOBS.send({ body })
+    if (env.ENQUEUE === 'on' && env.WEBHOOKS) await env.WEBHOOKS.send({ body })
     return Response.json({ status: 'queued' })
   },
 }

@@ -272,6 +272,7 @@ export async function benchCollectionRun(stack: StackInfo, fakesUrl: string): Pr
     config,
     db,
     jobs: countingQueue().queue,
+    webhooks: countingQueue().queue,
     tokens,
     exports: noObjects,
     events: { publish: async () => {} },

@@ -48,7 +48,7 @@ export async function attendanceSetup(
     )
   }
   /** Signs in a new member of the tenant with `role` and calls the API as them. */
-  const member = async (role: 'owner' | 'admin' | 'analyst' | 'viewer') => {
+  const member = async (role: 'owner' | 'admin' | 'analyst' | 'viewer' | 'agent') => {
     const person = await createMember(db, tenantId, role)
     return { id: person.id, call: as(context.scoped, (await login(db, person.email)).access_token) }
   }

@@ -19,7 +19,8 @@ export async function setup(
   bindings: Record<string, string> = {},
 ) {
   const capture = captureQueue()
-  const env: TestBindings = { ...db.env, ...bindings, JOBS: capture.queue }
+  // Meta's deliveries (WEBHOOKS) and every other job land in the one capture, in the order sent.
+  const env: TestBindings = { ...db.env, ...bindings, JOBS: capture.queue, WEBHOOKS: capture.queue }
   const tenant = await createTenant(db, options)
   const owner = await createMember(db, tenant.tenantId, 'owner')
   const { access_token } = await login(db, owner.email)

@@ -68,7 +68,7 @@ export async function createTenant(
 export async function createMember(
   db: TestDatabase,
   tenantId: string,
-  role: 'owner' | 'admin' | 'analyst' | 'viewer',
+  role: 'owner' | 'admin' | 'analyst' | 'viewer' | 'agent',
   options: { status?: string } = {},
 ): Promise<{ id: string; email: string }> {
   const id = newId('usr')

@@ -321,7 +321,7 @@ export function fuzzEnv(env: Bindings): Bindings {
       [`${platform.toUpperCase()}_CLIENT_SECRET`, app.clientSecret],
     ]),
   )
-  return { ...env, ...oauth, API_RATE_LIMITER: unlimited, JOBS: jobs }
+  return { ...env, ...oauth, API_RATE_LIMITER: unlimited, JOBS: jobs, WEBHOOKS: jobs }
 }
 
 /**

@@ -20,7 +20,7 @@ const fakes = () => sharedEnv.TEST_FAKE_PLATFORMS_URL
  */
 export async function messagingSetup(db: TestDatabase, tenant?: TenantFixture) {
   const capture = captureQueue()
-  const env: TestBindings = { ...db.env, JOBS: capture.queue }
+  const env: TestBindings = { ...db.env, JOBS: capture.queue, WEBHOOKS: capture.queue }
   const owner = tenant ?? (await createTenant(db))
   const keyId = newId('key')
   const secret = crypto.randomUUID()

@@ -152,6 +152,7 @@ export async function seedTenantRows(
       [newId('apt'), t, serviceId, professionalId, customerId],
     ],
     ...commerceRows(t, customerId),
+    ...attendanceTeamRows(t, memberId),
     // Accounts (issue 20): a reset link of the member, spent.
     [
       `insert into account_tokens (tenant_id, user_id, purpose, token_hash, request_key, expires_at, used_at)
@@ -319,6 +320,19 @@ function attendanceRows(t: string): [string, unknown[]][] {
       [newId('tpl'), t],
     ],
     [`insert into attendance_usage (tenant_id, month, sent) values ($1, '2026-12-01', 1)`, [t]],
+  ]
+}
+
+/** Attendance teams (0036): a team with the member in it, and the member's presence. */
+function attendanceTeamRows(t: string, memberId: string): [string, unknown[]][] {
+  const teamId = newId('atm')
+  return [
+    [`insert into attendance_teams (id, tenant_id, name) values ($1, $2, 'Recepção')`, [teamId, t]],
+    [
+      `insert into attendance_team_members (tenant_id, team_id, user_id) values ($1, $2, $3)`,
+      [t, teamId, memberId],
+    ],
+    [`insert into attendance_agents (tenant_id, user_id, away) values ($1, $2, true)`, [t, memberId]],
   ]
 }
 

@@ -49,7 +49,7 @@ import { callWorker } from '../helpers/worker.ts'
  * of the whole run are scanned for the secrets planted in the requests.
  */
 
-type Role = 'owner' | 'admin' | 'analyst' | 'viewer'
+type Role = 'owner' | 'admin' | 'analyst' | 'viewer' | 'agent'
 type KeyRole = 'admin' | 'analyst' | 'viewer'
 type TenantName = 'A' | 'B'
 type Caller =
@@ -58,7 +58,7 @@ type Caller =
   | { kind: 'member'; tenant: TenantName; role: Role }
   | { kind: 'api_key'; tenant: TenantName; role: KeyRole }
 
-const ROLES: Role[] = ['owner', 'admin', 'analyst', 'viewer']
+const ROLES: Role[] = ['owner', 'admin', 'analyst', 'viewer', 'agent']
 const KEY_ROLES: KeyRole[] = ['admin', 'analyst', 'viewer']
 const CALLERS: Caller[] = [
   { kind: 'anonymous' },
@@ -83,12 +83,17 @@ const label = (caller: Caller) =>
  *   `keys` (people and keys management, consent and erasure are for people only).
  */
 type Rule = 'public' | 'anyone' | 'person' | 'operator' | { roles: readonly Role[]; keys: boolean }
-const READ = { roles: ROLES, keys: true }
+/** Every role but the inbox's agent, who reads conversations and nothing else. */
+const READ = { roles: ['owner', 'admin', 'analyst', 'viewer'], keys: true } as const
 const MANAGE = { roles: ['owner', 'admin'], keys: true } as const
 const MESSAGES = { roles: ['owner', 'admin', 'analyst'], keys: true } as const
 const PEOPLE = { roles: ['owner', 'admin'], keys: false } as const
 const OWNER_ONLY = { roles: ['owner'], keys: false } as const
 const FULFIL = { roles: ['owner', 'admin', 'analyst'], keys: true } as const
+/** The WhatsApp inbox: read by those who read customers' messages, and by its agents. */
+const INBOX_READ = { roles: ['owner', 'admin', 'analyst', 'agent'], keys: true } as const
+/** Answering in the inbox: owners, admins (and their keys: a bot may answer) and agents. */
+const INBOX_REPLY = { roles: ['owner', 'admin', 'agent'], keys: true } as const
 
 /** The request one caller sends: path parameters, query, body. */
 type Request = { params?: Record<string, string>; query?: string; body?: unknown }
@@ -758,8 +763,9 @@ const POLICY: Record<string, Policy> = {
   'GET /api/v1/messages/{id}': { rule: MESSAGES, scoped: 'path', build: id(outboundMessage) },
 
   // Attendance (the WhatsApp inbox): the customers' conversations, so viewers do not read; owners,
-  // admins and their keys answer and manage; a contact's erasure is a person's (privacy.manage).
-  'GET /api/v1/attendance/numbers': { rule: MESSAGES },
+  // admins, their keys and agents answer; owners and admins manage numbers and templates; a
+  // contact's erasure is a person's (privacy.manage).
+  'GET /api/v1/attendance/numbers': { rule: INBOX_READ },
   'POST /api/v1/attendance/numbers': {
     rule: MANAGE,
     scoped: 'body',
@@ -772,7 +778,7 @@ const POLICY: Record<string, Policy> = {
     }),
   },
   'GET /api/v1/attendance/numbers/{id}/templates': {
-    rule: MESSAGES,
+    rule: INBOX_READ,
     scoped: 'path',
     build: id(attendanceNumber),
   },
@@ -781,15 +787,15 @@ const POLICY: Record<string, Policy> = {
     scoped: 'path',
     build: id(attendanceNumber),
   },
-  'GET /api/v1/attendance/conversations': { rule: MESSAGES },
-  'GET /api/v1/attendance/conversations/{id}': { rule: MESSAGES, scoped: 'path', build: id(conversation) },
+  'GET /api/v1/attendance/conversations': { rule: INBOX_READ },
+  'GET /api/v1/attendance/conversations/{id}': { rule: INBOX_READ, scoped: 'path', build: id(conversation) },
   'GET /api/v1/attendance/conversations/{id}/messages': {
-    rule: MESSAGES,
+    rule: INBOX_READ,
     scoped: 'path',
     build: id(conversation),
   },
   'POST /api/v1/attendance/conversations/{id}/messages': {
-    rule: MANAGE,
+    rule: INBOX_REPLY,
     scoped: 'path',
     build: async (t) => ({
       params: { id: await conversation(t) },
@@ -797,30 +803,46 @@ const POLICY: Record<string, Policy> = {
     }),
   },
   'POST /api/v1/attendance/conversations/{id}/notes': {
-    rule: MANAGE,
+    rule: INBOX_REPLY,
     scoped: 'path',
     build: async (t) => ({ params: { id: await conversation(t) }, body: { text: 'nota' } }),
   },
   'POST /api/v1/attendance/conversations/{id}/assign': {
-    rule: MANAGE,
+    rule: INBOX_REPLY,
     scoped: 'path',
     build: async (t) => ({ params: { id: await conversation(t) }, body: { assignee_id: null } }),
   },
   'POST /api/v1/attendance/conversations/{id}/status': {
-    rule: MANAGE,
+    rule: INBOX_REPLY,
     scoped: 'path',
     build: async (t) => ({ params: { id: await conversation(t) }, body: { status: 'resolved' } }),
   },
-  'GET /api/v1/attendance/contacts/{id}': { rule: MESSAGES, scoped: 'path', build: id(contact) },
+  'GET /api/v1/attendance/contacts/{id}': { rule: INBOX_READ, scoped: 'path', build: id(contact) },
   'PATCH /api/v1/attendance/contacts/{id}': {
-    rule: MANAGE,
+    rule: INBOX_REPLY,
     scoped: 'path',
     build: async (t) => ({ params: { id: await contact(t) }, body: { name: 'Cliente' } }),
   },
   'DELETE /api/v1/attendance/contacts/{id}': { rule: PEOPLE, scoped: 'path', build: id(contact) },
-  'GET /api/v1/attendance/usage': { rule: MESSAGES },
+  'GET /api/v1/attendance/usage': { rule: INBOX_READ },
+  // Teams and round-robin: owners and admins manage teams and a number's team; whoever answers
+  // marks themself away (a person's presence: no key).
+  'GET /api/v1/attendance/teams': { rule: INBOX_READ },
+  'POST /api/v1/attendance/teams': {
+    rule: MANAGE,
+    build: async () => ({ body: { name: `Equipe ${unique()}`, member_ids: [] } }),
+  },
+  'PUT /api/v1/attendance/numbers/{id}/team': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await attendanceNumber(t) }, body: { team_id: null } }),
+  },
+  'PUT /api/v1/attendance/presence': {
+    rule: { roles: ['owner', 'admin', 'agent'], keys: false },
+    build: async () => ({ body: { away: false } }),
+  },
   'GET /api/v1/attendance/reports': {
-    rule: MESSAGES,
+    rule: INBOX_READ,
     build: async () => ({ query: 'from=2026-11-01&to=2026-11-30' }),
   },
 
@@ -1181,6 +1203,7 @@ beforeAll(async () => {
     ...db.env,
     API_RATE_LIMITER: undefined,
     JOBS: captureQueue().queue,
+    WEBHOOKS: captureQueue().queue,
     // OAuth start answers 503 OAUTH_NOT_CONFIGURED without a platform app.
     INSTAGRAM_CLIENT_ID: 'matrix-app',
     INSTAGRAM_CLIENT_SECRET: plant(`matrix-client-secret-${unique()}`),

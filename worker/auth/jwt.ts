@@ -19,7 +19,7 @@ const MIN_SECRET_BYTES = 32
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/
 const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+={0,2}$/
 
-export const ACCESS_ROLES = ['operator', 'owner', 'admin', 'analyst', 'viewer'] as const
+export const ACCESS_ROLES = ['operator', 'owner', 'admin', 'analyst', 'viewer', 'agent'] as const
 
 const accessClaimsSchema = z.object({
   sub: z.string().min(1),

@@ -14,7 +14,7 @@ const PERMISSIONS = {
   'users.manage': ['owner', 'admin'],
   'api_keys.manage': ['owner', 'admin'],
   'audit.read': ['owner', 'admin'],
-  'sessions.own': ['owner', 'admin', 'analyst', 'viewer'],
+  'sessions.own': ['owner', 'admin', 'analyst', 'viewer', 'agent'],
   'connections.read': ['owner', 'admin', 'analyst', 'viewer'],
   'connections.manage': ['owner', 'admin'],
   'metrics.read': ['owner', 'admin', 'analyst', 'viewer'],
@@ -43,9 +43,12 @@ const PERMISSIONS = {
    * The WhatsApp attendance inbox: conversations, contacts, templates and reports (customers'
    * messages, so viewers do not read them).
    */
-  'attendance.read': ['owner', 'admin', 'analyst'],
-  /** Answering customers: replies, notes, assignment and status changes, contacts' names. */
-  'attendance.reply': ['owner', 'admin'],
+  'attendance.read': ['owner', 'admin', 'analyst', 'agent'],
+  /**
+   * Answering customers: replies, notes, assignment and status changes, contacts' names. The
+   * `agent` role exists for this: a receptionist who answers the inbox and sees nothing else.
+   */
+  'attendance.reply': ['owner', 'admin', 'agent'],
   /** The tenant's numbers and the template sync. */
   'attendance.manage': ['owner', 'admin'],
   /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
@@ -72,6 +75,17 @@ const PEOPLE_ONLY: ReadonlySet<Permission> = new Set([
   'privacy.erase_tenant',
   'tenant.security',
 ])
+
+/** Whether a member role holds a permission (the portal's menu shows only what the role may use). */
+export const roleCan = (role: TenantRole, permission: Permission): boolean =>
+  (PERMISSIONS[permission] as readonly string[]).includes(role)
+
+/**
+ * Whether moving a member from one role to another takes any permission away. Ranks cannot say
+ * it: a viewer and an agent each hold something the other lacks, so either move ends sessions.
+ */
+export const roleLosesPermissions = (from: TenantRole, to: TenantRole): boolean =>
+  (Object.keys(PERMISSIONS) as Permission[]).some((p) => roleCan(from, p) && !roleCan(to, p))
 
 /** The member roles that hold a permission (who may be assigned a conversation, for instance). */
 export const rolesWith = (permission: Permission): readonly TenantRole[] => PERMISSIONS[permission]

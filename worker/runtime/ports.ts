@@ -59,6 +59,11 @@ export type Services = {
   config: Config
   db: DbHandle
   jobs: JobQueue
+  /**
+   * Meta's webhook deliveries (queue WEBHOOKS): the same typed jobs on a queue consumed without
+   * waiting for a batch, so a customer's message reaches an open inbox at once.
+   */
+  webhooks: JobQueue
   tokens: KeyValueStore
   /** Portability archives (R2 bucket EXPORTS). */
   exports: ObjectStore

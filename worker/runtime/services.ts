@@ -21,6 +21,7 @@ export function createServices(env: Bindings): Services {
     config,
     db: openDatabase(config),
     jobs: cloudflareQueue(env.JOBS),
+    webhooks: cloudflareQueue(env.WEBHOOKS),
     tokens: workersKv(env.TOKENS),
     exports: r2Objects(env.EXPORTS),
     events: durableObjectEvents(env.TENANT_EVENTS),

@@ -9,7 +9,7 @@ import { refreshMetaEdgeCopy } from '../../../worker/services/meta-webhooks/meta
 import { type MasterKey, parseMasterKeys } from '../../../worker/vault/master-keys.ts'
 import { kvKeyOf, Vault } from '../../../worker/vault/vault.ts'
 import { consume, jobBatch, runJobs, setup, shuffle, uniqueAccount } from '../../helpers/connections.ts'
-import { createTestDatabase, type TestBindings, type TestDatabase } from '../../helpers/env.ts'
+import { captureQueue, createTestDatabase, type TestBindings, type TestDatabase } from '../../helpers/env.ts'
 import { as, createMember, createOperator, errorCode, login } from '../../helpers/fixtures.ts'
 import { callWorker, captureLogs } from '../../helpers/worker.ts'
 
@@ -285,6 +285,27 @@ describe('POST /webhooks/meta/:tenantSlug', () => {
     expect(capture.messages).toEqual([
       { type: 'meta.webhook', v: 1, tenantId: tenant.tenantId, receivedAt: expect.any(Number), body },
     ])
+  })
+
+  it('queues on the webhooks queue, never on the jobs queue', async () => {
+    const { env, slug, appSecret, tenant } = await configured()
+    const jobs = captureQueue()
+    const webhooks = captureQueue()
+    const body = '{"object":"whatsapp_business_account","entry":[]}'
+    const response = await deliver({
+      env: { ...env, JOBS: jobs.queue, WEBHOOKS: webhooks.queue },
+      slug,
+      secret: appSecret,
+      body,
+    })
+    expect(response.status).toBe(200)
+    expect(jobs.messages).toEqual([])
+    expect(webhooks.messages).toEqual([
+      { type: 'meta.webhook', v: 1, tenantId: tenant.tenantId, receivedAt: expect.any(Number), body },
+    ])
+    // The real binding exists (wrangler.toml); its consumer's configuration is checked in
+    // test/node/queues.node.ts.
+    expect(typeof db.env.WEBHOOKS?.send).toBe('function')
   })
 
   it('refuses a missing, malformed, wrong or re-serialised signature with 401 and queues nothing', async () => {

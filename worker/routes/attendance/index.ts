@@ -4,6 +4,7 @@ import { registerAttendanceConversations } from './conversations.ts'
 import { registerAttendanceNumbers } from './numbers.ts'
 import { registerAttendanceReplies } from './replies.ts'
 import { registerAttendanceReports } from './reports.ts'
+import { registerAttendanceTeams } from './teams.ts'
 import { registerAttendanceWorkflow } from './workflow.ts'
 
 /** The WhatsApp attendance module (docs/attendance.md). */
@@ -14,4 +15,5 @@ export function registerAttendanceRoutes(app: App) {
   registerAttendanceWorkflow(app)
   registerAttendanceContacts(app)
   registerAttendanceReports(app)
+  registerAttendanceTeams(app)
 }

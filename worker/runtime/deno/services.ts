@@ -24,6 +24,9 @@ export function denoServices(kv: Deno.Kv): (env: object) => Services {
       config,
       db: openDatabase(config),
       jobs: denoQueue(kv),
+      // One KV queue serves both: listenQueue delivers each message as it comes, never waiting
+      // to fill a batch, so webhooks need no queue of their own on Deno.
+      webhooks: denoQueue(kv),
       tokens: denoKvStore(kv, 'tokens'),
       exports: kvObjects(kv, 'exports'),
       events: pollingOnly,

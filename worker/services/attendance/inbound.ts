@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { newId } from '../../../db/ids.ts'
+import { rolesWith } from '../../auth/permissions.ts'
 import type { AttendanceEvent } from './events.ts'
 import type { TemplateStatusUpdate, WhatsappInbound } from './inbound-parse.ts'
 
@@ -31,7 +32,9 @@ type Routed = { i: number; number_id: string; contact_id: string }
  * conversation of each number and contact found or opened; (3) the messages inserted with
  * `ON CONFLICT (tenant_id, wamid) DO NOTHING`, and only the conversations that got a new message
  * moved: the window (`last_inbound_at`), the waiting time, and back to `open` (a resolved one
- * reopens as a new episode). A redelivered message finds its wamid taken and changes nothing.
+ * reopens as a new episode), and one with nobody on a number with a team assigned to the team's
+ * next available member (round-robin, docs/attendance.md). A redelivered message finds its wamid
+ * taken and changes nothing.
  * Rows are locked in a fixed order (phone, key, pair, wamid) so concurrent deliveries cannot
  * deadlock.
  */
@@ -135,8 +138,45 @@ export async function recordInbound(
       returning id, conversation_id, sent_at
     ), latest as (
       select conversation_id, max(sent_at) as last, min(sent_at) as first from fresh group by conversation_id
+    ), unassigned as (
+      -- Conversations that got a message, have nobody, and whose number has a team: each takes
+      -- the next turn of its team (k-th of this delivery).
+      select l.conversation_id, num.team_id,
+        row_number() over (partition by num.team_id order by l.conversation_id) as k
+      from latest l
+      join attendance_conversations v on v.tenant_id = ${tenantId} and v.id = l.conversation_id
+      join attendance_numbers num on num.tenant_id = ${tenantId} and num.id = v.number_id
+      where v.assignee_id is null and num.team_id is not null
+    ), turns as (
+      -- The team's row lock serialises concurrent deliveries: each reads the counter the last
+      -- one left (re-read after the wait) and takes as many turns as it has conversations.
+      update attendance_teams t set rr_next = t.rr_next + c.n, updated_at = now()
+      from (select team_id, count(*) as n from unassigned group by team_id) c
+      where t.tenant_id = ${tenantId} and t.id = c.team_id
+      returning t.id, t.rr_next - c.n as base
+    ), available as (
+      -- Members who may answer, are active and not away, in a fixed order.
+      select m.team_id, m.user_id,
+        row_number() over (partition by m.team_id order by m.user_id) - 1 as idx,
+        count(*) over (partition by m.team_id) as size
+      from attendance_team_members m
+      join users u on u.tenant_id = ${tenantId} and u.id = m.user_id and u.status = 'active'
+        and u.role in (${sql.join(
+          rolesWith('attendance.reply').map((role) => sql`${role}`),
+          sql`, `,
+        )})
+      left join attendance_agents a on a.tenant_id = ${tenantId} and a.user_id = m.user_id
+      where m.tenant_id = ${tenantId} and not coalesce(a.away, false)
+        and m.team_id in (select team_id from unassigned)
+    ), picked as (
+      select u.conversation_id, a.user_id
+      from unassigned u
+      join turns t on t.id = u.team_id
+      join available a on a.team_id = u.team_id and a.idx = (t.base + u.k - 1) % a.size
     ), moved as (
       update attendance_conversations v set
+        -- A conversation someone took meanwhile keeps them (the row is re-read after a wait).
+        assignee_id = coalesce(v.assignee_id, p.user_id),
         last_inbound_at = greatest(v.last_inbound_at, l.last),
         last_message_at = greatest(v.last_message_at, l.last),
         waiting_since = coalesce(v.waiting_since, l.first),
@@ -146,7 +186,7 @@ export async function recordInbound(
         resolved_at = null,
         snoozed_until = null,
         updated_at = now()
-      from latest l
+      from latest l left join picked p on p.conversation_id = l.conversation_id
       where v.tenant_id = ${tenantId} and v.id = l.conversation_id
       returning v.id, v.status, v.assignee_id
     )

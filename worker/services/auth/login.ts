@@ -4,6 +4,7 @@ import { newId } from '../../../db/ids.ts'
 import {
   loginAttempts,
   loginChallenges,
+  type MemberRole,
   operators,
   type SessionRestriction,
   tenants,
@@ -45,7 +46,7 @@ type Account =
       kind: 'member'
       id: string
       tenantId: string
-      role: 'owner' | 'admin' | 'analyst' | 'viewer'
+      role: MemberRole
       status: string
       passwordHash: string
     }
@@ -65,7 +66,7 @@ async function findAccount(tx: Tx, email: string): Promise<Account | null> {
   const result = await tx.execute<{
     id: string
     tenant_id: string
-    role: 'owner' | 'admin' | 'analyst' | 'viewer'
+    role: MemberRole
     status: string
     password_hash: string
   }>(sql`select id, tenant_id, role, status, password_hash from auth_find_member(${email})`)
@@ -87,7 +88,7 @@ type SignIn = {
   kind: 'operator' | 'member'
   id: string
   tenantId: string | null
-  role: 'operator' | 'owner' | 'admin' | 'analyst' | 'viewer'
+  role: MemberRole | 'operator'
 }
 
 /**

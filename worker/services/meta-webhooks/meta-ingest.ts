@@ -21,8 +21,9 @@ type MetaMessage = JobOf<'meta.webhook'>
 const spillKey = (tenantId: string) => `edge/meta-webhook-spill/${tenantId}/${crypto.randomUUID()}`
 
 /**
- * Queues one verified delivery, body exactly as received. No Postgres: only the queue, and KV
- * for a body too large for a queue message.
+ * Queues one verified delivery, body exactly as received, on the webhooks queue (consumed at
+ * once, not batched like collection jobs). No Postgres: only the queue, and KV for a body too
+ * large for a queue message.
  */
 export async function enqueueMetaDelivery(
   services: Services,
@@ -30,13 +31,13 @@ export async function enqueueMetaDelivery(
 ): Promise<void> {
   const inline: MetaMessage = { type: 'meta.webhook', v: 1, ...input }
   if (new TextEncoder().encode(JSON.stringify(inline)).length <= INLINE_MESSAGE_LIMIT_BYTES) {
-    await services.jobs.send(inline)
+    await services.webhooks.send(inline)
     return
   }
   const bodyKey = spillKey(input.tenantId)
   const sealed = await sealForEdge(services.config.VAULT_MASTER_KEYS, input.tenantId, bodyKey, input.body)
   await services.tokens.put(bodyKey, sealed, { expirationTtl: SPILL_TTL_SECONDS })
-  await services.jobs.send({
+  await services.webhooks.send({
     type: 'meta.webhook',
     v: 1,
     tenantId: input.tenantId,

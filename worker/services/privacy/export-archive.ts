@@ -565,6 +565,7 @@ const SOURCES: Source[] = [
         'WhatsApp message templates as synced from Meta',
         'id, waba_id, external_id, name, language, category, status, body, parameters, synced_at, created_at, updated_at',
       ],
+      ['attendance_teams', 'teams of the inbox (round-robin assignment)', 'id, name, created_at, updated_at'],
     ] as const
   ).map(
     ([table, description, columns]): Source => ({
@@ -580,6 +581,28 @@ const SOURCES: Source[] = [
       ],
     }),
   ),
+  // Teams' members and members' presence in the inbox (no id of their own).
+  {
+    file: 'attendance_team_members.ndjson',
+    table: 'attendance_team_members',
+    description: 'who is in each team of the inbox',
+    columns: 'team_id, user_id, created_at',
+    from: 'attendance_team_members',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'team_id', type: 'text' },
+      { column: 'user_id', type: 'text' },
+    ],
+  },
+  {
+    file: 'attendance_agents.ndjson',
+    table: 'attendance_agents',
+    description: 'members marked away from the inbox',
+    columns: 'user_id, away, updated_at',
+    from: 'attendance_agents',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [{ column: 'user_id', type: 'text' }],
+  },
   {
     file: 'consents.ndjson',
     table: 'consents',

@@ -284,6 +284,9 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
       'attendance_messages',
       'attendance_templates',
       'attendance_usage',
+      'attendance_teams',
+      'attendance_team_members',
+      'attendance_agents',
     ],
   },
   {

@@ -7,7 +7,8 @@ import { ApiError } from '../../errors.ts'
 import { loadEntitlement } from '../licensing.ts'
 
 /** How far each role reaches; nobody grants a role above their own. */
-export const ROLE_RANK: Record<MemberRole, number> = { owner: 3, admin: 2, analyst: 1, viewer: 0 }
+// An agent reaches only the inbox: below an analyst, beside a viewer.
+export const ROLE_RANK: Record<MemberRole, number> = { owner: 3, admin: 2, analyst: 1, viewer: 0, agent: 0 }
 
 export const FORBIDDEN_ABOVE_OWN_ROLE = () =>
   new ApiError(403, 'FORBIDDEN', 'You cannot grant a role above your own.')

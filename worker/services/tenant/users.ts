@@ -4,7 +4,7 @@ import { onUniqueViolation } from '../../../db/errors.ts'
 import { newId } from '../../../db/ids.ts'
 import { type MemberRole, operators, tenants, type UserStatus, users } from '../../../db/schema/index.ts'
 import { hashPassword } from '../../auth/password.ts'
-import { authorize } from '../../auth/permissions.ts'
+import { authorize, roleLosesPermissions } from '../../auth/permissions.ts'
 import type { TenantPrincipal } from '../../auth/principal.ts'
 import { ApiError, notFound } from '../../errors.ts'
 import { invitationLink, NO_PASSWORD } from '../accounts/invitations.ts'
@@ -16,7 +16,7 @@ import { revokeUserSessions } from '../auth/sessions.ts'
 import type { ServiceContext } from '../context.ts'
 import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { enqueueMessage } from '../messaging/outbox.ts'
-import { keepAnOwner, lockTeam, ROLE_RANK, requireReach, requireSeat } from './team.ts'
+import { keepAnOwner, lockTeam, requireReach, requireSeat } from './team.ts'
 
 /** What the API shows of a member: never the password hash. */
 const member = {
@@ -270,7 +270,8 @@ export async function updateUser(
     ...(nameChange !== null ? { name: nameChange } : {}),
   })
   if (roleChange) {
-    const lowered = ROLE_RANK[roleChange] < ROLE_RANK[target.role]
+    // Any permission taken away ends the member's sessions (their tokens carry the old role).
+    const lowered = roleLosesPermissions(target.role, roleChange)
     const endedSessions = lowered ? await revokeUserSessions(tx, id, 'role_lowered') : 0
     await writeAudit(tx, actorOf(principal), meta, {
       action: 'user.role_changed',

@@ -1,6 +1,7 @@
 import { type I18n, labelOf } from '../../../../portal/i18n/index.ts'
 import { platformLabel } from '../../../../portal/pages/app/connections.tsx'
 import { type ChartView, OverviewPage } from '../../../../portal/pages/app/overview.tsx'
+import { can } from '../../../auth/permissions.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { FOLLOWERS_CHART, readDashboardCharts } from '../../../services/metrics/charts.ts'
 import { previousPeriod } from '../../../services/metrics/filters.ts'
@@ -40,6 +41,11 @@ function chartsOf(charts: Chart[], names: Map<string, string>, t: I18n['t']): Ch
 /** The overview: KPI cards (period over period) and charts, through the metrics services. */
 export function registerPortalOverview(portal: PortalApp) {
   portal.get('/app', signedIn('member'), async (c) => {
+    // An agent has no metrics to see: their home is the inbox (signed-in members only reach here).
+    const principal = c.var.caller.credential?.kind === 'token' ? c.var.caller.credential.principal : null
+    if (principal && !can(principal, 'metrics.read') && can(principal, 'attendance.read')) {
+      return c.redirect('/app/inbox', 303)
+    }
     const { period, error } = readPeriod(c.req.query())
     const filters = { connectionIds: null, platforms: null, from: period.from, to: period.to }
     const { summary, charts } = await portalRun(
