@@ -274,6 +274,7 @@ export async function benchCollectionRun(stack: StackInfo, fakesUrl: string): Pr
     jobs: countingQueue().queue,
     tokens,
     exports: noObjects,
+    files: noObjects,
     events: { publish: async () => {} },
   }
   await collectConnection(

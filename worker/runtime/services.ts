@@ -23,6 +23,7 @@ export function createServices(env: Bindings): Services {
     jobs: cloudflareQueue(env.JOBS),
     tokens: workersKv(env.TOKENS),
     exports: r2Objects(env.EXPORTS),
+    files: r2Objects(env.FILES),
     events: durableObjectEvents(env.TENANT_EVENTS),
   }
 }
