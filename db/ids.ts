@@ -49,6 +49,9 @@ export const ID_PREFIXES = [
   'exc',
   'blk',
   'apt',
+  // Reports: schedules and their runs.
+  'rps',
+  'rpr',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

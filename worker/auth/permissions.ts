@@ -48,6 +48,15 @@ const PERMISSIONS = {
   'attendance.reply': ['owner', 'admin'],
   /** The tenant's numbers and the template sync. */
   'attendance.manage': ['owner', 'admin'],
+  /**
+   * Scheduled reports: schedules and run history (the recipients are the tenant's clients'
+   * addresses, so viewers do not read them).
+   */
+  'reports.read': ['owner', 'admin', 'analyst'],
+  /** Creating and deleting schedules, releasing or skipping held runs. */
+  'reports.manage': ['owner', 'admin'],
+  /** "Send me a preview now": to the signed-in person's own address, so people only. */
+  'reports.preview': ['owner', 'admin', 'analyst'],
   /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
   'privacy.manage': ['owner', 'admin'],
   /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */
@@ -68,6 +77,8 @@ const PEOPLE_ONLY: ReadonlySet<Permission> = new Set([
   // Consent is a person's act, and a key must not be able to take or erase all of the tenant's data.
   'privacy.manage',
   'privacy.erase_tenant',
+  // A preview goes to the caller's own address; a key has none.
+  'reports.preview',
 ])
 
 /** The member roles that hold a permission (who may be assigned a conversation, for instance). */
