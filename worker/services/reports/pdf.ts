@@ -109,7 +109,7 @@ export async function renderReportPdf(data: ReportData): Promise<{ bytes: Uint8A
     value === null ? '—' : kpi === 'engagementRate' ? `${number.format(value)} %` : number.format(value)
   const change = (card: Card) =>
     card.changePct === null
-      ? t('kpi.noComparison')
+      ? t('kpi.noComparison.no_previous_data')
       : `${card.changePct > 0 ? '+' : ''}${number.format(card.changePct)} %`
   const period = t('report.pdf.period', { from: dayOf(data.from), to: dayOf(data.to) })
   const comparison = t('report.pdf.comparedWith', {
