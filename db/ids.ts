@@ -53,6 +53,9 @@ export const ID_PREFIXES = [
   'lgc',
   // Attendance teams (round-robin assignment).
   'atm',
+  // Reports: schedules and their runs.
+  'rps',
+  'rpr',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

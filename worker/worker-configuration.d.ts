@@ -3,6 +3,7 @@
 interface __BaseEnv_Env {
 	TOKENS: KVNamespace;
 	EXPORTS: R2Bucket;
+	FILES: R2Bucket;
 	JOBS: Queue;
 	WEBHOOKS: Queue;
 	API_RATE_LIMITER: RateLimit;

@@ -909,6 +909,26 @@ export const en = {
   'error.TOTP_REQUIRED': 'Two-factor sign-in is required for your account and cannot be turned off.',
   'error.REALTIME_UNAVAILABLE':
     'Live updates are not available here; the page refreshes itself every few seconds.',
+  // Scheduled reports (issue 18): the PDF, its notes and its e-mail.
+  'report.pdf.period': 'From {from} to {to}',
+  'report.pdf.comparedWith': 'Compared with {from} to {to}',
+  'report.pdf.totals': 'Totals for the period',
+  'report.pdf.generated': 'Generated on {at}',
+  'report.pdf.charts': 'Evolution by platform and metric',
+  'report.pdf.connections': 'By account',
+  'report.pdf.metric': 'Metric',
+  'report.pdf.value': 'Period',
+  'report.pdf.previous': 'Comparison',
+  'report.pdf.change': 'Change',
+  'report.pdf.notes': 'Notes about the data',
+  'report.pdf.page': 'Page {page} of {pages}',
+  'report.note.needsReconnect': '{name} needs reconnecting: its data may stop before the end of the period.',
+  'report.note.missingDays': '{name}: {metric} is missing for {days} of the {total} days of the period.',
+  'report.note.noData': 'No data was collected for the period.',
+  'report.email.subject': '{title}: {period}',
+  'report.email.attached': 'Your report "{title}" for {period} is attached.',
+  'report.email.link': 'Your report "{title}" for {period} is ready: {url}',
+  'report.email.unsubscribe': 'To stop receiving this report: {url}',
 } as const
 
 export type MessageKey = keyof typeof en

@@ -915,4 +915,25 @@ export const ptBR: Record<MessageKey, string> = {
     'A verificação em duas etapas é obrigatória para a sua conta e não pode ser desativada.',
   'error.REALTIME_UNAVAILABLE':
     'Atualizações ao vivo não estão disponíveis aqui; a página se atualiza sozinha a cada poucos segundos.',
+  // Scheduled reports (issue 18): the PDF, its notes and its e-mail.
+  'report.pdf.period': 'De {from} a {to}',
+  'report.pdf.comparedWith': 'Comparado com {from} a {to}',
+  'report.pdf.totals': 'Totais do período',
+  'report.pdf.generated': 'Gerado em {at}',
+  'report.pdf.charts': 'Evolução por plataforma e métrica',
+  'report.pdf.connections': 'Por conta',
+  'report.pdf.metric': 'Métrica',
+  'report.pdf.value': 'Período',
+  'report.pdf.previous': 'Comparação',
+  'report.pdf.change': 'Variação',
+  'report.pdf.notes': 'Observações sobre os dados',
+  'report.pdf.page': 'Página {page} de {pages}',
+  'report.note.needsReconnect':
+    '{name} precisa ser reconectada: os dados podem parar antes do fim do período.',
+  'report.note.missingDays': '{name}: faltam dados de {metric} em {days} dos {total} dias do período.',
+  'report.note.noData': 'Nenhum dado foi coletado no período.',
+  'report.email.subject': '{title}: {period}',
+  'report.email.attached': 'Segue em anexo o relatório "{title}" de {period}.',
+  'report.email.link': 'O relatório "{title}" de {period} está pronto: {url}',
+  'report.email.unsubscribe': 'Para deixar de receber este relatório: {url}',
 }

@@ -275,6 +275,7 @@ export async function benchCollectionRun(stack: StackInfo, fakesUrl: string): Pr
     webhooks: countingQueue().queue,
     tokens,
     exports: noObjects,
+    files: noObjects,
     events: { publish: async () => {} },
   }
   await collectConnection(

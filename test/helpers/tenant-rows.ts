@@ -153,6 +153,8 @@ export async function seedTenantRows(
     ],
     ...commerceRows(t, customerId),
     ...attendanceTeamRows(t, memberId),
+    // Scheduled reports (issue 18): a schedule and one held run of it.
+    ...reportRows(t, memberId),
     // Accounts (issue 20): a reset link of the member, spent.
     [
       `insert into account_tokens (tenant_id, user_id, purpose, token_hash, request_key, expires_at, used_at)
@@ -384,4 +386,23 @@ export async function tenantIds(db: TestDatabase, tenantId: string): Promise<Map
     ids.set(prefix, [...(ids.get(prefix) ?? []), id])
   }
   return ids
+}
+
+/** A weekly report schedule of the tenant, owned by the member, and one run held for review. */
+function reportRows(t: string, memberId: string): [string, unknown[]][] {
+  const scheduleId = newId('rps')
+  return [
+    [
+      `insert into report_schedules (id, tenant_id, name, frequency, weekday, local_time, time_zone, period,
+         recipients, next_run_at, created_by)
+       values ($1, $2, 'Semanal', 'weekly', 1, '09:00', 'America/Sao_Paulo', 'previous_week',
+         array['cliente@example.test'], now() + interval '7 days', $3)`,
+      [scheduleId, t, memberId],
+    ],
+    [
+      `insert into report_runs (id, tenant_id, schedule_id, period_start, period_end, status, hold_reasons)
+       values ($1, $2, $3, current_date - 14, current_date - 8, 'held', '["seeded"]')`,
+      [newId('rpr'), t, scheduleId],
+    ],
+  ]
 }

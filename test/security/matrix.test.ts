@@ -7,6 +7,8 @@ import { randomSecret, sha256Hex } from '../../worker/auth/tokens.ts'
 import { totp } from '../../worker/auth/totp.ts'
 import { permitOf } from '../../worker/middleware/permit.ts'
 import { validationOf } from '../../worker/openapi/registry.ts'
+import { r2Objects } from '../../worker/runtime/cloudflare.ts'
+import { putFile, tenantFileKey } from '../../worker/services/files/files.ts'
 import {
   createBooking,
   createProperty,
@@ -311,6 +313,35 @@ const blockedPeriod = async (t: Tenant) =>
     )
   ).id
 const freshTenant = async () => createTenant(db)
+// Scheduled reports: a schedule made through the API, and a run held for review with its PDF stored.
+const REPORT_SCHEDULE = {
+  name: 'Matrix weekly',
+  frequency: 'weekly',
+  weekday: 1,
+  local_time: '09:00',
+  time_zone: 'America/Sao_Paulo',
+  period: 'previous_week',
+  recipients: ['matrix-client@example.test'],
+}
+const reportSchedule = async (t: Tenant) =>
+  (await created(await t.call('/api/v1/reports/schedules', { method: 'POST', json: REPORT_SCHEDULE }))).id
+const heldReportRun = async (t: Tenant) => {
+  const scheduleId = await reportSchedule(t)
+  const id = newId('rpr')
+  const key = tenantFileKey(t.tenantId, 'reports', `${id}.pdf`)
+  const size = await putFile(
+    r2Objects(db.env.FILES),
+    key,
+    new TextEncoder().encode('%PDF-1.7 matrix'),
+    'application/pdf',
+  )
+  await db.owner(
+    `insert into report_runs (id, tenant_id, schedule_id, period_start, period_end, status, hold_reasons, file_key, file_size)
+     values ($1, $2, $3, '2026-11-30', '2026-12-06', 'held', '["matrix"]', $4, $5)`,
+    [id, t.tenantId, scheduleId, key, size],
+  )
+  return id
+}
 /** An owner's request to erase a fresh tenant, waiting for an operator. */
 async function ownerErasureRequest() {
   const fresh = await freshTenant()
@@ -718,6 +749,19 @@ const POLICY: Record<string, Policy> = {
       reason: 'Tiradentes',
     })),
   },
+  // Scheduled reports (issue 18): recipients' addresses are the tenant's clients', so not viewers.
+  'GET /api/v1/reports/schedules': { rule: MESSAGES },
+  'POST /api/v1/reports/schedules': { rule: MANAGE, build: body(() => REPORT_SCHEDULE) },
+  'DELETE /api/v1/reports/schedules/{id}': { rule: MANAGE, scoped: 'path', build: id(reportSchedule) },
+  'POST /api/v1/reports/schedules/{id}/preview': {
+    rule: { roles: ['owner', 'admin', 'analyst'], keys: false },
+    scoped: 'path',
+    build: id(reportSchedule),
+  },
+  'GET /api/v1/reports/runs': { rule: MESSAGES },
+  'GET /api/v1/reports/runs/{id}/file': { rule: MESSAGES, scoped: 'path', build: id(heldReportRun) },
+  'POST /api/v1/reports/runs/{id}/release': { rule: MANAGE, scoped: 'path', build: id(heldReportRun) },
+  'POST /api/v1/reports/runs/{id}/skip': { rule: MANAGE, scoped: 'path', build: id(heldReportRun) },
   'DELETE /api/v1/scheduling/blocked-periods/{id}': {
     rule: MANAGE,
     scoped: 'path',
@@ -1019,6 +1063,8 @@ const MODULE_PATHS: readonly (readonly [RegExp, Module])[] = [
   [/^\/api\/v1\/scheduling\//, 'scheduling'],
   [/^\/api\/v1\/(connections|metrics)(\/|$)/, 'metrics'],
   [/^\/api\/v1\/webhooks\/meta\/settings$/, 'metrics'],
+  // Scheduled reports are part of the metrics module.
+  [/^\/api\/v1\/reports\//, 'metrics'],
 ]
 const moduleOf = (path: string) => MODULE_PATHS.find(([pattern]) => pattern.test(path))?.[1]
 

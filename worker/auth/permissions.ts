@@ -51,6 +51,15 @@ const PERMISSIONS = {
   'attendance.reply': ['owner', 'admin', 'agent'],
   /** The tenant's numbers and the template sync. */
   'attendance.manage': ['owner', 'admin'],
+  /**
+   * Scheduled reports: schedules and run history (the recipients are the tenant's clients'
+   * addresses, so viewers do not read them).
+   */
+  'reports.read': ['owner', 'admin', 'analyst'],
+  /** Creating and deleting schedules, releasing or skipping held runs. */
+  'reports.manage': ['owner', 'admin'],
+  /** "Send me a preview now": to the signed-in person's own address, so people only. */
+  'reports.preview': ['owner', 'admin', 'analyst'],
   /** Consents, portability exports, purges and connection erasure (LGPD rights of the tenant). */
   'privacy.manage': ['owner', 'admin'],
   /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */
@@ -74,6 +83,8 @@ const PEOPLE_ONLY: ReadonlySet<Permission> = new Set([
   'privacy.manage',
   'privacy.erase_tenant',
   'tenant.security',
+  // A preview goes to the caller's own address; a key has none.
+  'reports.preview',
 ])
 
 /** Whether a member role holds a permission (the portal's menu shows only what the role may use). */

@@ -6,6 +6,7 @@ import { sendPasswordReset } from '../services/accounts/recovery.ts'
 import { syncTemplates } from '../services/attendance/templates.ts'
 import { collectConnection, markCollectionDead } from '../services/collection/collect.ts'
 import { runErasure } from '../services/privacy/erasure-run.ts'
+import { runReport } from '../services/reports/run.ts'
 import { handleCalendarAlert, handleCalendarSync } from './handlers/calendar.ts'
 import { handleCronTick } from './handlers/cron-tick.ts'
 import { handleExport } from './handlers/export.ts'
@@ -33,6 +34,7 @@ const handlers: {
   'messaging.send': handleMessagingSend,
   'attendance.templates_sync': syncTemplates,
   'auth.password_reset': sendPasswordReset,
+  'reports.run': runReport,
 }
 
 const MAX_DELAY_SECONDS = 15 * 60

@@ -114,6 +114,17 @@ export const passwordResetMessage = z.object({
   ip: z.string().max(100).nullable().optional(),
 })
 
+/**
+ * Render one scheduled-report run (or a preview) and e-mail it (worker/services/reports/run.ts):
+ * claimed before rendering, so a redelivery or a second job renders and sends nothing more.
+ */
+export const reportRunMessage = z.object({
+  type: z.literal('reports.run'),
+  v: z.literal(1),
+  tenantId: z.string(),
+  runId: z.string(),
+})
+
 export const jobMessage = z.discriminatedUnion('type', [
   cronTickMessage,
   collectMessage,
@@ -125,6 +136,7 @@ export const jobMessage = z.discriminatedUnion('type', [
   messagingSendMessage,
   attendanceTemplatesSyncMessage,
   passwordResetMessage,
+  reportRunMessage,
 ])
 
 export type JobMessage = z.infer<typeof jobMessage>

@@ -20,6 +20,7 @@ import { registerMessages } from './messages/messages.ts'
 import { registerMetricsRoutes } from './metrics/index.ts'
 import { registerOAuthCallback } from './oauth/callback.ts'
 import { registerPrivacyRoutes } from './privacy/index.ts'
+import { registerReportRoutes } from './reports/index.ts'
 import { registerSchedulingRoutes } from './scheduling/index.ts'
 import { registerShopRoutes } from './shop/index.ts'
 import { registerTenantRoutes } from './tenant/index.ts'
@@ -44,6 +45,7 @@ export function registerRoutes(app: App) {
   registerPrivacyRoutes(app)
   registerMetricsRoutes(app)
   registerCalendarRoutes(app)
+  registerReportRoutes(app)
   registerAttendanceRoutes(app)
   registerSchedulingRoutes(app)
   registerMessages(app)

@@ -67,6 +67,8 @@ export type Services = {
   tokens: KeyValueStore
   /** Portability archives (R2 bucket EXPORTS). */
   exports: ObjectStore
+  /** Kept files: report PDFs, documents, templates, logos (R2 bucket FILES, keys `tenants/<id>/…`). */
+  files: ObjectStore
   /** Real-time events to the tenant's open pages (Durable Object TENANT_EVENTS). */
   events: EventPublisher
 }

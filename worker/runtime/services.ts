@@ -24,6 +24,7 @@ export function createServices(env: Bindings): Services {
     webhooks: cloudflareQueue(env.WEBHOOKS),
     tokens: workersKv(env.TOKENS),
     exports: r2Objects(env.EXPORTS),
+    files: r2Objects(env.FILES),
     events: durableObjectEvents(env.TENANT_EVENTS),
   }
 }

@@ -11,7 +11,11 @@ import { html, raw } from 'hono/html'
  *   (429 `rate_limit_exceeded` with `Retry-After`, 500 `application_error`, 422 `validation_error`).
  * - `GET /resend/__control/emails?to=…` lists what was sent (tests count sends), never the key.
  * - `GET /resend/__mailbox` is the dev mailbox: every captured e-mail, newest first, readable in a
- *   browser (`npm run dev` prints its address).
+ *   browser (`npm run dev` prints its address); `GET /resend/__mailbox/:id/:n` downloads its n-th
+ *   attachment.
+ *
+ * Attachments are Resend's `attachments: [{ filename, content (base64), content_type? }]`; the
+ * fake refuses content that is not base64 (422, as Resend does) and keeps them with the e-mail.
  */
 export const fakeResend = new Hono()
 
@@ -23,9 +27,17 @@ type Email = {
   text?: string
   html?: string
   replyTo?: string
+  attachments: Attachment[]
   idempotencyKey: string | null
   at: number
 }
+
+type Attachment = { filename: string; content_type: string | null; size: number; content: string }
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** The decoded size of padded base64. */
+const decodedSize = (content: string) => (content.length / 4) * 3 - (content.match(/=*$/)?.[0].length ?? 0)
 
 const emails: Email[] = []
 const replays = new Map<string, { body: string; id: string }>()
@@ -47,6 +59,7 @@ fakeResend.post('/emails', async (c) => {
     text?: string
     html?: string
     reply_to?: string
+    attachments?: { filename?: string; content?: string; content_type?: string }[]
   }
   try {
     body = JSON.parse(text)
@@ -61,6 +74,12 @@ fakeResend.post('/emails', async (c) => {
     )
   if (!to.every((address) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)))
     return c.json(error(422, 'validation_error', 'Invalid `to` field.'), 422)
+  const attachments = body.attachments ?? []
+  if (!attachments.every((file) => file.filename && file.content && BASE64.test(file.content)))
+    return c.json(
+      error(422, 'validation_error', 'Each attachment needs a `filename` and base64 `content`.'),
+      422,
+    )
   const idempotencyKey = c.req.header('idempotency-key') ?? null
   if (idempotencyKey) {
     const replay = replays.get(idempotencyKey)
@@ -92,6 +111,12 @@ fakeResend.post('/emails', async (c) => {
     text: body.text,
     html: body.html,
     replyTo: body.reply_to,
+    attachments: attachments.map((file) => ({
+      filename: file.filename as string,
+      content_type: file.content_type ?? null,
+      size: decodedSize(file.content as string),
+      content: file.content as string,
+    })),
     idempotencyKey,
     at: Date.now(),
   }
@@ -115,6 +140,18 @@ fakeResend.post('/__control/fail', async (c) => {
 fakeResend.get('/__control/emails', (c) => {
   const to = c.req.query('to')
   return c.json({ emails: emails.filter((email) => !to || email.to.includes(to)) })
+})
+
+fakeResend.get('/__mailbox/:id/:index', (c) => {
+  const file = emails.find((email) => email.id === c.req.param('id'))?.attachments[
+    Number(c.req.param('index'))
+  ]
+  if (!file) return c.text('No such attachment.', 404)
+  const bytes = Uint8Array.from(atob(file.content), (char) => char.charCodeAt(0))
+  return c.body(bytes, 200, {
+    'content-type': file.content_type ?? 'application/octet-stream',
+    'content-disposition': `attachment; filename="${file.filename.replace(/"/g, '')}"`,
+  })
 })
 
 /** The dev mailbox: what `npm run dev` sent, newest first, as one page. */
@@ -150,6 +187,10 @@ fakeResend.get('/__mailbox', (c) => {
               <dt>Id</dt><dd><code>${email.id}</code></dd>
             </dl>
             <pre>${email.text ?? ''}</pre>
+            ${email.attachments.map(
+              (file, index) =>
+                html`<p>📎 <a href="/resend/__mailbox/${email.id}/${index}">${file.filename}</a> (${file.size} bytes)</p>`,
+            )}
             ${email.html ? html`<details><summary>HTML source</summary><pre>${email.html}</pre></details>` : raw('')}
           </article>`,
         )}

@@ -49,6 +49,16 @@ export const emailChannel: Channel<EmailContent, EmailSender> = {
           text: content.text,
           ...(content.html ? { html: content.html } : {}),
           ...(content.replyTo ? { reply_to: content.replyTo } : {}),
+          // Resend's shape: https://resend.com/docs/api-reference/emails/send-email (attachments).
+          ...(envelope.attachments?.length
+            ? {
+                attachments: envelope.attachments.map((file) => ({
+                  filename: file.filename,
+                  content: file.base64,
+                  content_type: file.contentType,
+                })),
+              }
+            : {}),
         }),
       })
     } catch (error) {

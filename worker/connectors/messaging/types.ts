@@ -74,11 +74,47 @@ export const whatsappContent = z.discriminatedUnion('type', [
 ])
 export type WhatsappContent = z.infer<typeof whatsappContent>
 
+/**
+ * Attachments travel inside the e-mail, so their total is kept where every inbox accepts it
+ * (5 MiB, also Cloudflare Email Service's limit per message); a larger file is sent as a link.
+ */
+export const MAX_EMAIL_ATTACHMENT_BYTES = 5 * 1024 * 1024
+
+/** A stored file (FILES bucket) to attach: read by the send job, never copied into the row. */
+export const emailAttachment = z.object({
+  key: z.string().regex(/^tenants\/[A-Za-z0-9_]+\/[A-Za-z0-9._/-]{1,300}$/, 'a stored file of the tenant'),
+  /** The name the recipient sees; no path separators or control characters. */
+  filename: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine(
+      (name) => !/[/\\]/.test(name) && ![...name].some((char) => char < ' '),
+      'a file name without slashes',
+    ),
+  contentType: z
+    .string()
+    .max(120)
+    .regex(/^[a-z]+\/[a-z0-9.+-]+$/, 'a media type like application/pdf'),
+  size: z.number().int().positive().max(MAX_EMAIL_ATTACHMENT_BYTES),
+})
+export type EmailAttachment = z.infer<typeof emailAttachment>
+
 export const emailContent = z.object({
   subject: z.string().trim().min(1).max(998),
   text: z.string().min(1).max(200_000),
   html: z.string().min(1).max(500_000).optional(),
   replyTo: z.email().max(254).optional(),
+  attachments: z
+    .array(emailAttachment)
+    .min(1)
+    .max(10)
+    .refine(
+      (files) => files.reduce((total, file) => total + file.size, 0) <= MAX_EMAIL_ATTACHMENT_BYTES,
+      'attachments over 5 MiB in total: send a link instead',
+    )
+    .optional(),
 })
 export type EmailContent = z.infer<typeof emailContent>
 
@@ -90,7 +126,12 @@ export type Envelope = {
   /** The outbox row's id: providers that dedupe on a key of ours get it (Resend's Idempotency-Key). */
   messageId: string
   recipient: string
+  /** The content's attachments read from storage, in its order (e-mail only). */
+  attachments?: ReadyAttachment[]
 }
+
+/** An attachment's bytes as the provider takes them. */
+export type ReadyAttachment = { filename: string; contentType: string; base64: string }
 
 /** What the provider said when it accepted the message. */
 export type Accepted = { providerMessageId: string; costCategory: string | null }

@@ -11,6 +11,7 @@ import { runCommitted } from '../../services/commerce/storefront.ts'
 import { sweepOutbox } from '../../services/messaging/sweep.ts'
 import { queueDueErasures } from '../../services/privacy/erasure-run.ts'
 import { purgeExpiredData } from '../../services/privacy/retention.ts'
+import { queueDueReports } from '../../services/reports/due.ts'
 import type { JobOf } from '../messages.ts'
 
 /**
@@ -44,6 +45,7 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
         ...(await fanOutDueSources(tx, services.jobs, now)),
       })
       log('info', 'outbox sweep', { cron: message.cron, ...(await sweepOutbox(tx, services.jobs, now)) })
+      log('info', 'report runs', { cron: message.cron, ...(await queueDueReports(tx, services.jobs, now)) })
       // Commerce: unpaid orders past their window release their stock.
       await expireUnpaidOrders(tx, services, now, committed)
       const erasures = await queueDueErasures(tx, services.jobs, now)

@@ -14,7 +14,7 @@ const pollingOnly: EventPublisher = { publish: async () => {} }
 
 /**
  * The ports on Deno, per request or delivery like `createServices` on Workers: the same
- * configuration and database handle, with Deno KV behind the queue, the vault and the archives.
+ * configuration and database handle, with Deno KV behind the queue, the vault, the archives and the kept files.
  * `env` is the process environment (plus the rate limiter), read as Workers reads its vars.
  */
 export function denoServices(kv: Deno.Kv): (env: object) => Services {
@@ -29,6 +29,7 @@ export function denoServices(kv: Deno.Kv): (env: object) => Services {
       webhooks: denoQueue(kv),
       tokens: denoKvStore(kv, 'tokens'),
       exports: kvObjects(kv, 'exports'),
+      files: kvObjects(kv, 'files'),
       events: pollingOnly,
     }
   }

@@ -8,6 +8,7 @@ import { ApiError, invalidField } from '../../errors.ts'
 import type { JobMessage } from '../../jobs/messages.ts'
 import type { JobQueue } from '../../runtime/ports.ts'
 import type { ServiceContext } from '../context.ts'
+import { ownsKey } from '../files/files.ts'
 import { publishAfterCommit } from '../realtime/publish.ts'
 
 const common = {
@@ -105,6 +106,15 @@ export async function insertOutboundMessage(
     )
   }
   const input = parsed.data
+  // A key names a stored object: only the tenant's own files may leave as its attachments.
+  if (input.channel === 'email')
+    for (const [index, file] of (input.content.attachments ?? []).entries())
+      if (!ownsKey(tenantId, file.key))
+        throw invalidField(
+          `message.content.attachments.${index}.key`,
+          'not a file of this tenant',
+          'The message is not valid.',
+        )
   if (input.channel === 'whatsapp' && input.window === 'closed' && input.content.type === 'text')
     throw windowClosed()
   const payload = JSON.stringify(payloadOf(input))

@@ -3,12 +3,19 @@ import type { Tx } from '../../../db/client.ts'
 import type { MessageChannel } from '../../../db/schema/index.ts'
 import { platformHttp } from '../../connectors/http.ts'
 import { channels, type SenderOf } from '../../connectors/messaging/index.ts'
-import { type Accepted, SendError, type SendErrorCode } from '../../connectors/messaging/types.ts'
+import {
+  type Accepted,
+  type EmailContent,
+  type ReadyAttachment,
+  SendError,
+  type SendErrorCode,
+} from '../../connectors/messaging/types.ts'
 import type { JobOf } from '../../jobs/messages.ts'
 import { RetryLater } from '../../jobs/retry.ts'
 import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { StaleSecretError, Vault } from '../../vault/vault.ts'
+import { readFile, toBase64 } from '../files/files.ts'
 import { publishEvents } from '../realtime/publish.ts'
 import { storedPayload } from './outbox.ts'
 
@@ -105,12 +112,14 @@ export async function sendOutboundMessage(
   let outcome: { ok: true; accepted: Accepted } | { ok: false; error: SendError }
   try {
     const content = (storedPayload[message.channel].parse(message.payload) as { content: never }).content
+    const attachments =
+      message.channel === 'email' ? await readAttachments(services, content as EmailContent) : undefined
     outcome = {
       ok: true,
       accepted: await channel.send(
         http,
         sender as never,
-        { messageId: message.id, recipient: message.recipient },
+        { messageId: message.id, recipient: message.recipient, attachments },
         content,
       ),
     }
@@ -175,6 +184,22 @@ export async function sendOutboundMessage(
     attempts: message.attempts,
   })
   await announce('failed')
+}
+
+/**
+ * An e-mail's attachments, read from the FILES bucket with no transaction open (a few MiB at most,
+ * checked when the message was stored). A file gone meanwhile (erased with its run or booking)
+ * fails the message: sending it without the attachment would say something else.
+ */
+async function readAttachments(services: Services, content: EmailContent): Promise<ReadyAttachment[]> {
+  const ready: ReadyAttachment[] = []
+  for (const file of content.attachments ?? []) {
+    const bytes = await readFile(services.files, file.key)
+    if (!bytes)
+      throw new SendError('permanent', 'REJECTED', `The attachment ${file.filename} is no longer stored.`)
+    ready.push({ filename: file.filename, contentType: file.contentType, base64: toBase64(bytes) })
+  }
+  return ready
 }
 
 async function fail(tx: Tx, job: JobOf<'messaging.send'>, failure: Failure, from: 'queued' | 'sending') {

@@ -7,6 +7,7 @@ import { log } from '../../log.ts'
 import type { JobQueue, KeyValueStore, Services } from '../../runtime/ports.ts'
 import { Vault } from '../../vault/vault.ts'
 import { writeAudit } from '../audit.ts'
+import { tenantPrefix } from '../files/files.ts'
 import { exportPrefix } from './exports.ts'
 
 // The deletion that cannot be undone: found due by the cron tick once an erasure's grace period
@@ -293,6 +294,10 @@ async function eraseTenant(services: Services, request: StartedRequest): Promise
   const kvKeys = await deleteKeys(services.tokens, vaultPrefix(tenantId))
   const objects = await services.exports.list(exportPrefix(tenantId))
   await services.exports.delete(objects)
+  // Kept files (report PDFs, documents, templates, logos) live under the tenant's own prefix.
+  const files = await services.files.list(tenantPrefix(tenantId))
+  await services.files.delete(files)
+  objects.push(...files)
   const kvKeysDeleted = (progress['kv:keys'] ?? 0) + kvKeys
   const objectsDeleted = (progress['r2:objects'] ?? 0) + objects.length
   progress['kv:keys'] = kvKeysDeleted

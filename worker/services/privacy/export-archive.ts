@@ -334,6 +334,35 @@ const SOURCES: Source[] = [
       { column: 'id', type: 'text' },
     ],
   },
+  // Scheduled reports (issue 18): schedules with their recipients, and the run history.
+  {
+    file: 'report_schedules.ndjson',
+    table: 'report_schedules',
+    description: 'scheduled PDF reports: scope, timing, period, language, recipients',
+    columns: `id, name, connection_ids, platforms, frequency, weekday, month_day, local_time, time_zone, period,
+      period_days, comparison, language, recipients, format, hold_for_review, active, next_run_at, created_by,
+      created_at, updated_at`,
+    from: 'report_schedules',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+  {
+    file: 'report_runs.ndjson',
+    table: 'report_runs',
+    description:
+      'report runs: period, status, reasons held, when rendered and sent (the PDFs are not included)',
+    columns: `id, schedule_id, kind, period_start, period_end, requested_by, status, hold_reasons, pages, file_size,
+      error, created_at, rendered_at, sent_at`,
+    from: 'report_runs',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
   {
     file: 'commerce_settings.ndjson',
     table: 'commerce_settings',

@@ -231,6 +231,21 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     ],
   },
   {
+    id: 'scheduled_reports',
+    purpose:
+      'Sending the tenant’s clients the PDF reports of their accounts’ metrics on the schedules the tenant sets (module metrics)',
+    dataSubjects: ['the tenant’s clients who receive reports', 'tenant members who schedule them'],
+    dataCategories: [
+      'recipients’ e-mail addresses',
+      'the accounts’ aggregated metrics in the PDF (no personal data of the accounts’ audiences)',
+      'who scheduled or previewed a report, and when runs were sent',
+    ],
+    legalBasis: 'contract (Art. 7 V)',
+    retention: 'while the tenant exists; PDFs kept in the FILES bucket and erased with the tenant',
+    subProcessors: [CLOUDFLARE, NEON],
+    storage: ['report_schedules', 'report_runs'],
+  },
+  {
     id: 'outbound_messaging',
     purpose:
       'Sending the messages the tenant’s modules ask for (reminders, confirmations, alerts) by WhatsApp, e-mail and Telegram, and keeping what was sent, its status and errors',
