@@ -17,6 +17,8 @@ const APP_NAV: NavItem[] = [
   { href: '/app/calendar', label: 'nav.calendar', module: 'calendar' },
   // The WhatsApp inbox (docs/attendance.md): for the roles that may read it.
   { href: '/app/inbox', label: 'nav.inbox', roles: ['owner', 'admin', 'analyst'], module: 'attendance' },
+  // Scheduling (docs/scheduling.md): every role reads the day view; forms follow permissions.
+  { href: '/app/schedule', label: 'nav.schedule', module: 'scheduling' },
   { href: '/app/messages', label: 'nav.messages', roles: ['owner', 'admin', 'analyst'] },
   { href: '/app/team', label: 'nav.team', roles: MANAGERS },
   { href: '/app/api-keys', label: 'nav.apiKeys', roles: MANAGERS },

@@ -85,8 +85,10 @@ export async function getAppointment(ctx: ServiceContext, id: string) {
 export type AppointmentListInput = {
   limit: number
   cursor?: string
-  /** A local date in `timeZone`: appointments starting that day. */
+  /** A local date in `timeZone`: appointments starting that day (or in `days` days from it). */
   day?: string
+  /** How many local days from `day` (1 when absent): the portal's week view reads 7. */
+  days?: number
   timeZone: string
   professionalId?: string
   status?: AppointmentStatus
@@ -98,7 +100,9 @@ export async function listAppointments(ctx: ServiceContext, input: AppointmentLi
   const conditions: (SQL | undefined)[] = [
     eq(appointments.tenantId, ctx.principal.tenantId),
     input.day ? gte(appointments.startsAt, zonedInstant(input.day, 0, input.timeZone)) : undefined,
-    input.day ? lt(appointments.startsAt, zonedInstant(addDays(input.day, 1), 0, input.timeZone)) : undefined,
+    input.day
+      ? lt(appointments.startsAt, zonedInstant(addDays(input.day, input.days ?? 1), 0, input.timeZone))
+      : undefined,
     input.professionalId ? eq(appointments.professionalId, input.professionalId) : undefined,
     input.status ? eq(appointments.status, input.status) : undefined,
     afterCursor(BY_START, input.cursor, 'asc'),
