@@ -77,7 +77,7 @@ export function ScheduleSettingsPage(props: {
   return (
     <>
       <p>
-        <a href="/app/schedule">← {t('schedule.back')}</a>
+        <a href="/app/schedule">{t('schedule.back')}</a>
       </p>
       <h1>{t('schedule.settings.title')}</h1>
       <Notices notice={props.notice} error={props.error} />
@@ -198,7 +198,7 @@ export function ScheduleSettingsPage(props: {
                 <div>
                   <strong>{period.reason ?? t('schedule.settings.closed')}</strong>
                   <p class="muted small">
-                    {format.full(period.startsAt)} → {format.full(period.endsAt)}
+                    {format.full(period.startsAt)} – {format.full(period.endsAt)}
                   </p>
                 </div>
                 <PostButton
@@ -249,7 +249,7 @@ export function ProfessionalPlanPage(props: {
   return (
     <>
       <p>
-        <a href="/app/schedule/settings">← {t('schedule.settings.title')}</a>
+        <a href="/app/schedule/settings">{t('schedule.settings.title')}</a>
       </p>
       <h1>{props.professional.name}</h1>
       <Notices notice={props.notice} error={props.error} />

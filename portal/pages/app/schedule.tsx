@@ -79,10 +79,11 @@ function customerOf(t: (key: MessageKey) => string, appointment: ScheduleAppoint
   return appointment.customerName ?? t('schedule.heldOnline')
 }
 
+/** One appointment; in the week's narrow columns (`compact`) its start only, with the professional. */
 function AppointmentItem(props: {
   appointment: ScheduleAppointment
   format: ZonedFormatters
-  showPro: boolean
+  compact: boolean
 }) {
   const { t } = useI18n()
   const a = props.appointment
@@ -90,12 +91,14 @@ function AppointmentItem(props: {
     <li class={`sch-item sch-${a.status}`}>
       <a href={`/app/schedule/appointments/${a.id}`}>
         <span class="sch-time">
-          {props.format.time(a.startsAt)}–{props.format.time(a.endsAt)}
+          {props.compact
+            ? props.format.time(a.startsAt)
+            : `${props.format.time(a.startsAt)}–${props.format.time(a.endsAt)}`}
         </span>
         <strong class="sch-customer">{customerOf(t, a)}</strong>
         <span class="sch-service">
           {a.serviceName}
-          {props.showPro && <span class="muted"> · {a.professionalName}</span>}
+          {props.compact && <span class="muted"> · {a.professionalName}</span>}
         </span>
       </a>
       <StatusBadge status={a.status} />
@@ -129,7 +132,7 @@ function DayView(props: {
             ) : (
               <ul class="sch-list">
                 {mine.map((appointment) => (
-                  <AppointmentItem appointment={appointment} format={props.format} showPro={false} />
+                  <AppointmentItem appointment={appointment} format={props.format} compact={false} />
                 ))}
               </ul>
             )}
@@ -158,7 +161,7 @@ function WeekView(props: { schedule: ScheduleView; appointments: Located[]; form
             ) : (
               <ul class="sch-list">
                 {mine.map((appointment) => (
-                  <AppointmentItem appointment={appointment} format={props.format} showPro={true} />
+                  <AppointmentItem appointment={appointment} format={props.format} compact={true} />
                 ))}
               </ul>
             )}
@@ -239,13 +242,13 @@ export function SchedulePage(props: {
       {props.error && <Alert kind="error">{t(props.error)}</Alert>}
       <nav class="row chips sch-nav" aria-label={t('schedule.navigation')}>
         <a class="chip" href={scheduleHref(s, { day: addDays(s.day, -step) })}>
-          ← {t(s.view === 'day' ? 'schedule.previousDay' : 'schedule.previousWeek')}
+          {t(s.view === 'day' ? 'schedule.previousDay' : 'schedule.previousWeek')}
         </a>
         <a class="chip" href={scheduleHref(s, { day: s.today })}>
           {t('schedule.today')}
         </a>
         <a class="chip" href={scheduleHref(s, { day: addDays(s.day, step) })}>
-          {t(s.view === 'day' ? 'schedule.nextDay' : 'schedule.nextWeek')} →
+          {t(s.view === 'day' ? 'schedule.nextDay' : 'schedule.nextWeek')}
         </a>
         <a
           class="chip"
@@ -385,7 +388,7 @@ export function NewAppointmentPage(props: {
   return (
     <>
       <p>
-        <a href={`/app/schedule?view=day&day=${props.day}`}>← {t('schedule.back')}</a>
+        <a href={`/app/schedule?view=day&day=${props.day}`}>{t('schedule.back')}</a>
       </p>
       <h1>{t('schedule.new')}</h1>
       <section class="card">
@@ -502,7 +505,7 @@ export function AppointmentPage(props: {
   return (
     <>
       <p>
-        <a href={`/app/schedule?view=day&day=${props.moveDay}`}>← {t('schedule.back')}</a>
+        <a href={`/app/schedule?view=day&day=${props.moveDay}`}>{t('schedule.back')}</a>
       </p>
       <h1>{customerOf(t, a)}</h1>
       {props.notice && <Alert kind="success">{t(props.notice)}</Alert>}
