@@ -11,6 +11,7 @@ import { runCommitted } from '../../services/commerce/storefront.ts'
 import { sweepOutbox } from '../../services/messaging/sweep.ts'
 import { queueDueErasures } from '../../services/privacy/erasure-run.ts'
 import { purgeExpiredData } from '../../services/privacy/retention.ts'
+import { sweepExpiredHolds } from '../../services/scheduling/holds.ts'
 import type { JobOf } from '../messages.ts'
 
 /**
@@ -46,6 +47,8 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
       log('info', 'outbox sweep', { cron: message.cron, ...(await sweepOutbox(tx, services.jobs, now)) })
       // Commerce: unpaid orders past their window release their stock.
       await expireUnpaidOrders(tx, services, now, committed)
+      // Scheduling: public holds past their ten minutes are released.
+      await sweepExpiredHolds(tx, services, now, committed)
       const erasures = await queueDueErasures(tx, services.jobs, now)
       if (erasures > 0) log('info', 'erasures started', { count: erasures, cron: message.cron })
       const purged = await purgeExpiredData(tx, now)
