@@ -49,6 +49,8 @@ export const ID_PREFIXES = [
   'exc',
   'blk',
   'apt',
+  'rrl',
+  'rmd',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

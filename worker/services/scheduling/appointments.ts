@@ -16,6 +16,7 @@ import type { CustomerInput } from '../customers/customers.ts'
 import { afterCursor, key, nextPage, sortKey } from '../keyset.ts'
 import { book, moveAppointment } from './booking.ts'
 import { publishSchedulingEvent, type SchedulingEvent } from './events.ts'
+import { planReminders } from './reminders.ts'
 import { addDays, zonedInstant } from './zones.ts'
 
 export const COLUMNS = {
@@ -145,6 +146,7 @@ export async function createAppointment(ctx: ServiceContext, input: CreateAppoin
     { ...input, enforceNotice: false, createdBy: ctx.principal.id },
     ctx.now,
   )
+  await planReminders(ctx.tx, tenantId, booked.id, ctx.now)
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'scheduling.appointment_created',
     tenantId,
@@ -202,6 +204,7 @@ export async function rescheduleAppointment(
     { ...input, enforceNotice: false },
     ctx.now,
   )
+  await planReminders(ctx.tx, tenantId, id, ctx.now)
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'scheduling.appointment_rescheduled',
     tenantId,
@@ -268,4 +271,6 @@ export async function changeStatus(
       ...(status === 'confirmed' ? { holdExpiresAt: null } : {}),
     })
     .where(and(eq(appointments.id, before.id), eq(appointments.tenantId, tenantId)))
+  // Confirmed: its reminders are planned; cancelled or closed: the pending ones are void.
+  await planReminders(tx, tenantId, before.id, now)
 }
