@@ -101,7 +101,7 @@ describe('reminder rules and rows', () => {
     expect((await remindersOf(appointment.id)).map((r) => r.status)).toEqual(['void', 'void'])
   })
 
-  it('answers 400 to bad rules and 404 to another tenant’s service; lists the default rules', async () => {
+  it('answers 400 to bad rules and to another tenant’s service (as to an unknown one); lists the default rules', async () => {
     const a = await setUp()
     const b = await setUp()
     const bad = await a.call('/api/v1/scheduling/reminder-rules', {
@@ -114,7 +114,7 @@ describe('reminder rules and rows', () => {
       method: 'PUT',
       json: { service_id: b.service.id, minutes_before: [60] },
     })
-    expect(theirs.status).toBe(404)
+    expect(theirs.status).toBe(400)
     const listed = (await (await a.call('/api/v1/scheduling/reminder-rules')).json()) as {
       data: { service_id: string | null; minutes_before: number }[]
     }

@@ -3,7 +3,7 @@ import type { Tx } from '../../../db/client.ts'
 import { newId } from '../../../db/ids.ts'
 import { schedulingReminderRules, schedulingServices } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
-import { notFound } from '../../errors.ts'
+import { invalidField } from '../../errors.ts'
 import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { actorOf, writeAudit } from '../audit.ts'
@@ -44,7 +44,8 @@ export async function setReminderRules(
       .select({ id: schedulingServices.id })
       .from(schedulingServices)
       .where(and(eq(schedulingServices.id, input.serviceId), eq(schedulingServices.tenantId, tenantId)))
-    if (!service) throw notFound('service')
+    // A service named in the body: unknown (or another tenant's) is the body's fault, like any field.
+    if (!service) throw invalidField('json.service_id', 'no such service', 'The service does not exist.')
   }
   const wanted = [...new Set(input.minutesBefore)]
   const scope = and(
