@@ -56,6 +56,8 @@ export const ID_PREFIXES = [
   // Reports: schedules and their runs.
   'rps',
   'rpr',
+  'rrl',
+  'rmd',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

@@ -275,3 +275,60 @@ export const appointments = pgTable(
     ),
   ],
 )
+
+export const REMINDER_STATUSES = ['pending', 'sent', 'void', 'skipped'] as const
+export type ReminderStatus = (typeof REMINDER_STATUSES)[number]
+
+/**
+ * When to remind customers: `minutes_before` an appointment starts. Rules with a `service_id`
+ * apply to that service; a service with none uses the tenant's default rules (`service_id` null).
+ * Unique per (tenant, service or default, minutes) in the SQL (an expression index, migration 0032).
+ */
+export const schedulingReminderRules = pgTable(
+  'scheduling_reminder_rules',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    serviceId: text('service_id').references(() => schedulingServices.id, { onDelete: 'cascade' }),
+    minutesBefore: integer('minutes_before').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('scheduling_reminder_rules_tenant_id_idx').on(t.tenantId),
+    check('scheduling_reminder_rules_minutes', sql`${t.minutesBefore} between 5 and 20160`),
+  ],
+)
+
+/**
+ * One reminder of one appointment under one rule: planned (`pending`, `due_at`) while the
+ * appointment is confirmed, `void` once it is not, `sent` with its outbox message, or `skipped`
+ * (no consent, no address). Unique per (appointment, rule): a doubled plan is one row.
+ */
+export const schedulingReminders = pgTable(
+  'scheduling_reminders',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    appointmentId: text('appointment_id')
+      .notNull()
+      .references(() => appointments.id, { onDelete: 'cascade' }),
+    ruleId: text('rule_id')
+      .notNull()
+      .references(() => schedulingReminderRules.id, { onDelete: 'cascade' }),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    status: text('status', { enum: REMINDER_STATUSES }).notNull(),
+    channel: text('channel'),
+    messageId: text('message_id'),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('scheduling_reminders_key').on(t.appointmentId, t.ruleId),
+    index('scheduling_reminders_tenant_id_idx').on(t.tenantId),
+    index('scheduling_reminders_due_idx').on(t.dueAt).where(sql`status = 'pending'`),
+    check('scheduling_reminders_status', sql`${t.status} in ('pending', 'sent', 'void', 'skipped')`),
+  ],
+)

@@ -19,6 +19,8 @@ const APP_NAV: NavItem[] = [
   { href: '/app/calendar', label: 'nav.calendar', permission: 'calendar.read', module: 'calendar' },
   // The WhatsApp inbox (docs/attendance.md): for the roles that may read it.
   { href: '/app/inbox', label: 'nav.inbox', permission: 'attendance.read', module: 'attendance' },
+  // Scheduling (docs/scheduling.md): every role reads the day view; forms follow permissions.
+  { href: '/app/schedule', label: 'nav.schedule', permission: 'scheduling.read', module: 'scheduling' },
   { href: '/app/messages', label: 'nav.messages', permission: 'messages.read' },
   { href: '/app/team', label: 'nav.team', permission: 'users.manage' },
   { href: '/app/api-keys', label: 'nav.apiKeys', permission: 'api_keys.manage' },

@@ -59,3 +59,47 @@ describe('the public booking page on a phone', () => {
     await context.close()
   })
 })
+
+describe('the owner’s day view hears a public booking', () => {
+  it('shows a booking made on a phone on the owner’s /app/schedule without a reload', async () => {
+    const owner = await browser.newContext({ locale: 'pt-BR', viewport: { width: 1280, height: 900 } })
+    const staff = await owner.newPage()
+    const errors: string[] = []
+    staff.on('pageerror', (error) => errors.push(error.message))
+    await staff.goto(`${stack.baseUrl}/app/login`)
+    await staff.fill('input[name=email]', 'owner@acme.example')
+    await staff.fill('input[name=password]', 'integra-owner-demo')
+    await Promise.all([staff.waitForURL(/\/app(\?.*)?$/), staff.click('main button[type=submit]')])
+
+    const phone = await browser.newContext({
+      locale: 'pt-BR',
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+    })
+    const visitor = await phone.newPage()
+    await visitor.goto(`${stack.baseUrl}/book/acme`)
+    await visitor.getByRole('link', { name: /Consulta/ }).click()
+    await visitor.getByRole('link', { name: 'Qualquer profissional' }).click()
+    await visitor.waitForSelector('#slots')
+    const startsAt = await visitor.locator('#slots input[name=starts_at]').first().inputValue()
+    // The demo's hours (8–18 in São Paulo) fall on the same date in UTC and in the staff's zone.
+    await staff.goto(`${stack.baseUrl}/app/schedule?view=day&day=${startsAt.slice(0, 10)}`)
+    await staff.waitForSelector('html[data-live-state=live]', { state: 'attached' })
+    const name = `Visitante Ao Vivo ${Math.floor(Math.random() * 1e6)}`
+    expect(await staff.getByText(name).count()).toBe(0)
+
+    await visitor.locator('#slots button').first().click()
+    await visitor.waitForSelector('input[name=name]')
+    await visitor.fill('input[name=name]', name)
+    await visitor.fill('input[name=phone]', '(11) 91234-5555')
+    await visitor.getByRole('button', { name: 'Confirmar agendamento' }).click()
+    await visitor.getByRole('heading', { name: 'Agendado!' }).waitFor()
+
+    // No reload: the board hears `schedule.changed` and fetches itself again.
+    await staff.getByText(name).waitFor({ timeout: 15_000 })
+    await staff.screenshot({ path: path.join(SHOTS, 'schedule-live-1280.png'), fullPage: true })
+    expect(errors).toEqual([])
+    await owner.close()
+    await phone.close()
+  })
+})

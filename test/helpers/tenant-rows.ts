@@ -22,6 +22,7 @@ export async function seedTenantRows(
     newId('bkg'),
   ]
   const [customerId, serviceId, professionalId] = [newId('cus'), newId('svc'), newId('pro')]
+  const [appointmentId, ruleId] = [newId('apt'), newId('rrl')]
   const rows: [string, unknown[]][] = [
     [
       `insert into api_keys (id, tenant_id, name, role, secret_hash, last_four, created_by) values ($1, $2, 'k', 'viewer', 'x', 'abcd', $3)`,
@@ -149,7 +150,16 @@ export async function seedTenantRows(
          blocked_from, blocked_until, slot_key, status, source)
        values ($1, $2, $3, $4, $5, date_trunc('hour', now()) + interval '3 days', date_trunc('hour', now()) + interval '3 days 1 hour',
          date_trunc('hour', now()) + interval '3 days', date_trunc('hour', now()) + interval '3 days 1 hour', $1, 'confirmed', 'portal')`,
-      [newId('apt'), t, serviceId, professionalId, customerId],
+      [appointmentId, t, serviceId, professionalId, customerId],
+    ],
+    [
+      `insert into scheduling_reminder_rules (id, tenant_id, service_id, minutes_before) values ($1, $2, null, 1440)`,
+      [ruleId, t],
+    ],
+    [
+      `insert into scheduling_reminders (id, tenant_id, appointment_id, rule_id, due_at, status)
+       values ($1, $2, $3, $4, date_trunc('hour', now()) + interval '2 days', 'pending')`,
+      [newId('rmd'), t, appointmentId, ruleId],
     ],
     ...commerceRows(t, customerId),
     ...attendanceTeamRows(t, memberId),

@@ -801,6 +801,13 @@ const POLICY: Record<string, Policy> = {
     scoped: 'path',
     build: async (t) => ({ params: { id: await appointment(t) }, body: { status: 'cancelled' } }),
   },
+  // Scheduling reminders: rules are catalogue (manage); another tenant's service is 404.
+  'GET /api/v1/scheduling/reminder-rules': { rule: READ },
+  'PUT /api/v1/scheduling/reminder-rules': {
+    rule: MANAGE,
+    scoped: 'body',
+    build: async (t) => ({ body: { service_id: await schedulingService(t), minutes_before: [1440, 120] } }),
+  },
 
   // Messaging (the outbox, every module's): the tenant's customers' contacts, so viewers do not read.
   'GET /api/v1/messages': { rule: MESSAGES },

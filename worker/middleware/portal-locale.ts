@@ -39,16 +39,17 @@ export function rememberLocale(c: Context, locale: Locale): void {
 
 /**
  * The visitor's time zone, for times that matter to the minute (when an erasure runs): the one
- * Cloudflare locates the request in (`request.cf.timezone`), else UTC. Portal pages cannot run
+ * Cloudflare locates the request in (`request.cf.timezone`), else `fallback` (UTC unless the page
+ * knows better: scheduling's staff pages fall back to São Paulo, like the public booking page). Portal pages cannot run
  * a script to ask the browser (only our static assets may load), and people have no zone setting yet.
  */
-export function requestTimeZone(c: Context): string {
+export function requestTimeZone(c: Context, fallback = 'UTC'): string {
   const zone = (c.req.raw as { cf?: { timezone?: unknown } }).cf?.timezone
-  if (typeof zone !== 'string' || zone === '') return 'UTC'
+  if (typeof zone !== 'string' || zone === '') return fallback
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone })
     return zone
   } catch {
-    return 'UTC'
+    return fallback
   }
 }

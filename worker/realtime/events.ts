@@ -14,13 +14,15 @@ export type RealtimeEvent =
   | { type: 'commerce.order'; orderId: string; status: OrderStatus }
   /** An attendance conversation changed: a message in or out, a note, its status or assignee. */
   | { type: 'conversation.changed'; conversationId: string }
+  /** Scheduling: an appointment was booked, moved, or changed status (the day view refreshes). */
+  | { type: 'schedule.changed'; appointmentId: string }
 
 /**
  * Topics a page subscribes to. A topic is its kind, optionally `:` and the id of one thing of the
  * tenant (e.g. `message:msg_…`; later `inbox` and `conversation:cnv_…`). Which member may
  * subscribe to what is decided in `worker/services/realtime/subscribe.ts`.
  */
-export const TOPIC_KINDS = ['messages', 'message', 'orders', 'inbox', 'conversation'] as const
+export const TOPIC_KINDS = ['messages', 'message', 'orders', 'inbox', 'conversation', 'schedule'] as const
 export type TopicKind = (typeof TOPIC_KINDS)[number]
 
 /** `kind` or `kind:id`, ids as the API shows them (prefix, underscore, lowercase base32). */
@@ -35,6 +37,8 @@ export function topicsOf(event: RealtimeEvent): string[] {
       return ['orders']
     case 'conversation.changed':
       return ['inbox', `conversation:${event.conversationId}`]
+    case 'schedule.changed':
+      return ['schedule']
   }
 }
 

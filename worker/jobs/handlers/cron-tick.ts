@@ -12,6 +12,8 @@ import { sweepOutbox } from '../../services/messaging/sweep.ts'
 import { queueDueErasures } from '../../services/privacy/erasure-run.ts'
 import { purgeExpiredData } from '../../services/privacy/retention.ts'
 import { queueDueReports } from '../../services/reports/due.ts'
+import { sweepExpiredHolds } from '../../services/scheduling/holds.ts'
+import { sendDueReminders } from '../../services/scheduling/reminders.ts'
 import type { JobOf } from '../messages.ts'
 
 /**
@@ -48,6 +50,10 @@ export async function handleCronTick(message: JobOf<'cron.tick'>, services: Serv
       log('info', 'report runs', { cron: message.cron, ...(await queueDueReports(tx, services.jobs, now)) })
       // Commerce: unpaid orders past their window release their stock.
       await expireUnpaidOrders(tx, services, now, committed)
+      // Scheduling: public holds past their ten minutes are released.
+      await sweepExpiredHolds(tx, services, now, committed)
+      // Scheduling: due reminders go to the outbox, once per slot (see sendDueReminders).
+      await sendDueReminders(tx, services, now, committed)
       const erasures = await queueDueErasures(tx, services.jobs, now)
       if (erasures > 0) log('info', 'erasures started', { count: erasures, cron: message.cron })
       const purged = await purgeExpiredData(tx, now)

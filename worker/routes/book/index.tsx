@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import type { Child } from 'hono/jsx'
 import { z } from 'zod'
 import type { FormState } from '../../../portal/components/forms.tsx'
+import { zonedFormatters } from '../../../portal/components/zoned.ts'
 import { i18nFor, type MessageKey, matchLocale } from '../../../portal/i18n/index.ts'
 import {
   BookError,
@@ -88,22 +89,7 @@ async function limitRate(c: BookContext) {
     })
 }
 
-function formatters(c: BookContext, zone: string) {
-  const locale = c.var.i18n.locale
-  const day = new Intl.DateTimeFormat(locale, {
-    timeZone: zone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-  })
-  const time = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: '2-digit', minute: '2-digit' })
-  const full = new Intl.DateTimeFormat(locale, { timeZone: zone, dateStyle: 'full', timeStyle: 'short' })
-  return {
-    day: (date: string) => day.format(new Date(`${date}T12:00:00Z`)),
-    time: (instant: Date) => time.format(instant),
-    full: (instant: Date) => `${full.format(instant)} (${zone})`,
-  }
-}
+const formatters = (c: BookContext, zone: string) => zonedFormatters(c.var.i18n.locale, zone)
 
 const holdForm = z.object({
   service: z.string().regex(ID('svc')),

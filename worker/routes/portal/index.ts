@@ -19,6 +19,8 @@ import { registerPortalMessages } from './app/messages.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
+import { registerPortalSchedule } from './app/schedule.tsx'
+import { registerPortalScheduleSettings } from './app/schedule-settings.tsx'
 import { registerPortalSettings } from './app/settings.tsx'
 import { registerPortalTeam } from './app/team.tsx'
 import { registerPortalAuth } from './auth.tsx'
@@ -51,6 +53,9 @@ export function registerPortal(app: App) {
   registerPortalMetrics(portal)
   registerPortalCalendar(portal)
   registerPortalInbox(portal)
+  // Scheduling (docs/scheduling.md): the day and week views, and the catalogue for managers.
+  registerPortalSchedule(portal)
+  registerPortalScheduleSettings(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalSettings(portal)

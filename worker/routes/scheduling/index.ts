@@ -3,6 +3,7 @@ import { registerSchedulingAppointments } from './appointments.ts'
 import { registerSchedulingAvailability } from './availability.ts'
 import { registerSchedulingBlockedPeriods } from './blocked-periods.ts'
 import { registerSchedulingProfessionals } from './professionals.ts'
+import { registerSchedulingReminderRules } from './reminder-rules.ts'
 import { registerSchedulingServices } from './services.ts'
 
 /** The scheduling module (docs/scheduling.md); the public booking page is in routes/book/. */
@@ -12,4 +13,5 @@ export function registerSchedulingRoutes(app: App) {
   registerSchedulingBlockedPeriods(app)
   registerSchedulingAvailability(app)
   registerSchedulingAppointments(app)
+  registerSchedulingReminderRules(app)
 }

@@ -363,6 +363,31 @@ const SOURCES: Source[] = [
       { column: 'id', type: 'text' },
     ],
   },
+  // Scheduling reminders (issue 15): the rules, and each appointment's reminders with their message.
+  {
+    file: 'scheduling_reminder_rules.ndjson',
+    table: 'scheduling_reminder_rules',
+    description: 'when customers are reminded: minutes before, per service or the default',
+    columns: 'id, service_id, minutes_before, created_at',
+    from: 'scheduling_reminder_rules',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
+  {
+    file: 'scheduling_reminders.ndjson',
+    table: 'scheduling_reminders',
+    description: 'appointments’ reminders: when due, whether sent (and the outbox message) or skipped',
+    columns: 'id, appointment_id, rule_id, due_at, status, channel, message_id, created_at, updated_at',
+    from: 'scheduling_reminders',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'created_at', type: 'timestamptz' },
+      { column: 'id', type: 'text' },
+    ],
+  },
   {
     file: 'commerce_settings.ndjson',
     table: 'commerce_settings',

@@ -212,6 +212,7 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     dataCategories: [
       'appointment times, service, professional, status and notes',
       'consent to reminders, with its time and source',
+      'reminders sent or skipped per appointment (by e-mail through the messaging outbox)',
       'a digest of the visitor’s IP address while a slot is held (bounds holds per visitor)',
       'professionals’ names, time zones and working hours',
     ],
@@ -228,6 +229,8 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
       'scheduling_plan_intervals',
       'scheduling_exceptions',
       'scheduling_blocked_periods',
+      'scheduling_reminder_rules',
+      'scheduling_reminders',
     ],
   },
   {

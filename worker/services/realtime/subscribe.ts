@@ -59,6 +59,8 @@ const TOPIC_RULES: Record<TopicKind, TopicRule> = {
         ).length > 0,
     },
   },
+  // Scheduling's day and week views: the API's read permission and module.
+  schedule: { permission: 'scheduling.read', module: 'scheduling' },
 }
 
 const badTopic = () => invalidField('topics', 'Not a topic a page can subscribe to.')

@@ -16,6 +16,7 @@ import type { CustomerInput } from '../customers/customers.ts'
 import { afterCursor, key, nextPage, sortKey } from '../keyset.ts'
 import { book, moveAppointment } from './booking.ts'
 import { publishSchedulingEvent, type SchedulingEvent } from './events.ts'
+import { planReminders } from './reminders.ts'
 import { addDays, zonedInstant } from './zones.ts'
 
 export const COLUMNS = {
@@ -85,8 +86,10 @@ export async function getAppointment(ctx: ServiceContext, id: string) {
 export type AppointmentListInput = {
   limit: number
   cursor?: string
-  /** A local date in `timeZone`: appointments starting that day. */
+  /** A local date in `timeZone`: appointments starting that day (or in `days` days from it). */
   day?: string
+  /** How many local days from `day` (1 when absent): the portal's week view reads 7. */
+  days?: number
   timeZone: string
   professionalId?: string
   status?: AppointmentStatus
@@ -98,7 +101,9 @@ export async function listAppointments(ctx: ServiceContext, input: AppointmentLi
   const conditions: (SQL | undefined)[] = [
     eq(appointments.tenantId, ctx.principal.tenantId),
     input.day ? gte(appointments.startsAt, zonedInstant(input.day, 0, input.timeZone)) : undefined,
-    input.day ? lt(appointments.startsAt, zonedInstant(addDays(input.day, 1), 0, input.timeZone)) : undefined,
+    input.day
+      ? lt(appointments.startsAt, zonedInstant(addDays(input.day, input.days ?? 1), 0, input.timeZone))
+      : undefined,
     input.professionalId ? eq(appointments.professionalId, input.professionalId) : undefined,
     input.status ? eq(appointments.status, input.status) : undefined,
     afterCursor(BY_START, input.cursor, 'asc'),
@@ -141,6 +146,7 @@ export async function createAppointment(ctx: ServiceContext, input: CreateAppoin
     { ...input, enforceNotice: false, createdBy: ctx.principal.id },
     ctx.now,
   )
+  await planReminders(ctx.tx, tenantId, booked.id, ctx.now)
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'scheduling.appointment_created',
     tenantId,
@@ -198,6 +204,7 @@ export async function rescheduleAppointment(
     { ...input, enforceNotice: false },
     ctx.now,
   )
+  await planReminders(ctx.tx, tenantId, id, ctx.now)
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'scheduling.appointment_rescheduled',
     tenantId,
@@ -264,4 +271,6 @@ export async function changeStatus(
       ...(status === 'confirmed' ? { holdExpiresAt: null } : {}),
     })
     .where(and(eq(appointments.id, before.id), eq(appointments.tenantId, tenantId)))
+  // Confirmed: its reminders are planned; cancelled or closed: the pending ones are void.
+  await planReminders(tx, tenantId, before.id, now)
 }

@@ -1,10 +1,10 @@
-import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
+import { publishEvents } from '../realtime/publish.ts'
 
 /**
  * The scheduling module's live events, for staff pages that update without a reload (the day
- * view): one topic per tenant, `scheduling`. Ids only, never a customer's name or phone: a page
- * that receives one re-reads its fragment through the API's own permission checks.
+ * view). Ids only, never a customer's name or phone: a page that hears one re-reads its fragment
+ * through the verbs, which check the viewer's permission.
  */
 export type SchedulingEvent =
   | {
@@ -17,19 +17,16 @@ export type SchedulingEvent =
   | { type: 'appointment.rescheduled'; appointmentId: string; professionalId: string; startsAt: string }
   | { type: 'appointment.status_changed'; appointmentId: string; status: string }
 
-export const SCHEDULING_TOPIC = 'scheduling'
-
 /**
  * Publishes one event after the transaction that caused it committed (call it through
- * `ctx.afterCommit` or after the transaction returns). MERGE SEAM: the per-tenant live channel
- * (`services.events.publish(tenantId, topic, event)` in worker/runtime/ports.ts) is being built on
- * another branch; until it is wired here, the event is only logged, and the day view polls its
- * fragment every 15 seconds, which works with or without the channel.
+ * `ctx.afterCommit` or after the transaction returns). On the tenant's live channel it becomes a
+ * `schedule.changed` signal (topic `schedule`); never throws (see `publishEvents`), and the day
+ * view polls when the channel is down.
  */
 export async function publishSchedulingEvent(
-  _services: Services,
+  services: Services,
   tenantId: string,
   event: SchedulingEvent,
 ): Promise<void> {
-  log('info', 'scheduling event', { tenant_id: tenantId, topic: SCHEDULING_TOPIC, event: event.type })
+  await publishEvents(services, tenantId, [{ type: 'schedule.changed', appointmentId: event.appointmentId }])
 }

@@ -15,6 +15,7 @@ import { changeStatus } from './appointments.ts'
 import { availabilityOf } from './availability.ts'
 import { book, recordConsent } from './booking.ts'
 import { publishSchedulingEvent } from './events.ts'
+import { planReminders } from './reminders.ts'
 
 /**
  * The public booking page's services (`/book/<tenant-slug>`): no login, so no principal. Each
@@ -309,6 +310,7 @@ export async function confirmHold(
       .then((r) => r.rows)
     if (!row) throw holdExpired()
     await recordConsent(tx, tenant.id, customer.id, input.remindersConsent, 'public', now)
+    await planReminders(tx, tenant.id, row.id, now)
     await writeAudit(tx, { type: 'anonymous', id: null }, meta, {
       action: 'scheduling.appointment_booked_public',
       tenantId: tenant.id,
