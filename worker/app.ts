@@ -11,6 +11,7 @@ import { registerBookingPage } from './routes/book/index.tsx'
 import { registerDocs } from './routes/docs.ts'
 import { registerRoutes } from './routes/index.ts'
 import { registerPortal } from './routes/portal/index.ts'
+import { registerStorefrontPage } from './routes/storefront/index.tsx'
 
 /**
  * The one app factory: Integra's middleware around `register`'s routes. Middleware order
@@ -41,6 +42,7 @@ export function createApp(): App {
     registerRoutes(app)
     registerPortal(app)
     registerBookingPage(app)
+    registerStorefrontPage(app)
     // Last: the OpenAPI document lists every route registered above, read from the app itself.
     registerDocs(app)
   })

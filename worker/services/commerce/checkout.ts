@@ -5,7 +5,6 @@ import {
   commerceOrderItems,
   commerceOrders,
   commercePayments,
-  type OrderAddress,
 } from '../../../db/schema/index.ts'
 import type { RequestMeta } from '../../auth/principal.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
