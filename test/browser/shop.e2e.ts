@@ -91,5 +91,25 @@ describe('the storefront on a phone', () => {
     await shot('6-paid')
     expect(errors).toEqual([])
     await context.close()
+
+    // The same catalog and tracking page at the other width and language.
+    const tracking = page.url().replace('&new=1', '')
+    for (const [lang, width] of [
+      ['en', 390],
+      ['en', 1280],
+      ['pt-BR', 1280],
+    ] as const) {
+      const other = await browser.newContext({ locale: lang, viewport: { width, height: 900 } })
+      const view = await other.newPage()
+      for (const [name, url] of [
+        ['catalog', `${stack.baseUrl}/shop/acme?lang=${lang}`],
+        ['tracking', `${tracking}&lang=${lang}`],
+      ]) {
+        await view.goto(url)
+        await view.screenshot({ path: path.join(SHOTS, `shop-${name}-${lang}-${width}.png`), fullPage: true })
+        expect(await overflowOf(view)).toBeLessThanOrEqual(0)
+      }
+      await other.close()
+    }
   })
 })
