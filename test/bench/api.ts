@@ -303,7 +303,8 @@ export async function benchApi(stack: StackInfo): Promise<Figure[]> {
       main: path.join(root, 'test/bench/bare-worker.ts'),
       compatibility_date: base.compatibility_date,
       vars,
-      queues: { producers: [{ binding: 'JOBS', queue: `bench-${name}` }] },
+      // The producer Integra's webhook sends with: same binding, same queue name.
+      queues: { producers: base.queues.producers },
     })
     // Each one is tracked as soon as it is up, so a failure of another still stops it.
     const wranglerDev = (name: string, config: object, vars: Record<string, string> = {}) =>
@@ -584,6 +585,7 @@ async function benchWebhooks(
   // on the same 2 cores moves all of them): the median of the rounds' ratios is the figure.
   const pairedRatio = (of: number[]) => median(perSecond.webhook.map((value, i) => value / (of[i] as number)))
   const ratio = pairedRatio(perSecond.bare)
+  const likeForLike = pairedRatio(perSecond.bareEnqueuing)
   return [
     {
       figure: `Meta webhook acks (signature checked, enqueued), median of ${ROUNDS} rounds, ${bounds.connections} connections`,
@@ -600,11 +602,13 @@ async function benchWebhooks(
       pass: true,
     },
     {
+      // The old target (≥ 0.5) measured wrangler dev's log and queue plumbing as much as Integra:
+      // kept as information; the target is the like-for-like ratio below.
       figure: 'Meta webhook acks ÷ bare Worker (median of the rounds’ ratios)',
       value: round(ratio, 2),
       unit: '×',
-      target: '≥ 0.5',
-      pass: ratio >= 0.5,
+      target: 'info',
+      pass: true,
     },
     {
       figure: 'bare Worker + one log line per request (as Integra writes), same rounds',
@@ -621,18 +625,18 @@ async function benchWebhooks(
       pass: true,
     },
     {
-      figure: 'bare Worker + the log line + a queue send (a local queue), same rounds',
+      figure: 'bare Worker + the same log line + a send to the same queue, same rounds',
       value: Math.round(median(perSecond.bareEnqueuing)),
       unit: 'req/s',
       target: 'info',
       pass: true,
     },
     {
-      figure: 'Meta webhook acks ÷ bare Worker with the log line and the queue send (median of ratios)',
-      value: round(pairedRatio(perSecond.bareEnqueuing), 2),
+      figure: 'Meta webhook acks ÷ bare Worker with the same log line and queue send (median of ratios)',
+      value: round(likeForLike, 2),
       unit: '×',
-      target: 'info',
-      pass: true,
+      target: '≥ 0.9',
+      pass: likeForLike >= 0.9,
     },
     {
       figure: 'Integra GET /health (its middleware chain alone), same rounds',

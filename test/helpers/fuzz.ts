@@ -2,8 +2,10 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { newId } from '../../db/ids.ts'
 import { FAKE_OAUTH_APPS } from '../../db/local/fakes/oauth.ts'
+import { MODULES } from '../../db/schema/index.ts'
 import { parseSigningKeys, signAccessToken } from '../../worker/auth/jwt.ts'
 import type { Bindings } from '../../worker/env.ts'
+import { errorEnvelopeSchema } from '../../worker/openapi/components.ts'
 import {
   type BodyCase,
   bodyCase,
@@ -13,7 +15,7 @@ import {
   queryCase,
   type SchemaContext,
 } from './arbitraries.ts'
-import type { TestDatabase } from './env.ts'
+import { createTestDatabase, type TestDatabase } from './env.ts'
 import { createMember, createOperator, createTenant, login, PASSWORD } from './fixtures.ts'
 import { seedTenantRows, tenantDigest, tenantIds } from './tenant-rows.ts'
 import { callWorker } from './worker.ts'
@@ -72,20 +74,28 @@ export async function loadOperations(env: Bindings): Promise<Operation[]> {
   return operations
 }
 
-export type Suite = 'tenant' | 'modules' | 'admin'
-
 /**
- * Which file fuzzes an operation (three files so vitest runs them in parallel workers). Total by
- * construction: a new route lands in the tenant suite unless its prefix says otherwise.
+ * One file per suite (test/security/fuzz-<suite>.test.ts), so vitest spreads them over its
+ * workers: the suite time is the longest file's, and a module's routes are fuzzed in a file of
+ * their own.
  */
+export const SUITES = [
+  'tenant',
+  'admin',
+  'metrics',
+  'calendar',
+  'attendance',
+  'scheduling',
+  'commerce',
+] as const
+export type Suite = (typeof SUITES)[number]
+
+/** Total by construction: a new route lands in the tenant suite unless its prefix says otherwise. */
 export function suiteOf(operation: Operation): Suite {
   if (operation.path.startsWith('/api/v1/admin')) return 'admin'
-  if (
-    /^\/api\/v1\/(calendar|attendance|scheduling|metrics|webhooks|consent|erasure-requests)(\/|$)/.test(
-      operation.path,
-    )
-  )
-    return 'modules'
+  const module = /^\/api\/v1\/(calendar|attendance|scheduling|commerce)(\/|$)/.exec(operation.path)
+  if (module) return module[1] as Suite
+  if (/^\/api\/v1\/(metrics|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path)) return 'metrics'
   return 'tenant'
 }
 
@@ -139,26 +149,24 @@ export function problemsOf(response: Response, text: string): string[] {
       Object.keys(body).join() === 'error' &&
       typeof error === 'object' &&
       error !== null &&
-      Object.keys(error).every((key) => ['code', 'message', 'requestId', 'fields'].includes(key))
+      Object.keys(error).every((key) => ENVELOPE_KEYS.includes(key))
     if (!keysOk) problems.push('not exactly the envelope')
     else {
-      if (typeof error.code !== 'string' || typeof error.message !== 'string')
-        problems.push('code/message not strings')
-      if (typeof error.requestId !== 'string' || error.requestId !== requestId)
-        problems.push(`requestId ${String(error.requestId)} is not the X-Request-Id ${requestId}`)
-      const fields = error.fields
-      if (
-        fields !== undefined &&
-        !(
-          Array.isArray(fields) &&
-          fields.every((f) => typeof f?.path === 'string' && typeof f?.message === 'string')
+      // Types of code, message, fields and details: the same schema the OpenAPI document shows.
+      const parsed = errorEnvelopeSchema.safeParse(body)
+      if (!parsed.success)
+        problems.push(
+          `envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
         )
-      )
-        problems.push('fields are not [{path, message}]')
+      if (error.requestId !== requestId)
+        problems.push(`requestId ${String(error.requestId)} is not the X-Request-Id ${requestId}`)
     }
   }
   return problems
 }
+
+/** The envelope's keys, read from the schema the API documents (worker/openapi/components.ts). */
+const ENVELOPE_KEYS = Object.keys(errorEnvelopeSchema.shape.error.shape)
 
 export type Caller = {
   /** A fresh access token for the operation's principal (called again after a 401). */
@@ -358,6 +366,20 @@ export function fuzzSuite(
 }
 
 /**
+ * A fuzz file's whole body: the served document's operations, a database of its own, and the
+ * suite's tests (the operator's side for the admin central, tenant A's owner for the rest).
+ */
+export async function fuzzFile(suite: Suite, env: Bindings): Promise<Operation[]> {
+  const operations = await loadOperations(env)
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+  fuzzSuite(suite, operations, () => (suite === 'admin' ? prepareAdminSide(db) : prepareTenantSide(db)))
+  return operations
+}
+
+/**
  * A live session and its access token, written directly: what a login yields, without the
  * deliberately slow password hash. Logout and session revocation cases burn one per case, and
  * 200 real logins would cost the suite seconds; login itself is fuzzed as its own route.
@@ -400,10 +422,7 @@ async function idPools(db: TestDatabase, tenantId: string, spare: readonly strin
  * the same way as the bystander. The owner's password is followed when the fuzzer changes it.
  */
 export async function prepareTenantSide(db: TestDatabase): Promise<Side> {
-  const [a, b] = [
-    await createTenant(db, { modules: ['metrics', 'calendar', 'attendance', 'scheduling'] }),
-    await createTenant(db),
-  ]
+  const [a, b] = [await createTenant(db, { modules: [...MODULES] }), await createTenant(db)]
   const owner = await createMember(db, a.tenantId, 'owner')
   // Aimed at by login fuzzing, so a lockout of this account never locks the owner out.
   const loginTarget = await createMember(db, a.tenantId, 'analyst')

@@ -50,7 +50,7 @@ const BODY_TYPES: Partial<Record<Validation['target'], string>> = {
 const DESCRIPTION = `The Integra API: tenants' social metrics, connections, team and the admin central.
 
 - **Authentication**: \`Authorization: Bearer <token>\` with an access token from \`POST /api/v1/auth/login\` (15 minutes; refresh with \`POST /api/v1/auth/refresh\`) or a tenant API key \`ik_…\`. Permissions are checked per route and role; another tenant's ids read as unknown ones (404).
-- **Errors**: always \`{"error":{"code","message","requestId"}}\`, with \`fields\` for \`400 VALIDATION_FAILED\`.
+- **Errors**: always \`{"error":{"code","message","requestId"}}\`, with \`fields\` for \`400 VALIDATION_FAILED\` and \`details\` where the caller can act on data (the next free slots, the approved templates, recomputed totals).
 - **JSON** in snake_case; request bodies must be \`application/json\` (1 MiB at most).
 - **Lists**: \`limit\` and an opaque \`cursor\`; the next page's cursor is \`next_cursor\` (null on the last page).
 - **Rate limit**: 600 authenticated requests a minute per API key or tenant (\`429 RATE_LIMITED\` with \`Retry-After\`).

@@ -1,14 +1,4 @@
-import { MEMBER_ROLES } from '../../../db/schema/identity.ts'
-import {
-  ActionButton,
-  Alert,
-  Field,
-  type FormState,
-  formValue,
-  HxForm,
-  Pager,
-  Select,
-} from '../../components/forms.tsx'
+import { Alert, Field, type FormState, formValue, HxForm, Pager, Select } from '../../components/forms.tsx'
 import { Status, When } from '../../components/status.tsx'
 import { useI18n } from '../../i18n/index.ts'
 

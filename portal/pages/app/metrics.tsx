@@ -1,4 +1,5 @@
 import { PLATFORMS } from '../../../db/schema/connections.ts'
+import type { ChangeReason } from '../../../worker/services/metrics/filters.ts'
 import { type ChartSeries, LineChart } from '../../components/chart.tsx'
 import { Select } from '../../components/forms.tsx'
 import { type PeriodChoice, PeriodForm } from '../../components/period.tsx'
@@ -12,6 +13,7 @@ export type ExplorerRow = {
   total: number | null
   previousTotal: number | null
   changePct: number | null
+  changeReason: ChangeReason | null
 }
 
 /** The metrics explorer: filters, one chart, the same numbers as a table, and the CSV export. */
@@ -104,7 +106,7 @@ export function MetricsPage(props: {
                     <td class="num">{row.total === null ? '—' : i18n.number(row.total)}</td>
                     <td class="num">{row.previousTotal === null ? '—' : i18n.number(row.previousTotal)}</td>
                     <td>
-                      <Change pct={row.changePct} />
+                      <Change pct={row.changePct} reason={row.changeReason} />
                     </td>
                   </tr>
                 ))}

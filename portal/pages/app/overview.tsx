@@ -1,10 +1,18 @@
+import type { Platform } from '../../../db/schema/index.ts'
+import { KPI_METRICS } from '../../../worker/services/metrics/catalog.ts'
+import type { ChangeReason } from '../../../worker/services/metrics/filters.ts'
 import { type ChartSeries, LineChart } from '../../components/chart.tsx'
 import { type PeriodChoice, PeriodForm } from '../../components/period.tsx'
 import { Status } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { type I18n, labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 import { platformLabel } from './connections.tsx'
 
-type Card = { value: number | null; previousValue: number | null; changePct: number | null }
+type Card = {
+  value: number | null
+  previousValue: number | null
+  changePct: number | null
+  changeReason: ChangeReason | null
+}
 
 export type SummaryView = {
   connectionId: string
@@ -17,16 +25,22 @@ export type SummaryView = {
     reach: Card
     views: Card
     interactions: Card
+    conversations: Card
+    messages: Card
     engagementRate: Card
   }
 }
 
 export type ChartView = { id: string; title: string; series: ChartSeries[] }
 
-/** "▲ 12,5%" with words for screen readers; green up, red down, grey when unknown. */
-export function Change(props: { pct: number | null }) {
+/**
+ * "▲ 12,5%" with words for screen readers; green up, red down; without a fair comparison, why
+ * not, in words (the API's `change_reason`), never a percentage against an empty period.
+ */
+export function Change(props: { pct: number | null; reason: ChangeReason | null }) {
   const { t, percent } = useI18n()
-  if (props.pct === null) return <span class="change flat">{t('kpi.noComparison')}</span>
+  if (props.pct === null)
+    return <span class="change flat">{t(`kpi.noComparison.${props.reason ?? 'no_previous_data'}`)}</span>
   const direction = props.pct > 0 ? 'up' : props.pct < 0 ? 'down' : 'flat'
   const arrow = direction === 'up' ? '▲' : direction === 'down' ? '▼' : '＝'
   return (
@@ -42,8 +56,21 @@ const KPI_ROWS = [
   ['reach', 'kpi.reach'],
   ['views', 'kpi.views'],
   ['interactions', 'kpi.interactions'],
+  ['conversations', 'kpi.conversations'],
+  ['messages', 'kpi.messages'],
   ['engagementRate', 'kpi.engagementRate'],
 ] as const
+
+/**
+ * A KPI row's name on a platform's card: the name of the one catalog metric behind it, so the
+ * card and the chart call it the same ("Impressões" on X, "Engajamento nos posts" on Facebook);
+ * the KPI's own name where it sums several metrics or the platform has none.
+ */
+function kpiLabel(t: I18n['t'], platform: string, key: (typeof KPI_ROWS)[number][0], fallback: MessageKey) {
+  if (key === 'engagementRate') return t(fallback)
+  const metrics = KPI_METRICS[platform as Platform]?.[key] ?? []
+  return metrics.length === 1 ? labelOf(t, 'metric', metrics[0] as string) : t(fallback)
+}
 
 /** One card per connected account: its KPIs for the period and the change from the previous one. */
 function KpiCard(props: { summary: SummaryView }) {
@@ -69,9 +96,9 @@ function KpiCard(props: { summary: SummaryView }) {
                 : i18n.number(card.value)
           return (
             <>
-              <dt>{t(label)}</dt>
+              <dt>{kpiLabel(t, s.platform, key, label)}</dt>
               <dd>
-                <strong>{shown}</strong> <Change pct={card.changePct} />
+                <strong>{shown}</strong> <Change pct={card.changePct} reason={card.changeReason} />
               </dd>
             </>
           )
@@ -80,6 +107,12 @@ function KpiCard(props: { summary: SummaryView }) {
     </article>
   )
 }
+
+/** A card with a KPI that has no fair comparison (the note under the cards says why). */
+const withoutBasis = (summary: SummaryView) =>
+  Object.values(summary.kpis).some(
+    (card) => card.changeReason === 'no_previous_data' || card.changeReason === 'partial_previous_data',
+  )
 
 /** The client portal's first page: KPI cards and charts for a period, or how to start. */
 export function OverviewPage(props: {
@@ -121,6 +154,7 @@ export function OverviewPage(props: {
                   <KpiCard summary={summary} />
                 ))}
               </div>
+              {props.summaries.some(withoutBasis) && <p class="muted small">{t('kpi.noComparisonNote')}</p>}
             </section>
             <section aria-labelledby="charts-title">
               <h2 id="charts-title">{t('overview.charts')}</h2>

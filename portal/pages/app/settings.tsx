@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx'
 import type { FormState } from '../../components/forms.tsx'
 import { ActionButton, Alert, Field, HxForm } from '../../components/forms.tsx'
 import { When } from '../../components/status.tsx'
@@ -72,32 +73,26 @@ function MetaWebhook(
         )}
       </p>
       {props.manage && (
-        <>
-          {props.form?.message && <Alert kind="error">{t(props.form.message)}</Alert>}
-          <HxForm action="/app/settings/meta" target="#settings" label={t('settings.meta.title')}>
-            <Field
-              name="app_secret"
-              label="settings.meta.appSecret"
-              type="password"
-              autocomplete="off"
-              hint="settings.meta.appSecretHint"
-              errors={props.form?.errors}
-              required
-            />
-            <Field
-              name="verify_token"
-              label="settings.meta.verifyToken"
-              type="password"
-              autocomplete="off"
-              hint="settings.meta.verifyTokenHint"
-              errors={props.form?.errors}
-              required
-            />
-            <button type="submit" class="primary">
-              {t('settings.save')}
-            </button>
-          </HxForm>
-        </>
+        <SettingsForm action="/app/settings/meta" label={t('settings.meta.title')} form={props.form}>
+          <Field
+            name="app_secret"
+            label="settings.meta.appSecret"
+            type="password"
+            autocomplete="off"
+            hint="settings.meta.appSecretHint"
+            errors={props.form?.errors}
+            required
+          />
+          <Field
+            name="verify_token"
+            label="settings.meta.verifyToken"
+            type="password"
+            autocomplete="off"
+            hint="settings.meta.verifyTokenHint"
+            errors={props.form?.errors}
+            required
+          />
+        </SettingsForm>
       )}
     </div>
   )
@@ -119,32 +114,42 @@ function Alerts(props: NonNullable<SettingsView['alerts']> & { manage: boolean; 
         )}
       </p>
       {props.manage && (
-        <>
-          {props.form?.message && <Alert kind="error">{t(props.form.message)}</Alert>}
-          <HxForm action="/app/settings/alerts" target="#settings" label={t('settings.alerts.title')}>
-            <Field
-              name="telegram_bot_token"
-              label="settings.alerts.botToken"
-              type="password"
-              autocomplete="off"
-              hint="settings.alerts.botTokenHint"
-              errors={props.form?.errors}
-              required
-            />
-            <Field
-              name="telegram_chat_id"
-              label="settings.alerts.chatId"
-              value={(props.form?.values?.telegram_chat_id as string | undefined) ?? props.chatId}
-              hint="settings.alerts.chatIdHint"
-              errors={props.form?.errors}
-              required
-            />
-            <button type="submit" class="primary">
-              {t('settings.save')}
-            </button>
-          </HxForm>
-        </>
+        <SettingsForm action="/app/settings/alerts" label={t('settings.alerts.title')} form={props.form}>
+          <Field
+            name="telegram_bot_token"
+            label="settings.alerts.botToken"
+            type="password"
+            autocomplete="off"
+            hint="settings.alerts.botTokenHint"
+            errors={props.form?.errors}
+            required
+          />
+          <Field
+            name="telegram_chat_id"
+            label="settings.alerts.chatId"
+            value={(props.form?.values?.telegram_chat_id as string | undefined) ?? props.chatId}
+            hint="settings.alerts.chatIdHint"
+            errors={props.form?.errors}
+            required
+          />
+        </SettingsForm>
       )}
     </div>
+  )
+}
+
+/** A section's form: its refusal above it, its fields, one save button; the answer swaps the page. */
+function SettingsForm(props: { action: string; label: string; form?: FormState; children: Child }) {
+  const { t } = useI18n()
+  return (
+    <>
+      {props.form?.message && <Alert kind="error">{t(props.form.message)}</Alert>}
+      <HxForm action={props.action} target="#settings" label={props.label}>
+        {props.children}
+        <button type="submit" class="primary">
+          {t('settings.save')}
+        </button>
+      </HxForm>
+    </>
   )
 }

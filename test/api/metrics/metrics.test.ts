@@ -72,6 +72,7 @@ type Series = {
   total?: number | null
   previous_total?: number | null
   change_pct?: number | null
+  change_reason?: string | null
 }
 
 async function series(call: ReturnType<typeof as>, query: string) {
@@ -139,6 +140,7 @@ describe('GET /api/v1/metrics', () => {
         total: 1450,
         previous_total: 1310, // 3 March, the last day of 18 Feb – 3 March
         change_pct: 10.69, // 140 / 1310
+        change_reason: null,
       },
       {
         connection_id: ig,
@@ -151,7 +153,8 @@ describe('GET /api/v1/metrics', () => {
         ],
         total: 147,
         previous_total: 259, // 18..28 Feb (253) + 1..3 March (6)
-        change_pct: -43.24,
+        change_pct: -43.24, // both periods have a point on each of their 14 days
+        change_reason: null,
       },
     ])
   })
@@ -208,6 +211,7 @@ describe('GET /api/v1/metrics', () => {
         total: 506,
         previous_total: 503,
         change_pct: 0.6,
+        change_reason: null,
       },
       {
         connection_id: fb,
@@ -221,6 +225,7 @@ describe('GET /api/v1/metrics', () => {
         total: 400,
         previous_total: null,
         change_pct: null,
+        change_reason: 'no_previous_data',
       },
     ])
   })
@@ -248,9 +253,38 @@ describe('GET /api/v1/metrics', () => {
     ).toEqual(['instagram:reach'])
     const zero = await series(
       call,
-      `from=2026-03-16&to=2026-03-31&connection_id=${fb}&compare=previous_period`,
+      `from=2026-03-17&to=2026-03-24&connection_id=${fb}&compare=previous_period`,
     )
-    expect(zero.series[0]).toMatchObject({ total: 0, previous_total: 0, change_pct: null })
+    expect(zero.series[0]).toMatchObject({
+      total: 0,
+      previous_total: 0,
+      change_pct: null,
+      change_reason: 'previous_zero',
+    })
+  })
+
+  it('gives no percentage for a sum whose previous period began before the first collection (issue 22)', async () => {
+    const { tenant, call } = await setup()
+    const ig = await instagramWithHistory(tenant.tenantId) // points from 1 February
+    // 1..31 March against 29 January..28 February: 28 of the previous 31 days have points. Before
+    // the rule, a 90-day overview on a fresh backfill showed rises of 19,079 %.
+    const partial = await series(
+      call,
+      `from=2026-03-01&to=2026-03-31&connection_id=${ig}&compare=previous_period`,
+    )
+    expect(
+      partial.series.map(({ metric, change_pct, change_reason }) => ({ metric, change_pct, change_reason })),
+    ).toEqual([
+      // A stock compares two snapshots: 1590 on 31 March against 1280 on 28 February.
+      { metric: 'followers', change_pct: 24.22, change_reason: null },
+      { metric: 'reach', change_pct: null, change_reason: 'partial_previous_data' },
+    ])
+    // The same sums with the previous period fully collected: the percentage is back.
+    const full = await series(
+      call,
+      `from=2026-03-16&to=2026-03-31&connection_id=${ig}&metric=reach&compare=previous_period`,
+    )
+    expect(full.series[0]).toMatchObject({ change_reason: null, change_pct: expect.any(Number) })
   })
 
   it('defaults to the last 30 days, today included', async () => {
@@ -364,7 +398,12 @@ describe('GET /api/v1/metrics/points', () => {
   })
 })
 
-type Card = { value: number | null; previous_value: number | null; change_pct: number | null }
+type Card = {
+  value: number | null
+  previous_value: number | null
+  change_pct: number | null
+  change_reason: string | null
+}
 
 describe('GET /api/v1/metrics/summary', () => {
   it('gives KPI cards per connection with the previous period and the engagement-rate definition', async () => {
@@ -375,6 +414,8 @@ describe('GET /api/v1/metrics/summary', () => {
     // Parts of total_interactions: not added again.
     await addPoints(tenant.tenantId, ig, 'likes', 'day', '2026-03-01', '2026-03-31', '1000')
     const wa = await addConnection(tenant.tenantId, 'whatsapp', { label: 'Atendimento' })
+    await addPoints(tenant.tenantId, wa, 'conversations', 'day', '2026-02-01', '2026-03-31', '3')
+    await addPoints(tenant.tenantId, wa, 'messages_sent', 'day', '2026-02-01', '2026-03-31', '20')
     await addConnection(tenant.tenantId, 'instagram', { status: 'disconnected' })
     const response = await call('/api/v1/metrics/summary?from=2026-03-01&to=2026-03-31')
     expect(response.status).toBe(200)
@@ -401,20 +442,44 @@ describe('GET /api/v1/metrics/summary', () => {
       display_name: 'Conta',
       status: 'active',
     })
+    // Points begin on 1 February: the previous period (29 January..28 February) has 28 days of
+    // data against March's 31, so sums are not compared; followers (two snapshots) are.
+    const partial = { change_pct: null, change_reason: 'partial_previous_data' }
     expect(body.data[0]?.kpis).toEqual({
-      followers: { value: 1590, previous_value: 1280, growth: 310, change_pct: 24.22 },
-      reach: { value: 496, previous_value: 406, change_pct: 22.17 },
-      views: { value: null, previous_value: null, change_pct: null },
-      interactions: { value: 310, previous_value: 140, change_pct: 121.43 },
-      // 310 / 1590 and 140 / 1280, in percent; the change is worked out before rounding.
-      engagement_rate: { value: 19.5, previous_value: 10.94, change_pct: 78.26 },
+      followers: { value: 1590, previous_value: 1280, growth: 310, change_pct: 24.22, change_reason: null },
+      reach: { value: 496, previous_value: 406, ...partial },
+      views: { value: null, previous_value: null, change_pct: null, change_reason: 'no_current_data' },
+      interactions: { value: 310, previous_value: 140, ...partial },
+      conversations: {
+        value: null,
+        previous_value: null,
+        change_pct: null,
+        change_reason: 'no_current_data',
+      },
+      messages: { value: null, previous_value: null, change_pct: null, change_reason: 'no_current_data' },
+      // 310 / 1590 and 140 / 1280, in percent.
+      engagement_rate: { value: 19.5, previous_value: 10.94, ...partial },
     })
-    const empty = { value: null, previous_value: null, change_pct: null }
+    // 16..31 March against 28 February..15 March: every previous day has points, so every change is given.
+    const full = (await (
+      await call('/api/v1/metrics/summary?from=2026-03-16&to=2026-03-31')
+    ).json()) as typeof body
+    expect(full.data[0]?.kpis).toMatchObject({
+      reach: { value: 376, previous_value: 148, change_pct: 154.05, change_reason: null },
+      interactions: { value: 160, previous_value: 155, change_pct: 3.23, change_reason: null },
+      // 160 / 1590 and 155 / 1430: the change is worked out before rounding.
+      engagement_rate: { value: 10.06, previous_value: 10.84, change_pct: -7.16, change_reason: null },
+    })
+    const empty = { value: null, previous_value: null, change_pct: null, change_reason: 'no_current_data' }
+    // WhatsApp measures conversations and messages (issue 22: its card was empty while the
+    // explorer showed them): 3 conversations and 20 messages a day, from 1 February.
     expect(body.data[1]?.kpis).toEqual({
       followers: { ...empty, growth: null },
       reach: empty,
       views: empty,
       interactions: empty,
+      conversations: { value: 93, previous_value: 84, ...partial },
+      messages: { value: 620, previous_value: 560, ...partial },
       engagement_rate: empty,
     })
   })

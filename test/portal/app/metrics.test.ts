@@ -52,6 +52,8 @@ async function tenantWithAccounts(accounts: number) {
   return { tenant, owner, ids }
 }
 
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10)
+
 /** The points of one line as its tooltips say them: date label → value. */
 function tooltips(html: string, label: string): Map<string, number> {
   const points = new Map<string, number>()
@@ -79,6 +81,49 @@ describe('overview and metrics explorer', () => {
     expect(html).toContain('<svg class="chart"')
     expect(html).toMatch(/<circle[^>]*><title>Insta Story · /)
     expect(html).toContain('role="img"')
+  })
+
+  it('says there is no basis for comparison instead of a percentage against a half-empty period (issue 22)', async () => {
+    // 60 days of points: the 90-day overview's previous period (91..180 days ago) has none, the
+    // 45-day one has 15 of its 45 days. Before, such cards showed rises of thousands of percent.
+    const { owner } = await tenantWithPoints()
+    for (const [language, expected] of [
+      ['en', 'no basis for comparison'],
+      ['pt-BR', 'sem base de comparação'],
+    ] as const) {
+      const client = portalClient(db, { acceptLanguage: language })
+      await client.login(owner.email)
+      for (const query of ['period=90', `from=${daysAgo(44)}&to=${daysAgo(0)}`]) {
+        const text = textOf(await (await client.request(`/app?${query}`)).text())
+        expect(text).toContain('Insta Story')
+        // Followers compare two snapshots (one exists 45 days before); reach, a sum, is not compared.
+        const reach = text.slice(text.indexOf(language === 'en' ? 'Reach' : 'Alcance'))
+        expect(reach.slice(0, 200)).toContain(expected)
+        expect(reach.slice(0, 200)).not.toMatch(/%/)
+      }
+    }
+  })
+
+  it('names a metric the same on its card and in its chart (issue 22: X views were "Impressions" in the chart)', async () => {
+    const tenant = await createTenant(db)
+    const owner = await createMember(db, tenant.tenantId, 'owner')
+    const connectionId = newId('con')
+    await db.owner(
+      `insert into connections (id, tenant_id, platform, external_account_id, label, created_by)
+       values ($1, $2, 'x', 'x-1', 'Perfil X', $3)`,
+      [connectionId, tenant.tenantId, owner.id],
+    )
+    await db.owner(
+      `insert into metric_points (tenant_id, connection_id, metric, granularity, period_start, value)
+       select $1, $2, 'impressions', 'day', (current_date - d)::date, 50 from generate_series(0, 6) d`,
+      [tenant.tenantId, connectionId],
+    )
+    const client = portalClient(db, { acceptLanguage: 'en' })
+    await client.login(owner.email)
+    const html = await (await client.request('/app?period=7')).text()
+    expect(html).toMatch(/<dt>Impressions<\/dt>/)
+    expect(html).not.toMatch(/<dt>Views<\/dt>/)
+    expect(html).toMatch(/<title>Impressions · /)
   })
 
   it('draws at most 8 lines a chart, summed in SQL, and its numbers are the API’s', async () => {
@@ -146,8 +191,29 @@ describe('overview and metrics explorer', () => {
     const body = await csv.text()
     const lines = body.trim().split(/\r?\n/)
     expect(lines.length).toBe(31)
-    expect(body).toContain('reach')
-    expect(body).not.toContain('followers')
+    // For people: names, not codes or ids (the API's export keeps the raw columns).
+    expect(lines[0]).toBe('Day,Network,Account,Metric,Value')
+    expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2},Instagram,Insta Story,Reach,\d+$/)
+    expect(body).not.toContain('Followers')
+    expect(body).not.toContain('con_')
+  })
+
+  it('exports a CSV a Brazilian spreadsheet opens: semicolons, decimal comma, Portuguese names (issue 22)', async () => {
+    const { owner, connectionId, tenant } = await tenantWithPoints()
+    await db.owner(
+      `update metric_points set value = 12.5 where tenant_id = $1 and metric = 'reach' and period_start = current_date`,
+      [tenant.tenantId],
+    )
+    await db.owner(`update connections set label = 'Loja; Centro' where id = $1`, [connectionId])
+    const client = portalClient(db, { acceptLanguage: 'pt-BR' })
+    await client.login(owner.email)
+    const csv = await (await client.request('/app/metrics/export?period=7&metric=reach')).text()
+    const lines = csv.trim().split(/\r?\n/)
+    expect(lines[0]).toBe('Dia;Rede;Conta;Métrica;Valor')
+    const today = new Date().toISOString().slice(0, 10)
+    // A separator inside a name is quoted; the decimal is a comma.
+    expect(lines).toContain(`${today};Instagram;"Loja; Centro";Alcance;12,5`)
+    expect(lines).toHaveLength(8)
   })
 
   it('exports the period on screen: presets, custom dates, and what the picker shows', async () => {

@@ -5,6 +5,7 @@ import {
   META_WEBHOOK_PLATFORMS,
   PLATFORMS,
 } from '../../../db/schema/index.ts'
+import { CHANGE_REASONS } from '../../services/metrics/filters.ts'
 import { BUCKETS } from '../../services/metrics/series.ts'
 
 /**
@@ -13,6 +14,10 @@ import { BUCKETS } from '../../services/metrics/series.ts'
  */
 const date = z.iso.date()
 const nullableNumber = z.number().nullable()
+const changeReason = z.enum(CHANGE_REASONS).nullable().meta({
+  description:
+    'Why `change_pct` is null: `no_current_data`, `no_previous_data`, `previous_zero`, or `partial_previous_data` (a sum whose previous period has points on fewer days than the period: it began before the first collection). Null when the change is given.',
+})
 
 export const seriesResponse = z.object({
   from: date,
@@ -39,7 +44,11 @@ export const seriesResponse = z.object({
         .optional()
         .meta({ description: 'With `compare`: the period (sum, or last value).' }),
       previous_total: nullableNumber.optional().meta({ description: 'With `compare`: the previous period.' }),
-      change_pct: nullableNumber.optional().meta({ description: 'With `compare`: percent, 2 decimals.' }),
+      change_pct: nullableNumber.optional().meta({
+        description:
+          'With `compare`: percent, 2 decimals; null with `change_reason` when no fair comparison exists.',
+      }),
+      change_reason: changeReason.optional(),
     }),
   ),
 })
@@ -62,7 +71,12 @@ export const pointsResponse = z.object({
     .meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
 })
 
-const card = z.object({ value: nullableNumber, previous_value: nullableNumber, change_pct: nullableNumber })
+const card = z.object({
+  value: nullableNumber,
+  previous_value: nullableNumber,
+  change_pct: nullableNumber,
+  change_reason: changeReason,
+})
 
 export const summaryResponse = z.object({
   from: date,
@@ -75,6 +89,8 @@ export const summaryResponse = z.object({
       reach: z.string(),
       views: z.string(),
       interactions: z.string(),
+      conversations: z.string(),
+      messages: z.string(),
       engagement_rate: z.string(),
       change_pct: z.string(),
       metrics: z
@@ -94,6 +110,8 @@ export const summaryResponse = z.object({
         reach: card,
         views: card,
         interactions: card,
+        conversations: card.meta({ description: 'WhatsApp: conversations opened.' }),
+        messages: card.meta({ description: 'WhatsApp: messages sent.' }),
         engagement_rate: card.meta({ description: 'Interactions ÷ followers × 100.' }),
       }),
     }),

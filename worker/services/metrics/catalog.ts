@@ -39,7 +39,7 @@ export function metricsOutside(platforms: readonly Platform[] | null, metrics: r
   return metrics.filter((metric) => !covered.has(metric))
 }
 
-export const KPIS = ['followers', 'reach', 'views', 'interactions'] as const
+export const KPIS = ['followers', 'reach', 'views', 'interactions', 'conversations', 'messages'] as const
 export type Kpi = (typeof KPIS)[number]
 
 /**
@@ -72,7 +72,12 @@ export const KPI_METRICS: Record<Platform, Partial<Record<Kpi, readonly string[]
     views: ['views'],
     interactions: ['likes', 'comments', 'shares'],
   },
-  whatsapp: {},
+  // A WhatsApp Business Account has no audience or views: its cards are conversations opened and
+  // messages sent, the figures the explorer shows for it.
+  whatsapp: {
+    conversations: ['conversations'],
+    messages: ['messages_sent'],
+  },
 }
 
 /** The KPI map joined by the summary query, restricted to metrics the current catalogs define. */

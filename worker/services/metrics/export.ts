@@ -31,6 +31,22 @@ const COLUMNS = [
   'collected_at',
 ] as const satisfies readonly (keyof RawPoint)[]
 
+/** The columns of a CSV for people (the portal's download): no internal ids or codes. */
+export const SHEET_COLUMNS = ['period_start', 'platform', 'label', 'metric', 'value'] as const
+export type SheetColumn = (typeof SHEET_COLUMNS)[number]
+
+/**
+ * How the portal's CSV reads in the member's spreadsheet: a Brazilian one splits on `;` and reads
+ * `1,5` as a number; headers, platforms and metrics in the member's language. The API's export
+ * keeps RFC 4180 with the raw columns, for programs.
+ */
+export type SheetCsv = {
+  separator: ',' | ';'
+  decimalComma: boolean
+  headers: Record<SheetColumn, string>
+  name: (kind: 'platform' | 'metric', value: string) => string
+}
+
 /**
  * Runs in the request's transaction, where the session and the license were checked (once for the
  * whole export): the permission, the tenant's slug for the file name and the first page, in one
@@ -58,14 +74,33 @@ export async function prepareExport(ctx: ServiceContext, input: MetricFilters & 
  * One RFC 4180 field. Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
  * CR first: labels are typed by people) gets a leading `'`, the usual neutralisation.
  */
-export function csvField(value: string | number | null): string {
+export function csvField(value: string | number | null, separator: ',' | ';' = ','): string {
   if (value === null) return ''
   if (typeof value === 'number') return String(value)
   const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+  return /["\r\n]/.test(text) || text.includes(separator) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
 const csvLine = (point: RawPoint) => `${COLUMNS.map((column) => csvField(point[column])).join(',')}\r\n`
+
+/** A point as a row of the people's CSV (see SheetCsv). */
+function sheetLine(sheet: SheetCsv) {
+  const cell = (point: RawPoint, column: SheetColumn): string => {
+    switch (column) {
+      case 'platform':
+      case 'metric':
+        return csvField(sheet.name(column, point[column]), sheet.separator)
+      case 'value': {
+        const text = String(point.value)
+        return sheet.decimalComma ? text.replace('.', ',') : text
+      }
+      default:
+        return csvField(point[column], sheet.separator)
+    }
+  }
+  return (point: RawPoint) =>
+    `${SHEET_COLUMNS.map((column) => cell(point, column)).join(sheet.separator)}\r\n`
+}
 const ndjsonLine = (point: RawPoint) => `${JSON.stringify(point)}\n`
 
 /**
@@ -84,12 +119,16 @@ function exportStream(options: {
   tenantId: string
   filters: MetricFilters
   format: ExportFormat
+  sheet?: SheetCsv
   firstPage: RawPoint[]
   requestId: string
 }): ReadableStream<Uint8Array> {
-  const { db, tenantId, filters, format, requestId } = options
+  const { db, tenantId, filters, format, sheet, requestId } = options
   const encoder = new TextEncoder()
-  const line = format === 'csv' ? csvLine : ndjsonLine
+  const line = format === 'ndjson' ? ndjsonLine : sheet ? sheetLine(sheet) : csvLine
+  const header = sheet
+    ? SHEET_COLUMNS.map((column) => csvField(sheet.headers[column], sheet.separator)).join(sheet.separator)
+    : COLUMNS.join(',')
   let firstPage: RawPoint[] | null = options.firstPage
   let after: PointKey | null = null
   let cancelled = false
@@ -111,7 +150,7 @@ function exportStream(options: {
     {
       start(controller) {
         // The BOM makes spreadsheets read the file as UTF-8 (accents intact).
-        if (format === 'csv') controller.enqueue(encoder.encode(`\uFEFF${COLUMNS.join(',')}\r\n`))
+        if (format === 'csv') controller.enqueue(encoder.encode(`\uFEFF${header}\r\n`))
       },
       async pull(controller) {
         let rows: RawPoint[]
@@ -153,6 +192,7 @@ function exportStream(options: {
 export async function downloadExport(
   caller: Caller,
   filters: MetricFilters & { format: ExportFormat },
+  sheet?: SheetCsv,
 ): Promise<{ body: ReadableStream<Uint8Array>; headers: Record<string, string> }> {
   const prepared = await caller.run((ctx) => prepareExport(ctx, filters), { module: 'metrics' })
   const body = exportStream({
@@ -160,6 +200,7 @@ export async function downloadExport(
     tenantId: prepared.tenantId,
     filters,
     format: filters.format,
+    sheet,
     firstPage: prepared.firstPage,
     requestId: caller.meta.requestId,
   })

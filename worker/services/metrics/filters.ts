@@ -29,9 +29,46 @@ export function previousPeriod(from: string, to: string): { from: string; to: st
 }
 
 /** `(value - previous) / |previous|` in percent with 2 decimals; null without a usable previous. */
-export function changePct(value: number | null, previous: number | null): number | null {
+function changePct(value: number | null, previous: number | null): number | null {
   if (value === null || previous === null || previous === 0) return null
   return round(((value - previous) / Math.abs(previous)) * 100, 2)
+}
+
+/** Why a change is not given: the page says so in words instead of a percentage. */
+export const CHANGE_REASONS = [
+  'no_current_data',
+  'no_previous_data',
+  'partial_previous_data',
+  'previous_zero',
+] as const
+export type ChangeReason = (typeof CHANGE_REASONS)[number]
+
+/** Days with at least one point, in the period and in the previous period. */
+export type Coverage = { days: number; previousDays: number }
+
+/**
+ * The change from the previous period, or null and the reason. A flow (a sum over days) is
+ * compared only when the previous period has points on at least as many days as the period
+ * itself: a previous period that falls partly before the first collection would compare 90 days
+ * with a handful and show rises of thousands of percent. A stock (a last value) needs only a
+ * snapshot in each period, so it passes no coverage.
+ */
+export function compare(
+  value: number | null,
+  previous: number | null,
+  coverage?: Coverage,
+): { changePct: number | null; changeReason: ChangeReason | null } {
+  const reason: ChangeReason | null =
+    value === null
+      ? 'no_current_data'
+      : previous === null
+        ? 'no_previous_data'
+        : coverage && coverage.previousDays < coverage.days
+          ? 'partial_previous_data'
+          : previous === 0
+            ? 'previous_zero'
+            : null
+  return { changePct: reason ? null : changePct(value, previous), changeReason: reason }
 }
 
 export const round = (value: number, decimals: number) => {

@@ -3,7 +3,7 @@ import type { Platform } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
 import type { ServiceContext } from '../context.ts'
 import { catalogFor } from './catalog.ts'
-import { changePct, LAST_OF, type MetricFilters, pointScope, previousPeriod } from './filters.ts'
+import { compare, LAST_OF, type MetricFilters, pointScope, previousPeriod } from './filters.ts'
 
 export const BUCKETS = ['day', 'week', 'month'] as const
 export type Bucket = (typeof BUCKETS)[number]
@@ -16,6 +16,9 @@ type SeriesRow = {
   metric: string
   total: number | null
   previous_total: number | null
+  days: number
+  previous_days: number
+  stock: boolean
   points: { t: string; v: number | null }[]
 }
 
@@ -48,12 +51,13 @@ export async function readSeries(ctx: ServiceContext, input: SeriesInput) {
       -- One row per series and bucket (t null: the whole previous period) with its sum and the
       -- value of its latest day, aggregated from metric_points alone (read by its tenant index);
       -- every later step works on these few rows.
-      select x.connection_id, c.platform, x.metric, cat.stock, x.t, x.summed, x.latest
+      select x.connection_id, c.platform, x.metric, cat.stock, x.t, x.summed, x.latest, x.days
       from (
         select p.connection_id, p.metric, p.granularity,
           case when p.period_start >= ${input.from}::date
             then date_trunc(${unit}, p.period_start::timestamp)::date end as t,
-          sum(p.value) as summed, ${LAST_OF(sql`p.period_start`, sql`p.value`)} as latest
+          sum(p.value) as summed, ${LAST_OF(sql`p.period_start`, sql`p.value`)} as latest,
+          count(*) as days
         from metric_points p
         where ${pointScope(ctx.principal.tenantId, scope, input.compare ? previous.from : input.from)}
         group by p.connection_id, p.metric, p.granularity, t
@@ -65,19 +69,23 @@ export async function readSeries(ctx: ServiceContext, input: SeriesInput) {
         case when bool_and(stock) then ${LAST_OF(sql`t`, sql`latest`, sql`t is not null`)}
           else sum(summed) filter (where t is not null) end as total,
         case when bool_and(stock) then max(latest) filter (where t is null)
-          else sum(summed) filter (where t is null) end as previous_total
+          else sum(summed) filter (where t is null) end as previous_total,
+        -- Days with points in each period (one point per series and day), for a fair comparison.
+        coalesce(sum(days) filter (where t is not null), 0)::int as days,
+        coalesce(sum(days) filter (where t is null), 0)::int as previous_days,
+        bool_and(stock) as stock
       from cells group by connection_id, platform, metric
       having bool_or(t is not null)
     ), grid as (
       select generate_series(date_trunc(${unit}, ${input.from}::timestamp), ${input.to}::timestamp,
         ${`1 ${unit}`}::interval)::date as t
     )
-    select s.connection_id, s.platform, s.metric, s.total, s.previous_total,
+    select s.connection_id, s.platform, s.metric, s.total, s.previous_total, s.days, s.previous_days, s.stock,
       json_agg(json_build_object('t', g.t, 'v', case when x.stock then x.latest else x.summed end) order by g.t)
         as points
     from series s cross join grid g
     left join cells x on x.connection_id = s.connection_id and x.metric = s.metric and x.t = g.t
-    group by s.connection_id, s.platform, s.metric, s.total, s.previous_total
+    group by s.connection_id, s.platform, s.metric, s.total, s.previous_total, s.days, s.previous_days, s.stock
     order by s.platform, s.connection_id, s.metric`)
   return {
     from: input.from,
@@ -93,7 +101,11 @@ export async function readSeries(ctx: ServiceContext, input: SeriesInput) {
         ? {
             total: row.total,
             previousTotal: row.previous_total,
-            changePct: changePct(row.total, row.previous_total),
+            ...compare(
+              row.total,
+              row.previous_total,
+              row.stock ? undefined : { days: row.days, previousDays: row.previous_days },
+            ),
           }
         : {}),
     })),

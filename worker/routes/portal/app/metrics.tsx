@@ -80,6 +80,7 @@ export function registerPortalMetrics(portal: PortalApp) {
           total: s.total ?? null,
           previousTotal: s.previousTotal ?? null,
           changePct: s.changePct ?? null,
+          changeReason: s.changeReason ?? null,
         }))}
         keep={keep}
         exportHref={periodHref('/app/metrics/export', q.period, { format: 'csv', ...keep })}
@@ -97,7 +98,20 @@ export function registerPortalMetrics(portal: PortalApp) {
   portal.get('/app/metrics/export', async (c) => {
     const q = readFilters(c)
     const filters = { ...q.filters, format: 'csv' as const }
-    const { body, headers } = await downloadExport(portalCaller(c), filters)
+    const { t, locale } = c.var.i18n
+    const brazilian = locale === 'pt-BR'
+    const { body, headers } = await downloadExport(portalCaller(c), filters, {
+      separator: brazilian ? ';' : ',',
+      decimalComma: brazilian,
+      headers: {
+        period_start: t('csv.day'),
+        platform: t('csv.platform'),
+        label: t('csv.account'),
+        metric: t('csv.metric'),
+        value: t('csv.value'),
+      },
+      name: (kind, value) => (kind === 'platform' ? platformLabel(t, value) : metricLabel(t, value)),
+    })
     return c.body(body, 200, headers)
   })
 }
