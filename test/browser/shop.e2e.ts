@@ -104,7 +104,7 @@ describe('the storefront on a phone', () => {
       for (const [name, url] of [
         ['catalog', `${stack.baseUrl}/shop/acme?lang=${lang}`],
         ['tracking', `${tracking}&lang=${lang}`],
-      ]) {
+      ] as const) {
         await view.goto(url)
         await view.screenshot({ path: path.join(SHOTS, `shop-${name}-${lang}-${width}.png`), fullPage: true })
         expect(await overflowOf(view)).toBeLessThanOrEqual(0)
