@@ -1,4 +1,4 @@
-import type { OrderStatus } from '../../../db/schema/index.ts'
+import type { OrderAddress, OrderStatus } from '../../../db/schema/index.ts'
 import { CsrfField, Field, type FieldErrors, type FormState, formValue } from '../../components/forms.tsx'
 import { type I18n, type MessageKey, useI18n } from '../../i18n/index.ts'
 
@@ -485,15 +485,7 @@ export type Review = {
   totalCents: number
   preorder: boolean
   outOfStock: boolean
-  address: {
-    street: string
-    number: string
-    complement?: string | null
-    district?: string | null
-    city: string
-    state: string
-    cep: string
-  } | null
+  address: OrderAddress | null
 }
 
 /** The server's totals before paying, with the typed details carried to the payment in hidden fields. */
