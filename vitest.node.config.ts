@@ -7,8 +7,8 @@ import { defineConfig } from 'vitest/config'
  * same app factory. Run after the workerd suite by `npm test` (the `posttest` script).
  */
 export default defineConfig({
-  // The app's Durable Object extends workerd's base class; Node gets a stand-in (test/node/cloudflare-workers.ts).
-  resolve: { alias: { 'cloudflare:workers': path.resolve('test/node/cloudflare-workers.ts') } },
+  // The app's Durable Object extends workerd's base class; Node gets the Deno entry's stand-in.
+  resolve: { alias: { 'cloudflare:workers': path.resolve('worker/runtime/deno/cloudflare-workers.ts') } },
   test: {
     // The JSON report lets .ci/run print one total across the three suites `npm test` runs.
     reporters: ['default', ['json', { outputFile: 'test-results/node.json' }]],

@@ -77,7 +77,15 @@ export class DbHandle {
       // An idle client's socket error would otherwise be an unhandled rejection in workerd.
       pool.on('error', () => {})
       this.#pool = pool
-      this.#client = withTimeout(pool.connect(), this.#options.connectTimeoutMs).catch((error: unknown) => {
+      this.#client = withTimeout(
+        pool.connect().then((client) => {
+          // A checked-out client has no pool listener: its socket dying (Postgres restarting) would
+          // be an unhandled 'error' event, which ends a Deno process. The next query fails instead.
+          client.on('error', () => {})
+          return client
+        }),
+        this.#options.connectTimeoutMs,
+      ).catch((error: unknown) => {
         this.#client = undefined
         throw new DatabaseConnectError(error)
       })

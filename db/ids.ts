@@ -49,6 +49,8 @@ export const ID_PREFIXES = [
   'exc',
   'blk',
   'apt',
+  // Accounts: the second step of a sign-in (two-factor).
+  'lgc',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

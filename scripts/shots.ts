@@ -6,6 +6,7 @@
  *
  *   npm run shots -- /app /app/metrics            (acme's owner)
  *   npm run shots -- --as operator /admin         (the operator)
+ *   npm run shots -- --at '.charts' /app          (one part of the page, closer)
  *   npm run shots -- --public /book/acme          (no sign-in)
  *
  * Files go to test-results/shots/<path>-<width>-<locale>.png (git-ignored).
@@ -28,6 +29,8 @@ const { values, positionals } = parseArgs({
     public: { type: 'boolean', default: false },
     base: { type: 'string', default: process.env.INTEGRA_URL ?? 'http://127.0.0.1:8787' },
     out: { type: 'string', default: 'test-results/shots' },
+    // Only the first element matching this CSS selector, to look closely at one part of a page.
+    at: { type: 'string' },
   },
 })
 if (positionals.length === 0) throw new Error('Name at least one path, e.g. npm run shots -- /app')
@@ -64,7 +67,12 @@ try {
       for (const target of positionals) {
         const response = await page.goto(`${values.base}${target}`, { waitUntil: 'networkidle' })
         const name = `${target.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-') || 'root'}-${width}-${locale}.png`
-        await page.screenshot({ path: path.join(values.out, name), fullPage: true })
+        if (values.at)
+          await page
+            .locator(values.at)
+            .first()
+            .screenshot({ path: path.join(values.out, name) })
+        else await page.screenshot({ path: path.join(values.out, name), fullPage: true })
         console.log(
           `${response?.status() ?? '?'} ${target} ${width}px ${locale} → ${path.join(values.out, name)}`,
         )

@@ -1,9 +1,9 @@
 import { Hono } from 'hono'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import { requestId } from 'hono/request-id'
-import type { App, AppEnv } from './env.ts'
+import type { App, AppEnv, Bindings } from './env.ts'
 import { methodNotAllowedResponse, notFound, onError } from './middleware/errors.ts'
-import { init } from './middleware/init.ts'
+import { initWith } from './middleware/init.ts'
 import { jsonBodies } from './middleware/json-body.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { corsFromConfig, securityHeaders, trustedHosts } from './middleware/security.ts'
@@ -12,20 +12,27 @@ import { registerDocs } from './routes/docs.ts'
 import { registerRoutes } from './routes/index.ts'
 import { registerPortal } from './routes/portal/index.ts'
 import { registerStorefrontPage } from './routes/storefront/index.tsx'
+import type { Services } from './runtime/ports.ts'
+import { createServices } from './runtime/services.ts'
 
 /**
  * The one app factory: Integra's middleware around `register`'s routes. Middleware order
  * matters: the request id and the log line wrap everything (errors included), security headers
  * apply to every response, and configuration is parsed before anything that needs it. The
  * application Worker registers every route (`createApp`); the edge ingress only the Meta
- * webhooks (`worker/ingress.ts`), with the same middleware.
+ * webhooks (`worker/ingress.ts`), with the same middleware. `servicesOf` builds the runtime's
+ * ports per request: Workers bindings by default, Deno KV and its queue on Deno
+ * (worker/runtime/deno/main.ts).
  */
-export function createAppWith(register: (app: App) => void): App {
+export function createAppWith(
+  register: (app: App) => void,
+  servicesOf: (env: Bindings) => Services = createServices,
+): App {
   const app = new Hono<AppEnv>()
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }))
   app.use(requestLog)
   app.use(securityHeaders)
-  app.use(init)
+  app.use(initWith(servicesOf))
   app.use(trustedHosts)
   app.use(corsFromConfig)
   app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }))
@@ -37,7 +44,7 @@ export function createAppWith(register: (app: App) => void): App {
 }
 
 /** The application Worker's app: the API, the portals, and the OpenAPI document of them. */
-export function createApp(): App {
+export function createApp(servicesOf: (env: Bindings) => Services = createServices): App {
   return createAppWith((app) => {
     registerRoutes(app)
     registerPortal(app)
@@ -45,5 +52,5 @@ export function createApp(): App {
     registerStorefrontPage(app)
     // Last: the OpenAPI document lists every route registered above, read from the app itself.
     registerDocs(app)
-  })
+  }, servicesOf)
 }

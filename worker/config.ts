@@ -98,6 +98,12 @@ export const configSchema = z.object({
    * the subject is suspended meanwhile and an operator can cancel. Shorter only when the owner
    * asks for it and confirms with their password (docs/privacy.md, "Erasure and the grace period").
    */
+  /**
+   * Two-factor sign-in for operators (docs/security.md, "Two-factor sign-in"): `required` (enrolment
+   * forced at the next sign-in) or `optional`. Unset: required in production, optional for the
+   * local stack and the tests, whose fixture operators sign in with a password.
+   */
+  OPERATOR_TOTP: z.enum(['required', 'optional']).optional(),
   ERASURE_GRACE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   // Commerce (docs/commerce.md)
   /** The payment provider's API (Mercado Pago's shape); the local fake in dev and tests. */

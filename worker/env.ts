@@ -32,6 +32,7 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS'> & {
   INSTAGRAM_TOKEN_URL?: string
   OAUTH_REDIRECT_BASE?: string
   PORTAL_BASE_URL?: string
+  OPERATOR_TOTP?: string
   TELEGRAM_API_URL?: string
   /** Secret: billing webhook secrets. */
   BILLING_WEBHOOK_SECRETS?: string

@@ -135,8 +135,17 @@ export const ERROR_CODES = [
   'PASSWORD_CHANGE_REQUIRED',
   'INVALID_ACCOUNT_TOKEN',
   'NOT_INVITED',
+  // Accounts: two-factor sign-in
+  'TOTP_ENROLMENT_REQUIRED',
+  'TOTP_ALREADY_ENABLED',
+  'TOTP_NOT_ENROLLED',
+  'TOTP_REQUIRED',
+  'INVALID_CODE',
+  'INVALID_CHALLENGE',
   // Real-time updates
   'UPGRADE_REQUIRED',
+  // Runtimes (the Deno entry, docs/deno.md)
+  'REALTIME_UNAVAILABLE',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { spawnDeno } from './deno-dev.ts'
 import {
   connectDemoAccounts,
   seedDemoData,
@@ -43,10 +44,15 @@ const raw = process.env.DEV_LOG === 'raw'
  * `/cdn-cgi/local/scheduled` reaches only the first Worker, the edge, which has no cron.
  */
 const appAlone = process.env.DEV_WORKERS === 'app'
+/**
+ * `npm run dev:deno` (`--deno`): the same stack, seed and demo set-up, with the app served by its
+ * Deno entry (worker/runtime/deno/main.ts, one process: HTTP, queue and cron) instead of wrangler.
+ */
+const onDeno = process.argv.includes('--deno')
 /** Until the summary is printed, the requests of the start-up (health polls, demo set-up) are not shown. */
 let starting = true
 
-say('starting Postgres, the fake platforms, then wrangler dev…')
+say(`starting Postgres, the fake platforms, then ${onDeno ? 'Deno' : 'wrangler dev'}…`)
 
 const stack = spawn(
   process.execPath,
@@ -70,14 +76,14 @@ const fakes = await spawnReady<{ url: string }>(path.join(root, 'db/local/fake-p
   '--port',
   sidePort(54330),
 ])
-let wrangler: ChildProcess | undefined
+let server: ChildProcess | undefined
 let stopping = false
 
 async function stop(code: number): Promise<never> {
   if (stopping) return new Promise<never>(() => {})
   stopping = true
   say('stopping…')
-  if (wrangler) await stopProcessGroup(wrangler)
+  if (server) await stopProcessGroup(server)
   await stopChild(fakes.child)
   if (stack.exitCode === null) {
     const exited = new Promise((resolve) => stack.once('exit', resolve))
@@ -122,52 +128,59 @@ await writeEnvFile(envFile, vars)
 const appConfig = path.join(root, '.wrangler', 'dev', 'app.json')
 await writeAppConfig(appConfig, vars)
 
-wrangler = spawn(
-  bin('wrangler'),
-  [
-    'dev',
-    '--local',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--inspector-ip',
-    '127.0.0.1',
-    '--inspector-port',
-    sidePort(9229),
-    '--env-file',
-    envFile,
-    '--show-interactive-dev-session=false',
-    '--persist-to',
-    path.join(root, '.wrangler/state'),
-    // The first configuration gets the port; the others run beside it, reached by service binding.
-    ...(appAlone
-      ? ['--config', appConfig]
-      : ['--config', path.join(root, 'wrangler.ingress.toml'), '--config', appConfig]),
-  ],
-  {
-    cwd: root,
-    stdio: ['ignore', raw ? 'inherit' : 'pipe', raw ? 'inherit' : 'pipe'],
-    detached: true,
-    // Piped, wrangler would drop its colours: keep them when we print to a terminal.
-    env: { ...process.env, ...WRANGLER_ENV, FORCE_COLOR: process.stdout.isTTY ? '1' : undefined },
-  },
-)
+server = onDeno
+  ? await spawnDeno({
+      port,
+      vars,
+      kvPath: path.join(root, '.data/deno/kv.sqlite3'),
+      stdio: raw ? 'inherit' : 'pipe',
+    })
+  : spawn(
+      bin('wrangler'),
+      [
+        'dev',
+        '--local',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--inspector-ip',
+        '127.0.0.1',
+        '--inspector-port',
+        sidePort(9229),
+        '--env-file',
+        envFile,
+        '--show-interactive-dev-session=false',
+        '--persist-to',
+        path.join(root, '.wrangler/state'),
+        // The first configuration gets the port; the others run beside it, reached by service binding.
+        ...(appAlone
+          ? ['--config', appConfig]
+          : ['--config', path.join(root, 'wrangler.ingress.toml'), '--config', appConfig]),
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', raw ? 'inherit' : 'pipe', raw ? 'inherit' : 'pipe'],
+        detached: true,
+        // Piped, wrangler would drop its colours: keep them when we print to a terminal.
+        env: { ...process.env, ...WRANGLER_ENV, FORCE_COLOR: process.stdout.isTTY ? '1' : undefined },
+      },
+    )
 if (!raw) {
   for (const [from, to] of [
-    [wrangler.stdout, process.stdout],
-    [wrangler.stderr, process.stderr],
+    [server.stdout, process.stdout],
+    [server.stderr, process.stderr],
   ] as const) {
-    const keep = wranglerLineFilter()
+    const keep = onDeno ? denoLineFilter() : wranglerLineFilter()
     createInterface({ input: from as NodeJS.ReadableStream }).on('line', (line) => {
       if (keep(line)) to.write(`${line}\n`)
     })
   }
 }
-say(`wrangler dev starting on http://127.0.0.1:${port}…`)
-wrangler.once('exit', (code) => {
+say(`${onDeno ? 'deno' : 'wrangler dev'} starting on http://127.0.0.1:${port}…`)
+server.once('exit', (code) => {
   if (!stopping) {
-    say(`wrangler exited (${code})`)
+    say(`${onDeno ? 'deno' : 'wrangler'} exited (${code})`)
     void stop(code ?? 1)
   }
 })
@@ -182,7 +195,16 @@ for (let i = 0; i < 600 && !stopping; i++) {
   await new Promise((resolve) => setTimeout(resolve, 100))
 }
 say('')
-if (appAlone) {
+if (onDeno) {
+  say(`Integra is running at ${base} on Deno: one process serves HTTP, the job queue and the cron`)
+  say(`  portals     ${base}/admin (operators)   ${base}/app (tenant members)`)
+  say(`  health      ${base}/health   readiness ${base}/health/ready`)
+  say(`  fire cron   ${base}/cdn-cgi/local/scheduled`)
+  say(
+    `  deno kv     ${path.relative(root, path.join(root, '.data/deno/kv.sqlite3'))} (vault, queue, rate limits, archives)`,
+  )
+  say('  live        no push on Deno: portal pages poll every 10 s (docs/deno.md)')
+} else if (appAlone) {
   say(`Integra is running at ${base}: the app Worker alone (DEV_WORKERS=app), webhooks included`)
   say(`  portals     ${base}/admin (operators)   ${base}/app (tenant members)`)
   say(`  health      ${base}/health   readiness ${base}/health/ready`)
@@ -262,6 +284,11 @@ function wranglerLineFilter(): (line: string) => boolean {
     if (starting && /^\[wrangler:info\] [A-Z]+ \/\S* \d{3} /.test(text)) return false
     return !isInfoRequestLog(text)
   }
+}
+
+/** The Deno entry's output: its JSON lines, shown as wrangler's are (info request lines dropped). */
+function denoLineFilter(): (line: string) => boolean {
+  return (line) => !starting && !isInfoRequestLog(line) && !line.includes('"message":"deno listening"')
 }
 
 function isInfoRequestLog(text: string): boolean {

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm'
-import { bigserial, boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
 import { tenants } from './tenancy.ts'
 
 export const MEMBER_ROLES = ['owner', 'admin', 'analyst', 'viewer'] as const
@@ -14,6 +25,14 @@ const lifecycle = {
   passwordHash: text('password_hash').notNull(),
   passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull().defaultNow(),
   lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+  /**
+   * Two-factor sign-in (migration 0040): the TOTP secret as vault ciphertext (`Vault.sealRow`),
+   * never plain; without `totpEnabledAt` it is an enrolment not yet confirmed with a code.
+   */
+  totpSecret: text('totp_secret'),
+  totpEnabledAt: timestamp('totp_enabled_at', { withTimezone: true }),
+  /** The step of the last code accepted: it and earlier ones are refused (no replay in the window). */
+  totpLastStep: bigint('totp_last_step', { mode: 'number' }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }
@@ -56,7 +75,11 @@ export const users = pgTable(
   ],
 )
 
-export const SESSION_RESTRICTIONS = ['password_change'] as const
+/**
+ * `password_change`: someone else set the password. `totp_enrolment`: a second factor is required
+ * (operators, or the tenant's owner asks it of every member) and the person has none yet.
+ */
+export const SESSION_RESTRICTIONS = ['password_change', 'totp_enrolment'] as const
 export type SessionRestriction = (typeof SESSION_RESTRICTIONS)[number]
 
 /**
@@ -144,5 +167,50 @@ export const loginAttempts = pgTable(
   (t) => [
     index('login_attempts_account_idx').on(t.accountKey, t.createdAt),
     index('login_attempts_ip_idx').on(t.ip, t.createdAt),
+  ],
+)
+
+/**
+ * Single-use recovery codes of two-factor sign-in, ten per person, stored as SHA-256. Operators'
+ * rows have no tenant (readable only with the operator flag, like untenanted audit rows).
+ */
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: text('tenant_id').references(() => tenants.id),
+    userId: text('user_id').notNull(),
+    codeHash: text('code_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('recovery_codes_user_code_key').on(t.userId, t.codeHash),
+    index('recovery_codes_tenant_id_idx').on(t.tenantId),
+  ],
+)
+
+/**
+ * The second step of a sign-in whose password was right: the token answered by login, owed a
+ * code. Looked up by its hash before any tenant is known (like sessions, not under RLS).
+ */
+export const loginChallenges = pgTable(
+  'login_challenges',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    principal: text('principal', { enum: ['operator', 'member'] }).notNull(),
+    userId: text('user_id').notNull(),
+    tenantId: text('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+    accountKey: text('account_key').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    failedAttempts: integer('failed_attempts').notNull().default(0),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('login_challenges_token_hash_key').on(t.tokenHash),
+    index('login_challenges_user_id_idx').on(t.userId),
+    check('login_challenges_principal', sql`${t.principal} in ('operator', 'member')`),
   ],
 )

@@ -40,6 +40,8 @@ export const tenants = pgTable(
     status: text('status', { enum: TENANT_STATUSES }).notNull().default('active'),
     /** X bills every read (pay-per-use): a tenant can switch X collection off. */
     xCollectionEnabled: boolean('x_collection_enabled').notNull().default(true),
+    /** The owner's switch: every member signs in with a second factor (those without one enrol first). */
+    requireTotp: boolean('require_totp').notNull().default(false),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
     ...timestamps,
   },

@@ -2,9 +2,15 @@ import { useI18n } from '../i18n/index.ts'
 
 export type ChartSeries = { label: string; points: { t: string; v: number | null }[] }
 
-const WIDTH = 720
-const HEIGHT = 260
-const PAD = { top: 12, right: 16, bottom: 30, left: 64 }
+/**
+ * Drawing sizes in SVG units. A wide chart fills a page; a small one is one of several side by
+ * side (small multiples), drawn in fewer units so its 11-unit text stays legible when a phone
+ * shrinks it to 350 px.
+ */
+const SIZES = {
+  wide: { width: 720, height: 260, pad: { top: 12, right: 16, bottom: 30, left: 64 }, xTicks: 6 },
+  small: { width: 400, height: 220, pad: { top: 10, right: 12, bottom: 30, left: 54 }, xTicks: 4 },
+} as const
 const COLOURS = 8
 
 /** Round tick steps (1, 2, 2.5, 5 × 10ⁿ) so the axis reads naturally. */
@@ -21,8 +27,14 @@ function niceStep(max: number, ticks: number): number {
  * `<title>` tooltip, the legend names each line, and a `<desc>` summarises the chart for screen
  * readers (the explorer also shows the same numbers as a table).
  */
-export function LineChart(props: { id: string; title: string; series: ChartSeries[] }) {
+export function LineChart(props: {
+  id: string
+  title: string
+  series: ChartSeries[]
+  size?: keyof typeof SIZES
+}) {
   const i18n = useI18n()
+  const { width: WIDTH, height: HEIGHT, pad: PAD, xTicks: X_TICKS } = SIZES[props.size ?? 'wide']
   const dates = [...new Set(props.series.flatMap((s) => s.points.map((p) => p.t)))].sort()
   const values = props.series.flatMap((s) => s.points.map((p) => p.v)).filter((v): v is number => v !== null)
   if (dates.length === 0 || values.length === 0) {
@@ -45,7 +57,7 @@ export function LineChart(props: { id: string; title: string; series: ChartSerie
   const y = (value: number) => (PAD.top + plotH - ((value - bottom) / (top - bottom || 1)) * plotH).toFixed(1)
   const yTicks: number[] = []
   for (let v = bottom; v <= top + step / 2; v += step) yTicks.push(v)
-  const xEvery = Math.max(1, Math.ceil(dates.length / 6))
+  const xEvery = Math.max(1, Math.ceil(dates.length / X_TICKS))
   const xTicks = dates.filter((_, index) => index % xEvery === 0)
   const compact = (v: number) => i18n.number(v, { notation: 'compact', maximumFractionDigits: 1 })
   const shortDate = (d: string) =>
@@ -113,7 +125,7 @@ export function LineChart(props: { id: string; title: string; series: ChartSerie
                 .filter((point) => point.v !== null)
                 .map((point) => (
                   <circle cx={x(point.t)} cy={y(point.v as number)} r={r}>
-                    <title>{`${series.label} · ${dateLabel.get(point.t)}: ${i18n.number(point.v as number)}`}</title>
+                    <title>{`${props.title} · ${series.label} · ${dateLabel.get(point.t)}: ${i18n.number(point.v as number)}`}</title>
                   </circle>
                 ))}
             </g>

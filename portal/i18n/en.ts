@@ -82,7 +82,7 @@ export const en = {
   'chart.desc': 'Line chart of {series} from {from} to {to}. Hover or focus a point for its value.',
   'chart.noData': 'No data for this period yet.',
   'chart.otherAccounts': '{count} other accounts, summed',
-  'chart.summedAccounts': '{count} accounts summed',
+  'chart.removedAccount': 'a removed account',
   'connections.title': 'Connections',
   'connections.listTitle': 'Connected accounts',
   'connections.none': 'No account is connected yet.',
@@ -955,6 +955,51 @@ export const en = {
   'error.CEP_NOT_FOUND': 'This CEP was not found; please check it.',
   'error.GEOCODING_UNAVAILABLE':
     'We could not look up the address right now; please try again in a few seconds.',
+  // Accounts: two-factor sign-in (issue 20)
+  'twoFactor.title': 'Two-factor sign-in',
+  'twoFactor.lead':
+    'After your password, a code from an authenticator app (Google Authenticator, 1Password, Authy…) is asked.',
+  'twoFactor.off': 'Off.',
+  'twoFactor.onSince': 'On since',
+  'twoFactor.codesLeft': 'Recovery codes left: {count}.',
+  'twoFactor.required': 'Required for your account: it cannot be turned off.',
+  'twoFactor.mustEnrol': 'Your account must sign in with a second factor. Set it up to continue.',
+  'twoFactor.start': 'Set up',
+  'twoFactor.scan': 'Add this key to your authenticator app, then type the 6-digit code it shows.',
+  'twoFactor.secret': 'Key',
+  'twoFactor.openApp': 'Open in the authenticator app (on the phone that has it)',
+  'twoFactor.noQr': 'There is no QR code: type the key into the app, or open the link on your phone.',
+  'twoFactor.code': 'Code from the app',
+  'twoFactor.confirm': 'Turn on',
+  'twoFactor.enabled':
+    'Two-factor sign-in is on. Save these recovery codes somewhere safe: each works once if you lose your phone, and they are not shown again.',
+  'twoFactor.newCodes': 'New recovery codes. The old ones no longer work; these are not shown again.',
+  'twoFactor.codesSaved': 'I have saved them',
+  'twoFactor.disable': 'Turn off',
+  'twoFactor.disabled': 'Two-factor sign-in is off.',
+  'twoFactor.regenerate': 'New recovery codes',
+  'twoFactor.codeOrRecovery': 'Code from the app, or a recovery code',
+  'twoFactor.tenantTitle': 'For everyone in the organization',
+  'twoFactor.tenantLead':
+    'Require two-factor sign-in of every member. Members without it are asked to set it up before anything else.',
+  'twoFactor.tenantOn': 'Required of every member. Members who have not set it up yet: {count}.',
+  'twoFactor.tenantOff': 'Optional for members.',
+  'twoFactor.require': 'Require for everyone',
+  'twoFactor.unrequire': 'Make it optional',
+  'login.codeTitle': 'Two-factor sign-in',
+  'login.codeLead': 'Type the 6-digit code from your authenticator app, or one of your recovery codes.',
+  'login.code': 'Code',
+  'login.verify': 'Verify',
+  'error.INVALID_CODE': 'The code is not valid or was already used.',
+  'error.INVALID_CHALLENGE': 'This sign-in has expired. Sign in again.',
+  'error.TOTP_ENROLMENT_REQUIRED':
+    'Your account must use two-factor sign-in: set it up before anything else.',
+  'error.TOTP_ALREADY_ENABLED': 'Two-factor sign-in is already on.',
+  'error.TOTP_NOT_ENROLLED':
+    'Two-factor sign-in is not on for this account. Turn it on for your own account first.',
+  'error.TOTP_REQUIRED': 'Two-factor sign-in is required for your account and cannot be turned off.',
+  'error.REALTIME_UNAVAILABLE':
+    'Live updates are not available here; the page refreshes itself every few seconds.',
 } as const
 
 export type MessageKey = keyof typeof en

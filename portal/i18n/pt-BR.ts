@@ -81,7 +81,7 @@ export const ptBR: Record<MessageKey, string> = {
     'Gráfico de linhas de {series} de {from} a {to}. Passe o mouse sobre um ponto para ver o valor.',
   'chart.noData': 'Ainda não há dados para este período.',
   'chart.otherAccounts': 'outras {count} contas, somadas',
-  'chart.summedAccounts': '{count} contas somadas',
+  'chart.removedAccount': 'uma conta removida',
   'connections.title': 'Conexões',
   'connections.listTitle': 'Contas conectadas',
   'connections.none': 'Nenhuma conta conectada ainda.',
@@ -957,4 +957,53 @@ export const ptBR: Record<MessageKey, string> = {
   'error.CEP_NOT_FOUND': 'Este CEP não foi encontrado; confira o número.',
   'error.GEOCODING_UNAVAILABLE':
     'Não conseguimos consultar o endereço agora; tente de novo em alguns segundos.',
+  // Contas: verificação em duas etapas (issue 20)
+  'twoFactor.title': 'Verificação em duas etapas',
+  'twoFactor.lead':
+    'Depois da senha, pedimos um código de um aplicativo autenticador (Google Authenticator, 1Password, Authy…).',
+  'twoFactor.off': 'Desativada.',
+  'twoFactor.onSince': 'Ativada desde',
+  'twoFactor.codesLeft': 'Códigos de recuperação restantes: {count}.',
+  'twoFactor.required': 'Obrigatória para a sua conta: não pode ser desativada.',
+  'twoFactor.mustEnrol': 'Sua conta precisa entrar com uma segunda etapa. Configure-a para continuar.',
+  'twoFactor.start': 'Configurar',
+  'twoFactor.scan':
+    'Adicione esta chave ao seu aplicativo autenticador e digite o código de 6 dígitos que ele mostrar.',
+  'twoFactor.secret': 'Chave',
+  'twoFactor.openApp': 'Abrir no aplicativo autenticador (no celular que o tem)',
+  'twoFactor.noQr': 'Não há QR code: digite a chave no aplicativo ou abra o link no celular.',
+  'twoFactor.code': 'Código do aplicativo',
+  'twoFactor.confirm': 'Ativar',
+  'twoFactor.enabled':
+    'A verificação em duas etapas está ativada. Guarde estes códigos de recuperação em lugar seguro: cada um funciona uma vez se você perder o celular, e eles não serão mostrados de novo.',
+  'twoFactor.newCodes':
+    'Novos códigos de recuperação. Os antigos não funcionam mais; estes não serão mostrados de novo.',
+  'twoFactor.codesSaved': 'Já guardei',
+  'twoFactor.disable': 'Desativar',
+  'twoFactor.disabled': 'A verificação em duas etapas está desativada.',
+  'twoFactor.regenerate': 'Novos códigos de recuperação',
+  'twoFactor.codeOrRecovery': 'Código do aplicativo ou um código de recuperação',
+  'twoFactor.tenantTitle': 'Para todos da organização',
+  'twoFactor.tenantLead':
+    'Exigir a verificação em duas etapas de todos os membros. Quem ainda não a tem precisa configurá-la antes de qualquer outra coisa.',
+  'twoFactor.tenantOn': 'Exigida de todos os membros. Membros que ainda não configuraram: {count}.',
+  'twoFactor.tenantOff': 'Opcional para os membros.',
+  'twoFactor.require': 'Exigir de todos',
+  'twoFactor.unrequire': 'Tornar opcional',
+  'login.codeTitle': 'Verificação em duas etapas',
+  'login.codeLead':
+    'Digite o código de 6 dígitos do seu aplicativo autenticador ou um dos seus códigos de recuperação.',
+  'login.code': 'Código',
+  'login.verify': 'Verificar',
+  'error.INVALID_CODE': 'O código não é válido ou já foi usado.',
+  'error.INVALID_CHALLENGE': 'Esta entrada expirou. Entre novamente.',
+  'error.TOTP_ENROLMENT_REQUIRED':
+    'Sua conta precisa usar a verificação em duas etapas: configure-a antes de qualquer outra coisa.',
+  'error.TOTP_ALREADY_ENABLED': 'A verificação em duas etapas já está ativada.',
+  'error.TOTP_NOT_ENROLLED':
+    'A verificação em duas etapas não está ativada nesta conta. Ative-a primeiro na sua própria conta.',
+  'error.TOTP_REQUIRED':
+    'A verificação em duas etapas é obrigatória para a sua conta e não pode ser desativada.',
+  'error.REALTIME_UNAVAILABLE':
+    'Atualizações ao vivo não estão disponíveis aqui; a página se atualiza sozinha a cada poucos segundos.',
 }

@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx'
 import type { FormState } from '../components/forms.tsx'
 import { ActionButton, Alert, Field, HxForm, NewPasswordFields } from '../components/forms.tsx'
 import { When } from '../components/status.tsx'
@@ -75,6 +76,8 @@ export function AccountPage(props: {
   noticeParams?: Record<string, number>
   /** The person must change a password someone else set before doing anything else. */
   required?: boolean
+  /** The two-factor section (portal/pages/two-factor.tsx), placed after the password. */
+  twoFactor?: Child
 }) {
   const { t, locale } = useI18n()
   const v = props.viewer
@@ -120,6 +123,7 @@ export function AccountPage(props: {
           </button>
         </HxForm>
       </section>
+      {props.twoFactor}
       <section class="card" aria-labelledby="language-title">
         <h2 id="language-title">{t('account.language')}</h2>
         <p class="muted small">

@@ -6,6 +6,7 @@ import type { StackInfo } from '../../db/local/stack-info.ts'
 import { benchApi, QUICK, SCALE } from './api.ts'
 import { benchCollectionRun, benchFanOut, benchUpsert, type Figure } from './collection.ts'
 import { benchRealtime } from './realtime.ts'
+import { benchRuntimes } from './runtimes.ts'
 
 /**
  * `npm run bench`: starts an ephemeral local stack (embedded Postgres + bridge + fake platforms),
@@ -28,16 +29,20 @@ let figures: Figure[] = []
 try {
   // BENCH_QUICK=1 leaves out the collection figures (they need no Worker and rarely move).
   // BENCH_ONLY=realtime runs only the real-time figure (its own wrangler dev, a minute or two).
+  // BENCH_ONLY=runtimes runs only the wrangler dev / Deno comparison (two stacks of their own).
   figures =
     process.env.BENCH_ONLY === 'realtime'
       ? await benchRealtime(stack.info, fakes.info.url)
-      : [
-          ...(QUICK ? [] : await benchFanOut(stack.info)),
-          ...(QUICK ? [] : await benchCollectionRun(stack.info, fakes.info.url)),
-          ...(QUICK ? [] : await benchUpsert(stack.info)),
-          ...(await benchApi(stack.info)),
-          ...(await benchRealtime(stack.info, fakes.info.url)),
-        ]
+      : process.env.BENCH_ONLY === 'runtimes'
+        ? await benchRuntimes()
+        : [
+            ...(QUICK ? [] : await benchFanOut(stack.info)),
+            ...(QUICK ? [] : await benchCollectionRun(stack.info, fakes.info.url)),
+            ...(QUICK ? [] : await benchUpsert(stack.info)),
+            ...(await benchApi(stack.info)),
+            ...(await benchRealtime(stack.info, fakes.info.url)),
+            ...(await benchRuntimes()),
+          ]
 } finally {
   await Promise.all([stopChild(stack.child), stopChild(fakes.child)])
 }

@@ -158,6 +158,16 @@ export async function seedTenantRows(
        values ($1, $2, 'password_reset', $3, 'seed', now() + interval '30 minutes', now())`,
       [t, memberId, `seed-${newId('aud')}`],
     ],
+    // Two-factor sign-in (issue 20): a recovery code of the member, and a sign-in's second step.
+    [
+      `insert into recovery_codes (tenant_id, user_id, code_hash) values ($1, $2, $3)`,
+      [t, memberId, `seed-${newId('aud')}`],
+    ],
+    [
+      `insert into login_challenges (id, token_hash, principal, user_id, tenant_id, account_key, expires_at)
+       values ($1, $2, 'member', $3, $4, 'seed', now() + interval '5 minutes')`,
+      [newId('lgc'), `seed-${newId('aud')}`, memberId, t],
+    ],
   ]
   // Placeholder vault rows (and the Meta settings that point into the vault): nothing can decrypt
   // them, so a tenant whose routes run for real (the fuzzed one) lets the vault create its own.

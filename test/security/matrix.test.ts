@@ -4,6 +4,7 @@ import type { Module } from '../../db/schema/index.ts'
 import { authorizeRequirement, type Permit } from '../../worker/auth/permissions.ts'
 import type { Principal } from '../../worker/auth/principal.ts'
 import { randomSecret, sha256Hex } from '../../worker/auth/tokens.ts'
+import { totp } from '../../worker/auth/totp.ts'
 import { permitOf } from '../../worker/middleware/permit.ts'
 import { validationOf } from '../../worker/openapi/registry.ts'
 import {
@@ -25,6 +26,7 @@ import {
   clinic,
   createProfessional as createSchedulingProfessional,
 } from '../helpers/scheduling.ts'
+import { challengeFor, enrolTotp, startEnrolment } from '../helpers/two-factor.ts'
 import { callWorker } from '../helpers/worker.ts'
 
 /**
@@ -378,6 +380,53 @@ const POLICY: Record<string, Policy> = {
     rule: 'public',
     build: async (t) => ({ body: { token: await accountToken(t, 'invitation'), password: NEW_PASSWORD } }),
   },
+
+  // Two-factor sign-in (issue 20): the second step of a login takes no credential (its challenge
+  // proves the password); the rest is the person's own. Each allowed caller is a fresh person
+  // whose factor the case sets up (build) before the call.
+  'POST /api/v1/auth/login/two-factor': {
+    rule: 'public',
+    build: async (t) => {
+      const email = await person(t)
+      const { recoveryCodes } = await enrolTotp(db, email)
+      return { body: { challenge_token: issue(await challengeFor(db, email)), code: recoveryCodes[0] } }
+    },
+  },
+  'GET /api/v1/auth/two-factor': { rule: 'person' },
+  'POST /api/v1/auth/two-factor/enrolment': {
+    rule: 'person',
+    freshCaller: true,
+    build: body(() => ({ password: PASSWORD })),
+  },
+  'POST /api/v1/auth/two-factor/confirm': {
+    rule: 'person',
+    freshCaller: true,
+    build: async (_t, self) => {
+      if (!self) return { body: { code: '123456' } }
+      const { secret } = await startEnrolment(db, self.email)
+      return { body: { code: await totp(secret, new Date()) } }
+    },
+  },
+  'POST /api/v1/auth/two-factor/recovery-codes': {
+    rule: 'person',
+    freshCaller: true,
+    build: async (_t, self) => ({
+      body: { code: self ? (await enrolTotp(db, self.email)).recoveryCodes[0] : 'aaaaa-bbbbb' },
+    }),
+  },
+  'POST /api/v1/auth/two-factor/disable': {
+    rule: 'person',
+    freshCaller: true,
+    build: async (_t, self) => ({
+      body: {
+        password: PASSWORD,
+        code: self ? (await enrolTotp(db, self.email)).recoveryCodes[0] : 'aaaaa-bbbbb',
+      },
+    }),
+  },
+  'GET /api/v1/tenant/two-factor': { rule: OWNER_ONLY },
+  // Off: turning it on needs the owner's own factor, and would restrict the matrix's sessions.
+  'PUT /api/v1/tenant/two-factor': { rule: OWNER_ONLY, build: body(() => ({ required: false })) },
 
   // The tenant, its team, its keys and its audit trail.
   'GET /api/v1/tenant': { rule: READ },

@@ -10,9 +10,10 @@ import { seedTenantRows } from '../helpers/tenant-rows.ts'
  */
 const GLOBAL_TABLES_WITH_TENANT_ID: Record<string, string> = {
   sessions: 'authentication state looked up by session id before the tenant is known',
+  login_challenges: 'the second step of a sign-in, looked up by its token before the tenant is known',
 }
 /** RLS tables whose tenant_id may be null (rows only operators can read). */
-const NULLABLE_TENANT_ID = new Set(['audit_log'])
+const NULLABLE_TENANT_ID = new Set(['audit_log', 'recovery_codes'])
 
 let db: TestDatabase
 let a: TenantFixture

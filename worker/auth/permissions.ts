@@ -52,6 +52,8 @@ const PERMISSIONS = {
   'privacy.manage': ['owner', 'admin'],
   /** Asking for the whole tenant to be erased: the owner only, confirmed by an operator. */
   'privacy.erase_tenant': ['owner'],
+  /** The tenant's sign-in rules (requiring two-factor of every member): the owner only. */
+  'tenant.security': ['owner'],
 } as const satisfies Record<string, readonly TenantRole[]>
 
 export type Permission = keyof typeof PERMISSIONS
@@ -68,6 +70,7 @@ const PEOPLE_ONLY: ReadonlySet<Permission> = new Set([
   // Consent is a person's act, and a key must not be able to take or erase all of the tenant's data.
   'privacy.manage',
   'privacy.erase_tenant',
+  'tenant.security',
 ])
 
 /** The member roles that hold a permission (who may be assigned a conversation, for instance). */
@@ -108,7 +111,10 @@ export function authorizePerson(
 export type Requirement = Permission | 'operator' | 'person'
 
 /** What a route says its caller needs: every requirement, in order, and the module its license must grant. */
-/** `allowRestricted`: a session that must change its password first may use the route (its change). */
+/**
+ * `allowRestricted`: a session that must do something first (change its password, enrol a second
+ * factor) may use the route (it is how it does so).
+ */
 export type Permit = { requirements: readonly Requirement[]; module?: Module; allowRestricted?: boolean }
 
 /** Throws what the service verbs throw for the same caller and requirement (403 FORBIDDEN or NOT_A_SESSION). */

@@ -1,8 +1,8 @@
 /**
  * Time-based one-time passwords (RFC 6238 over RFC 4226's HOTP): HMAC-SHA-1, 6 digits, 30-second
  * steps, what every authenticator app reads from an `otpauth://` URI. The building block of
- * two-factor sign-in (issue 20); the flows that use it (enrolment, the login challenge, recovery
- * codes) are not built yet.
+ * two-factor sign-in; the flows that use it (enrolment, the login challenge, recovery codes) are
+ * `worker/services/auth/two-factor.ts` and `login.ts`.
  */
 
 export const TOTP_DIGITS = 6

@@ -37,9 +37,10 @@ export async function portalErrorResponse(c: Context, error: ApiError, requestId
     if (htmx) return c.body(null, 200, { 'HX-Redirect': location })
     return c.redirect(location, 303)
   }
-  if (error.code === 'PASSWORD_CHANGE_REQUIRED') {
-    // Someone else set the password: nothing but the account page until it is changed.
-    const location = `/${area}/account?required=password`
+  if (error.code === 'PASSWORD_CHANGE_REQUIRED' || error.code === 'TOTP_ENROLMENT_REQUIRED') {
+    // Someone else set the password, or a second factor is required and missing: nothing but the
+    // account page until that is done.
+    const location = `/${area}/account?required=${error.code === 'PASSWORD_CHANGE_REQUIRED' ? 'password' : 'totp'}`
     if (htmx) return c.body(null, 200, { 'HX-Redirect': location })
     return c.redirect(location, 303)
   }

@@ -6,6 +6,7 @@ import { registerLogin } from './auth/login.ts'
 import { registerPasswordReset } from './auth/password-reset.ts'
 import { registerRefresh } from './auth/refresh.ts'
 import { registerSession } from './auth/session.ts'
+import { registerTwoFactor } from './auth/two-factor.ts'
 import { registerCalendarRoutes } from './calendar/index.ts'
 import { registerCommerceRoutes } from './commerce/index.ts'
 import { registerConnectionCollection } from './connections/collection.ts'
@@ -30,6 +31,7 @@ export function registerRoutes(app: App) {
   registerLogin(app)
   registerRefresh(app)
   registerSession(app)
+  registerTwoFactor(app)
   registerPasswordReset(app)
   registerInvitationAccept(app)
   registerTenantRoutes(app)

@@ -46,8 +46,10 @@ export async function confirmCredential(
     credential.kind === 'token'
       ? await confirmSession(tx, credential.principal, now)
       : await confirmApiKey(tx, credential, now)
-  // A session that must change its password first reaches only the routes that let it do so.
-  if (restriction && !options.allowRestricted) throw passwordChangeRequired()
+  // A session that must do something first reaches only the routes that let it do so.
+  if (restriction && !options.allowRestricted) {
+    throw restriction === 'totp_enrolment' ? totpEnrolmentRequired() : passwordChangeRequired()
+  }
   if (module && principal.tenantId) checkModule(modules, module)
   // Only once the request may go on: a refused one runs no statement after the check.
   if (touchKey) await tx.execute(sql`update api_keys set last_used_at = now() where id = ${principal.id}`)
@@ -72,6 +74,13 @@ export const passwordChangeRequired = () =>
     403,
     'PASSWORD_CHANGE_REQUIRED',
     'Your password was set by someone else: change it (POST /api/v1/auth/password) before anything else.',
+  )
+
+export const totpEnrolmentRequired = () =>
+  new ApiError(
+    403,
+    'TOTP_ENROLMENT_REQUIRED',
+    'This account must sign in with a second factor: turn on two-factor sign-in (POST /api/v1/auth/two-factor/enrolment) before anything else.',
   )
 
 /**

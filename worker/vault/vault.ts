@@ -20,6 +20,7 @@ export type SecretPurpose =
   | 'verify_token'
   | 'ical_url'
   | 'bot_token'
+  | 'totp_secret'
 export type SecretRef = { tenantId: string; ownerId: string; purpose: SecretPurpose }
 
 /** A KV value older than the version Postgres expects: KV is eventually consistent, retry later. */
@@ -91,14 +92,18 @@ type Stored = { v: 1; ver: number; s: string }
  * them because they are registered in `vault_edge_copies` and deleted with the data key
  * (`destroyTenantKey`); transient ones (a spilled webhook body) live until processed, 4 days at most.
  */
-async function edgeKey(master: MasterKey, tenantId: string, usages: ('encrypt' | 'decrypt')[]) {
+const edgeKey = (master: MasterKey, tenantId: string, usages: ('encrypt' | 'decrypt')[]) =>
+  derivedKey(master, 'integra/vault-edge/v1', tenantId, usages)
+
+/** An AES-256-GCM key derived (HKDF-SHA256) from a master key for one use (`salt`) and one owner (`info`). */
+async function derivedKey(master: MasterKey, salt: string, info: string, usages: ('encrypt' | 'decrypt')[]) {
   const material = await crypto.subtle.importKey('raw', master.key, 'HKDF', false, ['deriveKey'])
   return crypto.subtle.deriveKey(
     {
       name: 'HKDF',
       hash: 'SHA-256',
-      salt: encoder.encode('integra/vault-edge/v1'),
-      info: encoder.encode(tenantId),
+      salt: encoder.encode(salt),
+      info: encoder.encode(info),
     },
     material,
     { name: 'AES-GCM', length: 256 },
@@ -148,6 +153,16 @@ export async function openFromEdge(
   const plaintext = await unseal(key, sealed.s, edgeAad(kvKey, sealed.t))
   return { tenantId: sealed.t, plaintext: decoder.decode(plaintext) }
 }
+
+/**
+ * Who a secret kept in a Postgres row belongs to: a tenant's member (sealed with the tenant's data
+ * key, so erasing the tenant shreds it) or an operator (no tenant: a key derived from the master
+ * key for operators' secrets, named by its kid so rotation can still open older values).
+ */
+export type RowSecretRef = { tenantId: string | null; ownerId: string; purpose: SecretPurpose }
+const rowAad = (ref: RowSecretRef) =>
+  `integra/row-secret/${ref.tenantId ?? 'operators'}/${ref.ownerId}/${ref.purpose}`
+const OPERATOR_SALT = 'integra/vault-operators/v1'
 
 /** The vault for one request or job: data keys are unwrapped at most once per instance. */
 export class Vault {
@@ -234,6 +249,36 @@ export class Vault {
       if (error instanceof StaleSecretError && error.found === null) return null
       throw error
     }
+  }
+
+  /**
+   * Seals a small secret to be stored in the owner's own Postgres row rather than in KV: read in
+   * the same transaction as the row (a sign-in cannot wait for KV to catch up), still ciphertext
+   * bound to its owner and purpose, so a value copied to another row does not open.
+   */
+  async sealRow(ref: RowSecretRef, plaintext: string): Promise<string> {
+    if (ref.tenantId)
+      return `t.${await seal(await this.#dek(ref.tenantId), encoder.encode(plaintext), rowAad(ref))}`
+    const newest = this.#masterKeys[0]
+    if (!newest) throw new Error('vault has no master key')
+    const key = await derivedKey(newest, OPERATOR_SALT, ref.ownerId, ['encrypt'])
+    return `o.${newest.kid}.${await seal(key, encoder.encode(plaintext), rowAad(ref))}`
+  }
+
+  /** Opens what `sealRow` sealed for the same owner and purpose. */
+  async openRow(ref: RowSecretRef, sealed: string): Promise<string> {
+    const [kind, ...rest] = sealed.split('.')
+    if (kind === 't' && ref.tenantId) {
+      return decoder.decode(await unseal(await this.#dek(ref.tenantId), rest.join('.'), rowAad(ref)))
+    }
+    if (kind === 'o' && !ref.tenantId) {
+      const [kid, ...value] = rest
+      const master = this.#masterKeys.find((key) => key.kid === kid)
+      if (!master) throw new SecretUnreadableError(`master key ${kid} is not configured`)
+      const key = await derivedKey(master, OPERATOR_SALT, ref.ownerId, ['decrypt'])
+      return decoder.decode(await unseal(key, value.join('.'), rowAad(ref)))
+    }
+    throw new SecretUnreadableError('sealed for another kind of owner')
   }
 
   async delete(ref: SecretRef): Promise<void> {

@@ -34,7 +34,7 @@ export type SummaryView = {
 export type ChartView = { id: string; title: string; series: ChartSeries[] }
 
 /**
- * "▲ 12,5%" with words for screen readers; green up, red down; without a fair comparison, why
+ * "+12,5%" with words for screen readers; green up, red down; without a fair comparison, why
  * not, in words (the API's `change_reason`), never a percentage against an empty period.
  */
 export function Change(props: { pct: number | null; reason: ChangeReason | null }) {
@@ -42,11 +42,17 @@ export function Change(props: { pct: number | null; reason: ChangeReason | null 
   if (props.pct === null)
     return <span class="change flat">{t(`kpi.noComparison.${props.reason ?? 'no_previous_data'}`)}</span>
   const direction = props.pct > 0 ? 'up' : props.pct < 0 ? 'down' : 'flat'
-  const arrow = direction === 'up' ? '▲' : direction === 'down' ? '▼' : '＝'
+  // A sign, not an arrow glyph: every font has it, and the direction does not rest on colour.
+  const sign = direction === 'up' ? '+' : direction === 'down' ? '−' : ''
+  const words = t(`kpi.change.${direction}`, { pct: percent(Math.abs(props.pct)) })
+  // A compact chip on screen ("+12,5%"), the sentence for screen readers and on hover.
   return (
-    <span class={`change ${direction}`}>
-      <span aria-hidden="true">{arrow} </span>
-      {t(`kpi.change.${direction}`, { pct: percent(Math.abs(props.pct)) })}
+    <span class={`change ${direction}`} title={words}>
+      <span aria-hidden="true">
+        {sign}
+        {percent(Math.abs(props.pct))}
+      </span>
+      <span class="sr-only">{words}</span>
     </span>
   )
 }
@@ -158,12 +164,14 @@ export function OverviewPage(props: {
             </section>
             <section aria-labelledby="charts-title">
               <h2 id="charts-title">{t('overview.charts')}</h2>
-              {props.charts.map((chart) => (
-                <div class="card">
-                  <h3>{chart.title}</h3>
-                  <LineChart id={chart.id} title={chart.title} series={chart.series} />
-                </div>
-              ))}
+              <div class="charts">
+                {props.charts.map((chart) => (
+                  <div class="card">
+                    <h3>{chart.title}</h3>
+                    <LineChart id={chart.id} title={chart.title} series={chart.series} size="small" />
+                  </div>
+                ))}
+              </div>
             </section>
           </>
         )}

@@ -79,7 +79,7 @@ describe('overview and metrics explorer', () => {
     expect(text).toMatch(/up [\d.]+% vs previous period/)
     expect(text).toMatch(/down [\d.]+% vs previous period/)
     expect(html).toContain('<svg class="chart"')
-    expect(html).toMatch(/<circle[^>]*><title>Insta Story · /)
+    expect(html).toMatch(/<circle[^>]*><title>Instagram · Reach · Insta Story · /)
     expect(html).toContain('role="img"')
   })
 
@@ -123,7 +123,7 @@ describe('overview and metrics explorer', () => {
     const html = await (await client.request('/app?period=7')).text()
     expect(html).toMatch(/<dt>Impressions<\/dt>/)
     expect(html).not.toMatch(/<dt>Views<\/dt>/)
-    expect(html).toMatch(/<title>Impressions · /)
+    expect(html).toMatch(/<title>X · Impressions · Perfil X · /)
   })
 
   it('draws at most 8 lines a chart, summed in SQL, and its numbers are the API’s', async () => {
@@ -150,18 +150,27 @@ describe('overview and metrics explorer', () => {
           if (point.v !== null) sums.set(date(point.t), (sums.get(date(point.t)) ?? 0) + point.v)
       return sums
     }
-    // Followers: the 7 biggest accounts (10, 9, … 4) and the other 3 summed.
-    for (let n = 10; n >= 4; n--)
-      expect(tooltips(html, `Account ${n}`)).toEqual(sumOf('followers', [ids[n - 1] as string]))
-    expect(html).not.toContain('<title>Account 3 · ')
-    expect(tooltips(html, '3 other accounts, summed')).toEqual(sumOf('followers', ids.slice(0, 3)))
-    // Instagram: 30 series (10 accounts × 3 KPI metrics) become one summed line per metric;
-    // likes (not behind a KPI card) is not read at all. Account 2 misses one day of reach.
-    expect(tooltips(html, 'Reach · 10 accounts summed')).toEqual(sumOf('reach', ids))
-    expect(tooltips(html, 'Views · 10 accounts summed')).toEqual(sumOf('views', ids))
-    expect(tooltips(html, 'Interactions · 10 accounts summed').size).toBe(7)
+    // Every chart (followers, then one per Instagram KPI metric: small multiples, each on its own
+    // axis) draws the 7 biggest accounts (10, 9, … 4) and the other 3 summed.
+    for (const [chart, metric] of [
+      ['Followers', 'followers'],
+      ['Instagram · Reach', 'reach'],
+      ['Instagram · Views', 'views'],
+      ['Instagram · Interactions', 'total_interactions'],
+    ] as const) {
+      for (let n = 10; n >= 4; n--)
+        expect(tooltips(html, `${chart} · Account ${n}`), chart).toEqual(
+          sumOf(metric, [ids[n - 1] as string]),
+        )
+      expect(html).not.toContain(`<title>${chart} · Account 3 · `)
+      // Account 2 misses one day of reach: the summed line still adds what exists.
+      expect(tooltips(html, `${chart} · 3 other accounts, summed`), chart).toEqual(
+        sumOf(metric, ids.slice(0, 3)),
+      )
+    }
+    // Likes (not behind a KPI card) is not read at all.
     expect(html).not.toMatch(/<title>[^<]*Likes/)
-    expect(html.match(/<circle /g)?.length).toBe(8 * 7 + 3 * 7)
+    expect(html.match(/<circle /g)?.length).toBe(4 * 8 * 7)
   })
 
   it('answers an htmx period change with the section only', async () => {

@@ -4,7 +4,7 @@ import { newPasswordField } from '../../http.ts'
 import { describe } from '../../openapi/registry.ts'
 import { acceptInvitation } from '../../services/accounts/invitations.ts'
 import { ACCOUNT_TOKEN_PATTERN } from '../../services/accounts/tokens.ts'
-import { login } from '../../services/auth/login.ts'
+import { isChallenge, login } from '../../services/auth/login.ts'
 import { validate } from '../../validator.ts'
 import { tokenPairResponse } from './login.ts'
 
@@ -30,6 +30,8 @@ export function registerInvitationAccept(app: App) {
       const body = c.req.valid('json')
       const { email } = await acceptInvitation(services, meta, body)
       const pair = await login(services, meta, { email, password: body.password })
+      // A member who has just set their first password has no second factor to ask for.
+      if (isChallenge(pair)) throw new Error('a new member was asked for a second factor')
       return c.json(pair satisfies z.output<typeof tokenPairResponse>, 200, { 'Cache-Control': 'no-store' })
     },
   )

@@ -8,7 +8,7 @@ import type { PortalApp } from '../../middleware/portal-env.ts'
 import { acceptInvitation } from '../../services/accounts/invitations.ts'
 import { confirmPasswordReset, requestPasswordReset } from '../../services/accounts/recovery.ts'
 import { ACCOUNT_TOKEN_PATTERN } from '../../services/accounts/tokens.ts'
-import { login } from '../../services/auth/login.ts'
+import { isChallenge, login } from '../../services/auth/login.ts'
 import { startPortalSession } from './auth.tsx'
 import { one, readForm } from './forms.ts'
 import type { PortalContext } from './run.ts'
@@ -107,6 +107,8 @@ export function registerPortalRecovery(portal: PortalApp) {
         }
         const { email } = await acceptInvitation(services, meta, form.data)
         const pair = await login(services, meta, { email, password: form.data.password })
+        // A member who has just set their first password has no second factor to ask for.
+        if (isChallenge(pair)) throw new Error('a new member was asked for a second factor')
         return c.redirect(`/${await startPortalSession(c, pair)}`, 303)
       } catch (error) {
         const refusal = knownRefusal(error)

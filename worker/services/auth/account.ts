@@ -6,6 +6,7 @@ import { ApiError, notFound } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
 import { revokeSession, revokeUserSessions } from './sessions.ts'
+import { secondFactorRequired } from './two-factor.ts'
 
 /** `GET /auth/me`: who the caller is, with the tenant and its effective modules for members. */
 export async function describeMe({ tx, principal, modules }: ServiceContext) {
@@ -92,7 +93,7 @@ export async function revokeMySession(
 
 /** Changes the caller's password after re-checking the current one; ends their other sessions. */
 export async function changePassword(
-  { tx, principal, meta }: ServiceContext,
+  { tx, principal, meta, services }: ServiceContext,
   input: { currentPassword: string; newPassword: string },
 ): Promise<{ endedSessions: number }> {
   authorizePerson(principal)
@@ -117,8 +118,18 @@ export async function changePassword(
   const endedSessions = await revokeUserSessions(tx, principal.id, 'password_changed', {
     except: principal.sessionId,
   })
-  // The password is the person's own now: this session may do anything again.
-  await tx.update(sessions).set({ restriction: null }).where(eq(sessions.id, principal.sessionId))
+  // The password is the person's own now: this session may do anything again, unless a second
+  // factor is required of the person and missing (the enrolment comes next).
+  const person = { kind: principal.kind, id: principal.id, tenantId: principal.tenantId }
+  const [factor] = await tx
+    .select({ enabledAt: table.totpEnabledAt })
+    .from(table)
+    .where(eq(table.id, principal.id))
+  const mustEnrol = !factor?.enabledAt && (await secondFactorRequired(tx, services.config, person))
+  await tx
+    .update(sessions)
+    .set({ restriction: mustEnrol ? 'totp_enrolment' : null })
+    .where(eq(sessions.id, principal.sessionId))
   await writeAudit(tx, actorOf(principal), meta, {
     action: 'auth.password_changed',
     tenantId: principal.tenantId,

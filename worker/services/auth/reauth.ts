@@ -7,8 +7,9 @@ import { ApiError, invalidField } from '../../errors.ts'
 
 /**
  * What a person types again to prove it is them before an act that cannot easily be taken back
- * (the `reauth` field of such a request). The password today; a TOTP code joins it when
- * two-factor sign-in lands (issue 20), checked here so no route changes.
+ * (the `reauth` field of such a request). The password only: asking a person who has two-factor
+ * sign-in on for a code here too is not done yet (issue 20); it would be checked here, so no
+ * route changes.
  */
 export type Reauth = { password: string }
 

@@ -18,6 +18,8 @@ export type TokenPair = {
   expires_in: number
   /** Login only: the session may do nothing but change the password (PASSWORD_CHANGE_REQUIRED). */
   password_change_required?: boolean
+  /** Login only: the session may do nothing but enrol a second factor (TOTP_ENROLMENT_REQUIRED). */
+  totp_enrolment_required?: boolean
 }
 
 type SessionPrincipal = Extract<Principal, { kind: 'operator' | 'member' }>

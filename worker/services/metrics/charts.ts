@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import type { Platform } from '../../../db/schema/index.ts'
+import { PLATFORMS, type Platform } from '../../../db/schema/index.ts'
 import { authorize } from '../../auth/permissions.ts'
 import type { ServiceContext } from '../context.ts'
 import { CATALOG, KPI_METRICS } from './catalog.ts'
@@ -9,7 +9,7 @@ import type { Bucket } from './series.ts'
 /** Lines one chart draws at most: one colour each (portal/components/chart.tsx has 8). */
 export const MAX_LINES = 8
 
-/** The followers chart's id; the other charts are named by their platform. */
+/** The followers chart's id; the others are `<platform>:<metric>`. */
 export const FOLLOWERS_CHART = 'followers'
 
 type ChartEntry = {
@@ -18,26 +18,34 @@ type ChartEntry = {
   granularity: 'day' | 'lifetime'
   stock: boolean
   chart: string
-  /** Too many series: keep the biggest accounts and sum the rest (else sum each metric's accounts). */
-  byAccount: boolean
 }
 
 /**
- * What the overview charts, from the catalog: followers of every account in one chart, then one
- * chart per platform with the metrics behind its KPI cards (all of its metrics where the platform
- * has no KPI mapping, e.g. WhatsApp). Only these metrics are read.
+ * What the overview charts, from the catalog: followers of every account in one chart, then small
+ * multiples, one chart per platform and metric behind its KPI cards (all of its metrics where the
+ * platform has no KPI mapping), each with its own axis: on one shared axis a big series (reach)
+ * flattened the others (interactions) to a line on the floor. Followers first, then by platform
+ * and in the order of the KPI cards. Only these metrics are read.
  */
 export const DASHBOARD_CHARTS: readonly ChartEntry[] = CATALOG.flatMap(
   ({ aggregation, ...entry }): ChartEntry[] => {
     const stock = aggregation === 'last'
-    if (entry.metric === 'followers') return [{ ...entry, stock, chart: FOLLOWERS_CHART, byAccount: true }]
+    if (entry.metric === 'followers') return [{ ...entry, stock, chart: FOLLOWERS_CHART }]
     const mapped = Object.entries(KPI_METRICS[entry.platform])
       .filter(([kpi]) => kpi !== 'followers')
       .flatMap(([, metrics]) => metrics ?? [])
     if (mapped.length > 0 && !mapped.includes(entry.metric)) return []
-    return [{ ...entry, stock, chart: entry.platform, byAccount: false }]
+    return [{ ...entry, stock, chart: `${entry.platform}:${entry.metric}` }]
   },
-)
+).sort((a, b) => rankOf(a) - rankOf(b))
+
+/** Followers first; then platform by platform as the cards are (by name), each metric in the order of its card's rows. */
+function rankOf(entry: { platform: Platform; metric: string; chart: string }): number {
+  if (entry.chart === FOLLOWERS_CHART) return -1
+  const kpiOrder = Object.values(KPI_METRICS[entry.platform]).flatMap((metrics) => metrics ?? [])
+  const position = kpiOrder.indexOf(entry.metric)
+  return [...PLATFORMS].sort().indexOf(entry.platform) * 100 + (position === -1 ? 99 : position)
+}
 
 type LineRow = {
   chart: string
@@ -50,11 +58,10 @@ type LineRow = {
 /**
  * The overview's charts, aggregated in SQL to what a chart can draw: each line's value per bucket
  * of the period (day, ISO week or month, as `readSeries` buckets them: flows summed, stocks at
- * their last value), at most MAX_LINES lines a chart. A chart with more series than that draws,
- * for followers, the MAX_LINES − 1 biggest accounts and one line summing the others, and for a
- * platform one line per metric summing its accounts. A line of one account is exactly that
- * series of `readSeries`; a summed line (`connectionId` null, `accounts` summed) is the sum of
- * theirs, bucket by bucket. One statement.
+ * their last value), one line per account, at most MAX_LINES a chart: a chart with more accounts
+ * draws the MAX_LINES − 1 biggest and one line summing the others. A line of one account is
+ * exactly that series of `readSeries`; a summed line (`connectionId` null, `accounts` summed) is
+ * the sum of theirs, bucket by bucket. Charts come in DASHBOARD_CHARTS' order. One statement.
  */
 export async function readDashboardCharts(
   ctx: ServiceContext,
@@ -68,19 +75,19 @@ export async function readDashboardCharts(
   const result = await ctx.tx.execute<LineRow>(sql`
     with cat as (
       select * from json_to_recordset(${JSON.stringify(DASHBOARD_CHARTS)}::json)
-        as cat(platform text, metric text, granularity text, stock boolean, chart text, "byAccount" boolean)
+        as cat(platform text, metric text, granularity text, stock boolean, chart text)
     ), drawable as materialized (
       -- What each of the tenant's connections can draw (its platform's entries): a few hundred
       -- rows, hashed once. Row-level security makes the planner expect almost no rows on either
       -- side; joined the other way round, connections was probed once per aggregated cell.
-      select c.id as connection_id, cat.metric, cat.granularity, cat.stock, cat.chart, cat."byAccount" as by_account
+      select c.id as connection_id, cat.metric, cat.granularity, cat.stock, cat.chart
       from connections c join cat on cat.platform = c.platform
       where c.tenant_id = ${tenantId}
     ), cells as (
       -- One row per series and bucket, aggregated from metric_points alone (an index-only scan of
       -- metric_points_tenant_metric_idx), then joined to what it draws: joined first, the
       -- planner reads each series through the primary key and the heap.
-      select d.chart, d.connection_id, d.metric, d.by_account, d.stock, x.t,
+      select d.chart, d.connection_id, d.metric, d.stock, x.t,
         case when d.stock then x.latest else x.summed end as v
       from (
         select p.connection_id, p.metric, p.granularity,
@@ -104,7 +111,7 @@ export async function readDashboardCharts(
       -- The line a cell belongs to: its series' own (the connection) or the sum of the rest (null),
       -- at most MAX_LINES a chart. Windows over these few thousand rows: no join to misjudge.
       select chart, metric, t, v, connection_id as account, rank,
-        case when max(rank) over (partition by chart) <= ${MAX_LINES} or (by_account and rank < ${MAX_LINES})
+        case when max(rank) over (partition by chart) <= ${MAX_LINES} or rank < ${MAX_LINES}
           then connection_id end as connection_id
       from ranked
     ), drawn as (
@@ -135,7 +142,8 @@ export async function readDashboardCharts(
     })
     charts.set(row.chart, lines)
   }
-  return [...charts].map(([chart, lines]) => ({ chart, lines }))
+  const order = (chart: string) => DASHBOARD_CHARTS.findIndex((entry) => entry.chart === chart)
+  return [...charts].sort(([a], [b]) => order(a) - order(b)).map(([chart, lines]) => ({ chart, lines }))
 }
 
 export type ChartLine = {

@@ -58,7 +58,7 @@ const SOURCES: Source[] = [
     table: 'users',
     description: 'members, without password hashes',
     columns:
-      'id, email, name, role, locale, status, password_changed_at, last_login_at, created_at, updated_at',
+      'id, email, name, role, locale, status, password_changed_at, last_login_at, totp_enabled_at, created_at, updated_at',
     from: 'users',
     where: (tenantId) => sql`tenant_id = ${tenantId}`,
     key: [
@@ -632,6 +632,9 @@ export const NOT_EXPORTED: Readonly<Record<string, string>> = {
     'webhook delivery ids already applied (deduplication); the payments are in commerce_payments.ndjson',
   attendance_usage:
     'a monthly count of replies sent, against the plan (the messages themselves are exported)',
+  // Two-factor sign-in (issue 20): whether a member has it on is in users.ndjson.
+  recovery_codes: 'hashes of single-use sign-in codes: credentials are never exported',
+  login_challenges: 'second steps of sign-ins in flight for minutes (token hashes)',
 }
 
 /** Rows per page (and per transaction). */

@@ -34,6 +34,9 @@ export function registerPortalEvents(portal: PortalApp) {
       throw new ApiError(426, 'UPGRADE_REQUIRED', 'This address only accepts WebSocket connections.', {
         headers: { Upgrade: 'websocket' },
       })
+    // The Deno entry has no Durable Objects: its pages poll (live.js falls back on any refusal).
+    if (!c.env.TENANT_EVENTS)
+      throw new ApiError(503, 'REALTIME_UNAVAILABLE', 'Live updates are not available on this server.')
     if (c.req.header('origin') !== new URL(c.req.url).origin) throw csrfRefused()
     const credential = c.var.caller.credential
     if (credential?.kind !== 'token' || credential.principal.kind !== 'member')

@@ -14,28 +14,25 @@ type Chart = Awaited<ReturnType<typeof readDashboardCharts>>[number]
 export const metricLabel = (t: I18n['t'], metric: string) => labelOf(t, 'metric', metric)
 
 /**
- * The charts the metrics service drew (followers of every account, then one per platform with
- * the metrics behind its KPI cards), labelled: an account's line by its name (and metric where
- * the chart has several accounts), a summed line by how many accounts it adds up.
+ * The charts the metrics service drew (followers of every account, then one per platform and
+ * metric), titled by what they measure, each line named by its account or by how many accounts
+ * it sums.
  */
 function chartsOf(charts: Chart[], names: Map<string, string>, t: I18n['t']): ChartView[] {
   return charts.map(({ chart, lines }) => {
-    const followers = chart === FOLLOWERS_CHART
-    const accounts = new Set(lines.map((line) => line.connectionId)).size
+    const [platform = chart, metric = chart] = chart.split(':')
     return {
-      id: `chart-${chart}`,
-      title: followers ? t('kpi.followers') : platformLabel(t, chart),
-      series: lines.map((line) => {
-        const name = line.connectionId ? (names.get(line.connectionId) ?? line.connectionId) : undefined
-        const label = followers
-          ? (name ?? t('chart.otherAccounts', { count: line.accounts }))
-          : name === undefined
-            ? `${metricLabel(t, line.metric)} · ${t('chart.summedAccounts', { count: line.accounts })}`
-            : accounts > 1
-              ? `${name} · ${metricLabel(t, line.metric)}`
-              : metricLabel(t, line.metric)
-        return { label, points: line.points }
-      }),
+      id: `chart-${chart.replace(':', '-')}`,
+      title:
+        chart === FOLLOWERS_CHART
+          ? t('kpi.followers')
+          : `${platformLabel(t, platform)} · ${metricLabel(t, metric)}`,
+      series: lines.map((line) => ({
+        label: line.connectionId
+          ? (names.get(line.connectionId) ?? t('chart.removedAccount'))
+          : t('chart.otherAccounts', { count: line.accounts }),
+        points: line.points,
+      })),
     }
   })
 }
