@@ -37,6 +37,8 @@ export default defineConfig({
             // Test-only: lets tests drive the fake platforms' scenarios.
             TEST_FAKE_PLATFORMS_URL: fakes,
             PAYMENTS_API_URL: `${fakes}/mercadopago`,
+            CEP_API_URL: `${fakes}/viacep`,
+            GEOCODER_API_URL: `${fakes}/nominatim`,
             PAYMENTS_ACCESS_TOKEN: `TEST-${randomBytes(12).toString('hex')}`,
             PAYMENTS_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('base64')}`,
             ORDER_TRACKING_SECRETS: randomBytes(32).toString('base64url'),

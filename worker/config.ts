@@ -112,6 +112,9 @@ export const configSchema = z.object({
   PAYMENTS_ACCESS_TOKEN: z.string().min(1).optional(),
   /** Secret: Standard Webhooks secrets (`whsec_…`, comma-separated) of the payment webhook. */
   PAYMENTS_WEBHOOK_SECRETS: z.string().default(''),
+  /** ViaCEP (CEP → address) and Nominatim (address → point): the geocoding port's providers. */
+  CEP_API_URL: z.url().default('https://viacep.com.br'),
+  GEOCODER_API_URL: z.url().default('https://nominatim.openstreetmap.org'),
   /** Secret: keys (comma-separated, newest first) signing order tracking links; unset, tracking is off. */
   ORDER_TRACKING_SECRETS: z.string().default(''),
   TRUSTED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name'))),

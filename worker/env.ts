@@ -40,6 +40,8 @@ export type Bindings = Omit<GeneratedBindings, 'JOBS' | 'WEBHOOKS'> & {
   BILLING_WEBHOOK_SECRETS?: string
   /** Commerce: the payment provider (see config.ts); the two secrets as `wrangler secret put`. */
   PAYMENTS_API_URL?: string
+  CEP_API_URL?: string
+  GEOCODER_API_URL?: string
   PAYMENTS_ACCESS_TOKEN?: string
   PAYMENTS_WEBHOOK_SECRETS?: string
   ORDER_TRACKING_SECRETS?: string

@@ -231,6 +231,7 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
       ...logins.map(([who, email, password]) => `  ${who?.padEnd(16)} ${email} / ${password}`),
       `local secrets  ${path.relative(root, DEV_SECRETS_FILE)} (JWT keys, billing webhook secret, vault master key)`,
       `storefront API curl -H 'X-Tenant: acme' <base>/shop-api/v1/stores (acme's demo store; docs/commerce.md)`,
+      `storefront     <base>/shop/acme (pay a PIX order: POST <fakes>/mercadopago/__control/pay, docs/commerce.md)`,
     ],
     vars: await localDevSecrets(),
   }
@@ -328,16 +329,34 @@ async function seedDemoCommerce(query: Query, tenantId: string): Promise<void> {
       'insert into commerce_shipping_bands (id, tenant_id, store_id, max_km, price_cents) values ($1, $2, $3, $4, $5)',
       [newId('shb'), tenantId, storeId, maxKm, price],
     )
+  // The storefront shows the catalog by category: drinks, then food, then sweets.
+  const categories = new Map<string, string>()
+  for (const [position, name] of ['Bebidas', 'Salgados e pratos', 'Doces'].entries()) {
+    const id = newId('cat')
+    categories.set(name, id)
+    await query('insert into commerce_categories (id, tenant_id, name, position) values ($1, $2, $3, $4)', [
+      id,
+      tenantId,
+      name,
+      position,
+    ])
+  }
+  const categoryOf = (name: string) =>
+    categories.get(
+      /Café|Cappuccino|Suco|Água|Açaí/.test(name)
+        ? 'Bebidas'
+        : /Bolo|Brigadeiro|Torta/.test(name)
+          ? 'Doces'
+          : 'Salgados e pratos',
+    )
   const productIds: string[] = []
   for (const product of DEMO_PRODUCTS) {
     const productId = newId('prd')
     productIds.push(productId)
-    await query('insert into commerce_products (id, tenant_id, name, price_cents) values ($1, $2, $3, $4)', [
-      productId,
-      tenantId,
-      product.name,
-      product.price,
-    ])
+    await query(
+      'insert into commerce_products (id, tenant_id, name, price_cents, category_id) values ($1, $2, $3, $4, $5)',
+      [productId, tenantId, product.name, product.price, categoryOf(product.name)],
+    )
     await query(
       'insert into commerce_stock (tenant_id, store_id, product_id, on_hand) values ($1, $2, $3, $4)',
       [tenantId, storeId, productId, product.stock],

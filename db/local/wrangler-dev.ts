@@ -64,6 +64,9 @@ export function localVars(stack: StackInfo, fakesUrl: string): Record<string, st
     // Commerce's payments go to the fake Mercado Pago (PIX).
     PAYMENTS_API_URL: `${fakesUrl}/mercadopago`,
     PAYMENTS_ACCESS_TOKEN: 'TEST-local-development',
+    // CEP → address (ViaCEP) and → point (Nominatim) for shipping quotes.
+    CEP_API_URL: `${fakesUrl}/viacep`,
+    GEOCODER_API_URL: `${fakesUrl}/nominatim`,
     ...Object.fromEntries(
       Object.entries(FAKE_OAUTH_APPS).flatMap(([platform, app]) => [
         [`${platform.toUpperCase()}_CLIENT_ID`, app.clientId],

@@ -6,10 +6,10 @@ import { callWorker } from './worker.ts'
 
 /** A store at Avenida Paulista (São Paulo), delivering up to 3 km for R$ 5 and 8 km for R$ 9. */
 export const STORE_POINT = { latitude: -23.5614, longitude: -46.6559 }
-/** About 1.1 km from the store. */
-export const NEAR = { latitude: -23.5555, longitude: -46.6646 }
-/** About 35 km away (Guarulhos airport): out of range. */
-export const FAR = { latitude: -23.4356, longitude: -46.4731 }
+/** CEPs the fake geocoder places (db/local/fakes/geocoding.ts): Rua Augusta, about 1.1 km from the store. */
+export const NEAR_CEP = '01305-000'
+/** Guarulhos airport, about 35 km away: out of range. */
+export const FAR_CEP = '07190-100'
 
 export type ShopFixture = {
   tenant: TenantFixture

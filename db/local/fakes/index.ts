@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { fakeFacebook } from './facebook.ts'
+import { fakeNominatim, fakeViaCep } from './geocoding.ts'
 import { fakeIcal } from './ical.ts'
 import { fakeInstagram } from './instagram.ts'
 import { fakeMercadoPago } from './mercadopago.ts'
@@ -34,6 +35,9 @@ fakePlatforms.route('/resend', fakeResend)
 fakePlatforms.route('/meta', fakeMetaWebhooks)
 // Commerce's payment provider (PIX through Mercado Pago's Payments API).
 fakePlatforms.route('/mercadopago', fakeMercadoPago)
+// Commerce's geocoding port: CEP → address (ViaCEP) and → point (Nominatim).
+fakePlatforms.route('/viacep', fakeViaCep)
+fakePlatforms.route('/nominatim', fakeNominatim)
 
 fakePlatforms.post('/__control/revoke', async (c) => {
   const { token } = (await c.req.json()) as { token: string }

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { parseWebhookSecrets, signStandardWebhook } from '../../../worker/auth/standard-webhooks.ts'
 
 /**
  * Mercado Pago's `POST /v1/payments` for PIX, mounted at `/mercadopago`, in its documented shape:
@@ -11,12 +12,16 @@ import { Hono } from 'hono'
  *   order and how many creation calls arrived (tests count them).
  * - `POST /mercadopago/__control/fail {external_reference, times}` makes the next creations for
  *   that order answer 500.
+ * - `POST /mercadopago/__control/pay {external_reference, url, secret, status?}` is the customer
+ *   paying the PIX in their bank: the order's payment becomes `approved` (or `status`) and the
+ *   payment notification is signed with `secret` and posted to `url` (the tenant's
+ *   `/webhooks/payments/<slug>`), as the provider would; answers the receiver's status.
  */
 export const fakeMercadoPago = new Hono()
 
 type Payment = {
   id: number
-  status: 'pending'
+  status: 'pending' | 'approved' | 'rejected' | 'cancelled'
   transaction_amount: number
   description: string
   external_reference: string
@@ -85,4 +90,36 @@ fakeMercadoPago.post('/__control/fail', async (c) => {
   const { external_reference, times } = (await c.req.json()) as { external_reference: string; times: number }
   failures.set(external_reference, times)
   return c.json({ ok: true })
+})
+
+fakeMercadoPago.post('/__control/pay', async (c) => {
+  const body = (await c.req.json()) as {
+    external_reference?: string
+    url?: string
+    secret?: string
+    status?: Payment['status']
+  }
+  const payment = [...payments.values()].find((p) => p.external_reference === body.external_reference)
+  if (!payment || !body.url || !body.secret)
+    return c.json({ error: 'unknown payment, or no url/secret' }, 404)
+  payment.status = body.status ?? 'approved'
+  const raw = JSON.stringify({
+    action: 'payment.updated',
+    data: { id: String(payment.id), status: payment.status },
+  })
+  const id = `evt_${crypto.randomUUID()}`
+  const timestamp = Math.floor(Date.now() / 1000)
+  const [secret] = parseWebhookSecrets(body.secret)
+  if (!secret) return c.json({ error: 'secret is not a webhook secret' }, 400)
+  const answer = await fetch(body.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': await signStandardWebhook(id, timestamp, raw, secret),
+    },
+    body: raw,
+  })
+  return c.json({ status: answer.status })
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { lookupCep } from '../../connectors/geocoding/cep.ts'
 import type { App } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
 import { snake } from '../../http.ts'
@@ -6,7 +7,7 @@ import { quoteShipping } from '../../services/commerce/cart.ts'
 import { checkout, previewCheckout } from '../../services/commerce/checkout.ts'
 import { runStorefront } from '../../services/commerce/storefront.ts'
 import { validate } from '../../validator.ts'
-import { cartBody, cartOf, checkoutBody, destinationFields, prefixedId } from './fields.ts'
+import { cartBody, cartOf, cepField, checkoutBody, prefixedId } from './fields.ts'
 import { SHOP_API, tenantSlug } from './public.ts'
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,100}$/
@@ -15,13 +16,15 @@ export function registerShopCheckout(app: App) {
   /** The delivery fee from a store to a point; 422 OUT_OF_RANGE past its last band. */
   app.post(
     `${SHOP_API}/shipping/quote`,
-    validate('json', z.object({ store_id: prefixedId('sto'), ...destinationFields })),
+    validate('json', z.object({ store_id: prefixedId('sto'), cep: cepField })),
     async (c) => {
       const body = c.req.valid('json')
-      const quote = await runStorefront(c.var.caller.services, c.var.caller.meta, tenantSlug(c), (scope) =>
-        quoteShipping(scope, body.store_id, body),
+      const services = c.var.caller.services
+      const found = await lookupCep(services.config, services.tokens, body.cep)
+      const quote = await runStorefront(services, c.var.caller.meta, tenantSlug(c), (scope) =>
+        quoteShipping(scope, body.store_id, found),
       )
-      return c.json(snake(quote))
+      return c.json(snake({ ...quote, city: found.city, state: found.state }))
     },
   )
 
@@ -50,7 +53,7 @@ export function registerShopCheckout(app: App) {
         fields: [{ path: 'header.idempotency-key', message: '8 to 100 letters, digits or _.:-' }],
       })
     const body = c.req.valid('json')
-    const { destination: _, ...cart } = cartOf(body)
+    const cart = cartOf(body)
     const placed = await checkout(
       c.var.caller.services,
       c.var.caller.meta,
@@ -58,7 +61,6 @@ export function registerShopCheckout(app: App) {
       {
         ...cart,
         customer: body.customer,
-        address: body.fulfilment === 'delivery' ? body.address : undefined,
         notes: body.notes ?? null,
         expected: { shippingCents: body.expected.shipping_cents, totalCents: body.expected.total_cents },
       },

@@ -8,6 +8,7 @@ export const prefixedId = (prefix: string) =>
 const cents = z.number().int().min(0).max(100_000_000)
 const text = (max: number) => z.string().trim().min(1).max(max)
 
+/** A store's own point (staff-set); customers' points come from their CEP, never from them. */
 export const destinationFields = {
   latitude: z.number().min(-90).max(90),
   longitude: z.number().min(-180).max(180),
@@ -20,19 +21,17 @@ export const cepField = z
   .transform((value) => value.replace(/[.\s-]/g, ''))
   .pipe(z.string().regex(/^[0-9]{8}$/, 'a CEP has 8 digits'))
 
+/**
+ * A delivery address: the CEP and number; the street may be left out when the CEP names one. The
+ * city, state and point are the CEP's (geocoding port): a client's `city`, `state`, `latitude` or
+ * `longitude` is ignored, so the shipping is priced on what the server found.
+ */
 export const addressBody = z.object({
-  street: text(200),
+  cep: cepField,
   number: text(20),
+  street: text(200).nullable().optional(),
   complement: text(100).nullable().optional(),
   district: text(100).nullable().optional(),
-  city: text(100),
-  state: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z]{2}$/, 'two letters (UF)')
-    .transform((s) => s.toUpperCase()),
-  cep: cepField,
-  ...destinationFields,
 })
 
 export const cartBody = z.object({
@@ -76,6 +75,6 @@ export function cartOf(body: z.output<typeof cartBody>) {
       quantity: item.quantity,
       optionIds: item.option_ids,
     })),
-    destination: body.fulfilment === 'delivery' ? body.address : undefined,
+    address: body.fulfilment === 'delivery' ? body.address : undefined,
   }
 }

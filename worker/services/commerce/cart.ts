@@ -120,7 +120,45 @@ export async function priceCart(scope: CommerceScope, input: CartInput): Promise
   if (input.fulfilment === 'pickup' && !store.pickup)
     throw new ApiError(422, 'FULFILMENT_UNAVAILABLE', 'This store does not offer pickup; choose delivery.')
 
-  const productIds = [...new Set(input.items.map((item) => item.productId))]
+  const { lines, warnings } = await priceLines(scope, store.id, input.items)
+  const subtotalCents = lines.reduce((sum, line) => sum + line.lineTotalCents, 0)
+  if (subtotalCents < store.minimumOrderCents)
+    throw new ApiError(422, 'MINIMUM_ORDER', 'The order is below this store’s minimum.', {
+      details: { minimum_order_cents: store.minimumOrderCents, subtotal_cents: subtotalCents },
+    })
+  let shipping = { distanceKm: null as number | null, feeCents: 0 }
+  if (input.fulfilment === 'delivery') {
+    if (!input.destination)
+      throw new ApiError(400, 'VALIDATION_FAILED', 'A delivery needs an address.', {
+        fields: [{ path: 'json.address', message: 'required for delivery' }],
+      })
+    shipping = await shippingFor(scope, store, input.destination)
+  }
+  if (!open) warnings.push({ code: 'preorder' })
+  return {
+    store,
+    lines,
+    subtotalCents,
+    shippingCents: shipping.feeCents,
+    totalCents: subtotalCents + shipping.feeCents,
+    distanceKm: shipping.distanceKm,
+    preorder: !open,
+    warnings,
+  }
+}
+
+/**
+ * Prices lines from what the database holds now: each product active and available in the store,
+ * options its own within each group's min/max. Stock is only a warning here. What the cart page
+ * shows and what `priceCart` (the preview and the checkout) charges, from the same code.
+ */
+export async function priceLines(
+  scope: CommerceScope,
+  storeId: string,
+  items: CartLineInput[],
+): Promise<{ lines: PricedLine[]; warnings: Warning[] }> {
+  const { tx, tenantId } = scope
+  const productIds = [...new Set(items.map((item) => item.productId))]
   const products = await tx
     .select({
       id: commerceProducts.id,
@@ -134,14 +172,14 @@ export async function priceCart(scope: CommerceScope, input: CartInput): Promise
     .from(commerceProducts)
     .innerJoin(
       commerceStock,
-      and(eq(commerceStock.productId, commerceProducts.id), eq(commerceStock.storeId, store.id)),
+      and(eq(commerceStock.productId, commerceProducts.id), eq(commerceStock.storeId, storeId)),
     )
     .where(and(eq(commerceProducts.tenantId, tenantId), inArray(commerceProducts.id, productIds)))
   const { groups, options } = await optionGroupsOf(tx, tenantId, productIds)
 
   const warnings: Warning[] = []
   const wanted = new Map<string, number>()
-  const lines = input.items.map((item): PricedLine => {
+  const lines = items.map((item): PricedLine => {
     const product = products.find((p) => p.id === item.productId)
     if (!product?.active || !product.available) throw unavailable(item.productId)
     const own = groups.filter((g) => g.productId === product.id)
@@ -183,30 +221,7 @@ export async function priceCart(scope: CommerceScope, input: CartInput): Promise
     if (product && product.onHand - product.reserved < quantity)
       warnings.push({ code: 'out_of_stock', productId })
   }
-  const subtotalCents = lines.reduce((sum, line) => sum + line.lineTotalCents, 0)
-  if (subtotalCents < store.minimumOrderCents)
-    throw new ApiError(422, 'MINIMUM_ORDER', 'The order is below this store’s minimum.', {
-      details: { minimum_order_cents: store.minimumOrderCents, subtotal_cents: subtotalCents },
-    })
-  let shipping = { distanceKm: null as number | null, feeCents: 0 }
-  if (input.fulfilment === 'delivery') {
-    if (!input.destination)
-      throw new ApiError(400, 'VALIDATION_FAILED', 'A delivery needs an address.', {
-        fields: [{ path: 'json.address', message: 'required for delivery' }],
-      })
-    shipping = await shippingFor(scope, store, input.destination)
-  }
-  if (!open) warnings.push({ code: 'preorder' })
-  return {
-    store,
-    lines,
-    subtotalCents,
-    shippingCents: shipping.feeCents,
-    totalCents: subtotalCents + shipping.feeCents,
-    distanceKm: shipping.distanceKm,
-    preorder: !open,
-    warnings,
-  }
+  return { lines, warnings }
 }
 
 function invalidOptions(productId: string, problem: string) {

@@ -5,7 +5,6 @@ import {
   commerceOrderItems,
   commerceOrders,
   commercePayments,
-  type OrderAddress,
 } from '../../../db/schema/index.ts'
 import type { RequestMeta } from '../../auth/principal.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
@@ -13,7 +12,8 @@ import { createPixPayment, PAYMENT_PROVIDER } from '../../connectors/payments/me
 import { ApiError } from '../../errors.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { upsertCustomer } from '../customers/customers.ts'
-import { type CartInput, type Coordinates, priceCart, type Quote } from './cart.ts'
+import { type CartInput, priceCart, type Quote } from './cart.ts'
+import { type AddressInput, type Destination, locateAddress } from './destination.ts'
 import { publishCommerceEvent } from './events.ts'
 import { reserveStock } from './stock.ts'
 import { type CommerceScope, runStorefront } from './storefront.ts'
@@ -23,22 +23,54 @@ import { recordOrderEvent, shortCode } from './transitions.ts'
 /** How long an unpaid order holds its stock (and its PIX charge stays payable). */
 export const PAYMENT_WINDOW_MINUTES = 10
 
-export type CheckoutInput = Omit<CartInput, 'destination'> & {
+/** A cart as the customer sends it: a delivery names its address (CEP and number), never a point. */
+export type CartRequest = Omit<CartInput, 'destination'> & { address?: AddressInput }
+
+export type CheckoutInput = CartRequest & {
   customer: { name: string; phone: string; email?: string | null }
-  address?: OrderAddress & Coordinates
   notes?: string | null
   /** What the customer was shown: a checkout whose recomputed amounts differ is refused. */
   expected: { shippingCents: number; totalCents: number }
 }
 
-/** The preview: the quote as the customer will be charged, with no side effect. */
-export function previewCheckout(services: Services, meta: RequestMeta, slug: string, input: CartInput) {
-  return runStorefront(services, meta, slug, async (scope) => presentQuote(await priceCart(scope, input)))
+/** The delivery's address and point from its CEP (no transaction open yet), or none for a pickup. */
+async function destinationOf(services: Services, cart: CartRequest): Promise<Destination | undefined> {
+  if (cart.fulfilment !== 'delivery') return undefined
+  if (!cart.address)
+    throw new ApiError(400, 'VALIDATION_FAILED', 'A delivery needs an address.', {
+      fields: [{ path: 'json.address', message: 'required for delivery' }],
+    })
+  return locateAddress(services, cart.address)
 }
 
-export function presentQuote(quote: Quote) {
+/** The preview: the quote as the customer will be charged, with no side effect. */
+export async function previewCheckout(
+  services: Services,
+  meta: RequestMeta,
+  slug: string,
+  input: CartRequest,
+) {
+  const { address: _, ...cart } = input
+  const destination = await destinationOf(services, input)
+  return runStorefront(services, meta, slug, async (scope) =>
+    presentQuote(await priceCart(scope, { ...cart, destination }), destination),
+  )
+}
+
+export function presentQuote(quote: Quote, destination?: Destination) {
   return {
     storeId: quote.store.id,
+    address: destination
+      ? {
+          street: destination.street,
+          number: destination.number,
+          complement: destination.complement,
+          district: destination.district,
+          city: destination.city,
+          state: destination.state,
+          cep: destination.cep,
+        }
+      : null,
     lines: quote.lines,
     subtotalCents: quote.subtotalCents,
     shippingCents: quote.shippingCents,
@@ -84,12 +116,13 @@ export async function checkout(
   idempotencyKey: string,
 ) {
   const requestHash = await sha256Hex(JSON.stringify(input))
+  const destination = await destinationOf(services, input)
   let tenantId = ''
   const placed = await runStorefront(services, meta, slug, async (scope) => {
     tenantId = scope.tenantId
     return (
       (await findPlaced(scope, idempotencyKey)) ??
-      (await placeOrder(scope, input, idempotencyKey, requestHash))
+      (await placeOrder(scope, input, destination, idempotencyKey, requestHash))
     )
   })
   if (placed.requestHash !== requestHash)
@@ -165,15 +198,16 @@ async function findPlaced(scope: CommerceScope, idempotencyKey: string): Promise
 async function placeOrder(
   scope: CommerceScope,
   input: CheckoutInput,
+  destination: Destination | undefined,
   idempotencyKey: string,
   requestHash: string,
 ): Promise<Placed> {
-  const { address, customer: person, expected } = input
+  const { customer: person, expected } = input
   const quote = await priceCart(scope, {
     storeId: input.storeId,
     fulfilment: input.fulfilment,
     items: input.items,
-    destination: input.fulfilment === 'delivery' ? address : undefined,
+    destination,
   })
   if (quote.shippingCents !== expected.shippingCents || quote.totalCents !== expected.totalCents)
     throw new ApiError(409, 'PRICE_CHANGED', 'The amounts changed; review the order and confirm again.', {
@@ -203,18 +237,17 @@ async function placeOrder(
       customerName: person.name,
       customerPhone: person.phone,
       customerEmail: person.email ?? null,
-      address:
-        input.fulfilment === 'delivery' && address
-          ? {
-              street: address.street,
-              number: address.number,
-              complement: address.complement ?? null,
-              district: address.district ?? null,
-              city: address.city,
-              state: address.state,
-              cep: address.cep,
-            }
-          : null,
+      address: destination
+        ? {
+            street: destination.street,
+            number: destination.number,
+            complement: destination.complement ?? null,
+            district: destination.district ?? null,
+            city: destination.city,
+            state: destination.state,
+            cep: destination.cep,
+          }
+        : null,
       subtotalCents: quote.subtotalCents,
       shippingCents: quote.shippingCents,
       totalCents: quote.totalCents,

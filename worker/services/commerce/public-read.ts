@@ -12,6 +12,7 @@ import {
 import type { RequestMeta } from '../../auth/principal.ts'
 import { notFound } from '../../errors.ts'
 import type { Services } from '../../runtime/ports.ts'
+import { type CartLineInput, priceLines } from './cart.ts'
 import { openAt } from './hours.ts'
 import { optionGroupsOf, presentGroups } from './options.ts'
 import { type CommerceScope, runStorefront } from './storefront.ts'
@@ -159,3 +160,11 @@ export const publicStores = (services: Services, meta: RequestMeta, slug: string
   runStorefront(services, meta, slug, listPublicStores)
 export const publicCatalogOf = (services: Services, meta: RequestMeta, slug: string, storeId: string) =>
   runStorefront(services, meta, slug, (scope) => publicCatalog(scope, storeId))
+/** A storefront cart's lines priced as the checkout would (the cart page's view of them). */
+export const publicCartLines = (
+  services: Services,
+  meta: RequestMeta,
+  slug: string,
+  storeId: string,
+  items: CartLineInput[],
+) => runStorefront(services, meta, slug, (scope) => priceLines(scope, storeId, items))

@@ -189,6 +189,13 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
       CLOUDFLARE,
       NEON,
       { name: 'Mercado Pago (MercadoLibre, Inc.)', service: 'PIX payments', location: 'Brazil / Argentina' },
+      // The delivery CEP (never the name or number) is looked up to price the shipping; cached in KV.
+      { name: 'ViaCEP', service: 'CEP → street, district, city (delivery CEP only)', location: 'Brazil' },
+      {
+        name: 'OpenStreetMap Foundation (Nominatim)',
+        service: 'CEP → coordinates for the delivery fee (CEP, city, state only)',
+        location: 'United Kingdom / European Union',
+      },
     ],
     storage: [
       'commerce_orders',
