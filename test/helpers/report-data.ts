@@ -4,6 +4,7 @@ const card = (value: number, previousValue: number): Card => ({
   value,
   previousValue,
   changePct: Math.round(((value - previousValue) / previousValue) * 10000) / 100,
+  changeReason: null,
 })
 const cards = (scale: number) =>
   Object.fromEntries(

@@ -2,9 +2,15 @@ import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from 'pdf
 import type { Platform, ReportLanguage } from '../../../db/schema/index.ts'
 import { en, type MessageKey } from '../../../portal/i18n/en.ts'
 import { ptBR } from '../../../portal/i18n/pt-BR.ts'
+import type { ChangeReason } from '../metrics/filters.ts'
 
 /** A KPI card: the period's value, the comparison period's and the change in percent. */
-export type Card = { value: number | null; previousValue: number | null; changePct: number | null }
+export type Card = {
+  value: number | null
+  previousValue: number | null
+  changePct: number | null
+  changeReason: ChangeReason | null
+}
 export const REPORT_KPIS = ['followers', 'reach', 'views', 'interactions', 'engagementRate'] as const
 export type ReportKpi = (typeof REPORT_KPIS)[number]
 
@@ -109,7 +115,7 @@ export async function renderReportPdf(data: ReportData): Promise<{ bytes: Uint8A
     value === null ? '—' : kpi === 'engagementRate' ? `${number.format(value)} %` : number.format(value)
   const change = (card: Card) =>
     card.changePct === null
-      ? t('kpi.noComparison.no_previous_data')
+      ? t(`kpi.noComparison.${card.changeReason ?? 'no_previous_data'}`)
       : `${card.changePct > 0 ? '+' : ''}${number.format(card.changePct)} %`
   const period = t('report.pdf.period', { from: dayOf(data.from), to: dayOf(data.to) })
   const comparison = t('report.pdf.comparedWith', {

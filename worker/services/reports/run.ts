@@ -16,7 +16,7 @@ import type { Services } from '../../runtime/ports.ts'
 import type { ServiceContext } from '../context.ts'
 import { putFile, tenantFileKey } from '../files/files.ts'
 import { insertOutboundMessage, queueSends } from '../messaging/outbox.ts'
-import { spanDays } from '../metrics/filters.ts'
+import { compare, spanDays } from '../metrics/filters.ts'
 import { readSeries } from '../metrics/series.ts'
 import { readSummary } from '../metrics/summary.ts'
 import {
@@ -184,7 +184,15 @@ async function readReportData(tx: Tx, services: Services, run: ClaimedRun, role:
       REPORT_KPIS.map((kpi) => {
         const card = kpis[kpi]
         if (!prior)
-          return [kpi, { value: card.value, previousValue: card.previousValue, changePct: card.changePct }]
+          return [
+            kpi,
+            {
+              value: card.value,
+              previousValue: card.previousValue,
+              changePct: card.changePct,
+              changeReason: card.changeReason,
+            },
+          ]
         return [kpi, withPrevious(card.value, prior[kpi].value)]
       }),
     ) as Record<ReportKpi, Card>
@@ -193,6 +201,17 @@ async function readReportData(tx: Tx, services: Services, run: ClaimedRun, role:
     platform: row.platform,
     kpis: cardsOf(row.kpis, previous?.data.find((p) => p.connectionId === row.connectionId)?.kpis),
   }))
+  // A total compares fairly only if every account behind it does: one account without a full
+  // previous period makes the previous sum short, and the change a rise that did not happen.
+  const totalCard = (value: number | null, previousValue: number | null, basis: ReportKpi): Card => {
+    const card = withPrevious(value, previousValue)
+    const short = connections.some((c) =>
+      ['partial_previous_data', 'no_previous_data'].includes(c.kpis[basis].changeReason ?? ''),
+    )
+    return short && card.changePct !== null
+      ? { ...card, changePct: null, changeReason: 'partial_previous_data' }
+      : card
+  }
   const totals = Object.fromEntries(
     REPORT_KPIS.map((kpi) => {
       const sum = (values: (number | null)[]) =>
@@ -204,13 +223,14 @@ async function readReportData(tx: Tx, services: Services, run: ClaimedRun, role:
         const beforeFollowers = sum(connections.map((c) => c.kpis.followers.previousValue))
         const rate = (a: number | null, b: number | null) =>
           a === null || !b ? null : Math.round((a / b) * 10000) / 100
-        return [kpi, withPrevious(rate(interactions, followers), rate(before, beforeFollowers))]
+        return [kpi, totalCard(rate(interactions, followers), rate(before, beforeFollowers), 'interactions')]
       }
       return [
         kpi,
-        withPrevious(
+        totalCard(
           sum(connections.map((c) => c.kpis[kpi].value)),
           sum(connections.map((c) => c.kpis[kpi].previousValue)),
+          kpi,
         ),
       ]
     }),
@@ -261,13 +281,11 @@ async function readReportData(tx: Tx, services: Services, run: ClaimedRun, role:
   return { report }
 }
 
+/** The same rule as the portal's cards (worker/services/metrics/filters.ts `compare`). */
 const withPrevious = (value: number | null, previousValue: number | null): Card => ({
   value,
   previousValue,
-  changePct:
-    value === null || previousValue === null || previousValue === 0
-      ? null
-      : Math.round(((value - previousValue) / Math.abs(previousValue)) * 10000) / 100,
+  ...compare(value, previousValue),
 })
 
 const yearBack = (day: string) =>
