@@ -1,13 +1,10 @@
-import type { Context } from 'hono'
 import { Hono } from 'hono'
-import type { Child } from 'hono/jsx'
 import { z } from 'zod'
 import type { FormState } from '../../../portal/components/forms.tsx'
 import { zonedFormatters } from '../../../portal/components/zoned.ts'
-import { i18nFor, type MessageKey, matchLocale } from '../../../portal/i18n/index.ts'
+import type { MessageKey } from '../../../portal/i18n/index.ts'
 import {
   BookError,
-  BookLayout,
   type CatalogueService,
   HoldForm,
   ManageView,
@@ -22,7 +19,7 @@ import { describeError, log } from '../../log.ts'
 import { toApiError } from '../../middleware/errors.ts'
 import { portalCsrf } from '../../middleware/portal-csrf.ts'
 import type { PortalEnv } from '../../middleware/portal-env.ts'
-import { portalLocale, rememberLocale } from '../../middleware/portal-locale.ts'
+import { portalLocale } from '../../middleware/portal-locale.ts'
 import { parsePhone } from '../../services/customers/phone.ts'
 import {
   cancelManaged,
@@ -35,8 +32,14 @@ import {
 } from '../../services/scheduling/public.ts'
 import { addDays, isTimeZone, zonedDate } from '../../services/scheduling/zones.ts'
 import { errorFromQuery, errorKey } from '../portal/run.ts'
+import {
+  limitPublicWrites,
+  type PublicPageContext,
+  publicLanguage,
+  renderPublicPage,
+} from '../public-page.tsx'
 
-type BookContext = Context<PortalEnv>
+type BookContext = PublicPageContext
 
 /** Days offered at once on the page. */
 const DAYS_SHOWN = 14
@@ -47,46 +50,6 @@ const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{20}$`)
 function visitorZone(c: BookContext): string {
   const zone = (c.req.raw as { cf?: { timezone?: unknown } }).cf?.timezone
   return typeof zone === 'string' && isTimeZone(zone) ? zone : 'America/Sao_Paulo'
-}
-
-/** `?lang=en` switches the page's language and remembers it; otherwise cookie, then Accept-Language. */
-function languageOf(c: BookContext) {
-  const asked = matchLocale(c.req.query('lang'))
-  if (asked) {
-    rememberLocale(c, asked)
-    c.set('i18n', i18nFor(asked))
-  }
-  return c.var.i18n
-}
-
-async function render(c: BookContext, business: string, title: MessageKey, body: Child, status = 200) {
-  const i18n = c.var.i18n
-  const page = (
-    <BookLayout
-      i18n={i18n}
-      csrfToken={c.var.csrfToken}
-      path={c.req.path}
-      business={business}
-      title={i18n.t(title)}
-    >
-      {body}
-    </BookLayout>
-  )
-  return c.html(`<!DOCTYPE html>${await page.toString()}`, status as 200)
-}
-
-/**
- * Per-address limit on the page's writes (holds, confirmations, cancellations) through the
- * Workers rate limiter the API uses; holds are also bounded per visitor in Postgres (public.ts).
- */
-async function limitRate(c: BookContext) {
-  const limiter = c.env.API_RATE_LIMITER
-  if (!limiter) return
-  const { success } = await limiter.limit({ key: `book:${c.req.header('cf-connecting-ip') ?? 'unknown'}` })
-  if (!success)
-    throw new ApiError(429, 'RATE_LIMITED', 'Too many requests; slow down and retry shortly.', {
-      headers: { 'Retry-After': '60' },
-    })
 }
 
 const formatters = (c: BookContext, zone: string) => zonedFormatters(c.var.i18n.locale, zone)
@@ -110,7 +73,7 @@ export function registerBookingPage(app: App) {
   book.get('/book/:slug', async (c) => {
     const slug = c.req.param('slug')
     if (!SLUG.test(slug)) throw new ApiError(404, 'NOT_FOUND', 'No such booking page.')
-    languageOf(c)
+    publicLanguage(c)
     const services = c.var.caller.services
     const now = new Date()
     const catalogue = await publicCatalogue(services, slug, now)
@@ -118,11 +81,16 @@ export function registerBookingPage(app: App) {
     const business = catalogue.tenant.name
     const service = catalogue.services.find((s) => s.id === c.req.query('service'))
     if (!service)
-      return render(c, business, 'book.title', <ServicesList base={base} services={catalogue.services} />)
+      return renderPublicPage(
+        c,
+        business,
+        'book.title',
+        <ServicesList base={base} services={catalogue.services} />,
+      )
     const who = c.req.query('professional')
     const professional = who === 'any' || service.professionals.some((p) => p.id === who) ? who : undefined
     if (!professional)
-      return render(c, business, 'book.title', <ProfessionalsList base={base} service={service} />)
+      return renderPublicPage(c, business, 'book.title', <ProfessionalsList base={base} service={service} />)
 
     const zone = visitorZone(c)
     const format = formatters(c, zone)
@@ -151,7 +119,7 @@ export function registerBookingPage(app: App) {
     const daySlots = (day ? (byDay.get(day) ?? []) : []).filter(
       (slot, i, all) => all.findIndex((other) => other.local === slot.local) === i,
     )
-    return render(
+    return renderPublicPage(
       c,
       business,
       'book.title',
@@ -171,7 +139,7 @@ export function registerBookingPage(app: App) {
   /** Holds the picked time; a time taken meanwhile goes back to the day with the reason. */
   book.post('/book/:slug/hold', async (c) => {
     const slug = c.req.param('slug')
-    await limitRate(c)
+    await limitPublicWrites(c, 'book')
     const parsed = holdForm.safeParse(await c.req.parseBody())
     if (!parsed.success || !SLUG.test(slug)) throw new ApiError(400, 'BAD_REQUEST', 'The form is not valid.')
     const form = parsed.data
@@ -206,14 +174,14 @@ export function registerBookingPage(app: App) {
 
   book.get('/book/:slug/hold/:token', async (c) => {
     const { slug, token } = c.req.param()
-    languageOf(c)
+    publicLanguage(c)
     return renderHold(c, slug, token)
   })
 
   /** Confirms the hold with the visitor's details. A filled honeypot books nothing, silently. */
   book.post('/book/:slug/hold/:token', async (c) => {
     const { slug, token } = c.req.param()
-    await limitRate(c)
+    await limitPublicWrites(c, 'book')
     const body = await c.req.parseBody()
     if (typeof body.website === 'string' && body.website !== '') return c.redirect(`/book/${slug}`, 303)
     const parsed = detailsForm.safeParse(body)
@@ -247,10 +215,10 @@ export function registerBookingPage(app: App) {
 
   book.get('/book/:slug/manage/:token', async (c) => {
     const { slug, token } = c.req.param()
-    languageOf(c)
+    publicLanguage(c)
     const { appointment, cancellable } = await readManaged(c.var.caller.services, slug, token, new Date())
     const format = formatters(c, visitorZone(c))
-    return render(
+    return renderPublicPage(
       c,
       appointment.tenantName,
       'book.manage.title',
@@ -267,7 +235,7 @@ export function registerBookingPage(app: App) {
 
   book.post('/book/:slug/manage/:token/cancel', async (c) => {
     const { slug, token } = c.req.param()
-    await limitRate(c)
+    await limitPublicWrites(c, 'book')
     await cancelManaged(c.var.caller.services, c.var.caller.meta, slug, token, new Date())
     return c.redirect(`/book/${slug}/manage/${token}`, 303)
   })
@@ -282,7 +250,7 @@ export function registerBookingPage(app: App) {
       apiError.code === 'HOLD_EXPIRED' || apiError.code === 'INVALID_MANAGE_LINK'
         ? `error.${apiError.code}`
         : errorKey(apiError)
-    return render(
+    return renderPublicPage(
       c,
       '',
       'book.error.title',
@@ -298,7 +266,7 @@ export function registerBookingPage(app: App) {
 async function renderHold(c: BookContext, slug: string, token: string, state?: FormState, status = 200) {
   const held = await readHold(c.var.caller.services, slug, token, new Date())
   const format = formatters(c, visitorZone(c))
-  return render(
+  return renderPublicPage(
     c,
     held.tenantName,
     'book.hold.title',

@@ -1,10 +1,8 @@
-import type { Context } from 'hono'
 import { Hono } from 'hono'
-import type { Child } from 'hono/jsx'
 import { z } from 'zod'
 import type { FormState } from '../../../portal/components/forms.tsx'
-import { i18nFor, type MessageKey, matchLocale } from '../../../portal/i18n/index.ts'
-import { BookError, BookLayout } from '../../../portal/pages/book/book.tsx'
+import type { MessageKey } from '../../../portal/i18n/index.ts'
+import { BookError } from '../../../portal/pages/book/book.tsx'
 import {
   CartView,
   CatalogView,
@@ -25,7 +23,7 @@ import { describeError, log } from '../../log.ts'
 import { toApiError } from '../../middleware/errors.ts'
 import { portalCsrf } from '../../middleware/portal-csrf.ts'
 import type { PortalEnv } from '../../middleware/portal-env.ts'
-import { portalLocale, rememberLocale } from '../../middleware/portal-locale.ts'
+import { portalLocale } from '../../middleware/portal-locale.ts'
 import type { CartLineInput, PricedLine } from '../../services/commerce/cart.ts'
 import { type CartRequest, checkout, previewCheckout } from '../../services/commerce/checkout.ts'
 import {
@@ -37,10 +35,16 @@ import {
 import { TENANT_SLUG } from '../../services/commerce/storefront.ts'
 import { parsePhone } from '../../services/customers/phone.ts'
 import { errorKey } from '../portal/run.ts'
+import {
+  limitPublicWrites,
+  type PublicPageContext,
+  publicLanguage,
+  renderPublicPage,
+} from '../public-page.tsx'
 import { cepField } from '../shop/fields.ts'
 import { clearCart, MAX_LINES, readCart, writeCart } from './cart-cookie.ts'
 
-type ShopContext = Context<PortalEnv>
+type ShopContext = PublicPageContext
 
 const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{20}$`)
 const KEY = /^[A-Za-z0-9-]{36}$/
@@ -56,47 +60,6 @@ function idParam(c: ShopContext, name: string, prefix: string): string {
   const value = c.req.param(name) ?? ''
   if (!ID(prefix).test(value)) throw notFound(prefix === 'ord' ? 'order' : 'store')
   return value
-}
-
-/** `?lang=en` switches the page's language and remembers it; otherwise cookie, then Accept-Language. */
-function languageOf(c: ShopContext) {
-  const asked = matchLocale(c.req.query('lang'))
-  if (asked) {
-    rememberLocale(c, asked)
-    c.set('i18n', i18nFor(asked))
-  }
-}
-
-async function render(c: ShopContext, business: string, title: MessageKey, body: Child, status = 200) {
-  const i18n = c.var.i18n
-  const page = (
-    <BookLayout
-      i18n={i18n}
-      csrfToken={c.var.csrfToken}
-      path={c.req.path}
-      business={business}
-      title={i18n.t(title)}
-    >
-      {body}
-    </BookLayout>
-  )
-  return c.html(`<!DOCTYPE html>${await page.toString()}`, status as 200)
-}
-
-/**
- * Per-address limit on the page's writes (cart, review, payment) through the Workers rate limiter
- * the API uses, keyed apart from the storefront API's and the booking page's.
- */
-async function limitRate(c: ShopContext) {
-  const limiter = c.env.API_RATE_LIMITER
-  if (!limiter) return
-  const { success } = await limiter.limit({
-    key: `shop-page:${c.req.header('cf-connecting-ip') ?? 'unknown'}`,
-  })
-  if (!success)
-    throw new ApiError(429, 'RATE_LIMITED', 'Too many requests; slow down and retry shortly.', {
-      headers: { 'Retry-After': '60' },
-    })
 }
 
 /** The visitor's zone as Cloudflare locates them; else Brazil's, where the stores are. */
@@ -207,22 +170,27 @@ export function registerStorefrontPage(app: App) {
 
   shop.get('/shop/:slug', async (c) => {
     const slug = slugOf(c)
-    languageOf(c)
+    publicLanguage(c)
     const stores = (await publicStores(c.var.caller.services, c.var.caller.meta, slug)) as PublicStore[]
     // One store (the usual shop): straight to its catalog.
     if (stores.length === 1 && stores[0]) return c.redirect(`/shop/${slug}/store/${stores[0].id}`, 302)
-    return render(c, businessOf(stores), 'shop.title', <StoresList base={`/shop/${slug}`} stores={stores} />)
+    return renderPublicPage(
+      c,
+      businessOf(stores),
+      'shop.title',
+      <StoresList base={`/shop/${slug}`} stores={stores} />,
+    )
   })
 
   shop.get('/shop/:slug/store/:store', async (c) => {
     const slug = slugOf(c)
     const storeId = idParam(c, 'store', 'sto')
-    languageOf(c)
+    publicLanguage(c)
     const { services, meta } = c.var.caller
     const { store, stores } = await storeOf(c, slug, storeId)
     const catalog = await publicCatalogOf(services, meta, slug, storeId)
     const cart = readCart(c, storeId)
-    return render(
+    return renderPublicPage(
       c,
       businessOf(stores),
       'shop.title',
@@ -240,7 +208,7 @@ export function registerStorefrontPage(app: App) {
   shop.get('/shop/:slug/store/:store/product/:product', async (c) => {
     const slug = slugOf(c)
     const storeId = idParam(c, 'store', 'sto')
-    languageOf(c)
+    publicLanguage(c)
     return renderProduct(c, slug, storeId, idParam(c, 'product', 'prd'))
   })
 
@@ -248,7 +216,7 @@ export function registerStorefrontPage(app: App) {
   shop.post('/shop/:slug/store/:store/cart', async (c) => {
     const slug = slugOf(c)
     const storeId = idParam(c, 'store', 'sto')
-    await limitRate(c)
+    await limitPublicWrites(c, 'shop-page')
     const body = await c.req.parseBody({ all: true })
     const options = ([] as unknown[]).concat(body.options ?? [])
     const product = typeof body.product === 'string' ? body.product : ''
@@ -282,7 +250,7 @@ export function registerStorefrontPage(app: App) {
   shop.post('/shop/:slug/store/:store/cart/remove', async (c) => {
     const slug = slugOf(c)
     const storeId = idParam(c, 'store', 'sto')
-    await limitRate(c)
+    await limitPublicWrites(c, 'shop-page')
     const index = Number((await c.req.parseBody()).line)
     const cart = readCart(c, storeId)
     writeCart(
@@ -297,7 +265,7 @@ export function registerStorefrontPage(app: App) {
   shop.get('/shop/:slug/store/:store/cart', async (c) => {
     const slug = slugOf(c)
     const storeId = idParam(c, 'store', 'sto')
-    languageOf(c)
+    publicLanguage(c)
     return renderCart(c, slug, storeId)
   })
 
@@ -305,7 +273,7 @@ export function registerStorefrontPage(app: App) {
   shop.post('/shop/:slug/store/:store/review', async (c) => {
     const slug = slugOf(c)
     const storeId = idParam(c, 'store', 'sto')
-    await limitRate(c)
+    await limitPublicWrites(c, 'shop-page')
     const form = parseCheckout(await c.req.parseBody())
     if (!form.ok) return renderCart(c, slug, storeId, form.state, 400)
     return renderReview(c, slug, storeId, form.values, form.request, crypto.randomUUID())
@@ -319,7 +287,7 @@ export function registerStorefrontPage(app: App) {
   shop.post('/shop/:slug/store/:store/place', async (c) => {
     const slug = slugOf(c)
     const storeId = idParam(c, 'store', 'sto')
-    await limitRate(c)
+    await limitPublicWrites(c, 'shop-page')
     const body = await c.req.parseBody()
     const form = parseCheckout(body)
     const key = typeof body.key === 'string' && KEY.test(body.key) ? body.key : null
@@ -370,9 +338,9 @@ export function registerStorefrontPage(app: App) {
   shop.get('/shop/:slug/order/:order', async (c) => {
     const slug = slugOf(c)
     const orderId = idParam(c, 'order', 'ord')
-    languageOf(c)
+    publicLanguage(c)
     const order = await tracked(c, slug, orderId)
-    return render(
+    return renderPublicPage(
       c,
       order.storeName,
       'shop.order.heading',
@@ -406,7 +374,7 @@ export function registerStorefrontPage(app: App) {
     if (apiError.status >= 500) log('error', 'storefront page error', describeError(error))
     const slug = c.req.param('slug') ?? ''
     for (const [name, value] of Object.entries(apiError.headers ?? {})) c.header(name, value)
-    return render(
+    return renderPublicPage(
       c,
       '',
       'book.error.title',
@@ -444,7 +412,7 @@ async function renderProduct(
   const catalog = await publicCatalogOf(services, meta, slug, storeId)
   const product = catalog.products.find((p) => p.id === productId)
   if (!product) throw notFound('product')
-  return render(
+  return renderPublicPage(
     c,
     businessOf(stores),
     'shop.title',
@@ -469,7 +437,7 @@ async function renderCart(c: ShopContext, slug: string, storeId: string, state?:
       message = 'shop.cart.reset'
     }
   }
-  return render(
+  return renderPublicPage(
     c,
     businessOf(stores),
     'shop.cart.title',
@@ -516,7 +484,7 @@ async function renderReview(
     outOfStock: preview.warnings.some((w) => w.code === 'out_of_stock'),
     address: preview.address,
   }
-  return render(
+  return renderPublicPage(
     c,
     businessOf(stores),
     'shop.review.title',
