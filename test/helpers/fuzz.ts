@@ -81,6 +81,7 @@ export async function loadOperations(env: Bindings): Promise<Operation[]> {
  */
 export const SUITES = [
   'tenant',
+  'accounts',
   'admin',
   'metrics',
   'calendar',
@@ -95,7 +96,10 @@ export function suiteOf(operation: Operation): Suite {
   if (operation.path.startsWith('/api/v1/admin')) return 'admin'
   const module = /^\/api\/v1\/(calendar|attendance|scheduling|commerce)(\/|$)/.exec(operation.path)
   if (module) return module[1] as Suite
-  if (/^\/api\/v1\/(metrics|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path)) return 'metrics'
+  if (/^\/api\/v1\/(metrics|reports|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path))
+    return 'metrics'
+  // Sign-in, the team, API keys and the tenant's own settings: the largest share of the rest.
+  if (/^\/api\/v1\/(auth|users|tenant|api-keys)(\/|$)/.test(operation.path)) return 'accounts'
   return 'tenant'
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Bindings } from '../../worker/env.ts'
 import { fuzzFile, SKIPPED, SUITES, type Suite, suiteOf } from '../helpers/fuzz.ts'
 
-// Issue 9: property tests of the tenant API (auth, team, connections, privacy, messages). The
+// Issue 9: property tests of the rest of the tenant API (connections, privacy, messages, audit). The
 // routes come from the served OpenAPI document, so a new route is fuzzed without touching this file.
 const operations = await fuzzFile('tenant', env as unknown as Bindings)
 
