@@ -160,7 +160,9 @@ describe('the portals in a real browser', () => {
       page.click('a[href^="/app/metrics/export"]'),
     ])
     const csv = await fs.readFile((await download.path()) as string, 'utf8')
-    expect(csv.split(/\r?\n/)[0]).toContain('period_start')
+    // The portal's CSV is for people, in the page's language (now English): names, no ids.
+    expect(csv.split(/\r?\n/)[0]).toBe('\uFEFFDay,Network,Account,Metric,Value')
+    expect(csv).not.toContain('con_')
     expect(csv.split(/\r?\n/).length).toBeGreaterThan(10)
     await shot(page, '06-app-metrics')
 
