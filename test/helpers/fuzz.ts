@@ -201,6 +201,58 @@ const AUTH_HEADERS: Record<Exclude<Case['auth'], 'valid' | 'none'>, string> = {
 }
 
 /**
+ * The generated requests of one operation: VALID_WEIGHT percent are valid throughout; each other
+ * case breaks one thing.
+ */
+export function caseArbitrary(
+  operation: Operation,
+  context: SchemaContext,
+  foreign: Caller['foreign'],
+): fc.Arbitrary<Case> {
+  const names = operation.parameters.filter((p) => p.in === 'path')
+  // VALID_WEIGHT percent of the cases are valid and reach the database; each other case breaks
+  // one thing, mostly refused before any query: the credentials, the body, the query (unknown
+  // and garbage parameters only, where the route takes none) or a path parameter.
+  const hasQuery = operation.parameters.some((p) => p.in === 'query')
+  // Each kind's arbitrary is built once, not per case (a `chain` would rebuild the body and query
+  // arbitraries for every case, which cost more than the request).
+  const kind = (part: Case['broken']): fc.Arbitrary<Case> => {
+    const mode = (which: Case['broken']) => (part === which ? 'invalid' : 'valid')
+    return fc.record(
+      {
+        broken: fc.constant(part),
+        path: fc.tuple(...names.map((p) => pathValue(p, context, foreign, mode('path')))),
+        query: queryCase(operation.parameters, context, mode('query')),
+        body: bodyCase(operation.body, context, mode('body')),
+        auth:
+          part === 'auth'
+            ? fc.constantFrom(
+                'none' as const,
+                'garbage' as const,
+                'basic' as const,
+                'expired-looking' as const,
+              )
+            : fc.constant('valid' as const),
+        requestId: fc.constantFrom('fuzz-1', '<script>', 'a b;c', 'x'.repeat(300), ''),
+      },
+      { requiredKeys: ['broken', 'path', 'query', 'body', 'auth'] },
+    )
+  }
+  const broken = [
+    ...(operation.authenticated ? [{ weight: 1, arbitrary: kind('auth') }] : []),
+    ...(operation.method === 'GET' || operation.method === 'HEAD'
+      ? []
+      : [{ weight: 3, arbitrary: kind('body') }]),
+    { weight: hasQuery ? 3 : 1, arbitrary: kind('query') },
+    ...(names.length > 0 ? [{ weight: 3, arbitrary: kind('path') }] : []),
+  ]
+  return fc.oneof(
+    { weight: VALID_WEIGHT, arbitrary: kind('nothing') },
+    { weight: 100 - VALID_WEIGHT, arbitrary: fc.oneof(...broken) },
+  )
+}
+
+/**
  * Runs CASES_PER_OPERATION generated requests against one operation and asserts the properties
  * on each: fc.assert shrinks a failure and reports the seed and path that replay it.
  */
@@ -217,45 +269,7 @@ export async function fuzzOperation(
   let relogins = 0
   let ip = 0
   const stats: Stats = { cases: 0, statuses: {}, relogins: 0, ms: 0 }
-  // VALID_WEIGHT percent of the cases are valid and reach the database; each other case breaks
-  // one thing, mostly refused before any query: the credentials, the body, the query (unknown
-  // and garbage parameters only, where the route takes none) or a path parameter.
-  const hasQuery = operation.parameters.some((p) => p.in === 'query')
-  const broken = [
-    ...(operation.authenticated ? [{ weight: 1, arbitrary: fc.constant('auth' as const) }] : []),
-    ...(operation.method === 'GET' || operation.method === 'HEAD'
-      ? []
-      : [{ weight: 3, arbitrary: fc.constant('body' as const) }]),
-    { weight: hasQuery ? 3 : 1, arbitrary: fc.constant('query' as const) },
-    ...(names.length > 0 ? [{ weight: 3, arbitrary: fc.constant('path' as const) }] : []),
-  ]
-  const arbitrary: fc.Arbitrary<Case> = fc
-    .oneof(
-      { weight: VALID_WEIGHT, arbitrary: fc.constant('nothing' as const) },
-      { weight: 100 - VALID_WEIGHT, arbitrary: fc.oneof(...broken) },
-    )
-    .chain((part) => {
-      const mode = (which: Case['broken']) => (part === which ? 'invalid' : 'valid')
-      return fc.record(
-        {
-          broken: fc.constant(part),
-          path: fc.tuple(...names.map((p) => pathValue(p, context, caller.foreign, mode('path')))),
-          query: queryCase(operation.parameters, context, mode('query')),
-          body: bodyCase(operation.body, context, mode('body')),
-          auth:
-            part === 'auth'
-              ? fc.constantFrom(
-                  'none' as const,
-                  'garbage' as const,
-                  'basic' as const,
-                  'expired-looking' as const,
-                )
-              : fc.constant('valid' as const),
-          requestId: fc.constantFrom('fuzz-1', '<script>', 'a b;c', 'x'.repeat(300), ''),
-        },
-        { requiredKeys: ['broken', 'path', 'query', 'body', 'auth'] },
-      )
-    })
+  const arbitrary = caseArbitrary(operation, context, caller.foreign)
   const seed = BASE_SEED + [...operation.key].reduce((sum, ch) => (sum * 31 + ch.charCodeAt(0)) | 0, 0)
   await fc.assert(
     fc.asyncProperty(arbitrary, async (c) => {
