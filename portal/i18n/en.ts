@@ -82,7 +82,7 @@ export const en = {
     'Every time in the portal is shown in this zone. Automatic follows the business’s zone, set in Settings.',
   'account.timeZoneLeadOperator': 'Every time in the admin central is shown in this zone.',
   'account.timeZoneSaved': 'Time zone saved. Times are now shown in {zone}.',
-  'timeZone.automatic': 'Automatic (the business’s: {zone})',
+  'timeZone.automatic': 'Automatic: {zone}',
   'timeZone.brazil': 'Brazil',
   'timeZone.all': 'All zones',
   'timeZone.save': 'Save time zone',

@@ -80,7 +80,7 @@ export const ptBR: Record<MessageKey, string> = {
     'Todos os horários do portal aparecem neste fuso. Automático segue o fuso da empresa, definido em Configurações.',
   'account.timeZoneLeadOperator': 'Todos os horários da central aparecem neste fuso.',
   'account.timeZoneSaved': 'Fuso horário salvo. Os horários agora aparecem em {zone}.',
-  'timeZone.automatic': 'Automático (o da empresa: {zone})',
+  'timeZone.automatic': 'Automático: {zone}',
   'timeZone.brazil': 'Brasil',
   'timeZone.all': 'Todos os fusos',
   'timeZone.save': 'Salvar fuso horário',
