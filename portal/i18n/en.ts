@@ -53,6 +53,21 @@ export const en = {
     'This form was sent from another site, or the page was open too long. Go back, reload the page and try again.',
   'error.LICENSE_INACTIVE': 'Your license is not active; contact your account manager.',
   'error.MODULE_DISABLED': 'Your plan does not include this module.',
+  'error.moduleDisabled.title': '{module} is not in your plan',
+  'error.moduleDisabled.body':
+    '{about} To add it, the organisation’s owner can ask Integra’s team to change the plan.',
+  'module.metrics': 'Social media metrics',
+  'module.metrics.about':
+    'Followers, reach and engagement of every connected account, compared period by period.',
+  'module.calendar': 'Rental calendar',
+  'module.calendar.about': 'The bookings of every listing in one calendar, with double bookings flagged.',
+  'module.commerce': 'Commerce',
+  'module.commerce.about': 'Stores, catalogue, stock that never oversells, checkout and orders.',
+  'module.attendance': 'WhatsApp attendance',
+  'module.attendance.about': 'One shared WhatsApp inbox for the team, with templates and teams.',
+  'module.scheduling': 'Scheduling',
+  'module.scheduling.about':
+    'Services, professionals and appointments that can never double-book, with a public booking page.',
   'error.INVALID_CREDENTIALS': 'E-mail or password is incorrect.',
   'error.TOO_MANY_ATTEMPTS': 'Too many failed sign-in attempts. Try again in a few minutes.',
   'error.TENANT_SUSPENDED': 'This account is suspended; contact your account manager.',

@@ -39,6 +39,7 @@ export type LabelKind =
   | 'runKind'
   | 'calendar.severity'
   | 'privacy.purpose'
+  | 'module'
 
 /**
  * The catalog's word for a value that arrives as text (a status, role or platform read from a

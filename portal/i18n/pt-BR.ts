@@ -52,6 +52,22 @@ export const ptBR: Record<MessageKey, string> = {
     'Este formulário foi enviado de outro site, ou a página ficou aberta por muito tempo. Volte, recarregue a página e tente de novo.',
   'error.LICENSE_INACTIVE': 'Sua licença não está ativa; fale com seu gerente de conta.',
   'error.MODULE_DISABLED': 'Seu plano não inclui este módulo.',
+  'error.moduleDisabled.title': '{module} não está no seu plano',
+  'error.moduleDisabled.body':
+    '{about} Para incluí-lo, o proprietário da organização pode pedir à equipe da Integra a mudança de plano.',
+  'module.metrics': 'Métricas de redes sociais',
+  'module.metrics.about':
+    'Seguidores, alcance e engajamento de cada conta conectada, comparados período a período.',
+  'module.calendar': 'Calendário de aluguéis',
+  'module.calendar.about': 'As reservas de cada anúncio num só calendário, com as reservas duplas apontadas.',
+  'module.commerce': 'Comércio',
+  'module.commerce.about': 'Lojas, catálogo, estoque que nunca vende a mais, checkout e pedidos.',
+  'module.attendance': 'Atendimento no WhatsApp',
+  'module.attendance.about':
+    'Uma caixa de entrada do WhatsApp compartilhada pela equipe, com modelos e equipes.',
+  'module.scheduling': 'Agenda',
+  'module.scheduling.about':
+    'Serviços, profissionais e agendamentos que nunca se sobrepõem, com página pública de agendamento.',
   'error.INVALID_CREDENTIALS': 'E-mail ou senha incorretos.',
   'error.TOO_MANY_ATTEMPTS': 'Muitas tentativas de acesso sem sucesso. Tente de novo em alguns minutos.',
   'error.TENANT_SUSPENDED': 'Esta conta está suspensa; fale com seu gerente de conta.',

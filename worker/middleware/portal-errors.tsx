@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { type I18n, i18nFor, type MessageKey } from '../../portal/i18n/index.ts'
 import { areaOf, Shell } from '../../portal/layouts/shell.tsx'
-import { ErrorPage } from '../../portal/pages/error.tsx'
+import { disabledModule, ErrorPage } from '../../portal/pages/error.tsx'
 import type { Viewer } from '../../portal/viewer.ts'
 import type { ApiError } from '../errors.ts'
 import { requestLocale } from './portal-locale.ts'
@@ -54,6 +54,7 @@ export async function portalErrorResponse(c: Context, error: ApiError, requestId
         message={messageFor(error)}
         requestId={requestId}
         home={viewer ? `/${area}` : `/${area}/login`}
+        module={error.code === 'MODULE_DISABLED' ? disabledModule(error.details) : undefined}
       />
     </Shell>
   )

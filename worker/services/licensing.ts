@@ -66,7 +66,9 @@ export function checkModule(modules: readonly Module[] | null, module: Module): 
     throw new ApiError(403, 'LICENSE_INACTIVE', 'Your license is not active; contact your account manager.')
   }
   if (!modules.includes(module)) {
-    throw new ApiError(403, 'MODULE_DISABLED', `Your plan does not include the ${module} module.`)
+    throw new ApiError(403, 'MODULE_DISABLED', `Your plan does not include the ${module} module.`, {
+      details: { module },
+    })
   }
 }
 

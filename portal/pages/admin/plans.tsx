@@ -1,7 +1,7 @@
 import { MODULES } from '../../../db/schema/tenancy.ts'
 import { ActionButton, Alert, CsrfField, Field, type FormState, formValue } from '../../components/forms.tsx'
 import { Status } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 
 export type PlanRow = {
   id: string
@@ -56,7 +56,7 @@ export function PlansPage(props: {
                     <code>{plan.code}</code>
                   </div>
                 </td>
-                <td>{plan.modules.join(', ') || '—'}</td>
+                <td>{plan.modules.map((m) => labelOf(t, 'module', m)).join(', ') || '—'}</td>
                 <td class="num">{number(plan.limits.users)}</td>
                 <td class="num">{number(plan.limits.connections)}</td>
                 <td class="num">{number(plan.limits.retentionDays)}</td>
@@ -105,7 +105,7 @@ export function PlansPage(props: {
             {MODULES.map((module) => (
               <label>
                 <input type="checkbox" name="modules" value={module} checked={module === 'metrics'} />{' '}
-                {module}
+                {t(`module.${module}`)}
               </label>
             ))}
           </fieldset>

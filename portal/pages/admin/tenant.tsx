@@ -9,7 +9,7 @@ import {
 } from '../../components/forms.tsx'
 import { InviteMemberForm, MembersTable, type MemberView } from '../../components/members.tsx'
 import { Status, When } from '../../components/status.tsx'
-import { type MessageKey, useI18n } from '../../i18n/index.ts'
+import { labelOf, type MessageKey, useI18n } from '../../i18n/index.ts'
 import { type LicenseRow, LicensesTable } from './licenses.tsx'
 
 export type TenantDetail = {
@@ -82,7 +82,7 @@ export function TenantPage(props: {
               <When at={tn.license?.validUntil} date />
             </dd>
             <dt>{t('tenants.modules')}</dt>
-            <dd>{tn.modules.length ? tn.modules.join(', ') : '—'}</dd>
+            <dd>{tn.modules.length ? tn.modules.map((m) => labelOf(t, 'module', m)).join(', ') : '—'}</dd>
             <dt>{t('tenants.users')}</dt>
             <dd>
               {tn.plan ? t('team.seats', { used: tn.userCount, limit: tn.plan.limits.users }) : tn.userCount}

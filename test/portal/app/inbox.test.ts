@@ -405,7 +405,12 @@ describe('who may use the inbox', () => {
     const { t, browser } = await signedIn('owner', { modules: ['metrics'] })
     const page = await browser.request('/app/inbox')
     expect(page.status).toBe(403)
-    expect(textOf(await page.text())).toContain('Seu plano não inclui este módulo.')
+    // The page names the module and what it does, and how to get it.
+    const refusal = textOf(await page.text())
+    expect(refusal).toContain('Atendimento no WhatsApp não está no seu plano')
+    expect(refusal).toContain('Uma caixa de entrada do WhatsApp compartilhada pela equipe')
+    expect(refusal).toContain('pedir à equipe da Integra a mudança de plano')
+    expect(refusal).not.toContain('attendance')
     expect((await browser.request('/app/inbox/reports')).status).toBe(403)
     const overview = await (await browser.request('/app')).text()
     expect(overview).not.toContain('href="/app/inbox"')

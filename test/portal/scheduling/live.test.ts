@@ -103,7 +103,7 @@ describe('staff hear bookings live on the schedule topic', () => {
     const refused = await openEvents(browser, 'schedule')
     expect(refused.status).toBe(403)
     expect(refused.webSocket).toBeNull()
-    expect(await refused.text()).toContain('Seu plano não inclui este módulo')
+    expect(await refused.text()).toContain('Agenda não está no seu plano')
   })
 })
 
