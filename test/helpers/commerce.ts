@@ -158,3 +158,20 @@ export async function providerPayments(env: TestBindings, orderId: string) {
   )
   return (await response.json()) as { calls: number; payments: { id: number }[] }
 }
+
+/** A pickup order of `quantity` coffees placed through the storefront API and paid through the webhook. */
+export async function paidOrder(env: TestBindings, db: TestDatabase, fixture: ShopFixture, quantity = 1) {
+  const placed = await postCheckout(fixture, coffeeCheckout(fixture, quantity))
+  if (placed.status !== 201) throw new Error(`checkout answered ${placed.status}: ${await placed.text()}`)
+  const { order_id: orderId } = (await placed.json()) as { order_id: string }
+  const [payment] = await db.owner<{ provider_payment_id: string }>(
+    'select provider_payment_id from commerce_payments where order_id = $1',
+    [orderId],
+  )
+  const paid = await paymentWebhook(env, fixture.tenant.slug, {
+    id: payment?.provider_payment_id as string,
+    status: 'approved',
+  })
+  if (paid.status !== 200) throw new Error(`webhook answered ${paid.status}: ${await paid.text()}`)
+  return orderId
+}
