@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx'
 import {
   type Fulfilment,
   ORDER_STATUSES,
@@ -220,7 +221,7 @@ export function OrdersBoard(props: {
       hx-trigger="live:orders throttle:300ms from:body, live:poll from:body"
     >
       {props.status ? (
-        <section class="card">
+        <section class="card cm-column">
           <h2>{t(`commerce.status.${props.status}`)}</h2>
           {props.orders.length === 0 ? (
             <p class="muted">{t('commerce.none')}</p>
@@ -315,8 +316,25 @@ const addressLine = (a: OrderAddress) =>
     .filter(Boolean)
     .join(' · ')
 
-/** The parts of one order that change (status, payment, moves, history): refreshed live. */
-export function OrderLive(props: { order: OrderDetail; zone: string }) {
+/** A part of the order's page that fetches itself again when an order moves (or every 10 s offline). */
+function LiveSection(props: { id: string; orderId: string; children: Child }) {
+  return (
+    <div
+      id={props.id}
+      data-live="orders"
+      hx-get={`/app/commerce/orders/${props.orderId}`}
+      hx-select={`#${props.id}`}
+      hx-target="this"
+      hx-swap="outerHTML"
+      hx-trigger="live:orders throttle:300ms from:body, live:poll from:body"
+    >
+      {props.children}
+    </div>
+  )
+}
+
+/** The order's history: each status with when and by whom (the team, the customer, the provider). */
+function OrderHistory(props: { order: OrderDetail; zone: string }) {
   const i18n = useI18n()
   const { t } = i18n
   const o = props.order
@@ -326,15 +344,38 @@ export function OrderLive(props: { order: OrderDetail; zone: string }) {
     timeStyle: 'short',
   })
   return (
-    <div
-      id="order-live"
-      data-live="orders"
-      hx-get={`/app/commerce/orders/${o.id}`}
-      hx-select="#order-live"
-      hx-target="this"
-      hx-swap="outerHTML"
-      hx-trigger="live:orders throttle:300ms from:body, live:poll from:body"
-    >
+    <LiveSection id="order-history" orderId={o.id}>
+      <section class="card">
+        <h2>{t('commerce.history')}</h2>
+        <ol class="cm-history">
+          {o.history.map((event) => (
+            <li>
+              <span class="cm-time">{when.format(event.at)}</span>{' '}
+              {isOrderStatus(event.to) ? t(`commerce.status.${event.to}`) : event.to}{' '}
+              <span class="muted small">
+                · {t(ACTORS[event.actorType] ?? 'commerce.actor.system')}
+                {event.reason ? ` · ${event.reason}` : ''}
+              </span>
+            </li>
+          ))}
+        </ol>
+      </section>
+    </LiveSection>
+  )
+}
+
+/** The parts of one order that change (status, payment, moves): refreshed live. */
+function OrderLive(props: { order: OrderDetail; zone: string }) {
+  const i18n = useI18n()
+  const { t } = i18n
+  const o = props.order
+  const when = new Intl.DateTimeFormat(i18n.locale, {
+    timeZone: props.zone,
+    dateStyle: 'short',
+    timeStyle: 'short',
+  })
+  return (
+    <LiveSection id="order-live" orderId={o.id}>
       <p class="cm-line">
         <OrderStatusBadge status={o.status} />
         {o.payment && (
@@ -351,22 +392,7 @@ export function OrderLive(props: { order: OrderDetail; zone: string }) {
         <p class="muted small">{t('commerce.payment.until', { time: when.format(o.payment.expiresAt) })}</p>
       )}
       <Moves order={o} back="order" />
-      <section class="card">
-        <h2>{t('commerce.history')}</h2>
-        <ol class="cm-history">
-          {o.history.map((event) => (
-            <li>
-              <span class="cm-time">{when.format(event.at)}</span>{' '}
-              {isOrderStatus(event.to) ? t(`commerce.status.${event.to}`) : event.to}{' '}
-              <span class="muted small">
-                · {t(ACTORS[event.actorType] ?? 'commerce.actor.system')}
-                {event.reason ? ` · ${event.reason}` : ''}
-              </span>
-            </li>
-          ))}
-        </ol>
-      </section>
-    </div>
+    </LiveSection>
   )
 }
 
@@ -380,9 +406,9 @@ export function OrderPage(props: {
   const { t } = i18n
   const o = props.order
   return (
-    <>
+    <div class="cm-order">
       <p>
-        <a href="/app/commerce">← {t('commerce.back')}</a>
+        <a href="/app/commerce">{t('commerce.back')}</a>
       </p>
       <h1>{t('commerce.orderCode', { code: o.code })}</h1>
       <p class="muted">
@@ -448,6 +474,7 @@ export function OrderPage(props: {
           </p>
         )}
       </section>
-    </>
+      <OrderHistory order={o} zone={props.zone} />
+    </div>
   )
 }
