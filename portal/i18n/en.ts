@@ -1131,6 +1131,11 @@ export const en = {
   'schedule.exceptions.date': 'Date',
   'schedule.exceptions.kind': 'What changes',
   'schedule.exceptions.add': 'Add',
+  // Commerce: the stores limit of a plan (admin central, issue 16)
+  'plans.stores': 'Stores (commerce)',
+  'plans.storesOf': 'Stores allowed by {plan}',
+  'plans.storesSave': 'Save',
+  'plans.storesUpdated': 'Stores limit saved. Existing stores stay if it is lower than what a tenant has.',
   // Commerce: the staff orders board (/app/commerce, issue 16)
   'nav.commerce': 'Orders',
   'commerce.title': 'Orders',

@@ -1138,6 +1138,11 @@ export const ptBR: Record<MessageKey, string> = {
   'schedule.exceptions.date': 'Data',
   'schedule.exceptions.kind': 'O que muda',
   'schedule.exceptions.add': 'Adicionar',
+  // Commerce: the stores limit of a plan (admin central, issue 16)
+  'plans.stores': 'Lojas (comércio)',
+  'plans.storesOf': 'Lojas permitidas em {plan}',
+  'plans.storesSave': 'Salvar',
+  'plans.storesUpdated': 'Limite de lojas salvo. Lojas existentes ficam, mesmo acima do novo limite.',
   // Commerce: the staff orders board (/app/commerce, issue 16)
   'nav.commerce': 'Pedidos',
   'commerce.title': 'Pedidos',
