@@ -182,19 +182,16 @@ function StoresLimit(props: { plan: PlanRow }) {
   if (props.plan.retiredAt) return <span class="num">{number(stores)}</span>
   const id = `stores-${props.plan.id}`
   return (
-    <form method="post" action={`/admin/plans/${props.plan.id}/stores-limit`} class="inline row">
+    <form method="post" action={`/admin/plans/${props.plan.id}/stores-limit`} class="inline stores-limit">
       <CsrfField />
-      <label class="sr-only" for={id}>
-        {t('plans.storesOf', { plan: props.plan.name })}
-      </label>
       <input
         id={id}
+        aria-label={t('plans.storesOf', { plan: props.plan.name })}
         name="stores"
         type="number"
         min={0}
         max={10000}
         value={String(stores)}
-        class="narrow"
         required
       />
       <button type="submit" class="secondary">
