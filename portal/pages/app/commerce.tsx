@@ -98,6 +98,10 @@ const ACTORS: Record<string, MessageKey> = {
   payment_provider: 'commerce.actor.payment_provider',
 }
 
+/** Date and time, short, on the viewer's wall clock (history, PIX expiry). */
+const shortDateTime = (i18n: I18n, zone: string) =>
+  new Intl.DateTimeFormat(i18n.locale, { timeZone: zone, dateStyle: 'short', timeStyle: 'short' })
+
 /** Times placed: the hour for today's orders, the date too for older ones, in the viewer's zone. */
 function placedAt(i18n: I18n, zone: string, at: Date) {
   const day = (d: Date) => d.toLocaleDateString('en-CA', { timeZone: zone })
@@ -338,11 +342,7 @@ function OrderHistory(props: { order: OrderDetail; zone: string }) {
   const i18n = useI18n()
   const { t } = i18n
   const o = props.order
-  const when = new Intl.DateTimeFormat(i18n.locale, {
-    timeZone: props.zone,
-    dateStyle: 'short',
-    timeStyle: 'short',
-  })
+  const when = shortDateTime(i18n, props.zone)
   return (
     <LiveSection id="order-history" orderId={o.id}>
       <section class="card">
@@ -369,11 +369,7 @@ function OrderLive(props: { order: OrderDetail; zone: string }) {
   const i18n = useI18n()
   const { t } = i18n
   const o = props.order
-  const when = new Intl.DateTimeFormat(i18n.locale, {
-    timeZone: props.zone,
-    dateStyle: 'short',
-    timeStyle: 'short',
-  })
+  const when = shortDateTime(i18n, props.zone)
   return (
     <LiveSection id="order-live" orderId={o.id}>
       <p class="cm-line">
