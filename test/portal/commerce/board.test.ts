@@ -51,6 +51,8 @@ describe('/app/commerce: the orders board', () => {
     expect(text).toContain('Maria Silva')
     expect(text).toMatch(/R\$\s20,00/)
     expect(text).toContain('Retirada')
+    // Times in the member's zone (the tenant's, else São Paulo), never the request's.
+    expect(text).toContain('America/Sao_Paulo')
     // The paid order's next move is on its card; cancelling is only on the order's page.
     expect(text).toContain('Aceitar')
     expect(text).not.toMatch(/\b(ord|sto|prd|ten|cus)_[0-9a-z]{20}\b/)

@@ -10,7 +10,7 @@ import {
 import { can } from '../../../auth/permissions.ts'
 import { notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { requestTimeZone } from '../../../middleware/portal-locale.ts'
+import { memberTimeZone } from '../../../middleware/portal-locale.ts'
 import {
   getOrder,
   listOrders,
@@ -28,9 +28,6 @@ const ORDER_ID = /^ord_[0-9a-z]{20}$/
 /** More open orders than a store's team works at once; finished ones are paged through the filter. */
 const BOARD_LIMIT = 200
 const PAGE = 50
-
-/** Staff read times where they are (the request's zone), else Brazil's. */
-const staffZone = (c: PortalContext) => requestTimeZone(c, 'America/Sao_Paulo')
 
 const movesFor = (ctx: ServiceContext, order: Pick<BoardOrder, 'status' | 'fulfilment'>) =>
   can(ctx.principal, 'commerce.fulfil') ? staffMoves(order.status, order.fulfilment) : []
@@ -83,7 +80,7 @@ export function registerPortalCommerce(portal: PortalApp) {
         status={status}
         orders={page.orders}
         nextHref={page.nextCursor ? `/app/commerce?status=${status}&cursor=${page.nextCursor}` : null}
-        zone={staffZone(c)}
+        zone={memberTimeZone(c)}
         notice={c.req.query('done') === 'moved' ? 'commerce.moved' : undefined}
         error={errorFromQuery(c)}
       />,
@@ -109,7 +106,7 @@ export function registerPortalCommerce(portal: PortalApp) {
     return c.render(
       <OrderPage
         order={order}
-        zone={staffZone(c)}
+        zone={memberTimeZone(c)}
         notice={c.req.query('done') === 'moved' ? 'commerce.moved' : undefined}
         error={errorFromQuery(c)}
       />,
