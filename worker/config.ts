@@ -110,7 +110,7 @@ export const configSchema = z.object({
   PAYMENTS_API_URL: z.url().default('https://api.mercadopago.com'),
   /** Secret: the payment provider's access token; unset, checkout answers 503 PAYMENT_UNAVAILABLE. */
   PAYMENTS_ACCESS_TOKEN: z.string().min(1).optional(),
-  /** Secret: Standard Webhooks secrets (`whsec_…`, comma-separated) of the payment webhook. */
+  /** Secret: Mercado Pago's webhook secret signatures (comma-separated, newest first; `x-signature`). */
   PAYMENTS_WEBHOOK_SECRETS: z.string().default(''),
   /** ViaCEP (CEP → address) and Nominatim (address → point): the geocoding port's providers. */
   CEP_API_URL: z.url().default('https://viacep.com.br'),

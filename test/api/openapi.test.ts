@@ -4,7 +4,11 @@ import { type ZodType, z } from 'zod'
 import { createApp } from '../../worker/app.ts'
 import { authenticate } from '../../worker/middleware/authenticate.ts'
 import { errorEnvelopeSchema } from '../../worker/openapi/components.ts'
-import { API_PREFIX, buildOpenApiDocument, type OpenApiDocument } from '../../worker/openapi/document.ts'
+import {
+  buildOpenApiDocument,
+  isDocumentedPath,
+  type OpenApiDocument,
+} from '../../worker/openapi/document.ts'
 import { validationOf } from '../../worker/openapi/registry.ts'
 import { validate } from '../../worker/validator.ts'
 import { sharedEnv } from '../helpers/env.ts'
@@ -24,7 +28,7 @@ async function servedDocument(): Promise<{ text: string; document: OpenApiDocume
 function apiRoutes(routes: readonly RouterRoute[]) {
   const grouped = new Map<string, { method: string; path: string; handlers: unknown[] }>()
   for (const route of routes) {
-    if (route.method === 'ALL' || !route.path.startsWith(`${API_PREFIX}/`)) continue
+    if (route.method === 'ALL' || !isDocumentedPath(route.path)) continue
     const key = `${route.method} ${route.path}`
     const entry = grouped.get(key) ?? { method: route.method.toLowerCase(), path: route.path, handlers: [] }
     entry.handlers.push(route.handler)
@@ -72,6 +76,10 @@ describe('GET /api/v1/openapi.json', () => {
       'get /api/v1/metrics/export',
       'put /api/v1/webhooks/meta/settings',
       'get /api/v1/openapi.json',
+      // The public storefront API (commerce) is documented with the rest.
+      'get /shop-api/v1/stores',
+      'post /shop-api/v1/checkout',
+      'get /shop-api/v1/orders/{id}',
     ])
       expect(documented).toContain(expected)
   })
@@ -191,6 +199,14 @@ describe('GET /api/v1/openapi.json', () => {
       if (expected.length > 0) expect(operation.responses['401']).toBeDefined()
     }
     expect(operationAt(document, 'post', '/api/v1/auth/login')?.security).toEqual([])
+    // The storefront API takes no credential; its shop is a header, and its rate limit is documented.
+    const checkout = operationAt(document, 'post', '/shop-api/v1/checkout')
+    expect(checkout?.security).toEqual([])
+    expect(checkout?.tags).toEqual(['shop'])
+    expect(checkout?.operationId).toBe('postShopCheckout')
+    expect(parameterNames(checkout as Operation, 'header').sort()).toEqual(['idempotency-key', 'x-tenant'])
+    expect(checkout?.responses['429']).toBeDefined()
+    expect(checkout?.requestBody?.content['application/json']).toBeDefined()
     expect(operationAt(document, 'get', '/api/v1/metrics')?.security).toHaveLength(2)
   })
 

@@ -1,5 +1,5 @@
 import { newId } from '../../db/ids.ts'
-import { parseWebhookSecrets, signStandardWebhook } from '../../worker/auth/standard-webhooks.ts'
+import { mercadoPagoSecrets, signMercadoPago } from '../../worker/connectors/payments/mercadopago-webhook.ts'
 import type { TestBindings, TestDatabase } from './env.ts'
 import { createTenant, type TenantFixture } from './fixtures.ts'
 import { callWorker } from './worker.ts'
@@ -127,27 +127,43 @@ export async function postCheckout(fixture: ShopFixture, body: unknown, key = id
   return fixture.shop('/checkout', { method: 'POST', json: body, headers: { 'idempotency-key': key } })
 }
 
-/** A payment webhook delivery signed with the test secret, as the provider would send it. */
+/**
+ * The provider's notification that a payment changed, as Mercado Pago sends it: the payment takes
+ * `event.status` at the fake provider (where the webhook reads it back), then the notification is
+ * posted with `?data.id=`, `x-request-id` (`deliveryId`) and `x-signature` under the test secret
+ * (or `secret`), timed `timestamp` (seconds; now by default); `signature` replaces the header
+ * (`null` leaves it out).
+ */
 export async function paymentWebhook(
   env: TestBindings,
   slug: string,
   event: { id: string; status: string },
-  options: { deliveryId?: string; timestamp?: number; secret?: string } = {},
+  options: { deliveryId?: string; timestamp?: number; secret?: string; signature?: string | null } = {},
 ) {
-  const body = JSON.stringify({ action: 'payment.updated', data: event })
-  const id = options.deliveryId ?? `evt_${crypto.randomUUID()}`
-  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000)
-  const [secret] = parseWebhookSecrets(options.secret ?? env.PAYMENTS_WEBHOOK_SECRETS ?? '')
-  const signature = await signStandardWebhook(id, timestamp, body, secret as Uint8Array)
-  return callWorker(env, `/webhooks/payments/${slug}`, {
+  // A payment the fake does not know stays unknown there (the webhook then reads a 404).
+  await fetch(`${env.TEST_FAKE_PLATFORMS_URL}/mercadopago/__control/status`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signature,
-    },
-    body,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+  })
+  const requestId = options.deliveryId ?? crypto.randomUUID()
+  const ts = String((options.timestamp ?? Math.floor(Date.now() / 1000)) * 1000)
+  const [secret] = mercadoPagoSecrets(options.secret ?? env.PAYMENTS_WEBHOOK_SECRETS ?? '')
+  const signature =
+    options.signature === undefined
+      ? await signMercadoPago(secret as string, { dataId: event.id, requestId, ts })
+      : options.signature
+  const headers = new Headers({ 'content-type': 'application/json', 'x-request-id': requestId })
+  if (signature !== null) headers.set('x-signature', signature)
+  return callWorker(env, `/webhooks/payments/${slug}?data.id=${event.id}&type=payment`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      action: 'payment.updated',
+      type: 'payment',
+      api_version: 'v1',
+      data: { id: event.id },
+    }),
   })
 }
 
@@ -157,4 +173,21 @@ export async function providerPayments(env: TestBindings, orderId: string) {
     `${env.TEST_FAKE_PLATFORMS_URL}/mercadopago/__control/payments?external_reference=${orderId}`,
   )
   return (await response.json()) as { calls: number; payments: { id: number }[] }
+}
+
+/** A pickup order of `quantity` coffees placed through the storefront API and paid through the webhook. */
+export async function paidOrder(env: TestBindings, db: TestDatabase, fixture: ShopFixture, quantity = 1) {
+  const placed = await postCheckout(fixture, coffeeCheckout(fixture, quantity))
+  if (placed.status !== 201) throw new Error(`checkout answered ${placed.status}: ${await placed.text()}`)
+  const { order_id: orderId } = (await placed.json()) as { order_id: string }
+  const [payment] = await db.owner<{ provider_payment_id: string }>(
+    'select provider_payment_id from commerce_payments where order_id = $1',
+    [orderId],
+  )
+  const paid = await paymentWebhook(env, fixture.tenant.slug, {
+    id: payment?.provider_payment_id as string,
+    status: 'approved',
+  })
+  if (paid.status !== 200) throw new Error(`webhook answered ${paid.status}: ${await paid.text()}`)
+  return orderId
 }

@@ -14,6 +14,7 @@ import {
   pathValue,
   queryCase,
   type SchemaContext,
+  validValue,
 } from './arbitraries.ts'
 import { createTestDatabase, type TestDatabase } from './env.ts'
 import { createMember, createOperator, createTenant, login, PASSWORD } from './fixtures.ts'
@@ -94,6 +95,8 @@ export type Suite = (typeof SUITES)[number]
 /** Total by construction: a new route lands in the tenant suite unless its prefix says otherwise. */
 export function suiteOf(operation: Operation): Suite {
   if (operation.path.startsWith('/api/v1/admin')) return 'admin'
+  // The public storefront API belongs to the commerce module.
+  if (operation.path.startsWith('/shop-api/')) return 'commerce'
   const module = /^\/api\/v1\/(calendar|attendance|scheduling|commerce)(\/|$)/.exec(operation.path)
   if (module) return module[1] as Suite
   if (/^\/api\/v1\/(metrics|reports|webhooks|consent|erasure-requests)(\/|$)/.test(operation.path))
@@ -186,6 +189,8 @@ export type Caller = {
 type Case = {
   broken: 'nothing' | 'auth' | 'body' | 'query' | 'path'
   path: string[]
+  /** Values of the operation's header parameters (the storefront's `X-Tenant`), valid ones. */
+  headers: string[]
   query: string
   body: BodyCase
   auth: 'valid' | 'none' | 'garbage' | 'basic' | 'expired-looking'
@@ -210,6 +215,7 @@ export function caseArbitrary(
   foreign: Caller['foreign'],
 ): fc.Arbitrary<Case> {
   const names = operation.parameters.filter((p) => p.in === 'path')
+  const headerParams = operation.parameters.filter((p) => p.in === 'header')
   // VALID_WEIGHT percent of the cases are valid and reach the database; each other case breaks
   // one thing, mostly refused before any query: the credentials, the body, the query (unknown
   // and garbage parameters only, where the route takes none) or a path parameter.
@@ -222,6 +228,7 @@ export function caseArbitrary(
       {
         broken: fc.constant(part),
         path: fc.tuple(...names.map((p) => pathValue(p, context, foreign, mode('path')))),
+        headers: fc.tuple(...headerParams.map((p) => validValue(p.schema, context, p.name).map(String))),
         query: queryCase(operation.parameters, context, mode('query')),
         body: bodyCase(operation.body, context, mode('body')),
         auth:
@@ -235,7 +242,7 @@ export function caseArbitrary(
             : fc.constant('valid' as const),
         requestId: fc.constantFrom('fuzz-1', '<script>', 'a b;c', 'x'.repeat(300), ''),
       },
-      { requiredKeys: ['broken', 'path', 'query', 'body', 'auth'] },
+      { requiredKeys: ['broken', 'path', 'headers', 'query', 'body', 'auth'] },
     )
   }
   const broken = [
@@ -265,6 +272,7 @@ export async function fuzzOperation(
   const started = Date.now()
   const context = { ...(await caller.context()), components: operation.components }
   const names = operation.parameters.filter((p) => p.in === 'path')
+  const headerNames = operation.parameters.filter((p) => p.in === 'header').map((p) => p.name)
   let token = operation.authenticated ? await caller.signIn() : ''
   let relogins = 0
   let ip = 0
@@ -282,6 +290,9 @@ export async function fuzzOperation(
         path = path.replace(`{${p.name}}`, c.path[i] as string)
       })
       const headers = new Headers({ 'cf-connecting-ip': `2001:db8::${(++ip).toString(16)}` })
+      headerNames.forEach((name, i) => {
+        headers.set(name, c.headers[i] as string)
+      })
       if (c.auth === 'valid' && token) headers.set('authorization', `Bearer ${token}`)
       else if (c.auth !== 'valid' && c.auth !== 'none') headers.set('authorization', AUTH_HEADERS[c.auth])
       // fetch refuses a body on GET and HEAD: those send only the header.
@@ -472,6 +483,10 @@ export async function prepareTenantSide(db: TestDatabase): Promise<Side> {
             subject_id: [a.tenantId, ...ids('con')],
             service_id: ids('svc'),
             professional_id: ids('pro'),
+            // The storefront API's shop: mostly tenant A's (its rows are real), sometimes nobody's.
+            'x-tenant': [a.slug, a.slug, a.slug, 'no-such-shop'],
+            store_id: ids('sto'),
+            product_id: ids('prd'),
           },
         }
       },

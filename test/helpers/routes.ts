@@ -1,5 +1,5 @@
 import { createApp } from '../../worker/app.ts'
-import { openApiPath } from '../../worker/openapi/document.ts'
+import { isDocumentedPath, openApiPath } from '../../worker/openapi/document.ts'
 
 /**
  * The app's API routes, each with its own handlers in registration order (app-wide middleware
@@ -8,7 +8,7 @@ import { openApiPath } from '../../worker/openapi/document.ts'
 export function apiRoutes(): Map<string, object[]> {
   const routes = new Map<string, object[]>()
   for (const route of createApp().routes) {
-    if (route.method === 'ALL' || !route.path.startsWith('/api/')) continue
+    if (route.method === 'ALL' || !isDocumentedPath(route.path)) continue
     const key = `${route.method} ${openApiPath(route.path)}`
     routes.set(key, [...(routes.get(key) ?? []), route.handler])
   }

@@ -5,9 +5,11 @@ import { authorizeRequirement, type Permit } from '../../worker/auth/permissions
 import type { Principal } from '../../worker/auth/principal.ts'
 import { randomSecret, sha256Hex } from '../../worker/auth/tokens.ts'
 import { totp } from '../../worker/auth/totp.ts'
+import { loadConfig } from '../../worker/config.ts'
 import { permitOf } from '../../worker/middleware/permit.ts'
 import { validationOf } from '../../worker/openapi/registry.ts'
 import { r2Objects } from '../../worker/runtime/cloudflare.ts'
+import { trackingToken } from '../../worker/services/commerce/tracking.ts'
 import { putFile, tenantFileKey } from '../../worker/services/files/files.ts'
 import {
   createBooking,
@@ -97,12 +99,18 @@ const INBOX_READ = { roles: ['owner', 'admin', 'analyst', 'agent'], keys: true }
 /** Answering in the inbox: owners, admins (and their keys: a bot may answer) and agents. */
 const INBOX_REPLY = { roles: ['owner', 'admin', 'agent'], keys: true } as const
 
-/** The request one caller sends: path parameters, query, body. */
-type Request = { params?: Record<string, string>; query?: string; body?: unknown }
+/** The request one caller sends: path parameters, query, body, and headers (the storefront's shop). */
+type Request = {
+  params?: Record<string, string>
+  query?: string
+  body?: unknown
+  headers?: Record<string, string>
+}
 
 type Tenant = {
   name: TenantName
   tenantId: string
+  slug: string
   ownerEmail: string
   /** Calls the API as this tenant's owner (to create resources for a case). */
   call: ReturnType<typeof as>
@@ -249,6 +257,28 @@ const paidOrder = async (t: Tenant) => {
   )
   return orderId
 }
+/**
+ * The storefront API's footing in a tenant: its `X-Tenant` header, and a store (delivering up to
+ * 8 km) selling a product with stock, for carts, quotes and checkouts.
+ */
+const storefront = async (t: Tenant) => {
+  const [storeId, productId] = [await commerceStore(t), await commerceProduct(t)]
+  await db.owner(
+    `insert into commerce_stock (tenant_id, store_id, product_id, on_hand) values ($1, $2, $3, 1000)`,
+    [t.tenantId, storeId, productId],
+  )
+  await db.owner(
+    `insert into commerce_shipping_bands (id, tenant_id, store_id, max_km, price_cents) values ($1, $2, $3, 8, 500)`,
+    [newId('shb'), t.tenantId, storeId],
+  )
+  return { headers: { 'x-tenant': t.slug }, storeId, productId }
+}
+const pickupCart = (shop: { storeId: string; productId: string }) => ({
+  store_id: shop.storeId,
+  fulfilment: 'pickup',
+  items: [{ product_id: shop.productId, quantity: 1 }],
+})
+
 /**
  * A conversation of the tenant inside the customer-service window, with its WhatsApp connection,
  * number and contact, as the inbound webhook job would have made them.
@@ -1057,6 +1087,58 @@ const POLICY: Record<string, Policy> = {
     scoped: 'path',
     build: async (t) => ({ params: { id: await paidOrder(t) }, body: { to: 'accepted' } }),
   },
+
+  // The public storefront API (commerce): no credential, whatever a caller sends; the shop is the
+  // `X-Tenant` header. Rate-limited per client address (the limiter is off here; its own tests
+  // are in test/api/shop/checkout.test.ts). Another shop's ids under this shop's header are 404
+  // there too; here each caller names its own tenant's shop.
+  'GET /shop-api/v1/stores': {
+    rule: 'public',
+    build: async (t) => ({ headers: (await storefront(t)).headers }),
+  },
+  'GET /shop-api/v1/catalog': {
+    rule: 'public',
+    build: async (t) => {
+      const shop = await storefront(t)
+      return { headers: shop.headers, query: `store=${shop.storeId}` }
+    },
+  },
+  'POST /shop-api/v1/shipping/quote': {
+    rule: 'public',
+    build: async (t) => {
+      const shop = await storefront(t)
+      return { headers: shop.headers, body: { store_id: shop.storeId, cep: '01305-000' } }
+    },
+  },
+  'POST /shop-api/v1/checkout/preview': {
+    rule: 'public',
+    build: async (t) => {
+      const shop = await storefront(t)
+      return { headers: shop.headers, body: pickupCart(shop) }
+    },
+  },
+  'POST /shop-api/v1/checkout': {
+    rule: 'public',
+    build: async (t) => {
+      const shop = await storefront(t)
+      return {
+        headers: { ...shop.headers, 'idempotency-key': `matrix-${crypto.randomUUID()}` },
+        body: {
+          ...pickupCart(shop),
+          customer: { name: 'Cliente Matriz', phone: '11 91234-5678' },
+          expected: { shipping_cents: 0, total_cents: 1000 },
+        },
+      }
+    },
+  },
+  'GET /shop-api/v1/orders/{id}': {
+    rule: 'public',
+    build: async (t) => {
+      const orderId = await paidOrder(t)
+      const token = (await trackingToken(loadConfig(env), orderId)) as string
+      return { headers: { 'x-tenant': t.slug }, params: { id: orderId }, query: `token=${token}` }
+    },
+  },
 }
 
 /**
@@ -1195,7 +1277,7 @@ async function send(
     return encodeURIComponent(value)
   })
   if (request.query) url += `?${request.query}`
-  const headers = new Headers()
+  const headers = new Headers(request.headers)
   if (credential) headers.set('authorization', `Bearer ${credential}`)
   if (request.body !== undefined) headers.set('content-type', 'application/json')
   requestsSent++
@@ -1273,6 +1355,7 @@ beforeAll(async () => {
     tenants[name] = {
       name,
       tenantId: fixture.tenantId,
+      slug: fixture.slug,
       ownerEmail: owner.email,
       call: as({ ...db, env }, access_token),
     }

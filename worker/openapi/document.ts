@@ -37,6 +37,22 @@ export type OpenApiDocument = {
 
 /** The part of the API the document covers. */
 export const API_PREFIX = '/api/v1'
+/**
+ * The public storefront API (commerce, docs/commerce.md): no credential, the tenant named by the
+ * `X-Tenant` header. Documented with the rest so the security matrix and the fuzz suites cover it.
+ */
+export const SHOP_API_PREFIX = '/shop-api/v1'
+
+/** Whether a route's path belongs in the document (a wildcard, such as the storefront's CORS preflight, is no operation). */
+export const isDocumentedPath = (path: string) =>
+  !path.includes('*') &&
+  [API_PREFIX, SHOP_API_PREFIX].some((prefix) => path === prefix || path.startsWith(`${prefix}/`))
+
+/** The path after its API's prefix, with the storefront's named as such (`/shop/stores`). */
+const localPath = (path: string) =>
+  path.startsWith(SHOP_API_PREFIX)
+    ? `/shop${path.slice(SHOP_API_PREFIX.length)}`
+    : path.slice(API_PREFIX.length)
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
 /** `:name`, optionally with a regex (`:id{[0-9]+}`) or optional (`:id?`), as Hono writes it. */
@@ -54,6 +70,7 @@ const DESCRIPTION = `The Integra API: tenants' social metrics, connections, team
 - **JSON** in snake_case; request bodies must be \`application/json\` (1 MiB at most).
 - **Lists**: \`limit\` and an opaque \`cursor\`; the next page's cursor is \`next_cursor\` (null on the last page).
 - **Rate limit**: 600 authenticated requests a minute per API key or tenant (\`429 RATE_LIMITED\` with \`Retry-After\`).
+- **Storefront API** (\`/shop-api/v1\`, tag \`shop\`): public, no credential; the shop is named by the \`X-Tenant\` header (its slug), requests are rate-limited per client address, and CORS is open to the tenant's configured storefront origins.
 
 This document is generated from the zod schemas the API validates with.`
 
@@ -62,8 +79,7 @@ export const openApiPath = (path: string) => path.replace(PATH_PARAM, '{$1}')
 
 /** `get /api/v1/connections/:id/runs` → `getConnectionsByIdRuns`: stable, unique per method and path. */
 function operationIdOf(method: string, path: string): string {
-  const words = path
-    .slice(API_PREFIX.length)
+  const words = localPath(path)
     .split('/')
     .filter(Boolean)
     .map((segment) => {
@@ -196,7 +212,7 @@ function operationOf(
   }
   responses.default = { $ref: '#/components/responses/Error' }
 
-  const segments = path.slice(API_PREFIX.length).split('/').filter(Boolean)
+  const segments = localPath(path).split('/').filter(Boolean)
   return {
     operationId,
     ...(doc.summary ? { summary: doc.summary } : {}),
@@ -221,8 +237,7 @@ export function buildOpenApiDocument(routes: readonly RouterRoute[]): OpenApiDoc
   const operations = new Map<string, { method: string; path: string; handlers: object[] }>()
   for (const route of routes) {
     const method = route.method.toLowerCase()
-    if (!METHODS.has(method) || !(route.path === API_PREFIX || route.path.startsWith(`${API_PREFIX}/`)))
-      continue
+    if (!METHODS.has(method) || !isDocumentedPath(route.path)) continue
     const key = `${method} ${route.path}`
     let operation = operations.get(key)
     if (!operation) {

@@ -1,5 +1,8 @@
 import { Hono } from 'hono'
-import { parseWebhookSecrets, signStandardWebhook } from '../../../worker/auth/standard-webhooks.ts'
+import {
+  mercadoPagoSecrets,
+  signMercadoPago,
+} from '../../../worker/connectors/payments/mercadopago-webhook.ts'
 
 /**
  * Mercado Pago's `POST /v1/payments` for PIX, mounted at `/mercadopago`, in its documented shape:
@@ -12,16 +15,22 @@ import { parseWebhookSecrets, signStandardWebhook } from '../../../worker/auth/s
  *   order and how many creation calls arrived (tests count them).
  * - `POST /mercadopago/__control/fail {external_reference, times}` makes the next creations for
  *   that order answer 500.
+ * - `POST /mercadopago/__control/status {id, status}` changes a payment's status, sending nothing.
+ * - `GET /mercadopago/v1/payments/{id}` answers the payment with its current status (the webhook
+ *   reads it back, as it must with the real notifications, which carry only the id).
  * - `POST /mercadopago/__control/pay {external_reference, url, secret, status?}` is the customer
  *   paying the PIX in their bank: the order's payment becomes `approved` (or `status`) and the
- *   payment notification is signed with `secret` and posted to `url` (the tenant's
- *   `/webhooks/payments/<slug>`), as the provider would; answers the receiver's status.
+ *   notification is posted to `url` (the tenant's `/webhooks/payments/<slug>`) as Mercado Pago
+ *   posts it: `?data.id=<id>&type=payment`, the body `{action, type, data: {id}}` without the
+ *   status, `x-request-id`, and `x-signature` (`ts=…,v1=<HMAC-SHA256 hex>` of the manifest
+ *   `id:<data.id>;request-id:<x-request-id>;ts:<ts>;` under `secret`, the first of a
+ *   comma-separated list); answers the receiver's status.
  */
 export const fakeMercadoPago = new Hono()
 
 type Payment = {
   id: number
-  status: 'pending' | 'approved' | 'rejected' | 'cancelled'
+  status: 'pending' | 'approved' | 'rejected' | 'cancelled' | 'refunded'
   transaction_amount: number
   description: string
   external_reference: string
@@ -78,12 +87,30 @@ fakeMercadoPago.post('/v1/payments', async (c) => {
   return c.json(payment, 201)
 })
 
+fakeMercadoPago.get('/v1/payments/:id', (c) => {
+  if (!c.req.header('authorization')?.startsWith('Bearer '))
+    return c.json({ message: 'unauthorized', error: 'unauthorized', status: 401, cause: [] }, 401)
+  const payment = [...payments.values()].find((p) => String(p.id) === c.req.param('id'))
+  if (!payment)
+    return c.json({ message: 'Payment not found', error: 'not_found', status: 404, cause: [] }, 404)
+  return c.json(payment)
+})
+
 fakeMercadoPago.get('/__control/payments', (c) => {
   const reference = c.req.query('external_reference') ?? ''
   return c.json({
     calls: calls.get(reference) ?? 0,
     payments: [...payments.values()].filter((p) => p.external_reference === reference),
   })
+})
+
+/** `{id, status}`: the payment's status changes at the provider, with no notification (tests send their own). */
+fakeMercadoPago.post('/__control/status', async (c) => {
+  const body = (await c.req.json()) as { id: string; status: Payment['status'] }
+  const payment = [...payments.values()].find((p) => String(p.id) === body.id)
+  if (!payment) return c.json({ error: 'unknown payment' }, 404)
+  payment.status = body.status
+  return c.json({ ok: true })
 })
 
 fakeMercadoPago.post('/__control/fail', async (c) => {
@@ -103,23 +130,29 @@ fakeMercadoPago.post('/__control/pay', async (c) => {
   if (!payment || !body.url || !body.secret)
     return c.json({ error: 'unknown payment, or no url/secret' }, 404)
   payment.status = body.status ?? 'approved'
-  const raw = JSON.stringify({
-    action: 'payment.updated',
-    data: { id: String(payment.id), status: payment.status },
-  })
-  const id = `evt_${crypto.randomUUID()}`
-  const timestamp = Math.floor(Date.now() / 1000)
-  const [secret] = parseWebhookSecrets(body.secret)
-  if (!secret) return c.json({ error: 'secret is not a webhook secret' }, 400)
-  const answer = await fetch(body.url, {
+  const [secret] = mercadoPagoSecrets(body.secret)
+  if (!secret) return c.json({ error: 'no secret' }, 400)
+  const dataId = String(payment.id)
+  const requestId = crypto.randomUUID()
+  const url = new URL(body.url)
+  url.searchParams.set('data.id', dataId)
+  url.searchParams.set('type', 'payment')
+  const answer = await fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': await signStandardWebhook(id, timestamp, raw, secret),
+      'x-request-id': requestId,
+      'x-signature': await signMercadoPago(secret, { dataId, requestId, ts: String(Date.now()) }),
     },
-    body: raw,
+    body: JSON.stringify({
+      id: nextId++,
+      live_mode: false,
+      type: 'payment',
+      date_created: new Date().toISOString(),
+      api_version: 'v1',
+      action: 'payment.updated',
+      data: { id: dataId },
+    }),
   })
   return c.json({ status: answer.status })
 })

@@ -8,7 +8,13 @@ export type PlanRow = {
   code: string
   name: string
   modules: string[]
-  limits: { users: number; connections: number; retentionDays: number; collectionIntervalMinutes: number }
+  limits: {
+    users: number
+    connections: number
+    retentionDays: number
+    collectionIntervalMinutes: number
+    stores?: number
+  }
   retiredAt: Date | string | null
 }
 
@@ -44,6 +50,7 @@ export function PlansPage(props: {
               <th scope="col" class="num">
                 {t('plans.interval')}
               </th>
+              <th scope="col">{t('plans.stores')}</th>
               <th scope="col">{t('connections.actions')}</th>
             </tr>
           </thead>
@@ -61,6 +68,9 @@ export function PlansPage(props: {
                 <td class="num">{number(plan.limits.connections)}</td>
                 <td class="num">{number(plan.limits.retentionDays)}</td>
                 <td class="num">{number(plan.limits.collectionIntervalMinutes)}</td>
+                <td>
+                  <StoresLimit plan={plan} />
+                </td>
                 <td>
                   {plan.retiredAt ? (
                     <Status value="retired" />
@@ -146,6 +156,15 @@ export function PlansPage(props: {
               min={15}
               required
             />
+            <Field
+              name="stores"
+              type="number"
+              label="plans.stores"
+              value={formValue(props.form, 'stores') ?? '1'}
+              errors={errors}
+              min={0}
+              required
+            />
           </div>
           <button type="submit" class="primary">
             {t('plans.createSubmit')}
@@ -153,5 +172,31 @@ export function PlansPage(props: {
         </form>
       </section>
     </>
+  )
+}
+
+/** The plan's stores limit (commerce), changed in place: a number and a button, also without JavaScript. */
+function StoresLimit(props: { plan: PlanRow }) {
+  const { t, number } = useI18n()
+  const stores = props.plan.limits.stores ?? 1
+  if (props.plan.retiredAt) return <span class="num">{number(stores)}</span>
+  const id = `stores-${props.plan.id}`
+  return (
+    <form method="post" action={`/admin/plans/${props.plan.id}/stores-limit`} class="inline stores-limit">
+      <CsrfField />
+      <input
+        id={id}
+        aria-label={t('plans.storesOf', { plan: props.plan.name })}
+        name="stores"
+        type="number"
+        min={0}
+        max={10000}
+        value={String(stores)}
+        required
+      />
+      <button type="submit" class="secondary">
+        {t('plans.storesSave')}
+      </button>
+    </form>
   )
 }

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../helpers/env.ts'
-import { as, createOperator, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
+import { as, createMember, createOperator, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
 
 let db: TestDatabase
 let admin: ReturnType<typeof as>
@@ -17,7 +17,13 @@ type Plan = {
   code: string
   name: string
   modules: string[]
-  limits: { users: number; connections: number; retention_days: number; collection_interval_minutes: number }
+  limits: {
+    users: number
+    connections: number
+    retention_days: number
+    collection_interval_minutes: number
+    stores?: number
+  }
   retired_at: string | null
 }
 type FieldErrors = { error: { code: string; fields: { path: string }[] } }
@@ -65,7 +71,7 @@ describe('POST /api/v1/admin/plans', () => {
         action: 'plan.created',
         actor_id: operatorId,
         tenant_id: null,
-        data: { code, modules: ['metrics', 'calendar'], limits: LIMITS },
+        data: { code, modules: ['metrics', 'calendar'], limits: { ...LIMITS, stores: 1 } },
       },
     ])
   })
@@ -232,5 +238,81 @@ describe('POST /api/v1/admin/plans/:id/retire', () => {
     expect(
       (await admin('/api/v1/admin/plans/ten_00000000000000000000/retire', { method: 'POST' })).status,
     ).toBe(400)
+  })
+})
+
+describe('a plan’s stores limit (commerce)', () => {
+  const STORE = {
+    street: 'Rua Direita, 10',
+    city: 'São Paulo',
+    state: 'SP',
+    cep: '01002-000',
+    latitude: -23.5489,
+    longitude: -46.6388,
+  }
+
+  it('is set by operators through PATCH and holds the store-creation verb to it, even under a race', async () => {
+    const tenant = await createTenant(db, { modules: ['commerce'], storesLimit: 1 })
+    const owner = await createMember(db, tenant.tenantId, 'owner')
+    const call = as(db, (await login(db, owner.email)).access_token)
+    const raised = await admin(`/api/v1/admin/plans/${tenant.planId}`, {
+      method: 'PATCH',
+      json: { limits: { stores: 3 } },
+    })
+    expect(raised.status).toBe(200)
+    expect(((await raised.json()) as { limits: { stores: number } }).limits.stores).toBe(3)
+    const [audit] = (await auditOf(tenant.planId)).slice(-1)
+    expect(audit).toMatchObject({ action: 'plan.updated' })
+    expect(JSON.stringify(audit?.data)).toContain('"stores":3')
+
+    // Ten owners' tabs create a store at once: Postgres (a lock on the tenant's row) lets 3 through.
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call('/api/v1/commerce/stores', { method: 'POST', json: { ...STORE, name: `Loja ${i}` } }),
+      ),
+    )
+    const statuses = answers.map((a) => a.status).sort()
+    expect(statuses).toEqual([201, 201, 201, 409, 409, 409, 409, 409, 409, 409])
+    for (const refused of answers.filter((a) => a.status === 409))
+      expect(await errorCode(refused)).toBe('STORES_LIMIT_REACHED')
+    const [count] = await db.owner<{ n: number }>(
+      'select count(*)::int as n from commerce_stores where tenant_id = $1',
+      [tenant.tenantId],
+    )
+    expect(count?.n).toBe(3)
+
+    // Lowered below what exists: the stores stay, and no new one opens until the count is under it.
+    const lowered = await admin(`/api/v1/admin/plans/${tenant.planId}`, {
+      method: 'PATCH',
+      json: { limits: { stores: 2 } },
+    })
+    expect(lowered.status).toBe(200)
+    const more = await call('/api/v1/commerce/stores', {
+      method: 'POST',
+      json: { ...STORE, name: 'Mais uma' },
+    })
+    expect(more.status).toBe(409)
+  })
+
+  it('refuses a bad limit with 400, and is the operator’s only', async () => {
+    const plan = await newPlan()
+    for (const stores of [-1, 1.5, 'x', 100_000]) {
+      const refused = await admin(`/api/v1/admin/plans/${plan.id}`, {
+        method: 'PATCH',
+        json: { limits: { stores } },
+      })
+      expect(refused.status).toBe(400)
+      expect(await fieldPaths(refused)).toEqual(['json.limits.stores'])
+    }
+    const tenant = await createTenant(db, { modules: ['commerce'] })
+    const owner = await createMember(db, tenant.tenantId, 'owner')
+    const call = as(db, (await login(db, owner.email)).access_token)
+    const forbidden = await call(`/api/v1/admin/plans/${plan.id}`, {
+      method: 'PATCH',
+      json: { limits: { stores: 9 } },
+    })
+    expect(forbidden.status).toBe(403)
+    // Created without one, a plan allows one store.
+    expect(plan.limits).toMatchObject({ stores: 1 })
   })
 })

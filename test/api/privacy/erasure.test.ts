@@ -6,8 +6,9 @@ import type { JobMessage } from '../../../worker/jobs/messages.ts'
 import { r2Objects, workersKv } from '../../../worker/runtime/cloudflare.ts'
 import { ERASURE_BATCH_ROWS, ERASURE_SURVIVORS } from '../../../worker/services/privacy/erasure-run.ts'
 import { kvKeyOf, type SecretRef, SecretUnreadableError, Vault } from '../../../worker/vault/vault.ts'
+import { coffeeCheckout, postCheckout, shopSetup } from '../../helpers/commerce.ts'
 import { runJobs, setup } from '../../helpers/connections.ts'
-import { createTestDatabase, type TestBindings, type TestDatabase } from '../../helpers/env.ts'
+import { captureQueue, createTestDatabase, type TestBindings, type TestDatabase } from '../../helpers/env.ts'
 import { erasureJobs, REAUTH, requestRow, tenantStatus, tick } from '../../helpers/erasure.ts'
 import { as, createMember, createOperator, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
 import { callWorker } from '../../helpers/worker.ts'
@@ -268,7 +269,14 @@ describe('tenant erasure: owner request, operator confirmation, job', () => {
       const expected = table === 'erasure_receipts' ? 1 : table === 'tenant_keys' ? 1 : 0
       expect({ table, rows: after[table] }).toEqual({ table, rows: expected })
     }
-    expect([...ERASURE_SURVIVORS].sort()).toEqual(['erasure_receipts', 'tenant_keys'])
+    expect([...ERASURE_SURVIVORS].sort()).toEqual([
+      'commerce_order_items',
+      'commerce_orders',
+      'commerce_payments',
+      'commerce_stores',
+      'erasure_receipts',
+      'tenant_keys',
+    ])
     expect(
       await db.owner(
         'select master_kid, wrapped_key from tenant_keys where tenant_id = $1 and destroyed_at is not null',
@@ -595,4 +603,83 @@ beforeAll(async () => {
   const operator = await createOperator(db)
   operatorId = operator.id
   operatorToken = (await login(db, operator.email)).access_token
+})
+
+describe('tenant erasure keeps the sales for the fiscal record, without the customers', () => {
+  it('blanks name, phone, e-mail, address and notes of every order, keeping amounts, items and payments', {
+    timeout: 90_000,
+  }, async () => {
+    const capture = captureQueue()
+    const env = { ...db.env, JOBS: capture.queue, WEBHOOKS: capture.queue } as TestBindings
+    const fixture = await shopSetup(db, { env })
+    const tenantId = fixture.tenant.tenantId
+    const placed = await postCheckout(
+      fixture,
+      coffeeCheckout(fixture, 2, { notes: 'Portão azul, falar com Maria' }),
+    )
+    expect(placed.status).toBe(201)
+    const { order_id: orderId } = (await placed.json()) as { order_id: string }
+    const operator = await createOperator(db)
+    const call = as({ ...db, env }, (await login(db, operator.email)).access_token)
+    const started = await call('/api/v1/admin/erasure-requests', {
+      method: 'POST',
+      json: { tenant_id: tenantId, tenant_slug: fixture.tenant.slug, reauth: REAUTH },
+    })
+    expect(started.status).toBe(202)
+    const request = (await started.json()) as { scheduled_for: string }
+    await runJobs(env, await afterGracePeriod(env, capture, request.scheduled_for))
+    expect(await tenantStatus(db, tenantId)).toBe('deleted')
+
+    const [order] = await db.owner<Record<string, unknown>>(
+      `select customer_name, customer_phone, customer_email, address, notes, customer_id, idempotency_key,
+              request_hash, total_cents, subtotal_cents, status, anonymized_at is not null as anonymized
+       from commerce_orders where id = $1`,
+      [orderId],
+    )
+    expect(order).toEqual({
+      customer_name: '',
+      customer_phone: null,
+      customer_email: null,
+      address: null,
+      notes: null,
+      customer_id: null,
+      idempotency_key: orderId,
+      request_hash: '',
+      total_cents: 2000,
+      subtotal_cents: 2000,
+      // Unpaid, it expired at the grace period's cron ticks: kept as cancelled.
+      status: 'cancelled',
+      anonymized: true,
+    })
+    expect(
+      await db.owner(
+        'select name, quantity, line_total_cents from commerce_order_items where order_id = $1',
+        [orderId],
+      ),
+    ).toEqual([{ name: 'Café', quantity: 2, line_total_cents: 2000 }])
+    expect(
+      await db.owner<{ amount_cents: number }>(
+        'select amount_cents from commerce_payments where order_id = $1',
+        [orderId],
+      ),
+    ).toEqual([{ amount_cents: 2000 }])
+    // Nothing else of the shop, and no trace of the customer anywhere the tenant kept.
+    const after = await countsOf(tenantId)
+    expect(Object.entries(after).filter(([table, n]) => n > 0 && !ERASURE_SURVIVORS.has(table))).toEqual([])
+    expect(after.customers).toBe(0)
+    const kept = JSON.stringify(
+      await db.owner(
+        `select o.*, i.*, p.* from commerce_orders o join commerce_order_items i on i.order_id = o.id
+         join commerce_payments p on p.order_id = o.id where o.tenant_id = $1`,
+        [tenantId],
+      ),
+    )
+    for (const personal of ['Maria', '5511912345678', 'maria@example.test', 'Portão'])
+      expect(kept).not.toContain(personal)
+    const [receipt] = await db.owner<{ row_counts: Record<string, number> }>(
+      'select row_counts from erasure_receipts where tenant_id = $1',
+      [tenantId],
+    )
+    expect(receipt?.row_counts['commerce_orders:anonymized']).toBe(1)
+  })
 })

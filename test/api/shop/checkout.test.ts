@@ -153,6 +153,10 @@ describe('preview', () => {
     const fixture = await shopSetup(db, { env })
     const unknown = await fixture.shop('/stores', { headers: { 'x-tenant': 'no-such-tenant' } })
     expect(unknown.status).toBe(404)
+    // A slug that cannot be one is refused at the boundary, with the field named.
+    const malformed = await fixture.shop('/stores', { headers: { 'x-tenant': 'Bad_Slug!' } })
+    expect(malformed.status).toBe(400)
+    expect(JSON.stringify(await malformed.json())).toContain('header.x-tenant')
     const without = await shopSetup(db, { env, modules: ['metrics'] })
     expect((await without.shop('/stores')).status).toBe(404)
     expect((await without.shop(`/catalog?store=${without.storeId}`)).status).toBe(404)
@@ -186,7 +190,9 @@ describe('checkout', () => {
     })
     const other = (await (await postCheckout(fixture, coffeeCheckout(fixture, 1))).json()) as Placed
     expect((await fixture.shop(`/orders/${placed.order_id}?token=${other.tracking_token}`)).status).toBe(404)
-    expect((await fixture.shop(`/orders/${placed.order_id}?token=forged`)).status).toBe(404)
+    // A forged token of the right shape is 404 like another order's; something not shaped like one is 400.
+    expect((await fixture.shop(`/orders/${placed.order_id}?token=${'A'.repeat(43)}`)).status).toBe(404)
+    expect((await fixture.shop(`/orders/${placed.order_id}?token=forged`)).status).toBe(400)
     // The right token under another tenant's slug: that tenant has no such order.
     const elsewhere = await shopSetup(db, { env })
     expect((await elsewhere.shop(`/orders/${placed.order_id}?token=${placed.tracking_token}`)).status).toBe(
@@ -319,7 +325,7 @@ describe('no oversell', () => {
 })
 
 describe('payment webhook', () => {
-  it('approval pays the order and sells its stock, once per delivery id; bad signatures are refused', async () => {
+  it('approval pays the order and sells its stock, once per payment and status; bad signatures are refused', async () => {
     const fixture = await shopSetup(db, { env })
     const placed = (await (await postCheckout(fixture, coffeeCheckout(fixture, 2))).json()) as Placed
     const [payment] = await db.owner<{ provider_payment_id: string }>(
@@ -373,8 +379,10 @@ describe('payment webhook', () => {
       },
     )
     expect(await errorCode(stale)).toBe('STALE_TIMESTAMP')
+    // A payment the provider does not know settles nothing.
     const unknown = await paymentWebhook(env, fixture.tenant.slug, { id: '999', status: 'approved' })
-    expect(unknown.status).toBe(404)
+    expect(unknown.status).toBe(200)
+    expect(await unknown.json()).toMatchObject({ applied: false })
   })
 
   it('a rejected payment cancels the order and releases its stock', async () => {

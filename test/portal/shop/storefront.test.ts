@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import { newId } from '../../../db/ids.ts'
 import { FAR_CEP, NEAR_CEP, paymentWebhook, providerPayments, shopSetup } from '../../helpers/commerce.ts'
 import { createTestDatabase, type TestDatabase } from '../../helpers/env.ts'
 import { portalClient, textOf } from '../../helpers/portal.ts'
@@ -230,5 +231,68 @@ describe('the storefront page /shop/<slug>', () => {
     expect(textOf(await off.text())).not.toMatch(/commerce|module/i)
     expect((await visitor.request('/shop/no-such-shop')).status).toBe(404)
     expect((await visitor.request('/shop/Bad_Slug!')).status).toBe(404)
+  })
+
+  it('groups products by category in the tenant’s order, names sorted as a Brazilian reads them', async () => {
+    const fixture = await shopSetup(db)
+    const t = fixture.tenant.tenantId
+    const [drinks, sweets] = [newId('cat'), newId('cat')]
+    // Positions say sweets after drinks, whatever their names.
+    await db.owner(
+      `insert into commerce_categories (id, tenant_id, name, position) values ($1, $3, 'Bebidas', 0), ($2, $3, 'Doces', 1)`,
+      [drinks, sweets, t],
+    )
+    const products = [
+      ['Zebra Cola', drinks],
+      ['Água com gás', drinks],
+      ['açaí na tigela', drinks],
+      ['Brigadeiro', sweets],
+      ['Bolo de milho', sweets],
+    ] as const
+    for (const [name, category] of products) {
+      const id = newId('prd')
+      await db.owner(
+        `insert into commerce_products (id, tenant_id, name, price_cents, category_id) values ($1, $2, $3, 500, $4)`,
+        [id, t, name, category],
+      )
+      await db.owner(
+        `insert into commerce_stock (tenant_id, store_id, product_id, on_hand) values ($1, $2, $3, 5)`,
+        [t, fixture.storeId, id],
+      )
+    }
+    const expected = [
+      'açaí na tigela',
+      'Água com gás',
+      'Zebra Cola',
+      'Bolo de milho',
+      'Brigadeiro',
+      'Café',
+      'Pizza',
+    ]
+    const visitor = portalClient(db, { acceptLanguage: 'pt-BR' })
+    const text = textOf(
+      await (await visitor.request(`/shop/${fixture.tenant.slug}/store/${fixture.storeId}`)).text(),
+    )
+    const at = (label: string) => text.indexOf(label)
+    expect(at('Bebidas')).toBeGreaterThan(-1)
+    expect(at('Bebidas')).toBeLessThan(at('açaí na tigela'))
+    expect(at('Zebra Cola')).toBeLessThan(at('Doces'))
+    expect(at('Brigadeiro')).toBeLessThan(at('Mais'))
+    const shown = expected.map(at)
+    expect(shown.every((position) => position > -1)).toBe(true)
+    expect(shown).toEqual([...shown].sort((a, b) => a - b))
+    // The public API lists them in the same order.
+    const api = (await (await fixture.shop(`/catalog?store=${fixture.storeId}`)).json()) as {
+      products: { name: string }[]
+    }
+    expect(api.products.map((p) => p.name)).toEqual([
+      'açaí na tigela',
+      'Água com gás',
+      'Bolo de milho',
+      'Brigadeiro',
+      'Café',
+      'Pizza',
+      'Zebra Cola',
+    ])
   })
 })

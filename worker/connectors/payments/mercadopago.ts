@@ -79,3 +79,44 @@ export async function createPixPayment(config: Config, request: PixRequest): Pro
     expiresAt: new Date(body.date_of_expiration),
   }
 }
+
+/** The statuses a payment notification acts on; the provider's others (in process…) change nothing. */
+export type SettledStatus = 'approved' | 'rejected' | 'cancelled' | 'refunded'
+
+const read = z.object({
+  id: z.union([z.number(), z.string()]).transform(String),
+  status: z.string(),
+})
+
+/**
+ * A payment's status at the provider (`GET /v1/payments/{id}`): Mercado Pago's notifications carry
+ * only the payment's id, so the status is read back, from the provider itself, after the
+ * notification's signature checked out. `null` for a status that settles nothing yet (pending, in
+ * process, authorized); a charge-back counts as refunded. Any failure is 503, so the provider retries.
+ */
+export async function readPaymentStatus(
+  config: Config,
+  providerPaymentId: string,
+): Promise<SettledStatus | null> {
+  if (!config.PAYMENTS_ACCESS_TOKEN) throw unavailable()
+  const http = platformHttp({
+    baseUrl: config.PAYMENTS_API_URL,
+    timeoutMs: config.PLATFORM_TIMEOUT_MS,
+    budget: 2,
+  })
+  const response = await http
+    .fetch(`v1/payments/${encodeURIComponent(providerPaymentId)}`, {
+      headers: { authorization: `Bearer ${config.PAYMENTS_ACCESS_TOKEN}` },
+    })
+    .catch(() => {
+      throw unavailable()
+    })
+  if (response.status === 404) return null
+  if (!response.ok) throw unavailable()
+  const parsed = read.safeParse(await response.json().catch(() => null))
+  if (!parsed.success || parsed.data.id !== providerPaymentId) throw unavailable()
+  const status = parsed.data.status
+  if (status === 'approved' || status === 'rejected' || status === 'cancelled' || status === 'refunded')
+    return status
+  return status === 'charged_back' ? 'refunded' : null
+}

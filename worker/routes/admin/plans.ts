@@ -14,6 +14,8 @@ export const planLimits = z.object({
   connections: limitField,
   retention_days: limitField,
   collection_interval_minutes: limitField,
+  /** Commerce: stores a tenant may open; left out at creation, 1. Existing stores stay when lowered. */
+  stores: z.int().min(0).max(10_000).optional(),
 })
 // A plan without modules would read as an inactive license to every module route.
 export const planModules = z
@@ -50,6 +52,7 @@ function camelLimits(limits: Partial<LimitsBody>): Partial<PlanLimits> {
     connections: limits.connections,
     retentionDays: limits.retention_days,
     collectionIntervalMinutes: limits.collection_interval_minutes,
+    stores: limits.stores,
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { FULFILMENTS } from '../../../db/schema/index.ts'
+import { TENANT_SLUG } from '../../services/commerce/storefront.ts'
 import { phoneField } from '../../services/customers/phone.ts'
 
 export const prefixedId = (prefix: string) =>
@@ -78,3 +79,23 @@ export function cartOf(body: z.output<typeof cartBody>) {
     address: body.fulfilment === 'delivery' ? body.address : undefined,
   }
 }
+
+/**
+ * The shop a storefront request is for: its slug in `X-Tenant` (a malformed one is a 400; a
+ * well-formed unknown one, or a tenant without the module, is 404 like a missing store).
+ */
+export const tenantHeader = z.object({
+  'x-tenant': z
+    .string()
+    .max(48)
+    .regex(TENANT_SLUG, 'a shop slug: lower-case letters, digits and single dashes')
+    .meta({ description: 'The shop’s slug, as in its storefront page `/shop/<slug>`.' }),
+})
+
+/** The checkout's headers: the shop, and the client's key for the request (a retry answers the same order). */
+export const checkoutHeaders = tenantHeader.extend({
+  'idempotency-key': z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{8,100}$/, '8 to 100 letters, digits or _.:-')
+    .meta({ description: 'One key per order attempt: the same request again answers the same order.' }),
+})

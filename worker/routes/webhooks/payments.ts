@@ -1,25 +1,25 @@
 import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
+import { readPaymentStatus } from '../../connectors/payments/mercadopago.ts'
+import { mercadoPagoSecrets, verifyMercadoPago } from '../../connectors/payments/mercadopago-webhook.ts'
 import type { App } from '../../env.ts'
-import { ApiError, notFound } from '../../errors.ts'
+import { ApiError, invalidField, notFound } from '../../errors.ts'
 import { snake } from '../../http.ts'
 import { applyPaymentEvent } from '../../services/commerce/payments.ts'
 import { TENANT_SLUG } from '../../services/commerce/storefront.ts'
-import { readSignedEvent } from './signed.ts'
 
 const LIMIT_BYTES = 16 * 1024
+const TOLERANCE_SECONDS = 5 * 60
+const PAYMENT_ID = /^[A-Za-z0-9_-]{1,64}$/
 
 /**
- * The payment provider's notification: `{ action: "payment.updated", data: { id, status } }`,
- * the payment's id and status at the provider (Mercado Pago's `data.id`, with the status it
- * reports), signed in the Standard Webhooks style as the billing webhook is.
+ * Mercado Pago's notification body: `{ action: "payment.updated", type: "payment", data: { id } }`
+ * (other topics, such as merchant orders, are acknowledged and ignored). It carries no status.
  */
-const paymentNotification = z.object({
-  action: z.literal('payment.updated'),
-  data: z.object({
-    id: z.union([z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.number().int().positive()]).transform(String),
-    status: z.enum(['approved', 'rejected', 'cancelled', 'refunded']),
-  }),
+const notification = z.object({
+  type: z.string().max(64).optional(),
+  action: z.string().max(64).optional(),
+  data: z.object({ id: z.union([z.string(), z.number().int().nonnegative()]).transform(String) }).optional(),
 })
 
 const limit = bodyLimit({
@@ -31,16 +31,45 @@ const limit = bodyLimit({
 
 export function registerPaymentsWebhook(app: App) {
   /**
-   * Payment updates for one tenant's orders. Signature first, over the raw bytes (several secrets
-   * accepted, 5-minute tolerance), then the event is applied once per `webhook-id`.
+   * Payment notifications for one tenant's orders, as Mercado Pago sends them
+   * (`?data.id=<payment>&type=payment`, signed in `x-signature`). The signature is checked first,
+   * nothing is read before it; then the payment's status is read back from the provider with no
+   * transaction open, and applied once per (payment, status): a redelivery, or a second notice of
+   * the same status, changes nothing.
    */
   app.post('/webhooks/payments/:tenantSlug', limit, async (c) => {
-    const { deliveryId, event } = await readSignedEvent(c, 'PAYMENTS_WEBHOOK_SECRETS', paymentNotification)
+    const services = c.var.caller.services
+    const secrets = mercadoPagoSecrets(services.config.PAYMENTS_WEBHOOK_SECRETS)
+    if (secrets.length === 0)
+      throw new ApiError(503, 'WEBHOOK_NOT_CONFIGURED', 'This webhook is not configured.')
+    const dataId = c.req.query('data.id') ?? c.req.query('id') ?? null
+    const verdict = await verifyMercadoPago(
+      {
+        signature: c.req.header('x-signature') ?? null,
+        requestId: c.req.header('x-request-id') ?? null,
+        dataId,
+      },
+      secrets,
+      { toleranceSeconds: TOLERANCE_SECONDS },
+    )
+    if (!verdict.ok)
+      throw verdict.reason === 'stale'
+        ? new ApiError(401, 'STALE_TIMESTAMP', 'The webhook timestamp is outside the 5-minute tolerance.')
+        : new ApiError(401, 'INVALID_SIGNATURE', 'The webhook signature is missing or not valid.')
     const slug = c.req.param('tenantSlug')
     if (!TENANT_SLUG.test(slug)) throw notFound('store')
-    const outcome = await applyPaymentEvent(c.var.caller.services, c.var.caller.meta, slug, deliveryId, {
-      providerPaymentId: event.data.id,
-      status: event.data.status,
+    const body = notification.safeParse(await c.req.json().catch(() => null))
+    if (!body.success) throw invalidField('json', 'A Mercado Pago notification object.')
+    const topic = body.data.type ?? body.data.action?.split('.')[0]
+    // Only the signed id is trusted; a body naming another payment is refused.
+    if (topic !== 'payment') return c.json({ applied: false, duplicate: false, order_status: null }, 200)
+    if (!dataId || !PAYMENT_ID.test(dataId) || (body.data.data && body.data.data.id !== dataId))
+      throw invalidField('query.data.id', 'The notified payment’s id, as in the body.')
+    const status = await readPaymentStatus(services.config, dataId)
+    if (!status) return c.json({ applied: false, duplicate: false, order_status: null }, 200)
+    const outcome = await applyPaymentEvent(services, c.var.caller.meta, slug, `mp:${dataId}:${status}`, {
+      providerPaymentId: dataId,
+      status,
     })
     return c.json(snake(outcome), 200)
   })

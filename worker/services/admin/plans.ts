@@ -14,6 +14,8 @@ export type PlanLimits = {
   connections: number
   retentionDays: number
   collectionIntervalMinutes: number
+  /** Commerce: how many stores a tenant may open (docs/commerce.md); left out, the default (1). */
+  stores?: number
 }
 
 type PlanRow = typeof plans.$inferSelect
@@ -30,6 +32,7 @@ export function planView(row: PlanRow) {
       connections: row.connectionsLimit,
       retentionDays: row.retentionDays,
       collectionIntervalMinutes: row.collectionIntervalMinutes,
+      stores: row.storesLimit,
     },
     retiredAt: row.retiredAt,
     createdAt: row.createdAt,
@@ -42,6 +45,7 @@ const limitChanges = (limits: Partial<PlanLimits>) => ({
   connectionsLimit: limits.connections,
   retentionDays: limits.retentionDays,
   collectionIntervalMinutes: limits.collectionIntervalMinutes,
+  storesLimit: limits.stores,
 })
 
 const CODE_CONFLICTS = {
@@ -67,6 +71,7 @@ export async function createPlan(
       connectionsLimit: input.limits.connections,
       retentionDays: input.limits.retentionDays,
       collectionIntervalMinutes: input.limits.collectionIntervalMinutes,
+      storesLimit: input.limits.stores,
     })
     .returning()
     .catch(onUniqueViolation(CODE_CONFLICTS))

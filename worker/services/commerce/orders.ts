@@ -1,10 +1,11 @@
-import { and, asc, desc, eq } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray } from 'drizzle-orm'
 import {
   commerceDeliveries,
   commerceOrderEvents,
   commerceOrderItems,
   commerceOrders,
   commercePayments,
+  type Fulfilment,
   ORDER_STATUSES,
   type OrderStatus,
 } from '../../../db/schema/index.ts'
@@ -13,7 +14,7 @@ import { notFound } from '../../errors.ts'
 import type { ServiceContext } from '../context.ts'
 import { afterCursor, byCreatedAt, cutPage, sortKey } from '../keyset.ts'
 import { fromService } from './storefront.ts'
-import { moveOrder, shortCode } from './transitions.ts'
+import { moveOrder, shortCode, TRANSITIONS } from './transitions.ts'
 
 const SUMMARY = {
   id: commerceOrders.id,
@@ -27,7 +28,14 @@ const SUMMARY = {
   updatedAt: commerceOrders.updatedAt,
 }
 
-export type OrderQuery = { limit: number; cursor?: string; status?: OrderStatus; storeId?: string }
+export type OrderQuery = {
+  limit: number
+  cursor?: string
+  status?: OrderStatus
+  /** Any of these statuses (the portal board reads its open columns in one query). */
+  statuses?: readonly OrderStatus[]
+  storeId?: string
+}
 
 /** The tenant's orders, newest first, filtered by status and store; one keyset page at a time. */
 export async function listOrders(ctx: ServiceContext, input: OrderQuery) {
@@ -39,6 +47,7 @@ export async function listOrders(ctx: ServiceContext, input: OrderQuery) {
       and(
         eq(commerceOrders.tenantId, ctx.principal.tenantId),
         input.status ? eq(commerceOrders.status, input.status) : undefined,
+        input.statuses ? inArray(commerceOrders.status, [...input.statuses]) : undefined,
         input.storeId ? eq(commerceOrders.storeId, input.storeId) : undefined,
         afterCursor(byCreatedAt(commerceOrders, 'ord'), input.cursor, 'desc'),
       ),
@@ -121,6 +130,19 @@ export async function getOrder(ctx: ServiceContext, id: string) {
 export const STAFF_TARGETS = ORDER_STATUSES.filter(
   (status) => status !== 'paid' && status !== 'pending_payment' && status !== 'refunded',
 )
+
+/**
+ * The moves the team may make from `status` for an order of this fulfilment (the board's buttons):
+ * the allowed transitions the team owns, a delivery never "ready for pickup" and the reverse.
+ */
+export function staffMoves(status: OrderStatus, fulfilment: Fulfilment) {
+  return TRANSITIONS[status].filter(
+    (to): to is (typeof STAFF_TARGETS)[number] =>
+      STAFF_TARGETS.some((target) => target === to) &&
+      !(to === 'out_for_delivery' && fulfilment !== 'delivery') &&
+      !(to === 'ready_for_pickup' && fulfilment !== 'pickup'),
+  )
+}
 
 /** The team moves an order (accept, prepare, dispatch, ready, deliver, cancel); see `moveOrder`. */
 export async function transitionOrder(

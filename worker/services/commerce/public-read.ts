@@ -19,6 +19,13 @@ import { type CommerceScope, runStorefront } from './storefront.ts'
 import { verifyTrackingToken } from './tracking.ts'
 import { shortCode } from './transitions.ts'
 
+/**
+ * Names in the order a Brazilian reader expects ("Água" with the A's, "açaí" before "Bolo", "Item 2"
+ * before "Item 10"): the database's collation is byte order in some deployments, so the list is
+ * sorted here, the same for the storefront page and the public API.
+ */
+const byName = new Intl.Collator('pt-BR', { sensitivity: 'base', numeric: true })
+
 /** The tenant's stores as a storefront shows them: no coordinates beyond the city, open now or not. */
 export async function listPublicStores(scope: CommerceScope) {
   const rows = await scope.tx
@@ -26,6 +33,7 @@ export async function listPublicStores(scope: CommerceScope) {
     .from(commerceStores)
     .where(eq(commerceStores.tenantId, scope.tenantId))
     .orderBy(asc(commerceStores.name))
+  rows.sort((a, b) => byName.compare(a.name, b.name))
   return rows.map((store) => ({
     id: store.id,
     name: store.name,
@@ -76,13 +84,20 @@ export async function publicCatalog(scope: CommerceScope, storeId: string) {
   const ids = products.map((p) => p.id)
   const found = await optionGroupsOf(tx, tenantId, ids)
   const categories = await tx
-    .select({ id: commerceCategories.id, name: commerceCategories.name })
+    .select({
+      id: commerceCategories.id,
+      name: commerceCategories.name,
+      position: commerceCategories.position,
+    })
     .from(commerceCategories)
     .where(eq(commerceCategories.tenantId, tenantId))
     .orderBy(asc(commerceCategories.position), asc(commerceCategories.name))
+  products.sort((a, b) => byName.compare(a.name, b.name))
+  // Categories keep the tenant's order; equal positions read alphabetically too.
+  categories.sort((a, b) => a.position - b.position || byName.compare(a.name, b.name))
   return {
     storeId,
-    categories,
+    categories: categories.map(({ position: _, ...category }) => category),
     products: products.map(({ onHand, reserved, ...product }) => ({
       ...product,
       inStock: onHand - reserved > 0,

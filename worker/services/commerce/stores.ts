@@ -78,11 +78,14 @@ export async function getStore(ctx: ServiceContext, id: string) {
 export async function createStore(ctx: ServiceContext, input: StoreInput) {
   authorize(ctx.principal, 'commerce.manage')
   const tenantId = ctx.principal.tenantId
+  // The lock first, in a statement of its own: a count in the same statement would be read from
+  // the snapshot taken before waiting for the lock (READ COMMITTED re-checks only the locked row),
+  // and every waiter would count the stores as they were before the first one committed.
+  await ctx.tx.execute(sql`select 1 from tenants where id = ${tenantId} for update`)
   const [limit] = await ctx.tx
     .execute<{ stores_limit: number; stores: number }>(sql`
       select p.stores_limit, (select count(*)::int from commerce_stores s where s.tenant_id = ${tenantId}) as stores
-      from tenants t, auth_entitlement(${tenantId}) e join licenses l on l.id = e.license_id join plans p on p.id = l.plan_id
-      where t.id = ${tenantId} for update of t`)
+      from auth_entitlement(${tenantId}) e join licenses l on l.id = e.license_id join plans p on p.id = l.plan_id`)
     .then((r) => r.rows)
   if (!limit || limit.stores >= limit.stores_limit)
     throw new ApiError(409, 'STORES_LIMIT_REACHED', 'Your plan allows no more stores.')

@@ -7,6 +7,7 @@ import { log } from '../../log.ts'
 import type { JobQueue, KeyValueStore, Services } from '../../runtime/ports.ts'
 import { Vault } from '../../vault/vault.ts'
 import { writeAudit } from '../audit.ts'
+import { anonymizeOrders, COMMERCE_KEPT_ON_ERASURE } from '../commerce/erasure.ts'
 import { tenantPrefix } from '../files/files.ts'
 import { exportPrefix } from './exports.ts'
 
@@ -17,7 +18,12 @@ import { exportPrefix } from './exports.ts'
  * Tables with a tenant_id that outlive the tenant's erasure: the receipt, and the data key's
  * tombstone (no key material left) that keeps a destroyed key from ever being recreated.
  */
-export const ERASURE_SURVIVORS: ReadonlySet<string> = new Set(['erasure_receipts', 'tenant_keys'])
+export const ERASURE_SURVIVORS: ReadonlySet<string> = new Set([
+  'erasure_receipts',
+  'tenant_keys',
+  // Sales kept for the fiscal record, with the customer blanked (services/commerce/erasure.ts).
+  ...COMMERCE_KEPT_ON_ERASURE,
+])
 /** Immutable for the application role: removed through `privacy_erase_consents` (migration 0011). */
 const FUNCTION_ONLY: ReadonlySet<string> = new Set(['consents'])
 /** The largest tables, deleted in committed batches first so a retried job resumes where it was. */
@@ -330,6 +336,7 @@ async function eraseTenant(services: Services, request: StartedRequest): Promise
     // First, so the vault removes the copies it registered (edge copies) while it still can.
     await new Vault(tx, services.tokens, services.config.VAULT_MASTER_KEYS).destroyTenantKey(tenantId)
     counts.consents = await eraseConsents(tx, tenantId, null)
+    counts['commerce_orders:anonymized'] = await anonymizeOrders(tx, tenantId)
     const tables = (await tablesWith(tx, ['tenant_id'])).filter((table) => !FUNCTION_ONLY.has(table))
     for (const table of await deletionOrder(tx, tables))
       counts[table] = (counts[table] ?? 0) + (await deleteWhere(tx, table, sql`tenant_id = ${tenantId}`))

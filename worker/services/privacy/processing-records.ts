@@ -184,7 +184,7 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     ],
     legalBasis: 'contract (Art. 7 V)',
     retention:
-      'while the tenant exists; unpaid orders expire after 10 minutes but are kept as cancelled; erased with the tenant',
+      'while the tenant exists; unpaid orders expire after 10 minutes but are kept as cancelled; on the tenant’s erasure, orders, their items and payments are kept for the fiscal record with the customer’s name, phone, e-mail, address and notes blanked; the rest is erased',
     subProcessors: [
       CLOUDFLARE,
       NEON,

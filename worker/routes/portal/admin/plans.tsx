@@ -3,7 +3,7 @@ import { MODULES } from '../../../../db/schema/index.ts'
 import type { FormState } from '../../../../portal/components/forms.tsx'
 import { PlansPage } from '../../../../portal/pages/admin/plans.tsx'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { createPlan, listPlans, retirePlan } from '../../../services/admin/plans.ts'
+import { createPlan, listPlans, retirePlan, updatePlan } from '../../../services/admin/plans.ts'
 import { many, readForm } from '../forms.ts'
 import { actThenBack, attempt, errorFromQuery, type PortalContext, portalRun, seeOther } from '../run.ts'
 
@@ -18,6 +18,15 @@ const planForm = z.object({
   connections: count(1),
   retention_days: count(1),
   collection_interval_minutes: count(15),
+  stores: z.coerce.number().int().min(0).max(10_000),
+})
+const storesForm = z.object({
+  stores: z
+    .string()
+    .trim()
+    .regex(/^\d{1,5}$/)
+    .transform(Number)
+    .pipe(z.number().max(10_000)),
 })
 
 async function render(c: PortalContext, form?: FormState) {
@@ -27,13 +36,15 @@ async function render(c: PortalContext, form?: FormState) {
       ? ('plans.retired' as const)
       : c.req.query('done') === 'created'
         ? ('plans.created' as const)
-        : undefined
+        : c.req.query('done') === 'stores'
+          ? ('plans.storesUpdated' as const)
+          : undefined
   return c.render(<PlansPage plans={plans.data} form={form} notice={notice} error={errorFromQuery(c)} />, {
     title: c.var.i18n.t('plans.title'),
   })
 }
 
-/** Plans for operators: list (retired ones too), create, retire. */
+/** Plans for operators: list (retired ones too), create, retire, and the stores limit changed in place. */
 export function registerPortalAdminPlans(portal: PortalApp) {
   portal.get('/admin/plans', (c) => render(c))
 
@@ -57,6 +68,7 @@ export function registerPortalAdminPlans(portal: PortalApp) {
             connections: form.data.connections,
             retentionDays: form.data.retention_days,
             collectionIntervalMinutes: form.data.collection_interval_minutes,
+            stores: form.data.stores,
           },
         }),
       ),
@@ -68,6 +80,15 @@ export function registerPortalAdminPlans(portal: PortalApp) {
       return render(c, { values: form.values, errors, message: outcome.message })
     }
     return seeOther(c, '/admin/plans?done=created')
+  })
+
+  /** The commerce stores limit of one plan (the store-creation verb enforces it). */
+  portal.post('/admin/plans/:id{pln_[0-9a-z]{20}}/stores-limit', async (c) => {
+    const form = await readForm(c, storesForm)
+    if (!form.ok) return seeOther(c, '/admin/plans?error=VALIDATION_FAILED')
+    return actThenBack(c, '/admin/plans', 'stores', () =>
+      portalRun(c, (ctx) => updatePlan(ctx, c.req.param('id'), { limits: { stores: form.data.stores } })),
+    )
   })
 
   portal.post('/admin/plans/:id{pln_[0-9a-z]{20}}/retire', (c) =>
