@@ -242,6 +242,59 @@ describe('schedules API', () => {
     expect((await s.call(`/api/v1/reports/schedules/${created.id}`, { method: 'DELETE' })).status).toBe(404)
   })
 
+  it('edits, pauses and resumes a schedule: the next run follows the new timing, a paused one never runs', async () => {
+    const s = await reportsSetup()
+    const schedule = await createSchedule(s, weekly([newAddress()]))
+    const patch = (body: Record<string, unknown>) =>
+      s.call(`/api/v1/reports/schedules/${schedule.id}`, { method: 'PATCH', json: body })
+
+    const monthly = await patch({ frequency: 'monthly', month_day: 5, local_time: '08:30', name: 'Mensal' })
+    expect(monthly.status).toBe(200)
+    const changed = (await monthly.json()) as Record<string, unknown>
+    expect(changed).toMatchObject({ name: 'Mensal', frequency: 'monthly', month_day: 5, weekday: null })
+    // The 5th at 08:30 in São Paulo is 11:30 UTC.
+    expect((changed.next_run_at as string).slice(8, 16)).toBe('05T11:30')
+
+    const paused = await patch({ active: false })
+    expect(((await paused.json()) as { active: boolean }).active).toBe(false)
+    await db.owner('update report_schedules set next_run_at = $2 where id = $1', [
+      schedule.id,
+      new Date(RUN_AT),
+    ])
+    await runJobs(s.env, [tick(RUN_AT + 11)])
+    expect(await runsOf(schedule.id)).toEqual([])
+
+    // Resuming starts from the next slot after now, not the slots missed while paused.
+    const resumed = (await (await patch({ active: true })).json()) as { active: boolean; next_run_at: string }
+    expect(resumed.active).toBe(true)
+    expect(Date.parse(resumed.next_run_at)).toBeGreaterThan(Date.now())
+    const audit = await db.owner<{ action: string }>(
+      `select action from audit_log where target_id = $1 order by created_at`,
+      [schedule.id],
+    )
+    expect(audit.map((row) => row.action)).toEqual([
+      'reports.schedule_created',
+      'reports.schedule_updated',
+      'reports.schedule_paused',
+      'reports.schedule_resumed',
+    ])
+
+    // What does not hang together is refused with the field, never by the table as a 500.
+    for (const [body, path] of [
+      [{ frequency: 'weekly', weekday: null }, 'weekday'],
+      [{ period: 'last_n_days' }, 'period_days'],
+      [{ connection_ids: [newId('con')] }, 'connection_ids.0'],
+      [{ recipients: ['nope'] }, 'recipients.0'],
+      [{ active: 'yes' }, 'active'],
+    ] as const) {
+      const response = await patch(body)
+      expect(response.status, path).toBe(400)
+      const error = ((await response.json()) as { error: { fields: { path: string }[] } }).error
+      expect(error.fields.map((field) => field.path)).toContain(`json.${path}`)
+    }
+    expect((await patch({})).status).toBe(400)
+  })
+
   it('answers 400 naming the fields for a bad schedule, never 500', async () => {
     const s = await reportsSetup()
     const cases: [Record<string, unknown>, string][] = [
@@ -276,12 +329,16 @@ describe('schedules API', () => {
     expect(run?.status).toBe('held')
     for (const [path, method] of [
       [`/api/v1/reports/schedules/${schedule.id}`, 'DELETE'],
+      [`/api/v1/reports/schedules/${schedule.id}`, 'PATCH'],
       [`/api/v1/reports/schedules/${schedule.id}/preview`, 'POST'],
       [`/api/v1/reports/runs/${run?.id}/file`, 'GET'],
       [`/api/v1/reports/runs/${run?.id}/release`, 'POST'],
       [`/api/v1/reports/runs/${run?.id}/skip`, 'POST'],
     ] as const)
-      expect((await b.call(path, { method })).status, path).toBe(404)
+      expect(
+        (await b.call(path, { method, ...(method === 'PATCH' ? { json: { active: false } } : {}) })).status,
+        path,
+      ).toBe(404)
     expect(((await (await b.call('/api/v1/reports/runs')).json()) as { data: unknown[] }).data).toEqual([])
 
     const analyst = await createMember(db, a.tenant.tenantId, 'analyst')
