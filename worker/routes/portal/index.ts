@@ -19,6 +19,7 @@ import { registerPortalMessages } from './app/messages.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
+import { registerPortalReports } from './app/reports.tsx'
 import { registerPortalSchedule } from './app/schedule.tsx'
 import { registerPortalScheduleSettings } from './app/schedule-settings.tsx'
 import { registerPortalSettings } from './app/settings.tsx'
@@ -56,6 +57,8 @@ export function registerPortal(app: App) {
   // Scheduling (docs/scheduling.md): the day and week views, and the catalogue for managers.
   registerPortalSchedule(portal)
   registerPortalScheduleSettings(portal)
+  // Scheduled reports (docs/reports.md): schedules, runs, held runs and their PDFs.
+  registerPortalReports(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalSettings(portal)
