@@ -1216,6 +1216,13 @@ export const en = {
   'status.held': 'Waiting for review',
   'status.skipped': 'Skipped',
   'status.rendering': 'Being generated',
+  'reports.unsubscribe.title': 'Unsubscribe from a report',
+  'reports.unsubscribe.question': 'Stop receiving the report “{report}” by e-mail?',
+  'reports.unsubscribe.button': 'Unsubscribe',
+  'reports.unsubscribe.done': 'Done: you will no longer receive the report “{report}”.',
+  'reports.unsubscribe.already': 'You no longer receive the report “{report}”.',
+  'reports.unsubscribe.invalid':
+    'This unsubscribe link is not valid. Use the link of the latest e-mail you received, or contact whoever sends you the report.',
 } as const
 
 export type MessageKey = keyof typeof en

@@ -1225,4 +1225,11 @@ export const ptBR: Record<MessageKey, string> = {
   'status.held': 'Aguardando revisão',
   'status.skipped': 'Pulado',
   'status.rendering': 'Sendo gerado',
+  'reports.unsubscribe.title': 'Cancelar o recebimento de um relatório',
+  'reports.unsubscribe.question': 'Deixar de receber o relatório “{report}” por e-mail?',
+  'reports.unsubscribe.button': 'Cancelar o recebimento',
+  'reports.unsubscribe.done': 'Pronto: você não receberá mais o relatório “{report}”.',
+  'reports.unsubscribe.already': 'Você já não recebe o relatório “{report}”.',
+  'reports.unsubscribe.invalid':
+    'Este link para cancelar o recebimento não é válido. Use o link do e-mail mais recente que você recebeu ou fale com quem envia o relatório.',
 }

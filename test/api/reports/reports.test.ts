@@ -6,6 +6,7 @@ import { captureQueue, createTestDatabase, type TestDatabase } from '../../helpe
 import { as, createMember, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
 import { emailsTo, newAddress } from '../../helpers/messaging.ts'
 import { pdfText } from '../../helpers/pdf.ts'
+import { callWorker, TEST_ORIGIN } from '../../helpers/worker.ts'
 
 let db: TestDatabase
 beforeAll(async () => {
@@ -212,6 +213,83 @@ describe('scheduled reports: due runs, rendering and delivery', () => {
     const mails = await emailsTo(s.owner.email)
     expect(mails).toHaveLength(1)
     expect(mails[0]?.attachments).toHaveLength(1)
+  })
+})
+
+describe('unsubscribe: a signed one-click link per recipient and schedule', () => {
+  it('carries RFC 8058 headers and a body link; the link removes that address from that schedule only', async () => {
+    const s = await reportsSetup()
+    const [stays, leaves] = [newAddress(), newAddress()]
+    const schedule = await createSchedule(s, weekly([stays, leaves]))
+    const other = await createSchedule(s, weekly([leaves], { name: 'Outro relatório' }))
+    await runJobs(s.env, [tick(RUN_AT + 13)])
+    await runJobs(s.env, take(s, 'reports.run'))
+    await runJobs(s.env, take(s, 'messaging.send'))
+    const mails = await emailsTo(leaves)
+    const mail = mails.find((m) => m.subject.startsWith('Relatório semanal'))
+    const link = mail?.headers?.['List-Unsubscribe']?.slice(1, -1) ?? ''
+    expect(link).toMatch(/\/reports\/[a-z0-9-]+\/unsubscribe\/rps_[0-9a-z]{20}\/[\w-]+\/[\w-]{43}$/)
+    expect(mail?.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click')
+    expect(mail?.text).toContain(`Para deixar de receber este relatório: ${link}`)
+    const path = new URL(link, TEST_ORIGIN).pathname
+    expect(path).toContain(schedule.id)
+    const otherLink = new URL(
+      mails.find((m) => m.subject.startsWith('Outro'))?.headers?.['List-Unsubscribe']?.slice(1, -1) ?? '',
+      TEST_ORIGIN,
+    ).pathname
+    const recipientsOf = async (id: string) =>
+      (
+        await db.owner<{ recipients: string[] }>('select recipients from report_schedules where id = $1', [
+          id,
+        ])
+      )[0]?.recipients
+
+    // Opening the link (as a mail scanner does) only asks.
+    const page = await callWorker(s.env, path, { headers: { 'accept-language': 'en' } })
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('Stop receiving the report “Relatório semanal” by e-mail?')
+    expect(await recipientsOf(schedule.id)).toEqual([stays, leaves])
+
+    // Forged, or this schedule's signature on the other schedule: refused like an unknown link.
+    const forged = `${path.slice(0, -43)}${'A'.repeat(43)}`
+    const swapped = path.replace(schedule.id, other.id)
+    const otherTenant = path.replace(
+      /\/reports\/[a-z0-9-]+\//,
+      `/reports/${(await reportsSetup()).tenant.slug}/`,
+    )
+    for (const bad of [forged, swapped, otherTenant]) {
+      const refused = await callWorker(s.env, bad, { method: 'POST', body: 'List-Unsubscribe=One-Click' })
+      expect(refused.status, bad).toBe(404)
+    }
+    expect(await recipientsOf(schedule.id)).toEqual([stays, leaves])
+    expect(await recipientsOf(other.id)).toEqual([leaves])
+
+    // The mail provider's one-click POST: no cookie, no CSRF token, from another site.
+    const oneClick = () =>
+      callWorker(s.env, path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+        body: 'List-Unsubscribe=One-Click',
+      })
+    const done = await oneClick()
+    expect(done.status).toBe(200)
+    expect(await done.text()).toContain('não receberá mais o relatório “Relatório semanal”')
+    expect(await recipientsOf(schedule.id)).toEqual([stays])
+    expect(await recipientsOf(other.id)).toEqual([leaves])
+    expect((await oneClick()).status).toBe(200)
+    const audit = await db.owner<{ action: string; actor_type: string }>(
+      `select action, actor_type from audit_log where target_id = $1 and action like 'reports.recipient%'`,
+      [schedule.id],
+    )
+    expect(audit).toEqual([{ action: 'reports.recipient_unsubscribed', actor_type: 'anonymous' }])
+
+    // The other schedule's link works for it alone; its last recipient gone, it pauses.
+    expect((await callWorker(s.env, otherLink, { method: 'POST', body: '' })).status).toBe(200)
+    const [paused] = await db.owner<{ active: boolean; recipients: string[] }>(
+      'select active, recipients from report_schedules where id = $1',
+      [other.id],
+    )
+    expect(paused).toEqual({ active: false, recipients: [] })
   })
 })
 
