@@ -179,7 +179,7 @@ export function RunList(props: {
   if (props.runs.length === 0) return <p class="muted">{t('reports.runs.none')}</p>
   return (
     <div class="table-wrap">
-      <table>
+      <table class="report-runs">
         <thead>
           <tr>
             {props.withSchedule && <th scope="col">{t('reports.field.name')}</th>}
@@ -199,7 +199,7 @@ export function RunList(props: {
               </td>
               <td>
                 <Status value={run.status} />
-                {reasonsOf(run).length > 0 && (
+                {run.status === 'held' && reasonsOf(run).length > 0 && (
                   <ul class="small reasons">
                     {reasonsOf(run).map((reason) => (
                       <li>{reason}</li>
