@@ -16,7 +16,7 @@ import type { Services } from '../../runtime/ports.ts'
 import type { ServiceContext } from '../context.ts'
 import { putFile, tenantFileKey } from '../files/files.ts'
 import { insertOutboundMessage, queueSends } from '../messaging/outbox.ts'
-import { compare, spanDays } from '../metrics/filters.ts'
+import { compare } from '../metrics/filters.ts'
 import { readSeries } from '../metrics/series.ts'
 import { readSummary } from '../metrics/summary.ts'
 import {
