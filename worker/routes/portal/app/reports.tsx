@@ -21,7 +21,7 @@ import {
 import { roleCan } from '../../../auth/permissions.ts'
 import { ApiError, notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { requestTimeZone } from '../../../middleware/portal-locale.ts'
+import { memberTimeZone } from '../../../middleware/portal-locale.ts'
 import { listConnections } from '../../../services/connections/connections.ts'
 import type { ServiceContext } from '../../../services/context.ts'
 import {
@@ -60,9 +60,6 @@ const DONE: Record<string, MessageKey> = {
   released: 'reports.done.released',
   skipped: 'reports.done.skipped',
 }
-
-/** The member's zone for "next report" (the schedule's own zone is shown beside its time). */
-const viewerZone = (c: PortalContext) => requestTimeZone(c, 'America/Sao_Paulo')
 
 const idOf = (c: PortalContext, pattern: RegExp, what: string) => {
   const id = c.req.param('id') ?? ''
@@ -175,7 +172,7 @@ async function schedulePage(c: PortalContext, id: string, state?: FormState) {
     <SchedulePage
       {...data}
       can={abilityOf(c)}
-      timeZone={viewerZone(c)}
+      timeZone={memberTimeZone(c)}
       email={emailOf(c)}
       state={state}
       notice={DONE[c.req.query('done') ?? '']}
@@ -201,7 +198,7 @@ async function newPage(c: PortalContext, state?: FormState) {
     <NewSchedulePage
       action={`${BASE}/schedules`}
       connections={connections}
-      timeZone={viewerZone(c)}
+      timeZone={memberTimeZone(c)}
       state={state}
       email={emailOf(c)}
     />,
@@ -229,7 +226,7 @@ export function registerPortalReports(portal: PortalApp) {
         {...data}
         names={names}
         can={abilityOf(c)}
-        timeZone={viewerZone(c)}
+        timeZone={memberTimeZone(c)}
         notice={DONE[c.req.query('done') ?? '']}
         error={errorFromQuery(c)}
       />,
