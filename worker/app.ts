@@ -11,6 +11,7 @@ import { registerBookingPage } from './routes/book/index.tsx'
 import { registerDocs } from './routes/docs.ts'
 import { registerRoutes } from './routes/index.ts'
 import { registerPortal } from './routes/portal/index.ts'
+import { registerUnsubscribePage } from './routes/reports/unsubscribe.tsx'
 import { registerStorefrontPage } from './routes/storefront/index.tsx'
 import type { Services } from './runtime/ports.ts'
 import { createServices } from './runtime/services.ts'
@@ -50,6 +51,8 @@ export function createApp(servicesOf: (env: Bindings) => Services = createServic
     registerPortal(app)
     registerBookingPage(app)
     registerStorefrontPage(app)
+    // Scheduled reports' signed one-click unsubscribe, without a sign-in (docs/reports.md).
+    registerUnsubscribePage(app)
     // Last: the OpenAPI document lists every route registered above, read from the app itself.
     registerDocs(app)
   }, servicesOf)

@@ -11,6 +11,7 @@ import {
   setUpDemoScheduling,
 } from './seed.ts'
 import { setUpDemoAttendance } from './seed-attendance.ts'
+import { setUpDemoReports } from './seed-reports.ts'
 import { spawnReady, stopChild, stopProcessGroup } from './spawn.ts'
 import { READY_PREFIX, type StackInfo } from './stack-info.ts'
 import { localVars, WRANGLER_ENV, writeAppConfig, writeEnvFile } from './wrangler-dev.ts'
@@ -227,6 +228,8 @@ for (const line of await setUpDemoCalendar(base, fakes.info.url)) say(`  ${line}
 for (const line of await setUpDemoAttendance(base, fakes.info.url)) say(`  ${line}`)
 say(`  ${await setUpDemoMetaWebhook(base, fakes.info.url)}`)
 for (const line of await setUpDemoScheduling(base)) say(`  ${line}`)
+// Scheduled reports (issue 18): two schedules and a test report rendered by the queue consumer.
+for (const line of await setUpDemoReports(base)) say(`  ${line}`)
 // wrangler prints a request's line once the response has ended, a moment after our fetch has it:
 // let the set-up's last lines arrive (and be dropped) before showing requests.
 await new Promise((resolve) => setTimeout(resolve, 1_000))

@@ -69,6 +69,13 @@ export const reportSchedules = pgTable(
     format: text('format', { enum: REPORT_FORMATS }).notNull().default('attachment'),
     holdForReview: boolean('hold_for_review').notNull().default(false),
     active: boolean('active').notNull().default(true),
+    /**
+     * Secret key of the recipients' unsubscribe links (HMAC of schedule and address under it);
+     * random per schedule, set by the database, never shown or returned by the API.
+     */
+    unsubscribeKey: text('unsubscribe_key')
+      .notNull()
+      .default(sql`replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`),
     nextRunAt: timestamp('next_run_at', { withTimezone: true }).notNull(),
     createdBy: text('created_by')
       .notNull()

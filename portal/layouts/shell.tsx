@@ -16,6 +16,8 @@ const APP_NAV: NavItem[] = [
   { href: '/app', label: 'nav.overview', permission: 'metrics.read' },
   { href: '/app/connections', label: 'nav.connections', permission: 'connections.read' },
   { href: '/app/metrics', label: 'nav.metrics', permission: 'metrics.read', module: 'metrics' },
+  // Scheduled reports (docs/reports.md): for the roles that may read them.
+  { href: '/app/reports', label: 'nav.reports', permission: 'reports.read', module: 'metrics' },
   { href: '/app/calendar', label: 'nav.calendar', permission: 'calendar.read', module: 'calendar' },
   // The WhatsApp inbox (docs/attendance.md): for the roles that may read it.
   { href: '/app/inbox', label: 'nav.inbox', permission: 'attendance.read', module: 'attendance' },

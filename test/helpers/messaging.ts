@@ -112,6 +112,7 @@ export type FakeEmail = {
   to: string[]
   subject: string
   text?: string
+  headers?: Record<string, string>
   attachments: { filename: string; content_type: string | null; size: number; content: string }[]
   idempotencyKey: string | null
 }

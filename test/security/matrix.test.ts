@@ -783,6 +783,11 @@ const POLICY: Record<string, Policy> = {
   'GET /api/v1/reports/schedules': { rule: MESSAGES },
   'POST /api/v1/reports/schedules': { rule: MANAGE, build: body(() => REPORT_SCHEDULE) },
   'DELETE /api/v1/reports/schedules/{id}': { rule: MANAGE, scoped: 'path', build: id(reportSchedule) },
+  'PATCH /api/v1/reports/schedules/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await reportSchedule(t) }, body: { active: false } }),
+  },
   'POST /api/v1/reports/schedules/{id}/preview': {
     rule: { roles: ['owner', 'admin', 'analyst'], keys: false },
     scoped: 'path',

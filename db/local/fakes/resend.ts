@@ -27,6 +27,8 @@ type Email = {
   text?: string
   html?: string
   replyTo?: string
+  /** Resend's `headers` object as sent (the reports' List-Unsubscribe pair). */
+  headers: Record<string, string>
   attachments: Attachment[]
   idempotencyKey: string | null
   at: number
@@ -59,6 +61,7 @@ fakeResend.post('/emails', async (c) => {
     text?: string
     html?: string
     reply_to?: string
+    headers?: Record<string, string>
     attachments?: { filename?: string; content?: string; content_type?: string }[]
   }
   try {
@@ -111,6 +114,7 @@ fakeResend.post('/emails', async (c) => {
     text: body.text,
     html: body.html,
     replyTo: body.reply_to,
+    headers: body.headers ?? {},
     attachments: attachments.map((file) => ({
       filename: file.filename as string,
       content_type: file.content_type ?? null,

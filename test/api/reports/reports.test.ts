@@ -6,6 +6,7 @@ import { captureQueue, createTestDatabase, type TestDatabase } from '../../helpe
 import { as, createMember, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
 import { emailsTo, newAddress } from '../../helpers/messaging.ts'
 import { pdfText } from '../../helpers/pdf.ts'
+import { callWorker, TEST_ORIGIN } from '../../helpers/worker.ts'
 
 let db: TestDatabase
 beforeAll(async () => {
@@ -215,6 +216,83 @@ describe('scheduled reports: due runs, rendering and delivery', () => {
   })
 })
 
+describe('unsubscribe: a signed one-click link per recipient and schedule', () => {
+  it('carries RFC 8058 headers and a body link; the link removes that address from that schedule only', async () => {
+    const s = await reportsSetup()
+    const [stays, leaves] = [newAddress(), newAddress()]
+    const schedule = await createSchedule(s, weekly([stays, leaves]))
+    const other = await createSchedule(s, weekly([leaves], { name: 'Outro relatório' }))
+    await runJobs(s.env, [tick(RUN_AT + 13)])
+    await runJobs(s.env, take(s, 'reports.run'))
+    await runJobs(s.env, take(s, 'messaging.send'))
+    const mails = await emailsTo(leaves)
+    const mail = mails.find((m) => m.subject.startsWith('Relatório semanal'))
+    const link = mail?.headers?.['List-Unsubscribe']?.slice(1, -1) ?? ''
+    expect(link).toMatch(/\/reports\/[a-z0-9-]+\/unsubscribe\/rps_[0-9a-z]{20}\/[\w-]+\/[\w-]{43}$/)
+    expect(mail?.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click')
+    expect(mail?.text).toContain(`Para deixar de receber este relatório: ${link}`)
+    const path = new URL(link, TEST_ORIGIN).pathname
+    expect(path).toContain(schedule.id)
+    const otherLink = new URL(
+      mails.find((m) => m.subject.startsWith('Outro'))?.headers?.['List-Unsubscribe']?.slice(1, -1) ?? '',
+      TEST_ORIGIN,
+    ).pathname
+    const recipientsOf = async (id: string) =>
+      (
+        await db.owner<{ recipients: string[] }>('select recipients from report_schedules where id = $1', [
+          id,
+        ])
+      )[0]?.recipients
+
+    // Opening the link (as a mail scanner does) only asks.
+    const page = await callWorker(s.env, path, { headers: { 'accept-language': 'en' } })
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('Stop receiving the report “Relatório semanal” by e-mail?')
+    expect(await recipientsOf(schedule.id)).toEqual([stays, leaves])
+
+    // Forged, or this schedule's signature on the other schedule: refused like an unknown link.
+    const forged = `${path.slice(0, -43)}${'A'.repeat(43)}`
+    const swapped = path.replace(schedule.id, other.id)
+    const otherTenant = path.replace(
+      /\/reports\/[a-z0-9-]+\//,
+      `/reports/${(await reportsSetup()).tenant.slug}/`,
+    )
+    for (const bad of [forged, swapped, otherTenant]) {
+      const refused = await callWorker(s.env, bad, { method: 'POST', body: 'List-Unsubscribe=One-Click' })
+      expect(refused.status, bad).toBe(404)
+    }
+    expect(await recipientsOf(schedule.id)).toEqual([stays, leaves])
+    expect(await recipientsOf(other.id)).toEqual([leaves])
+
+    // The mail provider's one-click POST: no cookie, no CSRF token, from another site.
+    const oneClick = () =>
+      callWorker(s.env, path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+        body: 'List-Unsubscribe=One-Click',
+      })
+    const done = await oneClick()
+    expect(done.status).toBe(200)
+    expect(await done.text()).toContain('não receberá mais o relatório “Relatório semanal”')
+    expect(await recipientsOf(schedule.id)).toEqual([stays])
+    expect(await recipientsOf(other.id)).toEqual([leaves])
+    expect((await oneClick()).status).toBe(200)
+    const audit = await db.owner<{ action: string; actor_type: string }>(
+      `select action, actor_type from audit_log where target_id = $1 and action like 'reports.recipient%'`,
+      [schedule.id],
+    )
+    expect(audit).toEqual([{ action: 'reports.recipient_unsubscribed', actor_type: 'anonymous' }])
+
+    // The other schedule's link works for it alone; its last recipient gone, it pauses.
+    expect((await callWorker(s.env, otherLink, { method: 'POST', body: '' })).status).toBe(200)
+    const [paused] = await db.owner<{ active: boolean; recipients: string[] }>(
+      'select active, recipients from report_schedules where id = $1',
+      [other.id],
+    )
+    expect(paused).toEqual({ active: false, recipients: [] })
+  })
+})
+
 describe('schedules API', () => {
   it('creates and lists a schedule, computing its first run in its time zone; deletes it', async () => {
     const s = await reportsSetup()
@@ -240,6 +318,59 @@ describe('schedules API', () => {
     expect(list.data.map((row) => row.id)).toEqual([created.id])
     expect((await s.call(`/api/v1/reports/schedules/${created.id}`, { method: 'DELETE' })).status).toBe(204)
     expect((await s.call(`/api/v1/reports/schedules/${created.id}`, { method: 'DELETE' })).status).toBe(404)
+  })
+
+  it('edits, pauses and resumes a schedule: the next run follows the new timing, a paused one never runs', async () => {
+    const s = await reportsSetup()
+    const schedule = await createSchedule(s, weekly([newAddress()]))
+    const patch = (body: Record<string, unknown>) =>
+      s.call(`/api/v1/reports/schedules/${schedule.id}`, { method: 'PATCH', json: body })
+
+    const monthly = await patch({ frequency: 'monthly', month_day: 5, local_time: '08:30', name: 'Mensal' })
+    expect(monthly.status).toBe(200)
+    const changed = (await monthly.json()) as Record<string, unknown>
+    expect(changed).toMatchObject({ name: 'Mensal', frequency: 'monthly', month_day: 5, weekday: null })
+    // The 5th at 08:30 in São Paulo is 11:30 UTC.
+    expect((changed.next_run_at as string).slice(8, 16)).toBe('05T11:30')
+
+    const paused = await patch({ active: false })
+    expect(((await paused.json()) as { active: boolean }).active).toBe(false)
+    await db.owner('update report_schedules set next_run_at = $2 where id = $1', [
+      schedule.id,
+      new Date(RUN_AT),
+    ])
+    await runJobs(s.env, [tick(RUN_AT + 11)])
+    expect(await runsOf(schedule.id)).toEqual([])
+
+    // Resuming starts from the next slot after now, not the slots missed while paused.
+    const resumed = (await (await patch({ active: true })).json()) as { active: boolean; next_run_at: string }
+    expect(resumed.active).toBe(true)
+    expect(Date.parse(resumed.next_run_at)).toBeGreaterThan(Date.now())
+    const audit = await db.owner<{ action: string }>(
+      `select action from audit_log where target_id = $1 order by created_at`,
+      [schedule.id],
+    )
+    expect(audit.map((row) => row.action)).toEqual([
+      'reports.schedule_created',
+      'reports.schedule_updated',
+      'reports.schedule_paused',
+      'reports.schedule_resumed',
+    ])
+
+    // What does not hang together is refused with the field, never by the table as a 500.
+    for (const [body, path] of [
+      [{ frequency: 'weekly', weekday: null }, 'weekday'],
+      [{ period: 'last_n_days' }, 'period_days'],
+      [{ connection_ids: [newId('con')] }, 'connection_ids.0'],
+      [{ recipients: ['nope'] }, 'recipients.0'],
+      [{ active: 'yes' }, 'active'],
+    ] as const) {
+      const response = await patch(body)
+      expect(response.status, path).toBe(400)
+      const error = ((await response.json()) as { error: { fields: { path: string }[] } }).error
+      expect(error.fields.map((field) => field.path)).toContain(`json.${path}`)
+    }
+    expect((await patch({})).status).toBe(400)
   })
 
   it('answers 400 naming the fields for a bad schedule, never 500', async () => {
@@ -276,12 +407,16 @@ describe('schedules API', () => {
     expect(run?.status).toBe('held')
     for (const [path, method] of [
       [`/api/v1/reports/schedules/${schedule.id}`, 'DELETE'],
+      [`/api/v1/reports/schedules/${schedule.id}`, 'PATCH'],
       [`/api/v1/reports/schedules/${schedule.id}/preview`, 'POST'],
       [`/api/v1/reports/runs/${run?.id}/file`, 'GET'],
       [`/api/v1/reports/runs/${run?.id}/release`, 'POST'],
       [`/api/v1/reports/runs/${run?.id}/skip`, 'POST'],
     ] as const)
-      expect((await b.call(path, { method })).status, path).toBe(404)
+      expect(
+        (await b.call(path, { method, ...(method === 'PATCH' ? { json: { active: false } } : {}) })).status,
+        path,
+      ).toBe(404)
     expect(((await (await b.call('/api/v1/reports/runs')).json()) as { data: unknown[] }).data).toEqual([])
 
     const analyst = await createMember(db, a.tenant.tenantId, 'analyst')

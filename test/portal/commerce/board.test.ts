@@ -202,7 +202,7 @@ describe('board security', () => {
     const { browser, paid } = await open('owner', 'pt-BR', ['metrics'])
     const board = await browser.request('/app/commerce')
     expect(board.status).toBe(403)
-    expect(await board.text()).toContain('Seu plano não inclui este módulo')
+    expect(await board.text()).toContain('Comércio não está no seu plano')
     expect((await browser.request(`/app/commerce/orders/${paid}`)).status).toBe(403)
     const moved = await browser.request(`/app/commerce/orders/${paid}/status`, { form: { to: 'accepted' } })
     expect(moved.status).toBe(403)

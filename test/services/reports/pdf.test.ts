@@ -24,4 +24,28 @@ describe('the report PDF', () => {
     expect(text).toContain('50,001')
     expect(text.some((line) => /^Page 1 of \d+$/.test(line))).toBe(true)
   })
+
+  it('says why a change is missing, as the portal does, in both languages', async () => {
+    const report = bigReport()
+    const short = {
+      value: 10,
+      previousValue: 2,
+      changePct: null,
+      changeReason: 'partial_previous_data' as const,
+    }
+    const fromZero = { value: 10, previousValue: 0, changePct: null, changeReason: 'previous_zero' as const }
+    report.totals = { ...report.totals, reach: short, views: fromZero }
+    const pt = pdfText((await renderReportPdf(report)).bytes).join(' ')
+    expect(pt).toContain('sem base de comparação')
+    expect(pt).toContain('antes: 0')
+    expect(pt).toContain('Sem base de comparação: o período anterior começou antes da primeira coleta')
+    const en = pdfText((await renderReportPdf({ ...report, language: 'en' })).bytes).join(' ')
+    expect(en).toContain('no basis for comparison')
+    expect(en).toContain('up from 0')
+    expect(en).toContain('No basis for comparison: the previous period began before the first collection')
+    // Complete data needs no such note.
+    expect(pdfText((await renderReportPdf(bigReport('en'))).bytes).join(' ')).not.toContain(
+      'No basis for comparison',
+    )
+  })
 })

@@ -49,6 +49,7 @@ export const emailChannel: Channel<EmailContent, EmailSender> = {
           text: content.text,
           ...(content.html ? { html: content.html } : {}),
           ...(content.replyTo ? { reply_to: content.replyTo } : {}),
+          ...(content.headers ? { headers: content.headers } : {}),
           // Resend's shape: https://resend.com/docs/api-reference/emails/send-email (attachments).
           ...(envelope.attachments?.length
             ? {

@@ -106,6 +106,19 @@ export const emailContent = z.object({
   text: z.string().min(1).max(200_000),
   html: z.string().min(1).max(500_000).optional(),
   replyTo: z.email().max(254).optional(),
+  /**
+   * Extra headers, as Resend's `headers` object: the scheduled reports' RFC 8058 one-click
+   * unsubscribe (`List-Unsubscribe`, `List-Unsubscribe-Post`). One line each: no CR or LF.
+   */
+  headers: z
+    .record(
+      z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,60}$/, 'a header name'),
+      z
+        .string()
+        .max(2000)
+        .refine((value) => !/[\r\n]/.test(value), 'one line'),
+    )
+    .optional(),
   attachments: z
     .array(emailAttachment)
     .min(1)

@@ -20,6 +20,7 @@ import { registerPortalMessages } from './app/messages.tsx'
 import { registerPortalMetrics } from './app/metrics.tsx'
 import { registerPortalOverview } from './app/overview.tsx'
 import { registerPortalPrivacy } from './app/privacy.tsx'
+import { registerPortalReports } from './app/reports.tsx'
 import { registerPortalSchedule } from './app/schedule.tsx'
 import { registerPortalScheduleSettings } from './app/schedule-settings.tsx'
 import { registerPortalSettings } from './app/settings.tsx'
@@ -59,6 +60,8 @@ export function registerPortal(app: App) {
   registerPortalScheduleSettings(portal)
   // Commerce (docs/commerce.md): the orders board and one order's page.
   registerPortalCommerce(portal)
+  // Scheduled reports (docs/reports.md): schedules, runs, held runs and their PDFs.
+  registerPortalReports(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalSettings(portal)

@@ -249,11 +249,12 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
       'recipients’ e-mail addresses',
       'the accounts’ aggregated metrics in the PDF (no personal data of the accounts’ audiences)',
       'who scheduled or previewed a report, and when runs were sent',
+      'who unsubscribed from a report, and when (the address, in the audit log)',
     ],
     legalBasis: 'contract (Art. 7 V)',
     retention: 'while the tenant exists; PDFs kept in the FILES bucket and erased with the tenant',
     subProcessors: [CLOUDFLARE, NEON],
-    storage: ['report_schedules', 'report_runs'],
+    storage: ['report_schedules', 'report_runs', 'audit_log'],
   },
   {
     id: 'outbound_messaging',

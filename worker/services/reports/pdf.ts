@@ -212,11 +212,19 @@ export async function renderReportPdf(data: ReportData): Promise<{ bytes: Uint8A
     })
   }
 
-  if (data.notes.length > 0) {
+  // As the portal's overview: a change shown as "no basis for comparison" is explained once, in
+  // the notes. The explanation is not a reason to hold the run (the data is complete).
+  const withoutBasis = [data.totals, ...data.connections.map((c) => c.kpis)].some((cards) =>
+    Object.values(cards).some(
+      (card) => card.changeReason === 'no_previous_data' || card.changeReason === 'partial_previous_data',
+    ),
+  )
+  const notes = withoutBasis ? [...data.notes, t('kpi.noComparisonNote')] : data.notes
+  if (notes.length > 0) {
     const page = doc.addPage([A4.width, A4.height])
     write(page, t('report.pdf.notes'), MARGIN, A4.height - MARGIN - 10, 16, true)
     let y = A4.height - MARGIN - 40
-    for (const note of data.notes) {
+    for (const note of notes) {
       for (const line of wrap(pdfSafe(`• ${note}`), fonts.regular, 10, A4.width - 2 * MARGIN)) {
         if (y < MARGIN + 30) break
         write(page, line, MARGIN, y, 10)

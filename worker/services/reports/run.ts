@@ -16,7 +16,7 @@ import type { Services } from '../../runtime/ports.ts'
 import type { ServiceContext } from '../context.ts'
 import { putFile, tenantFileKey } from '../files/files.ts'
 import { insertOutboundMessage, queueSends } from '../messaging/outbox.ts'
-import { compare, spanDays } from '../metrics/filters.ts'
+import { compare } from '../metrics/filters.ts'
 import { readSeries } from '../metrics/series.ts'
 import { readSummary } from '../metrics/summary.ts'
 import {
@@ -27,6 +27,7 @@ import {
   renderReportPdf,
   reportText,
 } from './pdf.ts'
+import { unsubscribeUrl } from './unsubscribe.ts'
 
 /**
  * A run claimed this long ago that never finished died with its consumer (a queue consumer runs
@@ -59,6 +60,8 @@ export type ClaimedRun = {
   owner_role: MemberRole | null
   requester_email: string | null
   tenant_name: string
+  tenant_slug: string
+  unsubscribe_key: string
 }
 
 /**
@@ -124,7 +127,8 @@ async function claimRun(tx: Tx, job: JobOf<'reports.run'>): Promise<ClaimedRun |
     )
     select r.id, r.tenant_id, r.schedule_id, r.kind, r.period_start::text, r.period_end::text, r.requested_by,
       s.name, s.connection_ids, s.platforms, s.period, s.period_days, s.comparison, s.language, s.time_zone,
-      s.recipients, s.format, s.hold_for_review, s.created_by, t.name as tenant_name,
+      s.recipients, s.format, s.hold_for_review, s.created_by, t.name as tenant_name, t.slug as tenant_slug,
+      s.unsubscribe_key,
       (select u.role from users u where u.id = s.created_by and u.tenant_id = r.tenant_id and u.status = 'active')
         as owner_role,
       (select u.email from users u where u.id = r.requested_by and u.tenant_id = r.tenant_id and u.status = 'active')
@@ -311,6 +315,9 @@ export async function deliverRun(
     | 'requester_email'
     | 'period_start'
     | 'period_end'
+    | 'schedule_id'
+    | 'tenant_slug'
+    | 'unsubscribe_key'
   >,
   file: { key: string; size: number },
 ): Promise<string[]> {
@@ -322,8 +329,15 @@ export async function deliverRun(
   const url = `${services.config.PORTAL_BASE_URL ?? ''}/app/reports/runs/${run.id}/file`
   const t = (key: Parameters<typeof reportText>[1], params: Record<string, string | number>) =>
     reportText(run.language, key, params)
+  const base = services.config.PORTAL_BASE_URL ?? ''
   const ids: string[] = []
   for (const to of recipients) {
+    // Every scheduled e-mail carries its recipient's own one-click unsubscribe (RFC 8058, in
+    // Resend's `headers`) and the same link in the text; a preview goes to the member who asked.
+    const unsubscribe = run.kind === 'scheduled' ? await unsubscribeUrl(base, run, to) : null
+    const body = attach
+      ? t('report.email.attached', { title: run.name, period })
+      : t('report.email.link', { title: run.name, period, url })
     const message = await insertOutboundMessage(tx, run.tenant_id, {
       channel: 'email',
       purpose: run.kind === 'preview' ? 'reports.preview' : 'reports.scheduled',
@@ -331,9 +345,15 @@ export async function deliverRun(
       to,
       content: {
         subject: t('report.email.subject', { title: run.name, period }),
-        text: attach
-          ? t('report.email.attached', { title: run.name, period })
-          : t('report.email.link', { title: run.name, period, url }),
+        text: unsubscribe ? `${body}\n\n${t('report.email.unsubscribe', { url: unsubscribe })}` : body,
+        ...(unsubscribe
+          ? {
+              headers: {
+                'List-Unsubscribe': `<${unsubscribe}>`,
+                'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+              },
+            }
+          : {}),
         ...(attach
           ? {
               attachments: [

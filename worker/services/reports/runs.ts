@@ -70,12 +70,16 @@ async function leaveHold(ctx: ServiceContext, tenantId: string, id: string, to: 
     language: 'pt-BR' | 'en'
     recipients: string[]
     format: 'attachment' | 'link'
+    schedule_id: string
+    tenant_slug: string
+    unsubscribe_key: string
   }>(sql`
     update report_runs r set status = ${to}, sent_at = ${to === 'sent' ? ctx.now : null}
-    from report_schedules s
+    from report_schedules s, tenants t
     where r.id = ${id} and r.tenant_id = ${tenantId} and r.status = 'held' and s.id = r.schedule_id
+      and t.id = r.tenant_id
     returning r.id, r.tenant_id, r.kind, r.period_start::text, r.period_end::text, r.file_key, r.file_size,
-      s.name, s.language, s.recipients, s.format`)
+      s.name, s.language, s.recipients, s.format, r.schedule_id, t.slug as tenant_slug, s.unsubscribe_key`)
   const run = moved.rows[0]
   if (run) return run
   const [exists] = await ctx.tx
