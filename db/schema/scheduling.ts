@@ -12,6 +12,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core'
+import { attendanceTemplates } from './attendance.ts'
 import { customers } from './customers.ts'
 import { users } from './identity.ts'
 import { tenants } from './tenancy.ts'
@@ -332,3 +333,17 @@ export const schedulingReminders = pgTable(
     check('scheduling_reminders_status', sql`${t.status} in ('pending', 'sent', 'void', 'skipped')`),
   ],
 )
+
+/**
+ * The tenant's scheduling settings (0041): the approved WhatsApp template, from the attendance
+ * module's store, that carries reminders. None: reminders go by e-mail.
+ */
+export const schedulingSettings = pgTable('scheduling_settings', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  reminderTemplateId: text('reminder_template_id').references(() => attendanceTemplates.id, {
+    onDelete: 'set null',
+  }),
+  ...timestamps,
+})

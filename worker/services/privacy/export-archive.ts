@@ -389,6 +389,15 @@ const SOURCES: Source[] = [
     ],
   },
   {
+    file: 'scheduling_settings.ndjson',
+    table: 'scheduling_settings',
+    description: 'scheduling: the WhatsApp template reminders go as',
+    columns: 'reminder_template_id, created_at, updated_at',
+    from: 'scheduling_settings',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [{ column: 'tenant_id', type: 'text' }],
+  },
+  {
     file: 'commerce_settings.ndjson',
     table: 'commerce_settings',
     description: 'commerce: storefront origins and the WhatsApp number order updates go from',

@@ -1,0 +1,11 @@
+-- Scheduling settings per tenant (issue 15): which approved WhatsApp template of the attendance
+-- module's store carries the reminders. Without one (or once it is no longer approved) reminders
+-- go by e-mail. Deleting the template (a re-sync that drops it) clears the choice.
+CREATE TABLE "scheduling_settings" (
+	"tenant_id" text PRIMARY KEY NOT NULL REFERENCES "tenants"("id"),
+	"reminder_template_id" text REFERENCES "attendance_templates"("id") ON DELETE SET NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+SELECT integra_enable_tenant_rls('scheduling_settings');
