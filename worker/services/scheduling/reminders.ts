@@ -46,6 +46,26 @@ export async function listReminderRules(ctx: ServiceContext) {
   return { data: rows, whatsappTemplate: template ?? null }
 }
 
+/** The approved WhatsApp templates a manager may choose for reminders (the attendance store's). */
+export async function reminderTemplateChoices(ctx: ServiceContext) {
+  authorize(ctx.principal, 'scheduling.manage')
+  const rows = await ctx.tx
+    .select({
+      id: attendanceTemplates.id,
+      name: attendanceTemplates.name,
+      language: attendanceTemplates.language,
+    })
+    .from(attendanceTemplates)
+    .where(
+      and(
+        eq(attendanceTemplates.tenantId, ctx.principal.tenantId),
+        eq(attendanceTemplates.status, 'APPROVED'),
+      ),
+    )
+    .orderBy(asc(attendanceTemplates.name), asc(attendanceTemplates.language))
+  return { data: rows }
+}
+
 /**
  * Chooses the WhatsApp template reminders go as: one of the tenant's approved templates in the
  * attendance module's store (unknown, another tenant's or not approved: 400 naming the field), or
