@@ -209,6 +209,8 @@ export const schedulingCustomerFacts = pgTable(
     remindersConsent: boolean('reminders_consent').notNull().default(false),
     consentAt: timestamp('consent_at', { withTimezone: true }),
     consentSource: text('consent_source', { enum: APPOINTMENT_SOURCES }),
+    /** The language they booked in on the public page (`pt-BR`, `en`): their notices' (0041). */
+    language: text('language'),
     ...timestamps,
   },
   (t) => [index('scheduling_customer_facts_tenant_id_idx').on(t.tenantId)],
@@ -256,6 +258,8 @@ export const appointments = pgTable(
     holdExpiresAt: timestamp('hold_expires_at', { withTimezone: true }),
     /** SHA-256 of the visitor's address and hold cookie: bounds holds per visitor. */
     holdVisitor: text('hold_visitor'),
+    /** The last invitation's SEQUENCE: each notice to the customer takes the next (0041). */
+    noticeSequence: integer('notice_sequence').notNull().default(0),
     priceCents: integer('price_cents').notNull().default(0),
     currency: text('currency').notNull().default('BRL'),
     createdBy: text('created_by'),

@@ -210,6 +210,7 @@ export function registerBookingPage(app: App) {
       {
         customer: { name: parsed.data.name, phone: phone.e164, email: parsed.data.email || null },
         remindersConsent: body.consent === 'yes',
+        locale: c.var.i18n.locale,
       },
       new Date(),
     )

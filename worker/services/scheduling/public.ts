@@ -11,10 +11,12 @@ import type { Services } from '../../runtime/ports.ts'
 import { writeAudit } from '../audit.ts'
 import { type CustomerInput, upsertCustomer } from '../customers/customers.ts'
 import { tenantHasModuleSql } from '../licensing.ts'
+import { queueSends } from '../messaging/outbox.ts'
 import { changeStatus } from './appointments.ts'
 import { availabilityOf } from './availability.ts'
 import { book, moveAppointment, recordConsent } from './booking.ts'
 import { publishSchedulingEvent } from './events.ts'
+import { type NoticeLocale, noticeCustomer } from './notices.ts'
 import { planReminders } from './reminders.ts'
 
 /**
@@ -299,7 +301,7 @@ export async function confirmHold(
   meta: RequestMeta,
   slug: string,
   token: string,
-  input: { customer: CustomerInput; remindersConsent: boolean },
+  input: { customer: CustomerInput; remindersConsent: boolean; locale: NoticeLocale },
   now: Date,
 ) {
   const claims = await verifyBookingLink(services.config.JWT_SIGNING_KEYS, 'hold', token)
@@ -316,15 +318,20 @@ export async function confirmHold(
       .then((r) => r.rows)
     if (!row) throw holdExpired()
     await recordConsent(tx, tenant.id, customer.id, input.remindersConsent, 'public', now)
+    await tx.execute(
+      sql`update scheduling_customer_facts set language = ${input.locale} where customer_id = ${customer.id}`,
+    )
     await planReminders(tx, tenant.id, row.id, now)
+    const notice = await noticeCustomer(tx, services, tenant.id, row.id, 'confirmed', now)
     await writeAudit(tx, { type: 'anonymous', id: null }, meta, {
       action: 'scheduling.appointment_booked_public',
       tenantId: tenant.id,
       target: { type: 'appointment', id: row.id },
       data: { starts_at: new Date(row.starts_at).toISOString(), reminders_consent: input.remindersConsent },
     })
-    return { tenantId: tenant.id, row }
+    return { tenantId: tenant.id, row, notice }
   })
+  await sendNotice(services, confirmed.tenantId, confirmed.notice)
   await publishSchedulingEvent(services, confirmed.tenantId, {
     type: 'appointment.created',
     appointmentId: confirmed.row.id,
@@ -354,6 +361,11 @@ export async function readManaged(services: Services, slug: string, token: strin
     if (!appointment) throw invalidLink()
     return { appointment, cancellable: cancellable(appointment, now) }
   })
+}
+
+/** Queues the send of a notice written in a committed transaction. */
+async function sendNotice(services: Services, tenantId: string, messageId: string | null) {
+  if (messageId) await queueSends(services.jobs, tenantId, [messageId])
 }
 
 /** The linked appointment, its row locked so two changes through the link take turns. */
@@ -421,14 +433,16 @@ export async function rescheduleManaged(
       now,
     )
     await planReminders(tx, tenant.id, appointment.id, now)
+    const notice = await noticeCustomer(tx, services, tenant.id, appointment.id, 'rescheduled', now)
     await writeAudit(tx, { type: 'anonymous', id: null }, meta, {
       action: 'scheduling.appointment_rescheduled_by_customer',
       tenantId: tenant.id,
       target: { type: 'appointment', id: appointment.id },
       data: { from: appointment.startsAt.toISOString(), to: input.startsAt.toISOString() },
     })
-    return { tenantId: tenant.id, professionalId: appointment.professionalId }
+    return { tenantId: tenant.id, professionalId: appointment.professionalId, notice }
   })
+  await sendNotice(services, moved.tenantId, moved.notice)
   await publishSchedulingEvent(services, moved.tenantId, {
     type: 'appointment.rescheduled',
     appointmentId: claims.apt,
@@ -446,7 +460,7 @@ export async function cancelManaged(
   now: Date,
 ) {
   const claims = await verifyBookingLink(services.config.JWT_SIGNING_KEYS, 'manage', token)
-  const tenantId = await withTenant(services, slug, now, async (tx, tenant) => {
+  const cancelled = await withTenant(services, slug, now, async (tx, tenant) => {
     const appointment = await lockManaged(tx, tenant, claims)
     if (!cancellable(appointment, now))
       throw new ApiError(
@@ -466,9 +480,13 @@ export async function cancelManaged(
       tenantId: tenant.id,
       target: { type: 'appointment', id: appointment.id },
     })
-    return tenant.id
+    return {
+      id: tenant.id,
+      notice: await noticeCustomer(tx, services, tenant.id, appointment.id, 'cancelled', now),
+    }
   })
-  await publishSchedulingEvent(services, tenantId, {
+  await sendNotice(services, cancelled.id, cancelled.notice)
+  await publishSchedulingEvent(services, cancelled.id, {
     type: 'appointment.status_changed',
     appointmentId: claims.apt,
     status: 'cancelled',
