@@ -818,6 +818,10 @@ const POLICY: Record<string, Policy> = {
     scoped: 'body',
     build: async (t) => ({ body: { service_id: await schedulingService(t), minutes_before: [1440, 120] } }),
   },
+  'GET /api/v1/scheduling/stats': {
+    rule: READ,
+    build: async () => ({ query: 'from=2027-03-01&to=2027-03-31' }),
+  },
   // The reminder template: an approved one of the tenant's store; another tenant's is 400 like unknown.
   'PUT /api/v1/scheduling/reminder-template': {
     rule: MANAGE,

@@ -5,6 +5,7 @@ import { registerSchedulingBlockedPeriods } from './blocked-periods.ts'
 import { registerSchedulingProfessionals } from './professionals.ts'
 import { registerSchedulingReminderRules } from './reminder-rules.ts'
 import { registerSchedulingServices } from './services.ts'
+import { registerSchedulingStats } from './stats.ts'
 
 /** The scheduling module (docs/scheduling.md); the public booking page is in routes/book/. */
 export function registerSchedulingRoutes(app: App) {
@@ -14,4 +15,5 @@ export function registerSchedulingRoutes(app: App) {
   registerSchedulingAvailability(app)
   registerSchedulingAppointments(app)
   registerSchedulingReminderRules(app)
+  registerSchedulingStats(app)
 }
