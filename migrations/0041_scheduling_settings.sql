@@ -2,7 +2,8 @@
 -- module's store carries the reminders. Without one (or once it is no longer approved) reminders
 -- go by e-mail. Deleting the template (a re-sync that drops it) clears the choice. And the
 -- language a customer booked in on the public page, for their notices and invitations; and each
--- appointment's invitation SEQUENCE (RFC 5546: every notice of the event a higher one).
+-- appointment's invitation SEQUENCE (RFC 5546: every notice of the event a higher one); and when
+-- the appointment's customer was erased (their link, notes and messages gone; times kept).
 CREATE TABLE "scheduling_settings" (
 	"tenant_id" text PRIMARY KEY NOT NULL REFERENCES "tenants"("id"),
 	"reminder_template_id" text REFERENCES "attendance_templates"("id") ON DELETE SET NULL,
@@ -15,3 +16,5 @@ SELECT integra_enable_tenant_rls('scheduling_settings');
 ALTER TABLE "scheduling_customer_facts" ADD COLUMN "language" text;
 --> statement-breakpoint
 ALTER TABLE "appointments" ADD COLUMN "notice_sequence" integer DEFAULT 0 NOT NULL;
+--> statement-breakpoint
+ALTER TABLE "appointments" ADD COLUMN "customer_erased_at" timestamp with time zone;

@@ -260,6 +260,8 @@ export const appointments = pgTable(
     holdVisitor: text('hold_visitor'),
     /** The last invitation's SEQUENCE: each notice to the customer takes the next (0041). */
     noticeSequence: integer('notice_sequence').notNull().default(0),
+    /** When the customer was erased from scheduling: no customer, notes or messages; times kept (0041). */
+    customerErasedAt: timestamp('customer_erased_at', { withTimezone: true }),
     priceCents: integer('price_cents').notNull().default(0),
     currency: text('currency').notNull().default('BRL'),
     createdBy: text('created_by'),

@@ -1112,6 +1112,7 @@ export const en = {
   'schedule.settings.until': 'Until',
   'schedule.settings.reason': 'Reason (optional)',
   'schedule.settings.block': 'Close this period',
+  'schedule.erasedCustomer': 'Customer data erased',
   'schedule.stats.title': 'Week of {from} to {to}',
   'schedule.stats.noShowRate': 'No-show rate',
   'schedule.stats.none': 'None yet',

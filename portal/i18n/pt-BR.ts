@@ -1119,6 +1119,7 @@ export const ptBR: Record<MessageKey, string> = {
   'schedule.settings.until': 'Até',
   'schedule.settings.reason': 'Motivo (opcional)',
   'schedule.settings.block': 'Fechar este período',
+  'schedule.erasedCustomer': 'Dados do cliente apagados',
   'schedule.stats.title': 'Semana de {from} a {to}',
   'schedule.stats.noShowRate': 'Taxa de faltas',
   'schedule.stats.none': 'Nada ainda',

@@ -305,6 +305,15 @@ const appointment = async (t: Tenant) => {
   })
   return (await created(response)).id
 }
+/** A customer with an appointment (the scheduling erasure's target). */
+const schedulingCustomer = async (t: Tenant) => {
+  const id = await appointment(t)
+  const [row] = await db.owner<{ customer_id: string }>(
+    'select customer_id from appointments where id = $1',
+    [id],
+  )
+  return row?.customer_id as string
+}
 const exception = async (t: Tenant) => {
   const id = await professional(t)
   const response = await t.call(`/api/v1/scheduling/professionals/${id}/exceptions`, {
@@ -817,6 +826,12 @@ const POLICY: Record<string, Policy> = {
     rule: MANAGE,
     scoped: 'body',
     build: async (t) => ({ body: { service_id: await schedulingService(t), minutes_before: [1440, 120] } }),
+  },
+  // One customer's erasure from scheduling: a person's act (privacy.manage), never a key's.
+  'POST /api/v1/scheduling/customers/{id}/erasure': {
+    rule: PEOPLE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await schedulingCustomer(t) } }),
   },
   'GET /api/v1/scheduling/stats': {
     rule: READ,

@@ -25,6 +25,7 @@ export type ScheduleAppointment = {
   source: string
   notes: string | null
   holdExpiresAt: Date | null
+  customerErasedAt: Date | null
 }
 
 /** An appointment with its local date in the viewer's zone (the week view's column). */
@@ -74,9 +75,10 @@ export function StatusBadge(props: { status: AppointmentStatus }) {
   return <Badge status={status.badge} label={t(status.label)} />
 }
 
-/** A held slot of the public page (no customer yet) reads as such, never as a blank name. */
+/** A held slot of the public page (no customer yet), or an erased customer, reads as such, never blank. */
 function customerOf(t: (key: MessageKey) => string, appointment: ScheduleAppointment) {
-  return appointment.customerName ?? t('schedule.heldOnline')
+  if (appointment.customerName) return appointment.customerName
+  return t(appointment.customerErasedAt ? 'schedule.erasedCustomer' : 'schedule.heldOnline')
 }
 
 /** One appointment; in the week's narrow columns (`compact`) its start only, with the professional. */

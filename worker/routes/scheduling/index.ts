@@ -2,6 +2,7 @@ import type { App } from '../../env.ts'
 import { registerSchedulingAppointments } from './appointments.ts'
 import { registerSchedulingAvailability } from './availability.ts'
 import { registerSchedulingBlockedPeriods } from './blocked-periods.ts'
+import { registerSchedulingCustomers } from './customers.ts'
 import { registerSchedulingProfessionals } from './professionals.ts'
 import { registerSchedulingReminderRules } from './reminder-rules.ts'
 import { registerSchedulingServices } from './services.ts'
@@ -16,4 +17,5 @@ export function registerSchedulingRoutes(app: App) {
   registerSchedulingAppointments(app)
   registerSchedulingReminderRules(app)
   registerSchedulingStats(app)
+  registerSchedulingCustomers(app)
 }

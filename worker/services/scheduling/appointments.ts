@@ -39,6 +39,7 @@ export const COLUMNS = {
   priceCents: appointments.priceCents,
   currency: appointments.currency,
   holdExpiresAt: appointments.holdExpiresAt,
+  customerErasedAt: appointments.customerErasedAt,
   createdAt: appointments.createdAt,
   updatedAt: appointments.updatedAt,
 }

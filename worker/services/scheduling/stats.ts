@@ -29,7 +29,7 @@ export type SchedulingStats = {
 /**
  * The module's statistics for the local dates `from`–`to` of `timeZone`, counted in SQL (one
  * statement each): appointments by status and per day (public holds never confirmed are not
- * appointments yet, and are left out); the no-show rate; occupancy per professional, booked
+ * appointments yet, and are left out; those of an erased customer still count); the no-show rate; occupancy per professional, booked
  * minutes (confirmed, attended and no-show: the time was kept for them) over working minutes (the
  * weekly plan less breaks, or the date's exception, on each date of the range on the plan's wall
  * clock); and revenue per service in centavos: the price at booking time of attended appointments.
@@ -43,7 +43,7 @@ export async function readStats(
   const start = zonedInstant(input.from, 0, input.timeZone)
   const end = zonedInstant(addDays(input.to, 1), 0, input.timeZone)
   const inRange = sql`a.tenant_id = ${tenantId} and a.starts_at >= ${start} and a.starts_at < ${end}
-    and a.customer_id is not null`
+    and (a.customer_id is not null or a.customer_erased_at is not null)`
 
   const statuses = await ctx.tx.execute<{ status: AppointmentStatus; n: number }>(sql`
     select a.status, count(*)::int as n from appointments a where ${inRange} group by a.status`)
