@@ -66,7 +66,10 @@ try {
       }
       for (const target of positionals) {
         const response = await page.goto(`${values.base}${target}`, { waitUntil: 'networkidle' })
-        const name = `${target.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-') || 'root'}-${width}-${locale}.png`
+        // Capped: a path with a signed token in it (a manage link) is longer than a file name may be.
+        const full = target.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-')
+        const slug = full.length > 80 ? `${full.slice(0, 40)}-${full.slice(-39)}` : full
+        const name = `${slug || 'root'}-${width}-${locale}.png`
         if (values.at)
           await page
             .locator(values.at)

@@ -752,6 +752,9 @@ export async function setUpDemoScheduling(baseUrl: string): Promise<string[]> {
     if (!created.ok) return [`scheduling demo: ${service.name} not created (${created.status})`]
     serviceIds.push(((await created.json()) as { id: string }).id)
   }
+  // Reminders a day and two hours before (so today's later appointments have one due soon, sent
+  // when the cron fires); by e-mail until a WhatsApp template is chosen on /app/schedule/settings.
+  await api('/reminder-rules', { method: 'PUT', body: { minutes_before: [1440, 120] } })
   // A week around today: each day, a few appointments at times the availability offers.
   const today = new Date().toLocaleDateString('en-CA', { timeZone: 'America/Sao_Paulo' })
   const dayOf = (offset: number) =>

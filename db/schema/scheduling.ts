@@ -12,6 +12,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core'
+import { attendanceTemplates } from './attendance.ts'
 import { customers } from './customers.ts'
 import { users } from './identity.ts'
 import { tenants } from './tenancy.ts'
@@ -208,6 +209,8 @@ export const schedulingCustomerFacts = pgTable(
     remindersConsent: boolean('reminders_consent').notNull().default(false),
     consentAt: timestamp('consent_at', { withTimezone: true }),
     consentSource: text('consent_source', { enum: APPOINTMENT_SOURCES }),
+    /** The language they booked in on the public page (`pt-BR`, `en`): their notices' (0041). */
+    language: text('language'),
     ...timestamps,
   },
   (t) => [index('scheduling_customer_facts_tenant_id_idx').on(t.tenantId)],
@@ -255,6 +258,10 @@ export const appointments = pgTable(
     holdExpiresAt: timestamp('hold_expires_at', { withTimezone: true }),
     /** SHA-256 of the visitor's address and hold cookie: bounds holds per visitor. */
     holdVisitor: text('hold_visitor'),
+    /** The last invitation's SEQUENCE: each notice to the customer takes the next (0041). */
+    noticeSequence: integer('notice_sequence').notNull().default(0),
+    /** When the customer was erased from scheduling: no customer, notes or messages; times kept (0041). */
+    customerErasedAt: timestamp('customer_erased_at', { withTimezone: true }),
     priceCents: integer('price_cents').notNull().default(0),
     currency: text('currency').notNull().default('BRL'),
     createdBy: text('created_by'),
@@ -332,3 +339,17 @@ export const schedulingReminders = pgTable(
     check('scheduling_reminders_status', sql`${t.status} in ('pending', 'sent', 'void', 'skipped')`),
   ],
 )
+
+/**
+ * The tenant's scheduling settings (0041): the approved WhatsApp template, from the attendance
+ * module's store, that carries reminders. None: reminders go by e-mail.
+ */
+export const schedulingSettings = pgTable('scheduling_settings', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  reminderTemplateId: text('reminder_template_id').references(() => attendanceTemplates.id, {
+    onDelete: 'set null',
+  }),
+  ...timestamps,
+})

@@ -161,6 +161,8 @@ export async function seedTenantRows(
        values ($1, $2, $3, $4, date_trunc('hour', now()) + interval '2 days', 'pending')`,
       [newId('rmd'), t, appointmentId, ruleId],
     ],
+    // Scheduling settings (0041): reminders by e-mail (no WhatsApp template chosen).
+    [`insert into scheduling_settings (tenant_id) values ($1)`, [t]],
     ...commerceRows(t, customerId),
     ...attendanceTeamRows(t, memberId),
     // Scheduled reports (issue 18): a schedule and one held run of it.

@@ -1,11 +1,12 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { newId } from '../../db/ids.ts'
 import worker from '../../worker/index.ts'
 import type { JobMessage } from '../../worker/jobs/messages.ts'
 import { runJobs } from '../helpers/connections.ts'
 import type { TestBindings } from '../helpers/env.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/env.ts'
-import { emailsTo, newAddress } from '../helpers/messaging.ts'
+import { emailsTo, newAddress, whatsappConnection, whatsappSent } from '../helpers/messaging.ts'
 import { clinic, created, newPhone, schedulingSetup } from '../helpers/scheduling.ts'
 
 let db: TestDatabase
@@ -150,13 +151,19 @@ describe('the cron tick sends due reminders through the outbox, once', () => {
     // A later slot (a tick that fires again) finds it sent.
     await tick(env, dueAt + 60_000)
     const sends = capture.messages.splice(0) as JobMessage[]
-    // One message; the outbox's own sweep may queue its send again, which the send job absorbs.
+    // One reminder message; the outbox's own sweep may queue its send again (and the booking
+    // notices', never sent here), which the send job absorbs.
     const ids = new Set(sends.flatMap((m) => (m.type === 'messaging.send' ? [m.messageId] : [])))
-    expect(ids.size).toBe(1)
+    const reminders = await db.owner<{ id: string }>(
+      `select id from outbound_messages where purpose = 'scheduling.reminder' and id = any($1)`,
+      [[...ids]],
+    )
+    expect(reminders).toHaveLength(1)
     // The send job delivered twice reaches the mailbox once.
     await runJobs(env, sends)
     await runJobs(env, sends)
-    const mails = await emailsTo(address)
+    // The booking's confirmation went to the same address; the reminders are these.
+    const mails = (await emailsTo(address)).filter((mail) => mail.subject.startsWith('Lembrete'))
     expect(mails).toHaveLength(1)
     expect(mails[0]?.subject).toContain('Lembrete')
     expect(mails[0]?.text).toContain('Rita Moura')
@@ -165,5 +172,144 @@ describe('the cron tick sends due reminders through the outbox, once', () => {
     await tick(env, Date.parse(weekdayAhead(4)) - 60_000)
     expect((await remindersOf(refused.id)).map((r) => r.status)).toEqual(['skipped', 'skipped'])
     expect((await remindersOf(consented.id)).map((r) => r.status)).toEqual(['sent', 'sent'])
+  })
+})
+
+/**
+ * The tenant's WhatsApp: a connection the fake accepts, a number of its WABA in the inbox and the
+ * fake's `appointment_reminder` template (pt_BR, two positional parameters), approved, in the store.
+ */
+async function withWhatsapp(tenantId: string) {
+  const wa = await whatsappConnection(db, tenantId)
+  const [connection] = await db.owner<{ external_account_id: string }>(
+    'select external_account_id from connections where id = $1',
+    [wa.connectionId],
+  )
+  const wabaId = connection?.external_account_id as string
+  await db.owner(
+    `insert into attendance_numbers (id, tenant_id, connection_id, phone_number_id, waba_id, display_number)
+     values ($1, $2, $3, $4, $5, '+55 11 4000-1000')`,
+    [newId('anb'), tenantId, wa.connectionId, wa.phoneNumberId, wabaId],
+  )
+  const templateId = newId('tpl')
+  await db.owner(
+    `insert into attendance_templates (id, tenant_id, waba_id, name, language, category, status, body, parameters)
+     values ($1, $2, $3, 'appointment_reminder', 'pt_BR', 'UTILITY', 'APPROVED',
+       'Olá {{1}}, lembrete do seu horário: {{2}}', '["1","2"]'::jsonb)`,
+    [templateId, tenantId, wabaId],
+  )
+  return { ...wa, templateId }
+}
+
+describe('reminders over WhatsApp', () => {
+  it('goes as the chosen approved template through the outbox, once across a doubled tick and a redelivered job', async () => {
+    const { env, capture, call, tenant, professional, service } = await setUp()
+    const { templateId } = await withWhatsapp(tenant.tenantId)
+    const chosen = await call('/api/v1/scheduling/reminder-template', {
+      method: 'PUT',
+      json: { template_id: templateId },
+    })
+    expect(chosen.status).toBe(200)
+    expect(((await chosen.json()) as { whatsapp_template: unknown }).whatsapp_template).toEqual({
+      id: templateId,
+      name: 'appointment_reminder',
+      language: 'pt_BR',
+      approved: true,
+    })
+
+    const phone = newPhone()
+    // Cron slots are claimed once per scheduled time in the database: each test ticks its own.
+    const startsAt = weekdayAhead(3).replace('T13:', 'T14:')
+    const appointment = await created<{ id: string }>(
+      await call('/api/v1/scheduling/appointments', {
+        method: 'POST',
+        json: {
+          service_id: service.id,
+          professional_id: professional.id,
+          starts_at: startsAt,
+          customer: { name: 'Rita Moura', phone, email: newAddress() },
+          reminders_consent: true,
+        },
+      }),
+    )
+    capture.messages.splice(0)
+    const dueAt = Date.parse(startsAt) - 86_400_000
+    await tick(env, dueAt)
+    await tick(env, dueAt)
+    await tick(env, dueAt + 60_000)
+    const [dayBefore] = await remindersOf(appointment.id)
+    expect(dayBefore?.status).toBe('sent')
+    const [row] = await db.owner<{ channel: string; n: number }>(
+      `select min(channel) as channel, count(*)::int as n from outbound_messages
+       where purpose = 'scheduling.reminder' and recipient = $1`,
+      [phone.slice(1)],
+    )
+    expect(row).toEqual({ channel: 'whatsapp', n: 1 })
+    const sends = capture.messages.splice(0) as JobMessage[]
+    await runJobs(env, sends)
+    await runJobs(env, sends)
+    const delivered = await whatsappSent(phone.slice(1))
+    expect(delivered).toHaveLength(1)
+    expect(delivered[0]?.template?.name).toBe('appointment_reminder')
+    expect(delivered[0]?.template?.parameters[0]).toBe('Rita Moura')
+    expect(delivered[0]?.template?.parameters[1]).toContain('America/Sao_Paulo')
+    const [reminder] = await db.owner<{ channel: string }>(
+      `select channel from scheduling_reminders where appointment_id = $1 and status = 'sent'`,
+      [appointment.id],
+    )
+    expect(reminder?.channel).toBe('whatsapp')
+  })
+
+  it('falls back to e-mail when the template is no longer approved or was never chosen; skips without consent', async () => {
+    const { env, call, tenant, bookOne } = await setUp()
+    const { templateId } = await withWhatsapp(tenant.tenantId)
+    expect(
+      (
+        await call('/api/v1/scheduling/reminder-template', {
+          method: 'PUT',
+          json: { template_id: templateId },
+        })
+      ).status,
+    ).toBe(200)
+    await db.owner(`update attendance_templates set status = 'PAUSED' where id = $1`, [templateId])
+    const address = newAddress()
+    const startsAt = weekdayAhead(3).replace('T13:', 'T18:')
+    const appointment = await bookOne(address, true, startsAt)
+    const refused = await bookOne(newAddress(), false, startsAt.replace('T18:', 'T16:'))
+    await tick(env, Date.parse(startsAt) - 86_400_000)
+    const [sent] = await db.owner<{ channel: string }>(
+      `select channel from scheduling_reminders where appointment_id = $1 and status = 'sent'`,
+      [appointment.id],
+    )
+    expect(sent?.channel).toBe('email')
+    expect((await remindersOf(refused.id)).map((r) => r.status)).toContain('skipped')
+    const listed = (await (await call('/api/v1/scheduling/reminder-rules')).json()) as {
+      whatsapp_template: { approved: boolean } | null
+    }
+    expect(listed.whatsapp_template?.approved).toBe(false)
+  })
+
+  it('refuses a template that is unknown, not approved or another tenant’s (400), and clears the choice with null', async () => {
+    const a = await setUp()
+    const b = await setUp()
+    const mine = await withWhatsapp(a.tenant.tenantId)
+    const theirs = await withWhatsapp(b.tenant.tenantId)
+    const put = (template_id: string | null) =>
+      a.call('/api/v1/scheduling/reminder-template', { method: 'PUT', json: { template_id } })
+    const other = await put(theirs.templateId)
+    expect(other.status).toBe(400)
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED')
+    expect((await put(newId('tpl'))).status).toBe(400)
+    expect((await put('tpl_bad')).status).toBe(400)
+    await db.owner(`update attendance_templates set status = 'PENDING' where id = $1`, [mine.templateId])
+    expect((await put(mine.templateId)).status).toBe(400)
+    const cleared = await put(null)
+    expect(cleared.status).toBe(200)
+    expect(((await cleared.json()) as { whatsapp_template: unknown }).whatsapp_template).toBeNull()
+    const [audit] = await db.owner<{ n: number }>(
+      `select count(*)::int as n from audit_log where tenant_id = $1 and action = 'scheduling.reminder_template_set'`,
+      [a.tenant.tenantId],
+    )
+    expect(audit?.n).toBe(1)
   })
 })

@@ -313,6 +313,16 @@ const attendanceConversation = async (t: Tenant) => {
 const conversation = async (t: Tenant) => (await attendanceConversation(t)).conversationId
 const attendanceNumber = async (t: Tenant) => (await attendanceConversation(t)).numberId
 const contact = async (t: Tenant) => (await attendanceConversation(t)).contactId
+// An approved WhatsApp template in the tenant's attendance store (scheduling's reminder template).
+const approvedTemplate = async (t: Tenant) => {
+  const id = newId('tpl')
+  await db.owner(
+    `insert into attendance_templates (id, tenant_id, waba_id, name, language, category, status, parameters)
+     values ($1, $2, '1022', $3, 'pt_BR', 'UTILITY', 'APPROVED', '["1","2"]'::jsonb)`,
+    [id, t.tenantId, `lembrete_${id.slice(4, 12)}`],
+  )
+  return id
+}
 // Scheduling resources: each case gets its own professional, so its slot is always free.
 const professional = async (t: Tenant) => (await createSchedulingProfessional(t.call)).id
 const schedulingService = async (t: Tenant) => (await clinic(t.call)).service.id
@@ -324,6 +334,15 @@ const appointment = async (t: Tenant) => {
     starts_at: '2027-03-01T09:00:00-03:00',
   })
   return (await created(response)).id
+}
+/** A customer with an appointment (the scheduling erasure's target). */
+const schedulingCustomer = async (t: Tenant) => {
+  const id = await appointment(t)
+  const [row] = await db.owner<{ customer_id: string }>(
+    'select customer_id from appointments where id = $1',
+    [id],
+  )
+  return row?.customer_id as string
 }
 const exception = async (t: Tenant) => {
   const id = await professional(t)
@@ -842,6 +861,22 @@ const POLICY: Record<string, Policy> = {
     rule: MANAGE,
     scoped: 'body',
     build: async (t) => ({ body: { service_id: await schedulingService(t), minutes_before: [1440, 120] } }),
+  },
+  // One customer's erasure from scheduling: a person's act (privacy.manage), never a key's.
+  'POST /api/v1/scheduling/customers/{id}/erasure': {
+    rule: PEOPLE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await schedulingCustomer(t) } }),
+  },
+  'GET /api/v1/scheduling/stats': {
+    rule: READ,
+    build: async () => ({ query: 'from=2027-03-01&to=2027-03-31' }),
+  },
+  // The reminder template: an approved one of the tenant's store; another tenant's is 400 like unknown.
+  'PUT /api/v1/scheduling/reminder-template': {
+    rule: MANAGE,
+    scoped: 'body',
+    build: async (t) => ({ body: { template_id: await approvedTemplate(t) } }),
   },
 
   // Messaging (the outbox, every module's): the tenant's customers' contacts, so viewers do not read.

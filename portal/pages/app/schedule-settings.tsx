@@ -1,4 +1,4 @@
-import { Alert, Badge, CsrfField, Field } from '../../components/forms.tsx'
+import { Alert, Badge, CsrfField, Field, Select } from '../../components/forms.tsx'
 import { zonedFormatters } from '../../components/zoned.ts'
 import { type MessageKey, useI18n } from '../../i18n/index.ts'
 
@@ -31,6 +31,120 @@ export type PlanException = {
   kind: 'off' | 'hours'
   hours: { start: string; end: string } | null
   reason: string | null
+}
+
+export type ReminderSettings = {
+  data: { id: string; serviceId: string | null; minutesBefore: number }[]
+  whatsappTemplate: { id: string; name: string; language: string; approved: boolean } | null
+}
+export type TemplateChoice = { id: string; name: string; language: string }
+
+/** "1 day", "2 h", "30 min": a rule's offset as people say it. */
+function offsetLabel(t: ReturnType<typeof useI18n>['t'], minutes: number) {
+  if (minutes % 1440 === 0) return t('schedule.reminders.days', { n: minutes / 1440 })
+  if (minutes % 60 === 0) return t('schedule.reminders.hours', { n: minutes / 60 })
+  return t('schedule.reminders.minutes', { n: minutes })
+}
+
+/** Hours for the form's field: 1440 → "24", 30 → "0,5" (the page's decimal sign is fine either way). */
+const hoursOf = (minutes: number[]) =>
+  [...minutes]
+    .sort((a, b) => b - a)
+    .map((m) => String(Math.round((m / 60) * 100) / 100).replace('.', ','))
+    .join(' ')
+
+/**
+ * Reminder rules, the tenant's default and each service's own, and the WhatsApp template they go
+ * as (e-mail when none is chosen, or when the customer has no phone).
+ */
+function RemindersSection(props: {
+  reminders: ReminderSettings
+  templates: TemplateChoice[]
+  services: SettingsService[]
+}) {
+  const { t } = useI18n()
+  const rulesOf = (serviceId: string | null) =>
+    props.reminders.data.filter((rule) => rule.serviceId === serviceId).map((rule) => rule.minutesBefore)
+  const describe = (minutes: number[]) =>
+    minutes.length === 0
+      ? t('schedule.reminders.none')
+      : [...minutes]
+          .sort((a, b) => b - a)
+          .map((m) => offsetLabel(t, m))
+          .join(', ')
+  const defaults = rulesOf(null)
+  const current = props.reminders.whatsappTemplate
+  return (
+    <section class="card" id="reminders" aria-labelledby="reminders-title">
+      <h2 id="reminders-title">{t('schedule.reminders.title')}</h2>
+      <ul class="sch-rows">
+        <li>
+          <div>
+            <strong>{t('schedule.reminders.default')}</strong>
+            <p class="muted small">{describe(defaults)}</p>
+          </div>
+        </li>
+        {props.services
+          .filter((service) => rulesOf(service.id).length > 0)
+          .map((service) => (
+            <li>
+              <div>
+                <strong>{service.name}</strong>
+                <p class="muted small">{describe(rulesOf(service.id))}</p>
+              </div>
+            </li>
+          ))}
+      </ul>
+      <form method="post" action="/app/schedule/settings/reminders">
+        <CsrfField />
+        <div class="row">
+          <Select
+            name="scope"
+            label="schedule.reminders.scope"
+            options={[
+              { value: 'default', label: t('schedule.reminders.default') },
+              ...props.services.map((service) => ({ value: service.id, label: service.name })),
+            ]}
+          />
+          <Field
+            name="hours"
+            label="schedule.reminders.hoursBefore"
+            hint="schedule.reminders.hoursHint"
+            inputmode="decimal"
+            value={hoursOf(defaults)}
+          />
+        </div>
+        <div class="actions">
+          <button type="submit" class="primary">
+            {t('schedule.reminders.save')}
+          </button>
+        </div>
+      </form>
+      <h3>{t('schedule.reminders.channel')}</h3>
+      <p class="muted small">{t('schedule.reminders.channelHint')}</p>
+      {current && !current.approved && (
+        <Alert kind="error">{t('schedule.reminders.notApproved', { name: current.name })}</Alert>
+      )}
+      <form method="post" action="/app/schedule/settings/reminder-template" class="row">
+        <CsrfField />
+        <Select
+          name="template"
+          label="schedule.reminders.template"
+          value={current?.id ?? ''}
+          options={[
+            { value: '', label: t('schedule.reminders.emailOnly') },
+            ...props.templates.map((template) => ({
+              value: template.id,
+              label: `${template.name} (${template.language})`,
+            })),
+          ]}
+        />
+        <button type="submit" class="primary">
+          {t('schedule.reminders.saveChannel')}
+        </button>
+      </form>
+    </section>
+  )
 }
 
 function Notices(props: { notice?: MessageKey; error?: MessageKey }) {
@@ -66,6 +180,8 @@ export function ScheduleSettingsPage(props: {
   services: SettingsService[]
   professionals: SettingsProfessional[]
   blocked: BlockedPeriod[]
+  reminders: ReminderSettings
+  templates: TemplateChoice[]
   timeZone: string
   notice?: MessageKey
   error?: MessageKey
@@ -220,6 +336,8 @@ export function ScheduleSettingsPage(props: {
           </button>
         </form>
       </section>
+
+      <RemindersSection reminders={props.reminders} templates={props.templates} services={props.services} />
     </>
   )
 }

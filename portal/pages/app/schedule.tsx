@@ -25,6 +25,7 @@ export type ScheduleAppointment = {
   source: string
   notes: string | null
   holdExpiresAt: Date | null
+  customerErasedAt: Date | null
 }
 
 /** An appointment with its local date in the viewer's zone (the week view's column). */
@@ -74,9 +75,10 @@ export function StatusBadge(props: { status: AppointmentStatus }) {
   return <Badge status={status.badge} label={t(status.label)} />
 }
 
-/** A held slot of the public page (no customer yet) reads as such, never as a blank name. */
+/** A held slot of the public page (no customer yet), or an erased customer, reads as such, never blank. */
 function customerOf(t: (key: MessageKey) => string, appointment: ScheduleAppointment) {
-  return appointment.customerName ?? t('schedule.heldOnline')
+  if (appointment.customerName) return appointment.customerName
+  return t(appointment.customerErasedAt ? 'schedule.erasedCustomer' : 'schedule.heldOnline')
 }
 
 /** One appointment; in the week's narrow columns (`compact`) its start only, with the professional. */
@@ -219,6 +221,7 @@ export function SchedulePage(props: {
   appointments: Located[]
   canBook: boolean
   canManage: boolean
+  stats: WeekStats
   notice?: MessageKey
   error?: MessageKey
 }) {
@@ -294,7 +297,102 @@ export function SchedulePage(props: {
         </span>
       </p>
       <ScheduleBoard schedule={s} professionals={props.professionals} appointments={props.appointments} />
+      <StatsSection stats={props.stats} />
     </>
+  )
+}
+
+export type WeekStats = {
+  from: string
+  to: string
+  byStatus: Record<'pending' | 'confirmed' | 'cancelled' | 'no_show' | 'done', number>
+  noShowRate: number | null
+  professionals: {
+    id: string
+    name: string
+    bookedMinutes: number
+    workingMinutes: number
+    occupancy: number | null
+  }[]
+  revenue: { serviceId: string; name: string; currency: string; revenueCents: number; appointments: number }[]
+}
+
+const STATUS_ORDER = ['confirmed', 'pending', 'done', 'no_show', 'cancelled'] as const
+
+/**
+ * The week's numbers (the API's `GET /api/v1/scheduling/stats` for the same dates): appointments
+ * by status, the no-show rate, occupancy per professional as a meter, and revenue per service.
+ * `data-stat` carries each raw number for the page's test to compare with the API.
+ */
+function StatsSection(props: { stats: WeekStats }) {
+  const i18n = useI18n()
+  const { t } = i18n
+  const st = props.stats
+  const format = zonedFormatters(i18n.locale, 'UTC')
+  const percent = (value: number | null) =>
+    value === null
+      ? t('schedule.stats.none')
+      : i18n.number(value, { style: 'percent', maximumFractionDigits: 1 })
+  return (
+    <section class="card sch-stats" aria-labelledby="stats-title">
+      <h2 id="stats-title">
+        {t('schedule.stats.title', { from: format.day(st.from), to: format.day(st.to) })}
+      </h2>
+      <dl class="sch-stat-grid">
+        {STATUS_ORDER.map((status) => (
+          <div>
+            <dt>{t(`schedule.status.${status}`)}</dt>
+            <dd data-stat={status}>{i18n.number(st.byStatus[status])}</dd>
+          </div>
+        ))}
+        <div>
+          <dt>{t('schedule.stats.noShowRate')}</dt>
+          <dd data-stat="no_show_rate" data-value={st.noShowRate ?? ''}>
+            {percent(st.noShowRate)}
+          </dd>
+        </div>
+      </dl>
+      <h3>{t('schedule.stats.occupancy')}</h3>
+      {st.professionals.length === 0 ? (
+        <p class="muted">{t('schedule.stats.none')}</p>
+      ) : (
+        <ul class="sch-rows">
+          {st.professionals.map((p) => (
+            <li data-stat="occupancy" data-value={p.occupancy ?? ''}>
+              <div>
+                <strong>{p.name}</strong>
+                <p class="muted small">
+                  {t('schedule.stats.minutes', {
+                    booked: i18n.number(Math.round(p.bookedMinutes / 6) / 10),
+                    working: i18n.number(Math.round(p.workingMinutes / 6) / 10),
+                  })}
+                </p>
+              </div>
+              <span class="sch-meter">
+                <meter min={0} max={1} value={Math.min(p.occupancy ?? 0, 1)} aria-label={p.name} />{' '}
+                {percent(p.occupancy)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3>{t('schedule.stats.revenue')}</h3>
+      {st.revenue.length === 0 ? (
+        <p class="muted">{t('schedule.stats.noRevenue')}</p>
+      ) : (
+        <ul class="sch-rows">
+          {st.revenue.map((r) => (
+            <li data-stat="revenue" data-value={r.revenueCents}>
+              <div>
+                <strong>{r.name}</strong>
+                <p class="muted small">{t('schedule.stats.attended', { n: r.appointments })}</p>
+              </div>
+              <span>{i18n.number(r.revenueCents / 100, { style: 'currency', currency: r.currency })}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   )
 }
 

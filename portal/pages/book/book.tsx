@@ -123,30 +123,39 @@ export function ProfessionalsList(props: { base: string; service: CatalogueServi
 
 export type DaySlot = { startsAt: Date; local: string; professionalId: string; seatsLeft: number }
 
-/** Days with free times, and the chosen day's times as buttons that each hold one slot. */
+/** Where the picker's links and buttons go: a new booking holds a slot, a manage link moves to it. */
+export type SlotsTarget = {
+  back: string
+  day: (date: string) => string
+  action: string
+  fields: (slot: DaySlot) => Record<string, string>
+}
+
+/** Days with free times, and the chosen day's times as buttons that each post one slot. */
 export function SlotsPicker(props: {
-  base: string
-  service: CatalogueService
-  professional: string
+  title: string
+  capacity: number
+  target: SlotsTarget
   days: { date: string; label: string }[]
   day?: { date: string; label: string; slots: DaySlot[] }
   zone: string
   timeLabel: (instant: Date) => string
   message?: MessageKey
+  intro?: Child
 }) {
   const { t } = useI18n()
-  const query = `service=${props.service.id}&professional=${props.professional}`
   return (
     <section aria-labelledby="day-title">
       <p>
-        <a href={`${props.base}?service=${props.service.id}`}>← {t('book.back')}</a>
+        <a href={props.target.back}>← {t('book.back')}</a>
       </p>
-      <h1 id="day-title">{props.service.name}</h1>
+      <h1 id="day-title">{props.title}</h1>
       {props.message && (
         <p class="alert error" role="alert">
           {t(props.message)}
         </p>
       )}
+      {props.intro}
       <h2>{t('book.day')}</h2>
       {props.days.length === 0 ? (
         <p>{t('book.noDays')}</p>
@@ -156,7 +165,7 @@ export function SlotsPicker(props: {
             <li>
               <a
                 class="badge"
-                href={`${props.base}?${query}&day=${day.date}`}
+                href={props.target.day(day.date)}
                 aria-current={props.day?.date === day.date ? 'date' : undefined}
               >
                 {day.label}
@@ -174,16 +183,14 @@ export function SlotsPicker(props: {
             <ul class="slots">
               {props.day.slots.map((slot) => (
                 <li>
-                  <form method="post" action={`${props.base}/hold`}>
+                  <form method="post" action={props.target.action}>
                     <CsrfField />
-                    <input type="hidden" name="service" value={props.service.id} />
-                    <input type="hidden" name="professional" value={slot.professionalId} />
-                    <input type="hidden" name="starts_at" value={slot.startsAt.toISOString()} />
+                    {Object.entries(props.target.fields(slot)).map(([name, value]) => (
+                      <input type="hidden" name={name} value={value} />
+                    ))}
                     <button type="submit">
                       {props.timeLabel(slot.startsAt)}
-                      {props.service.capacity > 1
-                        ? ` (${t('book.seatsLeft', { seats: slot.seatsLeft })})`
-                        : ''}
+                      {props.capacity > 1 ? ` (${t('book.seatsLeft', { seats: slot.seatsLeft })})` : ''}
                     </button>
                   </form>
                 </li>
@@ -274,6 +281,7 @@ export function ManageView(props: {
   summary: Summary
   status: 'pending' | 'confirmed' | 'cancelled' | 'done' | 'no_show'
   justBooked: boolean
+  justMoved: boolean
   manageUrl: string
   cancellable: boolean
   business: string
@@ -283,6 +291,11 @@ export function ManageView(props: {
     <section aria-labelledby="manage-title">
       <h1 id="manage-title">{t(props.justBooked ? 'book.done.title' : 'book.manage.title')}</h1>
       {props.justBooked && <p>{t('book.done.body')}</p>}
+      {props.justMoved && (
+        <p class="alert" role="status">
+          {t('book.manage.moved')}
+        </p>
+      )}
       <p>
         <span
           class={`badge s-${props.status === 'cancelled' ? 'canceled' : props.status === 'confirmed' ? 'active' : 'pending'}`}
@@ -300,12 +313,17 @@ export function ManageView(props: {
         </>
       )}
       {props.cancellable ? (
-        <form method="post" action={`${props.manageUrl}/cancel`}>
-          <CsrfField />
-          <button type="submit" class="danger">
-            {t('book.manage.cancel')}
-          </button>
-        </form>
+        <div class="manage-actions">
+          <a class="button" href={`${props.manageUrl}/move`}>
+            {t('book.manage.move')}
+          </a>
+          <form method="post" action={`${props.manageUrl}/cancel`}>
+            <CsrfField />
+            <button type="submit" class="danger">
+              {t('book.manage.cancel')}
+            </button>
+          </form>
+        </div>
       ) : (
         props.status !== 'cancelled' && (
           <p class="muted">{t('book.manage.cutoff', { business: props.business })}</p>

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import { newId } from '../../../db/ids.ts'
 import { createTestDatabase, type TestDatabase } from '../../helpers/env.ts'
 import { createMember } from '../../helpers/fixtures.ts'
 import { portalClient, textOf } from '../../helpers/portal.ts'
@@ -350,5 +351,114 @@ describe('/app/schedule/settings: the catalogue for managers', () => {
       form: { starts_at: '2031-12-31T18:00', ends_at: '2031-12-31T08:00', reason: '' },
     })
     expect(locationOf(reversed)).toBe('/app/schedule/settings?error=VALIDATION_FAILED')
+  })
+})
+
+describe('/app/schedule/settings: reminders', () => {
+  it('sets the default and a service’s reminder rules, and the WhatsApp template, through the verbs', async () => {
+    const { browser, service, tenant } = await open()
+    const templateId = newId('tpl')
+    await db.owner(
+      `insert into attendance_templates (id, tenant_id, waba_id, name, language, category, status, parameters)
+       values ($1, $2, '1022', 'lembrete_consulta', 'pt_BR', 'UTILITY', 'APPROVED', '["1","2"]'::jsonb)`,
+      [templateId, tenant.tenantId],
+    )
+    const page = textOf(await (await browser.request('/app/schedule/settings')).text())
+    expect(page).toContain('Lembretes')
+    expect(page).toContain('Sem lembretes')
+    expect(page).toContain('lembrete_consulta (pt_BR)')
+    expect(page).not.toMatch(/tpl_|svc_/)
+
+    const rulesOf = () =>
+      db.owner<{ service_id: string | null; minutes_before: number }>(
+        `select service_id, minutes_before from scheduling_reminder_rules where tenant_id = $1
+         order by service_id nulls first, minutes_before desc`,
+        [tenant.tenantId],
+      )
+    const saved = await browser.request('/app/schedule/settings/reminders', {
+      form: { scope: 'default', hours: '24 2' },
+    })
+    expect(locationOf(saved)).toBe('/app/schedule/settings?done=saved')
+    const own = await browser.request('/app/schedule/settings/reminders', {
+      form: { scope: service.id, hours: '0,5' },
+    })
+    expect(locationOf(own)).toBe('/app/schedule/settings?done=saved')
+    expect(await rulesOf()).toEqual([
+      { service_id: null, minutes_before: 1440 },
+      { service_id: null, minutes_before: 120 },
+      { service_id: service.id, minutes_before: 30 },
+    ])
+    const listed = textOf(await (await browser.request('/app/schedule/settings')).text())
+    expect(listed).toContain('1 d antes, 2 h antes')
+    expect(listed).toContain('30 min antes')
+
+    for (const hours of ['abc', '0', '1 2 3 4 5 6', '400'])
+      expect(
+        locationOf(
+          await browser.request('/app/schedule/settings/reminders', { form: { scope: 'default', hours } }),
+        ),
+      ).toBe('/app/schedule/settings?error=VALIDATION_FAILED#reminders')
+    const other = await open()
+    const theirs = await browser.request('/app/schedule/settings/reminders', {
+      form: { scope: other.service.id, hours: '24' },
+    })
+    expect(locationOf(theirs)).toBe('/app/schedule/settings?error=VALIDATION_FAILED')
+    expect(await rulesOf()).toHaveLength(3)
+
+    const chosen = await browser.request('/app/schedule/settings/reminder-template', {
+      form: { template: templateId },
+    })
+    expect(locationOf(chosen)).toBe('/app/schedule/settings?done=saved')
+    const [setting] = await db.owner<{ reminder_template_id: string | null }>(
+      'select reminder_template_id from scheduling_settings where tenant_id = $1',
+      [tenant.tenantId],
+    )
+    expect(setting?.reminder_template_id).toBe(templateId)
+    await db.owner(`update attendance_templates set status = 'PAUSED' where id = $1`, [templateId])
+    expect(textOf(await (await browser.request('/app/schedule/settings')).text())).toContain(
+      'não está mais aprovado',
+    )
+    const paused = await browser.request('/app/schedule/settings/reminder-template', {
+      form: { template: templateId },
+    })
+    expect(locationOf(paused)).toBe('/app/schedule/settings?error=VALIDATION_FAILED')
+    const emailOnly = await browser.request('/app/schedule/settings/reminder-template', {
+      form: { template: '' },
+    })
+    expect(locationOf(emailOnly)).toBe('/app/schedule/settings?done=saved')
+  })
+
+  it('reads in English; a viewer reads the rules but a forged post is 403; module off is 403', async () => {
+    const english = await open('owner', 'en')
+    const page = textOf(await (await english.browser.request('/app/schedule/settings')).text())
+    expect(page).toContain('Reminders')
+    expect(page).toContain('None: e-mail only')
+
+    const { browser, tenant } = await open('viewer')
+    const read = await browser.request('/app/schedule/settings')
+    expect(read.status).toBe(200)
+    expect(textOf(await read.text())).toContain('Sem lembretes')
+    const forged = await browser.request('/app/schedule/settings/reminders', {
+      form: { scope: 'default', hours: '24' },
+    })
+    expect(forged.status).toBe(403)
+    const template = await browser.request('/app/schedule/settings/reminder-template', {
+      form: { template: '' },
+    })
+    expect(template.status).toBe(403)
+    const [rules] = await db.owner<{ n: number }>(
+      'select count(*)::int as n from scheduling_reminder_rules where tenant_id = $1',
+      [tenant.tenantId],
+    )
+    expect(rules?.n).toBe(0)
+
+    const gated = await schedulingSetup(db, { modules: ['calendar'] })
+    const member = await createMember(db, gated.tenant.tenantId, 'owner')
+    const outsider = portalClient(db)
+    await outsider.login(member.email)
+    const off = await outsider.request('/app/schedule/settings/reminders', {
+      form: { scope: 'default', hours: '24' },
+    })
+    expect(off.status).toBe(403)
   })
 })

@@ -5,7 +5,7 @@ import { zonedFormatters } from '../../../portal/components/zoned.ts'
 import type { MessageKey } from '../../../portal/i18n/index.ts'
 import {
   BookError,
-  type CatalogueService,
+  type DaySlot,
   HoldForm,
   ManageView,
   ProfessionalsList,
@@ -25,10 +25,12 @@ import {
   cancelManaged,
   confirmHold,
   holdSlot,
+  managedAvailability,
   publicAvailability,
   publicCatalogue,
   readHold,
   readManaged,
+  rescheduleManaged,
 } from '../../services/scheduling/public.ts'
 import { addDays, isTimeZone, zonedDate } from '../../services/scheduling/zones.ts'
 import { errorFromQuery, errorKey } from '../portal/run.ts'
@@ -59,6 +61,8 @@ const holdForm = z.object({
   professional: z.string().regex(ID('pro')),
   starts_at: z.iso.datetime(),
 })
+
+const moveForm = z.object({ starts_at: z.iso.datetime() })
 
 const detailsForm = z.object({
   name: z.string().trim().min(1).max(200),
@@ -107,28 +111,27 @@ export function registerBookingPage(app: App) {
       },
       now,
     )
-    const byDay = new Map<string, typeof slots>()
-    for (const slot of slots) {
-      const date = slot.local.slice(0, 10)
-      byDay.set(date, [...(byDay.get(date) ?? []), slot])
-    }
-    const days = [...byDay.keys()].map((date) => ({ date, label: format.day(date) }))
-    const chosen = c.req.query('day')
-    const day = chosen && /^\d{4}-\d{2}-\d{2}$/.test(chosen) ? chosen : days[0]?.date
-    // With "any professional", one button per time: the first professional free then.
-    const daySlots = (day ? (byDay.get(day) ?? []) : []).filter(
-      (slot, i, all) => all.findIndex((other) => other.local === slot.local) === i,
-    )
+    const query = `service=${service.id}&professional=${professional}`
+    const { days, day } = dayChoices(slots, c.req.query('day'), format)
     return renderPublicPage(
       c,
       business,
       'book.title',
       <SlotsPicker
-        base={base}
-        service={service as CatalogueService}
-        professional={professional}
+        title={service.name}
+        capacity={service.capacity}
+        target={{
+          back: `${base}?service=${service.id}`,
+          day: (date) => `${base}?${query}&day=${date}`,
+          action: `${base}/hold`,
+          fields: (slot) => ({
+            service: service.id,
+            professional: slot.professionalId,
+            starts_at: slot.startsAt.toISOString(),
+          }),
+        }}
         days={days}
-        day={day ? { date: day, label: format.day(day), slots: daySlots } : undefined}
+        day={day}
         zone={zone}
         timeLabel={format.time}
         message={errorFromQuery(c)}
@@ -207,6 +210,7 @@ export function registerBookingPage(app: App) {
       {
         customer: { name: parsed.data.name, phone: phone.e164, email: parsed.data.email || null },
         remindersConsent: body.consent === 'yes',
+        locale: c.var.i18n.locale,
       },
       new Date(),
     )
@@ -226,11 +230,43 @@ export function registerBookingPage(app: App) {
         summary={summaryOf(appointment, format.full)}
         status={appointment.status}
         justBooked={c.req.query('new') === '1' && appointment.status === 'confirmed'}
+        justMoved={c.req.query('moved') === '1'}
         manageUrl={`${new URL(c.req.url).origin}/book/${slug}/manage/${token}`}
         cancellable={cancellable}
         business={appointment.tenantName}
       />,
     )
+  })
+
+  book.get('/book/:slug/manage/:token/move', async (c) => {
+    const { slug, token } = c.req.param()
+    publicLanguage(c)
+    return renderMove(c, slug, token, c.req.query('day'))
+  })
+
+  /** Moves the appointment to the picked time; a time taken meanwhile is the picker again, with why. */
+  book.post('/book/:slug/manage/:token/move', async (c) => {
+    const { slug, token } = c.req.param()
+    await limitPublicWrites(c, 'book')
+    const parsed = moveForm.safeParse(await c.req.parseBody())
+    if (!parsed.success) throw new ApiError(400, 'BAD_REQUEST', 'The form is not valid.')
+    const zone = visitorZone(c)
+    const startsAt = new Date(parsed.data.starts_at)
+    try {
+      await rescheduleManaged(
+        c.var.caller.services,
+        c.var.caller.meta,
+        slug,
+        token,
+        { startsAt, timeZone: zone },
+        new Date(),
+      )
+    } catch (error) {
+      if (!(error instanceof ApiError) || !['SLOT_TAKEN', 'SLOT_UNAVAILABLE'].includes(error.code))
+        throw error
+      return renderMove(c, slug, token, zonedDate(startsAt, zone), error)
+    }
+    return c.redirect(`/book/${slug}/manage/${token}?moved=1`, 303)
   })
 
   book.post('/book/:slug/manage/:token/cancel', async (c) => {
@@ -260,6 +296,67 @@ export function registerBookingPage(app: App) {
   })
 
   app.route('/', book)
+}
+
+/** Groups slots by the visitor's local day; with "any professional", one button per time. */
+function dayChoices(slots: DaySlot[], chosen: string | undefined, format: ReturnType<typeof formatters>) {
+  const byDay = new Map<string, DaySlot[]>()
+  for (const slot of slots) {
+    const date = slot.local.slice(0, 10)
+    byDay.set(date, [...(byDay.get(date) ?? []), slot])
+  }
+  const days = [...byDay.keys()].map((date) => ({ date, label: format.day(date) }))
+  const date = chosen && /^\d{4}-\d{2}-\d{2}$/.test(chosen) ? chosen : days[0]?.date
+  // With "any professional", one button per time: the first professional free then.
+  const daySlots = (date ? (byDay.get(date) ?? []) : []).filter(
+    (slot, i, all) => all.findIndex((other) => other.local === slot.local) === i,
+  )
+  return { days, day: date ? { date, label: format.day(date), slots: daySlots } : undefined }
+}
+
+/** The manage link's picker of another time (again, with the refusal's reason, after a lost race). */
+async function renderMove(c: BookContext, slug: string, token: string, chosen?: string, refused?: ApiError) {
+  const zone = visitorZone(c)
+  const format = formatters(c, zone)
+  const today = zonedDate(new Date(), zone)
+  const { appointment, slots } = await managedAvailability(
+    c.var.caller.services,
+    slug,
+    token,
+    { from: today, to: addDays(today, DAYS_SHOWN - 1), timeZone: zone },
+    new Date(),
+  )
+  const manage = `/book/${slug}/manage/${token}`
+  const { days, day } = dayChoices(slots, chosen, format)
+  return renderPublicPage(
+    c,
+    appointment.tenantName,
+    'book.move.title',
+    <SlotsPicker
+      title={appointment.serviceName}
+      capacity={1}
+      target={{
+        back: manage,
+        day: (date) => `${manage}/move?day=${date}`,
+        action: `${manage}/move`,
+        fields: (slot) => ({ starts_at: slot.startsAt.toISOString() }),
+      }}
+      intro={
+        <p>
+          {c.var.i18n.t('book.move.now', {
+            time: format.full(appointment.startsAt),
+            professional: appointment.professionalName,
+          })}
+        </p>
+      }
+      days={days}
+      day={day}
+      zone={zone}
+      timeLabel={format.time}
+      message={refused ? errorKey(refused) : undefined}
+    />,
+    refused?.status ?? 200,
+  )
 }
 
 /** The details form of a live hold (again, with what was typed and its errors, after a refusal). */

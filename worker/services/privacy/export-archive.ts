@@ -315,8 +315,8 @@ const SOURCES: Source[] = [
   {
     file: 'scheduling_customer_facts.ndjson',
     table: 'scheduling_customer_facts',
-    description: 'customers’ consent to reminders, with when and how it was given',
-    columns: `customer_id, reminders_consent, consent_at, consent_source, created_at, updated_at`,
+    description: 'customers’ consent to reminders, with when and how it was given, and their language',
+    columns: `customer_id, reminders_consent, consent_at, consent_source, language, created_at, updated_at`,
     from: 'scheduling_customer_facts',
     where: (tenantId) => sql`tenant_id = ${tenantId}`,
     key: [{ column: 'customer_id', type: 'text' }],
@@ -387,6 +387,15 @@ const SOURCES: Source[] = [
       { column: 'created_at', type: 'timestamptz' },
       { column: 'id', type: 'text' },
     ],
+  },
+  {
+    file: 'scheduling_settings.ndjson',
+    table: 'scheduling_settings',
+    description: 'scheduling: the WhatsApp template reminders go as',
+    columns: 'reminder_template_id, created_at, updated_at',
+    from: 'scheduling_settings',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [{ column: 'tenant_id', type: 'text' }],
   },
   {
     file: 'commerce_settings.ndjson',

@@ -219,7 +219,7 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
     dataCategories: [
       'appointment times, service, professional, status and notes',
       'consent to reminders, with its time and source',
-      'reminders sent or skipped per appointment (by e-mail through the messaging outbox)',
+      'reminders sent or skipped per appointment (a WhatsApp template to the customer’s phone when the tenant chose one, else e-mail, through the messaging outbox)',
       'a digest of the visitor’s IP address while a slot is held (bounds holds per visitor)',
       'professionals’ names, time zones and working hours',
     ],
@@ -238,6 +238,7 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
       'scheduling_blocked_periods',
       'scheduling_reminder_rules',
       'scheduling_reminders',
+      'scheduling_settings',
     ],
   },
   {

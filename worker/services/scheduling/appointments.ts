@@ -14,8 +14,10 @@ import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
 import type { CustomerInput } from '../customers/customers.ts'
 import { afterCursor, key, nextPage, sortKey } from '../keyset.ts'
+import { queueSends } from '../messaging/outbox.ts'
 import { book, moveAppointment } from './booking.ts'
 import { publishSchedulingEvent, type SchedulingEvent } from './events.ts'
+import { type NoticeKind, noticeCustomer } from './notices.ts'
 import { planReminders } from './reminders.ts'
 import { addDays, zonedInstant } from './zones.ts'
 
@@ -37,6 +39,7 @@ export const COLUMNS = {
   priceCents: appointments.priceCents,
   currency: appointments.currency,
   holdExpiresAt: appointments.holdExpiresAt,
+  customerErasedAt: appointments.customerErasedAt,
   createdAt: appointments.createdAt,
   updatedAt: appointments.updatedAt,
 }
@@ -54,6 +57,13 @@ const TRANSITIONS: Record<AppointmentStatus, readonly AppointmentStatus[]> = {
 
 const invalidTransition = (from: AppointmentStatus, to: AppointmentStatus) =>
   new ApiError(409, 'INVALID_TRANSITION', `An appointment that is ${from} cannot become ${to}.`)
+
+/** The customer's e-mail notice with its invitation, in the verb's transaction; sent after commit. */
+async function notice(ctx: ServiceContext, tenantId: string, id: string, kind: NoticeKind) {
+  const messageId = await noticeCustomer(ctx.tx, ctx.services, tenantId, id, kind, ctx.now)
+  if (messageId)
+    ctx.afterCommit(async () => void (await queueSends(ctx.services.jobs, tenantId, [messageId])))
+}
 
 /** Publishes after the verb's transaction commits (never for work that rolls back). */
 export function publishAfterCommit(ctx: ServiceContext, event: SchedulingEvent) {
@@ -147,6 +157,7 @@ export async function createAppointment(ctx: ServiceContext, input: CreateAppoin
     ctx.now,
   )
   await planReminders(ctx.tx, tenantId, booked.id, ctx.now)
+  if (input.status === 'confirmed') await notice(ctx, tenantId, booked.id, 'confirmed')
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'scheduling.appointment_created',
     tenantId,
@@ -205,6 +216,7 @@ export async function rescheduleAppointment(
     ctx.now,
   )
   await planReminders(ctx.tx, tenantId, id, ctx.now)
+  if (before.status === 'confirmed') await notice(ctx, tenantId, id, 'rescheduled')
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'scheduling.appointment_rescheduled',
     tenantId,
@@ -241,6 +253,9 @@ export async function setAppointmentStatus(
   const tenantId = ctx.principal.tenantId
   const before = await lockAppointment(ctx.tx, tenantId, id)
   await changeStatus(ctx.tx, tenantId, before, input.status, ctx.now)
+  // A confirmed appointment's customer is told; a pending one's cancel was never promised them.
+  if (input.status === 'confirmed' || (input.status === 'cancelled' && before.status === 'confirmed'))
+    await notice(ctx, tenantId, id, input.status)
   await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
     action: 'scheduling.appointment_status_changed',
     tenantId,

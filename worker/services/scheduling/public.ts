@@ -11,10 +11,12 @@ import type { Services } from '../../runtime/ports.ts'
 import { writeAudit } from '../audit.ts'
 import { type CustomerInput, upsertCustomer } from '../customers/customers.ts'
 import { tenantHasModuleSql } from '../licensing.ts'
+import { queueSends } from '../messaging/outbox.ts'
 import { changeStatus } from './appointments.ts'
 import { availabilityOf } from './availability.ts'
-import { book, recordConsent } from './booking.ts'
+import { book, moveAppointment, recordConsent } from './booking.ts'
 import { publishSchedulingEvent } from './events.ts'
+import { type NoticeLocale, noticeCustomer } from './notices.ts'
 import { planReminders } from './reminders.ts'
 
 /**
@@ -228,6 +230,8 @@ export async function holdSlot(
 
 type Managed = {
   id: string
+  serviceId: string
+  professionalId: string
   status: AppointmentStatus
   startsAt: Date
   endsAt: Date
@@ -242,6 +246,8 @@ async function readAppointment(tx: Tx, tenant: Tenant, id: string): Promise<Mana
   const [row] = await tx
     .execute<{
       id: string
+      service_id: string
+      professional_id: string
       status: AppointmentStatus
       starts_at: string
       ends_at: string
@@ -250,7 +256,7 @@ async function readAppointment(tx: Tx, tenant: Tenant, id: string): Promise<Mana
       hold_expires_at: string | null
       cancel_cutoff_minutes: number
     }>(sql`
-      select a.id, a.status, a.starts_at, a.ends_at, s.name as service_name, p.name as professional_name,
+      select a.id, a.service_id, a.professional_id, a.status, a.starts_at, a.ends_at, s.name as service_name, p.name as professional_name,
         a.hold_expires_at, s.cancel_cutoff_minutes
       from appointments a
       join scheduling_services s on s.id = a.service_id
@@ -260,6 +266,8 @@ async function readAppointment(tx: Tx, tenant: Tenant, id: string): Promise<Mana
   if (!row) return null
   return {
     id: row.id,
+    serviceId: row.service_id,
+    professionalId: row.professional_id,
     status: row.status,
     startsAt: new Date(row.starts_at),
     endsAt: new Date(row.ends_at),
@@ -293,7 +301,7 @@ export async function confirmHold(
   meta: RequestMeta,
   slug: string,
   token: string,
-  input: { customer: CustomerInput; remindersConsent: boolean },
+  input: { customer: CustomerInput; remindersConsent: boolean; locale: NoticeLocale },
   now: Date,
 ) {
   const claims = await verifyBookingLink(services.config.JWT_SIGNING_KEYS, 'hold', token)
@@ -310,15 +318,20 @@ export async function confirmHold(
       .then((r) => r.rows)
     if (!row) throw holdExpired()
     await recordConsent(tx, tenant.id, customer.id, input.remindersConsent, 'public', now)
+    await tx.execute(
+      sql`update scheduling_customer_facts set language = ${input.locale} where customer_id = ${customer.id}`,
+    )
     await planReminders(tx, tenant.id, row.id, now)
+    const notice = await noticeCustomer(tx, services, tenant.id, row.id, 'confirmed', now)
     await writeAudit(tx, { type: 'anonymous', id: null }, meta, {
       action: 'scheduling.appointment_booked_public',
       tenantId: tenant.id,
       target: { type: 'appointment', id: row.id },
       data: { starts_at: new Date(row.starts_at).toISOString(), reminders_consent: input.remindersConsent },
     })
-    return { tenantId: tenant.id, row }
+    return { tenantId: tenant.id, row, notice }
   })
+  await sendNotice(services, confirmed.tenantId, confirmed.notice)
   await publishSchedulingEvent(services, confirmed.tenantId, {
     type: 'appointment.created',
     appointmentId: confirmed.row.id,
@@ -350,6 +363,94 @@ export async function readManaged(services: Services, slug: string, token: strin
   })
 }
 
+/** Queues the send of a notice written in a committed transaction. */
+async function sendNotice(services: Services, tenantId: string, messageId: string | null) {
+  if (messageId) await queueSends(services.jobs, tenantId, [messageId])
+}
+
+/** The linked appointment, its row locked so two changes through the link take turns. */
+async function lockManaged(tx: Tx, tenant: Tenant, claims: { tid: string; apt: string }) {
+  if (claims.tid !== tenant.id) throw invalidLink()
+  const [locked] = await tx
+    .execute<{ id: string }>(
+      sql`select id from appointments where tenant_id = ${tenant.id} and id = ${claims.apt} for update`,
+    )
+    .then((r) => r.rows)
+  const appointment = locked ? await readAppointment(tx, tenant, claims.apt) : null
+  if (!appointment) throw invalidLink()
+  return appointment
+}
+
+/** The free times the customer may move their appointment to: same service and professional. */
+export async function managedAvailability(
+  services: Services,
+  slug: string,
+  token: string,
+  input: { from: string; to: string; timeZone: string },
+  now: Date,
+) {
+  const { appointment, cancellable: changeable } = await readManaged(services, slug, token, now)
+  if (!changeable) throw rescheduleCutoffPassed()
+  const slots = await publicAvailability(
+    services,
+    slug,
+    { serviceId: appointment.serviceId, professionalId: appointment.professionalId, ...input },
+    now,
+  )
+  return { appointment, slots }
+}
+
+const rescheduleCutoffPassed = () =>
+  new ApiError(
+    409,
+    'RESCHEDULE_CUTOFF_PASSED',
+    'It is too late to change this appointment online; please call the business.',
+  )
+
+/**
+ * The customer moves their appointment through the link, until the service's cut-off (409
+ * RESCHEDULE_CUTOFF_PASSED after), with the same professional and under the public page's rules
+ * (notice, horizon). The exclusion constraint decides a race with another booking or move: the
+ * loser gets 409 SLOT_TAKEN with the next free slots. Its reminders move with it.
+ */
+export async function rescheduleManaged(
+  services: Services,
+  meta: RequestMeta,
+  slug: string,
+  token: string,
+  input: { startsAt: Date; timeZone: string },
+  now: Date,
+) {
+  const claims = await verifyBookingLink(services.config.JWT_SIGNING_KEYS, 'manage', token)
+  const moved = await withTenant(services, slug, now, async (tx, tenant) => {
+    const appointment = await lockManaged(tx, tenant, claims)
+    if (!cancellable(appointment, now)) throw rescheduleCutoffPassed()
+    await moveAppointment(
+      tx,
+      tenant.id,
+      appointment,
+      { startsAt: input.startsAt, enforceNotice: true, timeZone: input.timeZone },
+      now,
+    )
+    await planReminders(tx, tenant.id, appointment.id, now)
+    const notice = await noticeCustomer(tx, services, tenant.id, appointment.id, 'rescheduled', now)
+    await writeAudit(tx, { type: 'anonymous', id: null }, meta, {
+      action: 'scheduling.appointment_rescheduled_by_customer',
+      tenantId: tenant.id,
+      target: { type: 'appointment', id: appointment.id },
+      data: { from: appointment.startsAt.toISOString(), to: input.startsAt.toISOString() },
+    })
+    return { tenantId: tenant.id, professionalId: appointment.professionalId, notice }
+  })
+  await sendNotice(services, moved.tenantId, moved.notice)
+  await publishSchedulingEvent(services, moved.tenantId, {
+    type: 'appointment.rescheduled',
+    appointmentId: claims.apt,
+    professionalId: moved.professionalId,
+    startsAt: input.startsAt.toISOString(),
+  })
+}
+
 /** The customer cancels through their link, until the cut-off (409 CANCEL_CUTOFF_PASSED after). */
 export async function cancelManaged(
   services: Services,
@@ -359,15 +460,8 @@ export async function cancelManaged(
   now: Date,
 ) {
   const claims = await verifyBookingLink(services.config.JWT_SIGNING_KEYS, 'manage', token)
-  const tenantId = await withTenant(services, slug, now, async (tx, tenant) => {
-    if (claims.tid !== tenant.id) throw invalidLink()
-    const [locked] = await tx
-      .execute<{ id: string }>(
-        sql`select id from appointments where tenant_id = ${tenant.id} and id = ${claims.apt} for update`,
-      )
-      .then((r) => r.rows)
-    const appointment = locked ? await readAppointment(tx, tenant, claims.apt) : null
-    if (!appointment) throw invalidLink()
+  const cancelled = await withTenant(services, slug, now, async (tx, tenant) => {
+    const appointment = await lockManaged(tx, tenant, claims)
     if (!cancellable(appointment, now))
       throw new ApiError(
         409,
@@ -386,9 +480,13 @@ export async function cancelManaged(
       tenantId: tenant.id,
       target: { type: 'appointment', id: appointment.id },
     })
-    return tenant.id
+    return {
+      id: tenant.id,
+      notice: await noticeCustomer(tx, services, tenant.id, appointment.id, 'cancelled', now),
+    }
   })
-  await publishSchedulingEvent(services, tenantId, {
+  await sendNotice(services, cancelled.id, cancelled.notice)
+  await publishSchedulingEvent(services, cancelled.id, {
     type: 'appointment.status_changed',
     appointmentId: claims.apt,
     status: 'cancelled',

@@ -4,6 +4,7 @@ import {
   ProfessionalPlanPage,
   ScheduleSettingsPage,
 } from '../../../../portal/pages/app/schedule-settings.tsx'
+import { can } from '../../../auth/permissions.ts'
 import { ApiError, notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { memberTimeZone } from '../../../middleware/portal-locale.ts'
@@ -24,6 +25,12 @@ import {
   setWorkingPlan,
   type WorkingDay,
 } from '../../../services/scheduling/professionals.ts'
+import {
+  listReminderRules,
+  reminderTemplateChoices,
+  setReminderRules,
+  setReminderTemplate,
+} from '../../../services/scheduling/reminders.ts'
 import { createService, listServices, updateService } from '../../../services/scheduling/services.ts'
 import { isTimeZone, minuteOf, zonedInstant } from '../../../services/scheduling/zones.ts'
 import { type FormValues, formValues, many, one } from '../forms.ts'
@@ -49,6 +56,17 @@ export function centsOf(text: string): number | null {
   const match = /^(\d{1,7})(?:[.,](\d{1,2}))?$/.exec(text.trim())
   if (!match) return null
   return Number(match[1]) * 100 + Number((match[2] ?? '0').padEnd(2, '0'))
+}
+
+/**
+ * "24, 2" or "0,5" hours before → minutes ([1440, 120], [30]), each from 5 minutes to 14 days, at
+ * most 5; null when it is not such a list. Empty is no reminders.
+ */
+export function minutesOf(text: string): number[] | null {
+  const parts = text.split(/[;\s]+|,(?!\d)|,\s+/).filter((part) => part !== '')
+  const minutes = parts.map((part) => Math.round(Number(part.replace(',', '.')) * 60))
+  if (minutes.length > 5 || minutes.some((m) => !Number.isFinite(m) || m < 5 || m > 20160)) return null
+  return minutes
 }
 
 const serviceForm = z.object({
@@ -97,6 +115,9 @@ export function registerPortalScheduleSettings(portal: PortalApp) {
         services: (await listServices(ctx, { limit: 100 })).data,
         professionals: (await listProfessionals(ctx, { limit: 100 })).data,
         blocked: (await listBlockedPeriods(ctx, { from: ctx.now })).data,
+        reminders: await listReminderRules(ctx),
+        // Only managers choose the template (and the forms are theirs); others read the rules.
+        templates: can(ctx.principal, 'scheduling.manage') ? (await reminderTemplateChoices(ctx)).data : [],
       }),
       scheduling,
     )
@@ -105,6 +126,8 @@ export function registerPortalScheduleSettings(portal: PortalApp) {
         services={data.services}
         professionals={data.professionals}
         blocked={data.blocked}
+        reminders={data.reminders}
+        templates={data.templates}
         timeZone={memberTimeZone(c)}
         notice={DONE[c.req.query('done') ?? '']}
         error={errorFromQuery(c)}
@@ -163,6 +186,25 @@ export function registerPortalScheduleSettings(portal: PortalApp) {
   portal.post(`${SETTINGS}/blocked/:id/delete`, signedIn('member'), (c) => {
     const id = idParam(c, 'blk')
     return act(c, SETTINGS, (ctx) => deleteBlockedPeriod(ctx, id))
+  })
+
+  /** A scope's reminder rules, as hours before the start ("24, 2", "0,5"); empty: no reminders. */
+  portal.post(`${SETTINGS}/reminders`, signedIn('member'), async (c) => {
+    const values = await formValues(c)
+    const scope = one(values, 'scope')
+    const minutes = minutesOf(one(values, 'hours'))
+    if ((scope !== 'default' && !ID('svc').test(scope)) || !minutes)
+      return seeOther(c, `${SETTINGS}?error=VALIDATION_FAILED#reminders`)
+    return act(c, SETTINGS, (ctx) =>
+      setReminderRules(ctx, { serviceId: scope === 'default' ? null : scope, minutesBefore: minutes }),
+    )
+  })
+
+  portal.post(`${SETTINGS}/reminder-template`, signedIn('member'), async (c) => {
+    const template = one(await formValues(c), 'template')
+    if (template !== '' && !ID('tpl').test(template))
+      return seeOther(c, `${SETTINGS}?error=VALIDATION_FAILED#reminders`)
+    return act(c, SETTINGS, (ctx) => setReminderTemplate(ctx, { templateId: template || null }))
   })
 
   portal.get('/app/schedule/professionals/:id', signedIn('member'), async (c) => {

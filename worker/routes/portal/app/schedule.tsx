@@ -25,6 +25,7 @@ import {
 import { readAvailability } from '../../../services/scheduling/availability.ts'
 import { listProfessionals } from '../../../services/scheduling/professionals.ts'
 import { listServices } from '../../../services/scheduling/services.ts'
+import { readStats } from '../../../services/scheduling/stats.ts'
 import { addDays, weekdayOf, zonedDate } from '../../../services/scheduling/zones.ts'
 import { formValues, one, readForm } from '../forms.ts'
 import { attempt, errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
@@ -131,7 +132,8 @@ export function registerPortalSchedule(portal: PortalApp) {
         const zone = memberTimeZone(c)
         const picked = dayOf(c.req.query('day'), zone)
         // A week starts on Monday, whatever day was picked.
-        const day = view === 'week' ? addDays(picked, -((weekdayOf(picked) + 6) % 7)) : picked
+        const weekStart = addDays(picked, -((weekdayOf(picked) + 6) % 7))
+        const day = view === 'week' ? weekStart : picked
         const schedule: ScheduleView = {
           view,
           day,
@@ -153,6 +155,8 @@ export function registerPortalSchedule(portal: PortalApp) {
           ).data,
           canBook: can(ctx.principal, 'scheduling.book'),
           canManage: can(ctx.principal, 'scheduling.manage'),
+          // The viewed day's week, Monday to Sunday, whichever view is shown.
+          stats: await readStats(ctx, { from: weekStart, to: addDays(weekStart, 6), timeZone: zone }),
         }
       },
       scheduling,
@@ -160,6 +164,7 @@ export function registerPortalSchedule(portal: PortalApp) {
     const zone = data.schedule.timeZone
     return c.render(
       <SchedulePage
+        stats={data.stats}
         schedule={data.schedule}
         professionals={data.professionals}
         appointments={data.appointments.map((a) => ({ ...a, localDay: zonedDate(a.startsAt, zone) }))}
