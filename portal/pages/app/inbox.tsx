@@ -170,6 +170,8 @@ export function InboxPage(props: {
   timeZone: string
   open?: OpenConversation
   canReply: boolean
+  /** Owners and admins: the link to the hours, away message and teams. */
+  canManage?: boolean
   viewerId?: string
   error?: MessageKey
 }) {
@@ -181,6 +183,11 @@ export function InboxPage(props: {
         <a href="/app/inbox/reports" class="small">
           {t('inbox.reports.link')}
         </a>
+        {props.canManage && (
+          <a href="/app/inbox/settings" class="small">
+            {t('inbox.settings.link')}
+          </a>
+        )}
       </header>
       {props.error && <Alert kind="error">{t(props.error)}</Alert>}
       <div class="inbox-panes">

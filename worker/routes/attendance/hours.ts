@@ -5,7 +5,7 @@ import { snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
 import { permit } from '../../middleware/permit.ts'
 import { describe } from '../../openapi/registry.ts'
-import { getHours, type HoursSettings, setHours } from '../../services/attendance/hours.ts'
+import { getHours, type HoursInput, type HoursSettings, setHours } from '../../services/attendance/hours.ts'
 import { minuteOf, timeOf } from '../../services/scheduling/zones.ts'
 import { validate } from '../../validator.ts'
 import { timeField, timeZoneField } from '../scheduling/fields.ts'
@@ -53,7 +53,7 @@ export const hoursBody = z.object({
 })
 
 /** The settings as the API shows them: times as `HH:MM`. */
-const shown = (settings: HoursSettings & { openNow: boolean }) =>
+export const shown = (settings: HoursSettings & { openNow: boolean }) =>
   snake({
     timeZone: settings.timeZone,
     weekly: settings.weekly.map((w) => ({ weekday: w.weekday, start: timeOf(w.start), end: timeOf(w.end) })),
@@ -85,23 +85,27 @@ export function registerAttendanceHours(app: App) {
     permit('attendance.manage', attendance),
     validate('json', hoursBody),
     async (c) => {
-      const body = c.req.valid('json')
-      const input = {
-        timeZone: body.time_zone,
-        weekly: body.weekly
-          .map((w) => ({ weekday: w.weekday, start: minuteOf(w.start), end: minuteOf(w.end) }))
-          .sort((a, b) => a.weekday - b.weekday || a.start - b.start),
-        exceptions: body.exceptions
-          .map((e) =>
-            e.start === undefined || e.end === undefined
-              ? { date: e.date }
-              : { date: e.date, start: minuteOf(e.start), end: minuteOf(e.end) },
-          )
-          .sort((a, b) => (a.date < b.date ? -1 : 1)),
-        awayMessage: body.away_message,
-        awayNow: body.away_now,
-      }
+      const input = hoursInputOf(c.req.valid('json'))
       return c.json(shown(await c.var.caller.run((ctx) => setHours(ctx, input), attendance)))
     },
   )
+}
+
+/** The verb's input from a valid body: minutes of the day, sorted by weekday and date. */
+export function hoursInputOf(body: z.output<typeof hoursBody>): HoursInput {
+  return {
+    timeZone: body.time_zone,
+    weekly: body.weekly
+      .map((w) => ({ weekday: w.weekday, start: minuteOf(w.start), end: minuteOf(w.end) }))
+      .sort((a, b) => a.weekday - b.weekday || a.start - b.start),
+    exceptions: body.exceptions
+      .map((e) =>
+        e.start === undefined || e.end === undefined
+          ? { date: e.date }
+          : { date: e.date, start: minuteOf(e.start), end: minuteOf(e.end) },
+      )
+      .sort((a, b) => (a.date < b.date ? -1 : 1)),
+    awayMessage: body.away_message,
+    awayNow: body.away_now,
+  }
 }
