@@ -454,6 +454,10 @@ export const en = {
   'plans.retire': 'Retire',
   'plans.retireConfirm': 'Retire this plan? Its licenses keep working; no new license can use it.',
   'plans.retired': 'Plan retired.',
+  // The attendance inbox's monthly messages, edited per plan (issue 14).
+  'plans.attendanceMessages': 'WhatsApp messages / month',
+  'plans.save': 'Save',
+  'plans.updated': 'Plan updated.',
   'status.retired': 'Retired',
   'tenants.title': 'Tenants',
   'tenants.tenant': 'Tenant',

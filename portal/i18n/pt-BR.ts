@@ -455,6 +455,10 @@ export const ptBR: Record<MessageKey, string> = {
   'plans.retire': 'Descontinuar',
   'plans.retireConfirm': 'Descontinuar este plano? As licenças atuais continuam; nenhuma nova poderá usá-lo.',
   'plans.retired': 'Plano descontinuado.',
+  // The attendance inbox's monthly messages, edited per plan (issue 14).
+  'plans.attendanceMessages': 'Mensagens de WhatsApp / mês',
+  'plans.save': 'Salvar',
+  'plans.updated': 'Plano atualizado.',
   'status.retired': 'Descontinuado',
   'tenants.title': 'Clientes',
   'tenants.tenant': 'Cliente',

@@ -8,7 +8,13 @@ export type PlanRow = {
   code: string
   name: string
   modules: string[]
-  limits: { users: number; connections: number; retentionDays: number; collectionIntervalMinutes: number }
+  limits: {
+    users: number
+    connections: number
+    retentionDays: number
+    collectionIntervalMinutes: number
+    attendanceMessages: number
+  }
   retiredAt: Date | string | null
 }
 
@@ -44,6 +50,7 @@ export function PlansPage(props: {
               <th scope="col" class="num">
                 {t('plans.interval')}
               </th>
+              <th scope="col">{t('plans.attendanceMessages')}</th>
               <th scope="col">{t('connections.actions')}</th>
             </tr>
           </thead>
@@ -61,6 +68,25 @@ export function PlansPage(props: {
                 <td class="num">{number(plan.limits.connections)}</td>
                 <td class="num">{number(plan.limits.retentionDays)}</td>
                 <td class="num">{number(plan.limits.collectionIntervalMinutes)}</td>
+                <td>
+                  {/* The inbox's monthly sends: edited in place, enforced at the next send. */}
+                  <form method="post" action={`/admin/plans/${plan.id}/attendance-limit`} class="inline">
+                    <CsrfField />
+                    <input
+                      type="number"
+                      name="attendance_messages"
+                      min={0}
+                      max={10_000_000}
+                      required
+                      value={String(plan.limits.attendanceMessages)}
+                      aria-label={`${plan.name}: ${t('plans.attendanceMessages')}`}
+                      class="limit-input"
+                    />{' '}
+                    <button type="submit" class="secondary small">
+                      {t('plans.save')}
+                    </button>
+                  </form>
+                </td>
                 <td>
                   {plan.retiredAt ? (
                     <Status value="retired" />

@@ -14,6 +14,13 @@ export const planLimits = z.object({
   connections: limitField,
   retention_days: limitField,
   collection_interval_minutes: limitField,
+  // The inbox's monthly sends, enforced at send (docs/attendance.md); 0 stops replies.
+  attendance_messages: z
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .optional()
+    .describe('WhatsApp messages the attendance inbox may send per month (default 1000).'),
 })
 // A plan without modules would read as an inactive license to every module route.
 export const planModules = z
@@ -50,6 +57,7 @@ function camelLimits(limits: Partial<LimitsBody>): Partial<PlanLimits> {
     connections: limits.connections,
     retentionDays: limits.retention_days,
     collectionIntervalMinutes: limits.collection_interval_minutes,
+    attendanceMessages: limits.attendance_messages,
   }
 }
 

@@ -14,6 +14,8 @@ export type PlanLimits = {
   connections: number
   retentionDays: number
   collectionIntervalMinutes: number
+  /** The attendance inbox's messages per month (plans.attendance_messages_limit; 1000 when not given). */
+  attendanceMessages?: number
 }
 
 type PlanRow = typeof plans.$inferSelect
@@ -30,6 +32,7 @@ export function planView(row: PlanRow) {
       connections: row.connectionsLimit,
       retentionDays: row.retentionDays,
       collectionIntervalMinutes: row.collectionIntervalMinutes,
+      attendanceMessages: row.attendanceMessagesLimit,
     },
     retiredAt: row.retiredAt,
     createdAt: row.createdAt,
@@ -42,6 +45,7 @@ const limitChanges = (limits: Partial<PlanLimits>) => ({
   connectionsLimit: limits.connections,
   retentionDays: limits.retentionDays,
   collectionIntervalMinutes: limits.collectionIntervalMinutes,
+  attendanceMessagesLimit: limits.attendanceMessages,
 })
 
 const CODE_CONFLICTS = {
@@ -67,6 +71,7 @@ export async function createPlan(
       connectionsLimit: input.limits.connections,
       retentionDays: input.limits.retentionDays,
       collectionIntervalMinutes: input.limits.collectionIntervalMinutes,
+      attendanceMessagesLimit: input.limits.attendanceMessages,
     })
     .returning()
     .catch(onUniqueViolation(CODE_CONFLICTS))

@@ -3,7 +3,7 @@ import { MODULES } from '../../../../db/schema/index.ts'
 import type { FormState } from '../../../../portal/components/forms.tsx'
 import { PlansPage } from '../../../../portal/pages/admin/plans.tsx'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { createPlan, listPlans, retirePlan } from '../../../services/admin/plans.ts'
+import { createPlan, listPlans, retirePlan, updatePlan } from '../../../services/admin/plans.ts'
 import { many, readForm } from '../forms.ts'
 import { actThenBack, attempt, errorFromQuery, type PortalContext, portalRun, seeOther } from '../run.ts'
 
@@ -20,6 +20,16 @@ const planForm = z.object({
   collection_interval_minutes: count(15),
 })
 
+// Digits only: an empty box is not 0.
+const attendanceLimitForm = z.object({
+  attendance_messages: z
+    .string()
+    .trim()
+    .regex(/^\d{1,8}$/)
+    .transform(Number)
+    .refine((n) => n <= 10_000_000),
+})
+
 async function render(c: PortalContext, form?: FormState) {
   const plans = await portalRun(c, (ctx) => listPlans(ctx, { includeRetired: true, limit: 100 }))
   const notice =
@@ -27,7 +37,9 @@ async function render(c: PortalContext, form?: FormState) {
       ? ('plans.retired' as const)
       : c.req.query('done') === 'created'
         ? ('plans.created' as const)
-        : undefined
+        : c.req.query('done') === 'updated'
+          ? ('plans.updated' as const)
+          : undefined
   return c.render(<PlansPage plans={plans.data} form={form} notice={notice} error={errorFromQuery(c)} />, {
     title: c.var.i18n.t('plans.title'),
   })
@@ -68,6 +80,16 @@ export function registerPortalAdminPlans(portal: PortalApp) {
       return render(c, { values: form.values, errors, message: outcome.message })
     }
     return seeOther(c, '/admin/plans?done=created')
+  })
+
+  // One limit changed in place (the rest of a plan through the API's PATCH).
+  portal.post('/admin/plans/:id{pln_[0-9a-z]{20}}/attendance-limit', async (c) => {
+    const form = await readForm(c, attendanceLimitForm)
+    if (!form.ok) return seeOther(c, '/admin/plans?error=VALIDATION_FAILED')
+    const attendanceMessages = form.data.attendance_messages
+    return actThenBack(c, '/admin/plans', 'updated', () =>
+      portalRun(c, (ctx) => updatePlan(ctx, c.req.param('id'), { limits: { attendanceMessages } })),
+    )
   })
 
   portal.post('/admin/plans/:id{pln_[0-9a-z]{20}}/retire', (c) =>
