@@ -1,7 +1,8 @@
 import type { Child } from 'hono/jsx'
 import { useI18n } from '../i18n/index.ts'
 
-export const PRESETS = ['7', '30', '90'] as const
+/** The last 7, 30 or 90 days; this month so far, last month, and the year so far. */
+export const PRESETS = ['7', '30', '90', 'month', 'last-month', 'year'] as const
 export type PeriodChoice = { preset: (typeof PRESETS)[number] | 'custom'; from: string; to: string }
 
 /**
@@ -21,7 +22,7 @@ export function periodHref(path: string, period: PeriodChoice, keep: Record<stri
 }
 
 /**
- * The period picker of the overview and the explorer: presets as links (7 / 30 / 90 days), and a
+ * The period picker of the overview and the explorer: presets as links (PRESETS), and a
  * GET form whose dates, when sent, are the period (a custom one unless they are a preset's). Each
  * period has its own URL; htmx swaps `target` and the picker itself (`#period`), so the dates
  * shown are always the period's, and pushes that URL. `keep` are the page's other filters, which

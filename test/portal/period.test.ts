@@ -13,6 +13,35 @@ describe('one period model, one URL shape', () => {
     expect(readPeriod({ period: '90' }, TODAY).period.from).toBe('2026-09-07')
   })
 
+  it('reads the calendar presets: this month so far, last month whole, the year so far', () => {
+    expect(readPeriod({ period: 'month' }, TODAY).period).toEqual({
+      preset: 'month',
+      from: '2026-12-01',
+      to: TODAY,
+    })
+    expect(readPeriod({ period: 'last-month' }, TODAY).period).toEqual({
+      preset: 'last-month',
+      from: '2026-11-01',
+      to: '2026-11-30',
+    })
+    expect(readPeriod({ period: 'year' }, TODAY).period).toEqual({
+      preset: 'year',
+      from: '2026-01-01',
+      to: TODAY,
+    })
+    // Across a year's end, and a leap February.
+    expect(readPeriod({ period: 'last-month' }, '2027-01-15').period).toMatchObject({
+      from: '2026-12-01',
+      to: '2026-12-31',
+    })
+    expect(readPeriod({ period: 'last-month' }, '2028-03-01').period).toMatchObject({
+      from: '2028-02-01',
+      to: '2028-02-29',
+    })
+    // Dates that are a calendar preset's are named by it.
+    expect(readPeriod({ from: '2026-11-01', to: '2026-11-30' }, TODAY).period.preset).toBe('last-month')
+  })
+
   it('takes dates over a preset, and names dates that are a preset’s by it', () => {
     expect(readPeriod({ from: '2026-10-01', to: '2026-10-31' }, TODAY)).toEqual({
       period: { preset: 'custom', from: '2026-10-01', to: '2026-10-31' },

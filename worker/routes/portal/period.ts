@@ -7,9 +7,24 @@ import { MAX_SPAN_DAYS } from '../metrics/query.ts'
 
 type Preset = (typeof PRESETS)[number]
 
-/** A preset's dates: the last N days, today (UTC) included. */
+/**
+ * A preset's dates, today (UTC) included: the last N days, or this month, last month (whole) and
+ * this year up to today. Each is compared, like any period, with as many days just before it.
+ */
 function presetPeriod(preset: Preset, today: string): PeriodChoice {
-  return { preset, from: addDays(today, -(Number(preset) - 1)), to: today }
+  const monthStart = `${today.slice(0, 7)}-01`
+  switch (preset) {
+    case 'month':
+      return { preset, from: monthStart, to: today }
+    case 'last-month': {
+      const to = addDays(monthStart, -1)
+      return { preset, from: `${to.slice(0, 7)}-01`, to }
+    }
+    case 'year':
+      return { preset, from: `${today.slice(0, 4)}-01-01`, to: today }
+    default:
+      return { preset, from: addDays(today, -(Number(preset) - 1)), to: today }
+  }
 }
 
 /**

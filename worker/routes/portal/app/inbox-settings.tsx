@@ -2,7 +2,7 @@ import { InboxSettingsPage } from '../../../../portal/pages/app/inbox-settings.t
 import { authorize } from '../../../auth/permissions.ts'
 import { invalidField, notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { requestTimeZone } from '../../../middleware/portal-locale.ts'
+import { memberTimeZone } from '../../../middleware/portal-locale.ts'
 import { getHours, setHours } from '../../../services/attendance/hours.ts'
 import { assignableMembers } from '../../../services/attendance/inbox-view.ts'
 import { listNumbers } from '../../../services/attendance/numbers.ts'
@@ -71,7 +71,7 @@ export function registerPortalInboxSettings(portal: PortalApp) {
     )
     const done = c.req.query('done') === 'saved' ? 'inbox.settings.saved' : undefined
     return c.render(
-      <InboxSettingsPage {...data} timeZone={requestTimeZone(c)} notice={done} error={errorFromQuery(c)} />,
+      <InboxSettingsPage {...data} timeZone={memberTimeZone(c)} notice={done} error={errorFromQuery(c)} />,
       { title: c.var.i18n.t('inbox.settings.title') },
     )
   })
