@@ -111,6 +111,26 @@ export async function setUpDemoAttendance(baseUrl: string, fakesUrl: string): Pr
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   }
+  // Business hours (Monday to Friday 9–18, Saturday 9–13) and an away message, set after the demo
+  // conversations so they stay as they are; a team for the settings page.
+  const hours = await api<{ weekly?: unknown[] }>('/attendance/hours')
+  if (hours.weekly?.length === 0) {
+    await api('/attendance/hours', {
+      method: 'PUT',
+      body: {
+        time_zone: 'America/Sao_Paulo',
+        weekly: [
+          ...[1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '09:00', end: '18:00' })),
+          { weekday: 6, start: '09:00', end: '13:00' },
+        ],
+        exceptions: [{ date: '2026-12-25' }, { date: '2026-12-24', start: '09:00', end: '12:00' }],
+        away_message:
+          'Olá! Nosso atendimento é de segunda a sexta, das 9h às 18h, e aos sábados até as 13h. Respondemos assim que abrirmos.',
+        away_now: false,
+      },
+    })
+    await api('/attendance/teams', { method: 'POST', body: { name: 'Recepção', member_ids: [] } })
+  }
   const write = JSON.stringify({
     phone_number_id: DEMO_NUMBER.phone_number_id,
     from: '5511987650009',

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import {
   bigint,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -95,6 +96,8 @@ export const attendanceTeams = pgTable(
       .references(() => tenants.id),
     name: text('name').notNull(),
     rrNext: bigint('rr_next', { mode: 'number' }).notNull().default(0),
+    /** Off: the team keeps its members but hands no conversation out in turn (0044). */
+    roundRobin: boolean('round_robin').notNull().default(true),
     ...timestamps,
   },
   (t) => [uniqueIndex('attendance_teams_name_key').on(t.tenantId, sql`lower(${t.name})`)],
@@ -293,4 +296,33 @@ export const attendanceUsage = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('attendance_usage_key').on(t.tenantId, t.month)],
+)
+
+/** An interval of a weekday (0 = Sunday) the business answers, in minutes of its local day. */
+export type InboxWeeklyHours = { weekday: number; start: number; end: number }
+/** A date that differs from the week: closed all day (`start`/`end` absent) or other hours. */
+export type InboxHoursException = { date: string; start?: number; end?: number }
+
+/**
+ * The inbox's business hours and away message, one row per tenant (migration 0044): weekly hours
+ * and dated exceptions in `time_zone`; a customer who writes outside them (or while `away_now` is
+ * on) gets `away_message` once per conversation and closed period, through the outbox.
+ */
+export const attendanceSettings = pgTable(
+  'attendance_settings',
+  {
+    tenantId: text('tenant_id')
+      .primaryKey()
+      .references(() => tenants.id),
+    timeZone: text('time_zone').notNull().default('America/Sao_Paulo'),
+    weekly: jsonb('weekly').$type<InboxWeeklyHours[]>().notNull().default(sql`'[]'::jsonb`),
+    exceptions: jsonb('exceptions').$type<InboxHoursException[]>().notNull().default(sql`'[]'::jsonb`),
+    /** Null: no away message is sent. */
+    awayMessage: text('away_message'),
+    awayNow: boolean('away_now').notNull().default(false),
+    /** When the switch was turned on: the closed period it opened, for the once-per-period key. */
+    awaySince: timestamp('away_since', { withTimezone: true }),
+    updatedAt: timestamps.updatedAt,
+  },
+  (t) => [check('attendance_settings_away_since', sql`not ${t.awayNow} or ${t.awaySince} is not null`)],
 )

@@ -347,6 +347,11 @@ function attendanceTeamRows(t: string, memberId: string): [string, unknown[]][] 
       [t, teamId, memberId],
     ],
     [`insert into attendance_agents (tenant_id, user_id, away) values ($1, $2, true)`, [t, memberId]],
+    // Business hours and the away message (0044).
+    [
+      `insert into attendance_settings (tenant_id, weekly, away_message) values ($1, '[{"weekday":1,"start":540,"end":1080}]', 'Voltamos às 9h.')`,
+      [t],
+    ],
   ]
 }
 

@@ -323,6 +323,15 @@ const approvedTemplate = async (t: Tenant) => {
   )
   return id
 }
+const attendanceTeam = async (t: Tenant) => {
+  const teamId = newId('atm')
+  await db.owner('insert into attendance_teams (id, tenant_id, name) values ($1, $2, $3)', [
+    teamId,
+    t.tenantId,
+    `Equipe ${unique()}`,
+  ])
+  return teamId
+}
 // Scheduling resources: each case gets its own professional, so its slot is always free.
 const professional = async (t: Tenant) => (await createSchedulingProfessional(t.call)).id
 const schedulingService = async (t: Tenant) => (await clinic(t.call)).service.id
@@ -965,6 +974,26 @@ const POLICY: Record<string, Policy> = {
   'GET /api/v1/attendance/reports': {
     rule: INBOX_READ,
     build: async () => ({ query: 'from=2026-11-01&to=2026-11-30' }),
+  },
+  // Business hours and the away message (0044): read by the inbox, set by owners and admins; a
+  // team's members and round-robin switch likewise.
+  'GET /api/v1/attendance/hours': { rule: INBOX_READ },
+  'PUT /api/v1/attendance/hours': {
+    rule: MANAGE,
+    build: async () => ({
+      body: {
+        time_zone: 'America/Sao_Paulo',
+        weekly: [{ weekday: 1, start: '09:00', end: '18:00' }],
+        exceptions: [],
+        away_message: 'Voltamos às 9h.',
+        away_now: false,
+      },
+    }),
+  },
+  'PATCH /api/v1/attendance/teams/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await attendanceTeam(t) }, body: { round_robin: false } }),
   },
 
   // The admin central: operators only.

@@ -14,6 +14,7 @@ export type PlanRow = {
     retentionDays: number
     collectionIntervalMinutes: number
     stores?: number
+    attendanceMessages: number
   }
   retiredAt: Date | string | null
 }
@@ -51,6 +52,7 @@ export function PlansPage(props: {
                 {t('plans.interval')}
               </th>
               <th scope="col">{t('plans.stores')}</th>
+              <th scope="col">{t('plans.attendanceMessages')}</th>
               <th scope="col">{t('connections.actions')}</th>
             </tr>
           </thead>
@@ -70,6 +72,25 @@ export function PlansPage(props: {
                 <td class="num">{number(plan.limits.collectionIntervalMinutes)}</td>
                 <td>
                   <StoresLimit plan={plan} />
+                </td>
+                <td>
+                  {/* The inbox's monthly sends: edited in place, enforced at the next send. */}
+                  <form method="post" action={`/admin/plans/${plan.id}/attendance-limit`} class="inline">
+                    <CsrfField />
+                    <input
+                      type="number"
+                      name="attendance_messages"
+                      min={0}
+                      max={10_000_000}
+                      required
+                      value={String(plan.limits.attendanceMessages)}
+                      aria-label={`${plan.name}: ${t('plans.attendanceMessages')}`}
+                      class="limit-input"
+                    />{' '}
+                    <button type="submit" class="secondary small">
+                      {t('plans.save')}
+                    </button>
+                  </form>
                 </td>
                 <td>
                   {plan.retiredAt ? (

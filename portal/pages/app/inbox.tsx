@@ -170,6 +170,8 @@ export function InboxPage(props: {
   timeZone: string
   open?: OpenConversation
   canReply: boolean
+  /** Owners and admins: the link to the hours, away message and teams. */
+  canManage?: boolean
   viewerId?: string
   error?: MessageKey
 }) {
@@ -178,9 +180,16 @@ export function InboxPage(props: {
     <div class={`inbox${props.open ? ' has-open' : ''}`}>
       <header class="inbox-head">
         <h1>{t('inbox.title')}</h1>
-        <a href="/app/inbox/reports" class="small">
-          {t('inbox.reports.link')}
-        </a>
+        <span class="inbox-links">
+          <a href="/app/inbox/reports" class="small">
+            {t('inbox.reports.link')}
+          </a>
+          {props.canManage && (
+            <a href="/app/inbox/settings" class="small">
+              {t('inbox.settings.link')}
+            </a>
+          )}
+        </span>
       </header>
       {props.error && <Alert kind="error">{t(props.error)}</Alert>}
       <div class="inbox-panes">

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import { attendanceSetup, customerWrites } from '../../helpers/attendance.ts'
 import { createTestDatabase, type TestDatabase } from '../../helpers/env.ts'
 import { as, createMember, createOperator, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
 
@@ -23,13 +24,20 @@ type Plan = {
     retention_days: number
     collection_interval_minutes: number
     stores?: number
+    attendance_messages: number
   }
   retired_at: string | null
 }
 type FieldErrors = { error: { code: string; fields: { path: string }[] } }
 
 const unique = () => crypto.randomUUID().slice(0, 8)
-const LIMITS = { users: 5, connections: 10, retention_days: 365, collection_interval_minutes: 60 }
+const LIMITS = {
+  users: 5,
+  connections: 10,
+  retention_days: 365,
+  collection_interval_minutes: 60,
+  attendance_messages: 1000,
+}
 
 async function newPlan(overrides: Record<string, unknown> = {}): Promise<Plan> {
   const response = await admin('/api/v1/admin/plans', {
@@ -314,5 +322,38 @@ describe('a plan’s stores limit (commerce)', () => {
     expect(forbidden.status).toBe(403)
     // Created without one, a plan allows one store.
     expect(plan.limits).toMatchObject({ stores: 1 })
+  })
+})
+
+describe('the attendance inbox’s monthly messages (plans.attendance_messages_limit)', () => {
+  it('is 1000 unless given, editable by PATCH, and enforced at the next send', async () => {
+    const { attendance_messages: _given, ...withoutIt } = LIMITS
+    expect((await newPlan({ limits: withoutIt })).limits.attendance_messages).toBe(1000)
+    const t = await attendanceSetup(db)
+    const { conversationId } = await customerWrites(t)
+    const reply = (n: number) =>
+      t.call(`/api/v1/attendance/conversations/${conversationId}/messages`, {
+        method: 'POST',
+        json: { type: 'text', client_message_id: `limit-${n}`, text: `Resposta ${n}` },
+      })
+    expect((await reply(1)).status).toBe(201)
+    const patched = await admin(`/api/v1/admin/plans/${t.tenant.planId}`, {
+      method: 'PATCH',
+      json: { limits: { attendance_messages: 2 } },
+    })
+    expect(patched.status).toBe(200)
+    expect(((await patched.json()) as Plan).limits.attendance_messages).toBe(2)
+    // The second of the month fits the new limit; the third is refused before anything is stored.
+    expect((await reply(2)).status).toBe(201)
+    const refused = await reply(3)
+    expect(refused.status).toBe(403)
+    expect(await errorCode(refused)).toBe('ATTENDANCE_LIMIT_REACHED')
+    const usage = await t.call('/api/v1/attendance/usage')
+    expect(await usage.json()).toMatchObject({ sent: 2, limit: 2 })
+    const bad = await admin(`/api/v1/admin/plans/${t.tenant.planId}`, {
+      method: 'PATCH',
+      json: { limits: { attendance_messages: -1 } },
+    })
+    expect(await fieldPaths(bad)).toEqual(['json.limits.attendance_messages'])
   })
 })

@@ -124,7 +124,13 @@ describe('teams API', () => {
       await t.call('/api/v1/attendance/teams'),
     )
     expect(list.data).toEqual([
-      { id: team.id, name: 'Recepção', member_ids: agents.map((a) => a.id), created_at: expect.any(String) },
+      {
+        id: team.id,
+        name: 'Recepção',
+        round_robin: true,
+        member_ids: agents.map((a) => a.id),
+        created_at: expect.any(String),
+      },
     ])
     expect((await send(t, 'POST', '/teams', { name: 'recepção', member_ids: [] })).status).toBe(409)
     const analyst = await t.member('analyst')
@@ -163,6 +169,7 @@ describe('teams API', () => {
       ['GET', '/teams', undefined],
       ['POST', '/teams', { name: 'Y', member_ids: [] }],
       ['PUT', `/numbers/${t.numberId}/team`, { team_id: team.id }],
+      ['PATCH', `/teams/${team.id}`, { round_robin: false }],
       ['PUT', '/presence', { away: true }],
     ] as const) {
       const anonymous = await callWorker(t.env, `/api/v1/attendance${path}`, {
@@ -184,5 +191,53 @@ describe('teams API', () => {
         .status,
     ).toBe(403)
     expect((await agent.call('/api/v1/attendance/teams')).status).toBe(200)
+  })
+
+  it('PATCH changes the members, the name and the round-robin switch; off leaves conversations unassigned', async () => {
+    const { t, team, agents } = await teamed(2)
+    const [first, second] = agents as [(typeof agents)[0], (typeof agents)[0]]
+    const patch = (body: unknown, id = team.id) => send(t, 'PATCH', `/teams/${id}`, body)
+    expect(await json(await patch({ member_ids: [second.id] }))).toEqual({
+      id: team.id,
+      name: 'Recepção',
+      round_robin: true,
+      member_ids: [second.id],
+      created_at: expect.any(String),
+    })
+    expect(await assigneeOf(t, (await customerWrites(t)).conversationId)).toBe(second.id)
+
+    expect(await json(await patch({ round_robin: false, name: 'Balcão' }))).toMatchObject({
+      name: 'Balcão',
+      round_robin: false,
+      member_ids: [second.id],
+    })
+    expect(await assigneeOf(t, (await customerWrites(t)).conversationId)).toBeNull()
+    await json(await patch({ round_robin: true, member_ids: [first.id, second.id] }))
+    expect(await assigneeOf(t, (await customerWrites(t)).conversationId)).not.toBeNull()
+
+    // Bad input, duplicates, strangers and another tenant's team.
+    const analyst = await t.member('analyst')
+    await json(await send(t, 'POST', '/teams', { name: 'Outra', member_ids: [] }), 201)
+    for (const body of [{}, { name: '' }, { member_ids: [analyst.id] }, { round_robin: 'no' }]) {
+      const refused = await patch(body)
+      expect(refused.status, JSON.stringify(body)).toBe(400)
+      expect(await errorCode(refused)).toBe('VALIDATION_FAILED')
+    }
+    const clash = await patch({ name: 'outra' })
+    expect(clash.status).toBe(409)
+    expect(await errorCode(clash)).toBe('TEAM_EXISTS')
+    const theirs = await json<{ id: string }>(
+      await send(other, 'POST', '/teams', { name: `Deles ${crypto.randomUUID()}`, member_ids: [] }),
+      201,
+    )
+    const foreign = await patch({ round_robin: false }, theirs.id)
+    expect(foreign.status).toBe(404)
+    expect(await errorCode(foreign)).toBe('NOT_FOUND')
+    expect((await patch({ round_robin: false }, 'atm_x')).status).toBe(400)
+    const [audit] = await t.scoped.owner<{ n: number }>(
+      "select count(*)::int as n from audit_log where tenant_id = $1 and action = 'attendance.team_updated'",
+      [t.tenant.tenantId],
+    )
+    expect(audit?.n).toBe(3)
   })
 })

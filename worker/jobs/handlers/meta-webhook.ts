@@ -1,6 +1,7 @@
 import { log } from '../../log.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { publishAttendanceEvents } from '../../services/attendance/events.ts'
+import { queueSends } from '../../services/messaging/outbox.ts'
 import { parseMetaDelivery } from '../../services/meta-webhooks/meta-events.ts'
 import { loadMetaBody, releaseMetaBody } from '../../services/meta-webhooks/meta-ingest.ts'
 import { recordMetaDelivery } from '../../services/meta-webhooks/meta-record.ts'
@@ -23,7 +24,7 @@ export async function handleMetaWebhook(
   if (body === null) return
   const receivedAt = new Date(message.receivedAt)
   const parsed = parseMetaDelivery(body, receivedAt)
-  const { moved, events } = await services.db.transaction(
+  const { moved, events, sends } = await services.db.transaction(
     (tx) => recordMetaDelivery(tx, message.tenantId, parsed, receivedAt),
     { tenantId: message.tenantId },
   )
@@ -32,6 +33,8 @@ export async function handleMetaWebhook(
     message.tenantId,
     moved.map(({ id, status }) => ({ type: 'message.status', messageId: id, status })),
   )
+  // Away replies are outbox rows of this transaction; a send lost here is re-queued by the sweep.
+  await queueSends(services.jobs, message.tenantId, sends)
   await releaseMetaBody(services, message)
   await publishAttendanceEvents(services, message.tenantId, events)
   log('info', 'meta webhook recorded', {

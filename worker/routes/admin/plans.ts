@@ -16,6 +16,13 @@ export const planLimits = z.object({
   collection_interval_minutes: limitField,
   /** Commerce: stores a tenant may open; left out at creation, 1. Existing stores stay when lowered. */
   stores: z.int().min(0).max(10_000).optional(),
+  // The inbox's monthly sends, enforced at send (docs/attendance.md); 0 stops replies.
+  attendance_messages: z
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .optional()
+    .describe('WhatsApp messages the attendance inbox may send per month (default 1000).'),
 })
 // A plan without modules would read as an inactive license to every module route.
 export const planModules = z
@@ -53,6 +60,7 @@ function camelLimits(limits: Partial<LimitsBody>): Partial<PlanLimits> {
     retentionDays: limits.retention_days,
     collectionIntervalMinutes: limits.collection_interval_minutes,
     stores: limits.stores,
+    attendanceMessages: limits.attendance_messages,
   }
 }
 

@@ -1,6 +1,7 @@
 import type { App } from '../../env.ts'
 import { registerAttendanceContacts } from './contacts.ts'
 import { registerAttendanceConversations } from './conversations.ts'
+import { registerAttendanceHours } from './hours.ts'
 import { registerAttendanceNumbers } from './numbers.ts'
 import { registerAttendanceReplies } from './replies.ts'
 import { registerAttendanceReports } from './reports.ts'
@@ -16,4 +17,5 @@ export function registerAttendanceRoutes(app: App) {
   registerAttendanceContacts(app)
   registerAttendanceReports(app)
   registerAttendanceTeams(app)
+  registerAttendanceHours(app)
 }

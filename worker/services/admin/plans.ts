@@ -16,6 +16,8 @@ export type PlanLimits = {
   collectionIntervalMinutes: number
   /** Commerce: how many stores a tenant may open (docs/commerce.md); left out, the default (1). */
   stores?: number
+  /** The attendance inbox's messages per month (plans.attendance_messages_limit; 1000 when not given). */
+  attendanceMessages?: number
 }
 
 type PlanRow = typeof plans.$inferSelect
@@ -33,6 +35,7 @@ export function planView(row: PlanRow) {
       retentionDays: row.retentionDays,
       collectionIntervalMinutes: row.collectionIntervalMinutes,
       stores: row.storesLimit,
+      attendanceMessages: row.attendanceMessagesLimit,
     },
     retiredAt: row.retiredAt,
     createdAt: row.createdAt,
@@ -46,6 +49,7 @@ const limitChanges = (limits: Partial<PlanLimits>) => ({
   retentionDays: limits.retentionDays,
   collectionIntervalMinutes: limits.collectionIntervalMinutes,
   storesLimit: limits.stores,
+  attendanceMessagesLimit: limits.attendanceMessages,
 })
 
 const CODE_CONFLICTS = {
@@ -72,6 +76,7 @@ export async function createPlan(
       retentionDays: input.limits.retentionDays,
       collectionIntervalMinutes: input.limits.collectionIntervalMinutes,
       storesLimit: input.limits.stores,
+      attendanceMessagesLimit: input.limits.attendanceMessages,
     })
     .returning()
     .catch(onUniqueViolation(CODE_CONFLICTS))

@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { newId } from '../../../db/ids.ts'
+import type { InboxHoursException, InboxWeeklyHours } from '../../../db/schema/index.ts'
 import { rolesWith } from '../../auth/permissions.ts'
 import type { AttendanceEvent } from './events.ts'
+import type { FreshInbound, HoursSettings } from './hours.ts'
 import type { TemplateStatusUpdate, WhatsappInbound } from './inbound-parse.ts'
 
 /** JSON for a statement parameter; Postgres text refuses U+0000, which a message may carry. */
@@ -21,6 +23,26 @@ export type InboundResult = {
   /** Messages stored now (a redelivered one is not among them). */
   created: number
   events: AttendanceEvent[]
+  /** The messages stored now, with what an away reply needs, and the away settings if any. */
+  fresh: FreshInbound[]
+  settings: HoursSettings | null
+}
+
+type FreshRow = {
+  id: string
+  conversation_id: string
+  sent_at: string
+  status: string
+  assignee_id: string | null
+  wa_id: string | null
+  connection_id: string
+  phone_number_id: string
+  time_zone: string | null
+  weekly: InboxWeeklyHours[] | null
+  exceptions: InboxHoursException[] | null
+  away_message: string | null
+  away_now: boolean | null
+  away_since: string | null
 }
 
 type Routed = { i: number; number_id: string; contact_id: string }
@@ -43,7 +65,7 @@ export async function recordInbound(
   tenantId: string,
   messages: readonly WhatsappInbound[],
 ): Promise<InboundResult> {
-  if (messages.length === 0) return { unrouted: [], created: 0, events: [] }
+  if (messages.length === 0) return { unrouted: [], created: 0, events: [], fresh: [], settings: null }
   const input = messages.map((m, i) => ({
     i,
     n: m.phoneNumberId,
@@ -83,7 +105,7 @@ export async function recordInbound(
     select r.i, r.number_id, ct.id as contact_id from routed r join contact ct on ct.contact_key = r.k`)
   const byIndex = new Map(routed.rows.map((row) => [row.i, row]))
   const unrouted = input.filter((row) => !byIndex.has(row.i)).map((row) => row.i)
-  if (byIndex.size === 0) return { unrouted, created: 0, events: [] }
+  if (byIndex.size === 0) return { unrouted, created: 0, events: [], fresh: [], settings: null }
 
   // One conversation per number and contact, opened at its first message of this delivery.
   const pairs = new Map<string, { id: string; n: string; c: string; at: string }>()
@@ -122,12 +144,7 @@ export async function recordInbound(
       },
     ]
   })
-  const fresh = await tx.execute<{
-    id: string
-    conversation_id: string
-    status: string
-    assignee_id: string | null
-  }>(sql`
+  const fresh = await tx.execute<FreshRow>(sql`
     with input as (
       select * from json_to_recordset(${pgJson(rows)}::json)
         as r(id text, cv text, w text, ty text, bd text, rt text, dt jsonb, at timestamptz)
@@ -146,7 +163,8 @@ export async function recordInbound(
       from latest l
       join attendance_conversations v on v.tenant_id = ${tenantId} and v.id = l.conversation_id
       join attendance_numbers num on num.tenant_id = ${tenantId} and num.id = v.number_id
-      where v.assignee_id is null and num.team_id is not null
+      join attendance_teams tm on tm.tenant_id = ${tenantId} and tm.id = num.team_id and tm.round_robin
+      where v.assignee_id is null
     ), turns as (
       -- The team's row lock serialises concurrent deliveries: each reads the counter the last
       -- one left (re-read after the wait) and takes as many turns as it has conversations.
@@ -188,9 +206,15 @@ export async function recordInbound(
         updated_at = now()
       from latest l left join picked p on p.conversation_id = l.conversation_id
       where v.tenant_id = ${tenantId} and v.id = l.conversation_id
-      returning v.id, v.status, v.assignee_id
+      returning v.id, v.status, v.assignee_id, v.contact_id, v.number_id
     )
-    select f.id, f.conversation_id, m.status, m.assignee_id from fresh f join moved m on m.id = f.conversation_id`)
+    -- What an away reply needs rides along, so a delivery stays at three statements.
+    select f.id, f.conversation_id, f.sent_at, m.status, m.assignee_id, ct.wa_id, num.connection_id,
+      num.phone_number_id, s.time_zone, s.weekly, s.exceptions, s.away_message, s.away_now, s.away_since
+    from fresh f join moved m on m.id = f.conversation_id
+    join attendance_contacts ct on ct.tenant_id = ${tenantId} and ct.id = m.contact_id
+    join attendance_numbers num on num.tenant_id = ${tenantId} and num.id = m.number_id
+    left join attendance_settings s on s.tenant_id = ${tenantId} and s.away_message is not null`)
   const events: AttendanceEvent[] = []
   const seen = new Set<string>()
   for (const row of fresh.rows) {
@@ -209,7 +233,25 @@ export async function recordInbound(
       assigneeId: row.assignee_id,
     })
   }
-  return { unrouted, created: fresh.rows.length, events }
+  const [first] = fresh.rows
+  const settings: HoursSettings | null = first?.away_message
+    ? {
+        timeZone: first.time_zone ?? 'America/Sao_Paulo',
+        weekly: first.weekly ?? [],
+        exceptions: first.exceptions ?? [],
+        awayMessage: first.away_message,
+        awayNow: first.away_now ?? false,
+        awaySince: first.away_since ? new Date(first.away_since) : null,
+      }
+    : null
+  const stored: FreshInbound[] = fresh.rows.map((row) => ({
+    conversationId: row.conversation_id,
+    sentAt: new Date(row.sent_at),
+    waId: row.wa_id,
+    connectionId: row.connection_id,
+    phoneNumberId: row.phone_number_id,
+  }))
+  return { unrouted, created: fresh.rows.length, events, fresh: stored, settings }
 }
 
 /**

@@ -14,6 +14,7 @@ const COLUMNS = {
   wabaId: attendanceNumbers.wabaId,
   displayNumber: attendanceNumbers.displayNumber,
   label: attendanceNumbers.label,
+  teamId: attendanceNumbers.teamId,
   createdAt: attendanceNumbers.createdAt,
 }
 

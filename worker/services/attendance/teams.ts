@@ -28,6 +28,7 @@ export async function listTeams(ctx: ServiceContext) {
     .select({
       id: attendanceTeams.id,
       name: attendanceTeams.name,
+      roundRobin: attendanceTeams.roundRobin,
       createdAt: attendanceTeams.createdAt,
       memberIds: sql<
         string[]
@@ -44,11 +45,8 @@ export async function listTeams(ctx: ServiceContext) {
   return { data: rows }
 }
 
-/** Creates a team of members who may answer the inbox (active, holding `attendance.reply`). */
-export async function createTeam(ctx: ServiceContext, input: { name: string; memberIds: string[] }) {
-  authorize(ctx.principal, 'attendance.manage')
-  const tenantId = ctx.principal.tenantId
-  const memberIds = [...new Set(input.memberIds)]
+/** Throws 400 unless every id is an active member of the tenant who may answer the inbox. */
+async function checkMembers(ctx: ServiceContext, tenantId: string, memberIds: string[]) {
   if (memberIds.length > 0) {
     const found = await ctx.tx
       .select({ id: users.id })
@@ -65,15 +63,27 @@ export async function createTeam(ctx: ServiceContext, input: { name: string; mem
     if (found.length !== memberIds.length)
       throw invalidField('json.member_ids', 'every member must be an active member who may answer the inbox')
   }
+}
+
+const teamExists = onUniqueViolation({
+  attendance_teams_name_key: () => new ApiError(409, 'TEAM_EXISTS', 'A team with this name exists.'),
+})
+
+/** Creates a team of members who may answer the inbox (active, holding `attendance.reply`). */
+export async function createTeam(
+  ctx: ServiceContext,
+  input: { name: string; memberIds: string[]; roundRobin?: boolean },
+) {
+  authorize(ctx.principal, 'attendance.manage')
+  const tenantId = ctx.principal.tenantId
+  const memberIds = [...new Set(input.memberIds)]
+  await checkMembers(ctx, tenantId, memberIds)
   const id = newId('atm')
+  const roundRobin = input.roundRobin ?? true
   await ctx.tx
     .insert(attendanceTeams)
-    .values({ id, tenantId, name: input.name })
-    .catch(
-      onUniqueViolation({
-        attendance_teams_name_key: () => new ApiError(409, 'TEAM_EXISTS', 'A team with this name exists.'),
-      }),
-    )
+    .values({ id, tenantId, name: input.name, roundRobin })
+    .catch(teamExists)
   if (memberIds.length > 0)
     await ctx.tx
       .insert(attendanceTeamMembers)
@@ -84,7 +94,53 @@ export async function createTeam(ctx: ServiceContext, input: { name: string; mem
     target: { type: 'attendance_team', id },
     data: { members: memberIds.length },
   })
-  return { id, name: input.name, memberIds: memberIds.sort() }
+  return { id, name: input.name, roundRobin, memberIds: memberIds.sort() }
+}
+
+/**
+ * Renames a team, replaces its members or turns its round-robin on or off (off: its numbers'
+ * new conversations stay unassigned). Only the fields given change.
+ */
+export async function updateTeam(
+  ctx: ServiceContext,
+  teamId: string,
+  input: { name?: string; memberIds?: string[]; roundRobin?: boolean },
+) {
+  authorize(ctx.principal, 'attendance.manage')
+  const tenantId = ctx.principal.tenantId
+  const memberIds = input.memberIds ? [...new Set(input.memberIds)] : undefined
+  if (memberIds) await checkMembers(ctx, tenantId, memberIds)
+  const [team] = await ctx.tx
+    .update(attendanceTeams)
+    .set({
+      ...(input.name === undefined ? {} : { name: input.name }),
+      ...(input.roundRobin === undefined ? {} : { roundRobin: input.roundRobin }),
+      updatedAt: new Date(),
+    })
+    .where(and(eq(attendanceTeams.id, teamId), eq(attendanceTeams.tenantId, tenantId)))
+    .returning({ id: attendanceTeams.id })
+    .catch(teamExists)
+  if (!team) throw notFound('team')
+  if (memberIds) {
+    const m = attendanceTeamMembers
+    await ctx.tx.delete(m).where(and(eq(m.tenantId, tenantId), eq(m.teamId, teamId)))
+    if (memberIds.length > 0)
+      await ctx.tx.insert(m).values(memberIds.map((userId) => ({ tenantId, teamId, userId })))
+  }
+  await writeAudit(ctx.tx, actorOf(ctx.principal), ctx.meta, {
+    action: 'attendance.team_updated',
+    tenantId,
+    target: { type: 'attendance_team', id: teamId },
+    data: {
+      renamed: input.name !== undefined,
+      members: memberIds?.length ?? null,
+      roundRobin: input.roundRobin ?? null,
+    },
+  })
+  const { data } = await listTeams(ctx)
+  const updated = data.find((row) => row.id === teamId)
+  if (!updated) throw notFound('team')
+  return updated
 }
 
 /** Puts a number in a team (its new conversations go to the team's members in turn), or none. */

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { Tx } from '../../../db/client.ts'
 import { sha256Hex } from '../../auth/tokens.ts'
 import type { AttendanceEvent } from '../attendance/events.ts'
+import { sendAwayReplies } from '../attendance/hours.ts'
 import { applyTemplateStatuses, recordInbound } from '../attendance/inbound.ts'
 import { applyWhatsappStatuses, type StatusMove } from '../messaging/statuses.ts'
 import type { CountedEvent, MetaDelivery, RawEvent } from './meta-events.ts'
@@ -81,7 +82,8 @@ async function keepRaw(tx: Tx, tenantId: string, events: RawEvent[], receivedAt:
 /**
  * Records one delivery in the caller's (tenant) transaction: counters first, then the statuses of
  * messages Integra sent (forward only, so a redelivery changes nothing), then the attendance
- * inbox's inbound messages (deduplicated by wamid) and template statuses, then raw units, among
+ * inbox's inbound messages (deduplicated by wamid), the away replies to those that came while the
+ * business was closed (outbox rows, `sends`), and template statuses, then raw units, among
  * them the changes of inbound messages no attendance number of the tenant takes. Returns the
  * messages whose status moved and the attendance inbox's events, for the caller to publish once
  * the transaction commits.
@@ -91,7 +93,7 @@ export async function recordMetaDelivery(
   tenantId: string,
   delivery: MetaDelivery,
   receivedAt: Date,
-): Promise<{ moved: StatusMove[]; events: AttendanceEvent[] }> {
+): Promise<{ moved: StatusMove[]; events: AttendanceEvent[]; sends: string[] }> {
   await countOnce(tx, tenantId, delivery.counted)
   const moved = await applyWhatsappStatuses(tx, tenantId, delivery.statuses)
   const inbound = await recordInbound(
@@ -99,8 +101,9 @@ export async function recordMetaDelivery(
     tenantId,
     delivery.inbound.map((item) => item.message),
   )
+  const away = await sendAwayReplies(tx, tenantId, inbound.settings, inbound.fresh)
   await applyTemplateStatuses(tx, tenantId, delivery.templates)
   const unrouted = new Set(inbound.unrouted.flatMap((i) => delivery.inbound[i]?.unit ?? []))
   await keepRaw(tx, tenantId, [...delivery.raw, ...unrouted], receivedAt)
-  return { moved, events: inbound.events }
+  return { moved, events: [...inbound.events, ...away.events], sends: away.sends }
 }

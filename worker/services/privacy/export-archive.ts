@@ -667,6 +667,16 @@ const SOURCES: Source[] = [
     key: [{ column: 'user_id', type: 'text' }],
   },
   {
+    // Business hours and the away message (0044): one row per tenant.
+    file: 'attendance_settings.ndjson',
+    table: 'attendance_settings',
+    description: 'the inbox business hours, dates that differ, away message and away switch',
+    columns: 'time_zone, weekly, exceptions, away_message, away_now, away_since, updated_at',
+    from: 'attendance_settings',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [{ column: 'updated_at', type: 'timestamptz' }],
+  },
+  {
     file: 'consents.ndjson',
     table: 'consents',
     description: 'consent records, oldest first',

@@ -314,6 +314,8 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
       'attendance_teams',
       'attendance_team_members',
       'attendance_agents',
+      // Business hours and the away message (0044).
+      'attendance_settings',
     ],
   },
   {

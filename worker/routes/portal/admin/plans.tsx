@@ -29,6 +29,16 @@ const storesForm = z.object({
     .pipe(z.number().max(10_000)),
 })
 
+// Digits only: an empty box is not 0.
+const attendanceLimitForm = z.object({
+  attendance_messages: z
+    .string()
+    .trim()
+    .regex(/^\d{1,8}$/)
+    .transform(Number)
+    .refine((n) => n <= 10_000_000),
+})
+
 async function render(c: PortalContext, form?: FormState) {
   const plans = await portalRun(c, (ctx) => listPlans(ctx, { includeRetired: true, limit: 100 }))
   const notice =
@@ -38,7 +48,9 @@ async function render(c: PortalContext, form?: FormState) {
         ? ('plans.created' as const)
         : c.req.query('done') === 'stores'
           ? ('plans.storesUpdated' as const)
-          : undefined
+          : c.req.query('done') === 'updated'
+            ? ('plans.updated' as const)
+            : undefined
   return c.render(<PlansPage plans={plans.data} form={form} notice={notice} error={errorFromQuery(c)} />, {
     title: c.var.i18n.t('plans.title'),
   })
@@ -88,6 +100,16 @@ export function registerPortalAdminPlans(portal: PortalApp) {
     if (!form.ok) return seeOther(c, '/admin/plans?error=VALIDATION_FAILED')
     return actThenBack(c, '/admin/plans', 'stores', () =>
       portalRun(c, (ctx) => updatePlan(ctx, c.req.param('id'), { limits: { stores: form.data.stores } })),
+    )
+  })
+
+  // One limit changed in place (the rest of a plan through the API's PATCH).
+  portal.post('/admin/plans/:id{pln_[0-9a-z]{20}}/attendance-limit', async (c) => {
+    const form = await readForm(c, attendanceLimitForm)
+    if (!form.ok) return seeOther(c, '/admin/plans?error=VALIDATION_FAILED')
+    const attendanceMessages = form.data.attendance_messages
+    return actThenBack(c, '/admin/plans', 'updated', () =>
+      portalRun(c, (ctx) => updatePlan(ctx, c.req.param('id'), { limits: { attendanceMessages } })),
     )
   })
 

@@ -36,6 +36,7 @@ import {
   signedIn,
 } from '../run.ts'
 import { registerPortalInboxReports } from './inbox-reports.tsx'
+import { registerPortalInboxSettings } from './inbox-settings.tsx'
 
 const attendance = { module: 'attendance' } as const
 const PAGE = 30
@@ -91,7 +92,8 @@ async function renderInbox(
         cursor: state.cursor,
       })
       const canReply = can(ctx.principal, 'attendance.reply')
-      if (!openId) return { list, canReply, open: undefined }
+      const canManage = can(ctx.principal, 'attendance.manage')
+      if (!openId) return { list, canReply, canManage, open: undefined }
       const conversation = await getConversation(ctx, openId)
       const contact = await getContact(ctx, conversation.contact.id)
       const templates = conversation.window.open
@@ -109,7 +111,12 @@ async function renderInbox(
         canReply && conversation.window.open && replyId && MESSAGE_ID.test(replyId)
           ? await answerableMessage(ctx, openId, replyId)
           : null
-      return { list, canReply, open: { conversation, contact, templates, members, quotes, replyTo } }
+      return {
+        list,
+        canReply,
+        canManage,
+        open: { conversation, contact, templates, members, quotes, replyTo },
+      }
     },
     attendance,
   )
@@ -123,6 +130,7 @@ async function renderInbox(
       now={new Date()}
       timeZone={memberTimeZone(c)}
       canReply={data.canReply}
+      canManage={data.canManage}
       viewerId={c.var.viewer?.id}
       error={data.open ? undefined : error}
       open={
@@ -167,6 +175,7 @@ export function registerPortalInbox(portal: PortalApp) {
   portal.get('/app/inbox', signedIn('member'), (c) => renderInbox(c, undefined))
 
   registerPortalInboxReports(portal)
+  registerPortalInboxSettings(portal)
 
   portal.get('/app/inbox/:id', signedIn('member'), (c) => renderInbox(c, conversationId(c)))
 
