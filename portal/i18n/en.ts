@@ -1131,6 +1131,10 @@ export const en = {
   'schedule.exceptions.date': 'Date',
   'schedule.exceptions.kind': 'What changes',
   'schedule.exceptions.add': 'Add',
+  // Commerce campaigns and coupons
+  'error.COUPON_INVALID': 'This coupon cannot be used for this order.',
+  'error.CAMPAIGN_EXHAUSTED': 'A discount just ran out. Please review your order.',
+  'error.COUPON_EXISTS': 'Another campaign already uses this coupon code.',
 } as const
 
 export type MessageKey = keyof typeof en

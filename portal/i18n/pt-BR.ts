@@ -1138,4 +1138,8 @@ export const ptBR: Record<MessageKey, string> = {
   'schedule.exceptions.date': 'Data',
   'schedule.exceptions.kind': 'O que muda',
   'schedule.exceptions.add': 'Adicionar',
+  // Campanhas e cupons do comércio
+  'error.COUPON_INVALID': 'Este cupom não pode ser usado neste pedido.',
+  'error.CAMPAIGN_EXHAUSTED': 'Um desconto acabou de se esgotar. Revise seu pedido.',
+  'error.COUPON_EXISTS': 'Outra campanha já usa este código de cupom.',
 }
