@@ -21,6 +21,13 @@ const APP_NAV: NavItem[] = [
   { href: '/app/inbox', label: 'nav.inbox', permission: 'attendance.read', module: 'attendance' },
   // Scheduling (docs/scheduling.md): every role reads the day view; forms follow permissions.
   { href: '/app/schedule', label: 'nav.schedule', permission: 'scheduling.read', module: 'scheduling' },
+  // Commerce campaigns and coupons (docs/commerce.md): every role reads the results.
+  {
+    href: '/app/commerce/campaigns',
+    label: 'nav.campaigns',
+    permission: 'commerce.read',
+    module: 'commerce',
+  },
   { href: '/app/messages', label: 'nav.messages', permission: 'messages.read' },
   { href: '/app/team', label: 'nav.team', permission: 'users.manage' },
   { href: '/app/api-keys', label: 'nav.apiKeys', permission: 'api_keys.manage' },

@@ -249,6 +249,16 @@ const paidOrder = async (t: Tenant) => {
   )
   return orderId
 }
+// Commerce campaigns: an automatic campaign of the tenant, written as the owner role.
+const commerceCampaign = async (t: Tenant) => {
+  const campaignId = newId('cmp')
+  await db.owner(
+    `insert into commerce_campaigns (id, tenant_id, name, target, kind, value, starts_at)
+     values ($1, $2, 'Campanha', 'order', 'percent', 10, now())`,
+    [campaignId, t.tenantId],
+  )
+  return campaignId
+}
 /**
  * A conversation of the tenant inside the customer-service window, with its WhatsApp connection,
  * number and contact, as the inbound webhook job would have made them.
@@ -1056,6 +1066,26 @@ const POLICY: Record<string, Policy> = {
     rule: FULFIL,
     scoped: 'path',
     build: async (t) => ({ params: { id: await paidOrder(t) }, body: { to: 'accepted' } }),
+  },
+
+  // Commerce campaigns and coupons: every role reads the results; owners, admins and admin keys
+  // create, change and end them (commerce.campaigns.manage).
+  'GET /api/v1/commerce/campaigns': { rule: READ },
+  'POST /api/v1/commerce/campaigns': {
+    rule: MANAGE,
+    build: body(() => ({
+      name: 'Verão',
+      code: `CUPOM-${unique()}`,
+      target: 'order',
+      kind: 'fixed',
+      value: 500,
+    })),
+  },
+  'GET /api/v1/commerce/campaigns/{id}': { rule: READ, scoped: 'path', build: id(commerceCampaign) },
+  'PATCH /api/v1/commerce/campaigns/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await commerceCampaign(t) }, body: { end: true } }),
   },
 }
 

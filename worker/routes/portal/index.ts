@@ -12,6 +12,7 @@ import { registerPortalAdminPlans } from './admin/plans.tsx'
 import { registerPortalAdminTenants } from './admin/tenants.tsx'
 import { registerPortalApiKeys } from './app/api-keys.tsx'
 import { registerPortalCalendar } from './app/calendar.tsx'
+import { registerPortalCampaigns } from './app/campaigns.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
 import { registerPortalEvents } from './app/events.ts'
 import { registerPortalInbox } from './app/inbox.tsx'
@@ -56,6 +57,8 @@ export function registerPortal(app: App) {
   // Scheduling (docs/scheduling.md): the day and week views, and the catalogue for managers.
   registerPortalSchedule(portal)
   registerPortalScheduleSettings(portal)
+  // Commerce campaigns and coupons (docs/commerce.md).
+  registerPortalCampaigns(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalSettings(portal)
