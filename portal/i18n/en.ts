@@ -1197,6 +1197,9 @@ export const en = {
   'campaigns.created': 'Campaign created.',
   'campaigns.saved': 'Campaign saved.',
   'campaigns.ended': 'Campaign ended.',
+  // Storefront: the coupon field and the discount line (campaigns)
+  'shop.coupon': 'Coupon (optional)',
+  'shop.discount': 'Discount: {name}',
 } as const
 
 export type MessageKey = keyof typeof en

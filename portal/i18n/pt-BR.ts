@@ -1205,4 +1205,7 @@ export const ptBR: Record<MessageKey, string> = {
   'campaigns.created': 'Campanha criada.',
   'campaigns.saved': 'Campanha salva.',
   'campaigns.ended': 'Campanha encerrada.',
+  // Loja virtual: o campo de cupom e a linha de desconto (campanhas)
+  'shop.coupon': 'Cupom (opcional)',
+  'shop.discount': 'Desconto: {name}',
 }
