@@ -82,7 +82,7 @@ function CampaignCard(props: CampaignsProps & { campaign: CampaignView }) {
   const lastDay = c.endsAt ? props.day(new Date(c.endsAt.getTime() - 1)) : null
   return (
     <article class="card campaign" aria-labelledby={`c-${c.id}`}>
-      <header class="row spread">
+      <header class="campaign-head">
         <h3 id={`c-${c.id}`}>{c.name}</h3>
         <Badge
           status={STATE_BADGE[c.state as keyof typeof STATE_BADGE]}
@@ -105,7 +105,7 @@ function CampaignCard(props: CampaignsProps & { campaign: CampaignView }) {
           ? t('campaigns.period', { from: props.day(c.startsAt), to: lastDay })
           : t('campaigns.periodOpen', { from: props.day(c.startsAt) })}
       </p>
-      <dl class="kpis">
+      <dl class="campaign-results">
         <div>
           <dt>{t('campaigns.orders')}</dt>
           <dd>{i18n.number(c.results.orders)}</dd>
@@ -124,7 +124,7 @@ function CampaignCard(props: CampaignsProps & { campaign: CampaignView }) {
         </div>
       </dl>
       {props.canManage && c.state !== 'ended' && (
-        <div class="row">
+        <div class="campaign-actions">
           <details>
             <summary>{t('campaigns.edit')}</summary>
             <form method="post" action={`/app/commerce/campaigns/${c.id}`} class="stack">
@@ -228,7 +228,7 @@ function CreateForm(props: CampaignsProps) {
             <legend>{t('campaigns.itemsLabel')}</legend>
             <p class="hint">{t('campaigns.itemsHint')}</p>
             {props.categories.map((category) => (
-              <label class="check">
+              <label class="choice">
                 <input
                   type="checkbox"
                   name="category_ids"
@@ -239,7 +239,7 @@ function CreateForm(props: CampaignsProps) {
               </label>
             ))}
             {props.products.map((product) => (
-              <label class="check">
+              <label class="choice">
                 <input
                   type="checkbox"
                   name="product_ids"
