@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { CAMPAIGN_BUDGET_KINDS, CAMPAIGN_KINDS, CAMPAIGN_TARGETS } from '../../../db/schema/index.ts'
+import { dateTimeField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { idParam, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
@@ -15,7 +16,7 @@ import { validate } from '../../validator.ts'
 import { couponCode, prefixedId } from '../shop/fields.ts'
 
 const cents = z.number().int().min(0).max(100_000_000)
-const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value))
+const instant = dateTimeField.transform((value) => new Date(value))
 
 export const campaignBody = z.object({
   name: z.string().trim().min(1).max(120),

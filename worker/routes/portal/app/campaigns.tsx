@@ -3,6 +3,7 @@ import type { FormState } from '../../../../portal/components/forms.tsx'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { CampaignsPage, CampaignsSection } from '../../../../portal/pages/app/campaigns.tsx'
 import { can } from '../../../auth/permissions.ts'
+import { isStoredDate, LAST_DAY } from '../../../dates.ts'
 import { notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { requestTimeZone } from '../../../middleware/portal-locale.ts'
@@ -31,7 +32,6 @@ import { centsOf } from './schedule-settings.tsx'
 const PAGE = '/app/commerce/campaigns'
 const commerce = { module: 'commerce' } as const
 const CAMPAIGN_ID = /^cmp_[0-9a-z]{20}$/
-const DAY = /^\d{4}-\d{2}-\d{2}$/
 
 const DONE: Record<string, MessageKey> = {
   created: 'campaigns.created',
@@ -48,7 +48,8 @@ const nextDay = (day: string) =>
 const optional = (inner: z.ZodType<unknown>) =>
   z.preprocess((value) => (value === '' ? undefined : value), inner.optional())
 const money = z.string().refine((text) => centsOf(text) !== null)
-const day = z.string().regex(DAY)
+// A stored day with a next one (the end is the midnight after the last day).
+const day = z.string().refine((text) => isStoredDate(text) && text < LAST_DAY)
 
 const createForm = z.object({
   name: z.string().trim().min(1).max(120),
