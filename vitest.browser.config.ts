@@ -13,6 +13,9 @@ export default defineConfig({
     include: ['test/browser/**/*.e2e.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
+    // expect.poll waits for what a page shows; its 1 s default failed a passing inbox test while
+    // the machine's two cores ran other suites. A slow page is not a wrong one.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 240_000,
   },
 })

@@ -28,6 +28,26 @@ export function isStoredDateTime(text: string): boolean {
   return isStoredDate(text.slice(0, 10)) && instant >= FIRST_INSTANT && instant <= LAST_INSTANT
 }
 
+/** Whether `zone` is an IANA time zone the runtime knows (Intl refuses any other). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A time-zone field of a request, written back as the IANA name Intl resolves it to (Intl also
+ * takes `america/sao_paulo` or `utc`; what is stored and shown is `America/Sao_Paulo`, `UTC`).
+ */
+export const timeZoneField = z
+  .string()
+  .max(64, { abort: true })
+  .refine(isTimeZone, 'must be an IANA time zone such as America/Sao_Paulo')
+  .transform((zone) => new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone)
+
 /** A date field of a request, `YYYY-MM-DD`. */
 export const dateField = z.iso
   .date({ message: 'must be a date YYYY-MM-DD', abort: true })

@@ -564,6 +564,16 @@ export async function connectDemoAccounts(baseUrl: string): Promise<void> {
       : `not connected (${response.status} ${(await response.text()).slice(0, 120)})`
     console.log(`[dev]   ${account.platform.padEnd(9)} ${outcome}`)
   }
+  // The backfill brings daily metrics only; followers are a snapshot that the regular collection
+  // takes, which the cron starts, and wrangler dev fires no cron by itself. One "collect now" per
+  // account gives the demo today's followers (and every later start adds that day's).
+  const connections = (await (
+    await fetch(`${baseUrl}/api/v1/connections?limit=100`, { headers })
+  ).json()) as {
+    data?: { id: string }[]
+  }
+  for (const connection of connections.data ?? [])
+    await fetch(`${baseUrl}/api/v1/connections/${connection.id}/collect`, { method: 'POST', headers })
 }
 
 /** acme's Meta app secret: demo data, local only, like the demo passwords. */

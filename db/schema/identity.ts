@@ -37,6 +37,8 @@ const lifecycle = {
   totpEnabledAt: timestamp('totp_enabled_at', { withTimezone: true }),
   /** The step of the last code accepted: it and earlier ones are refused (no replay in the window). */
   totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+  /** The person's own IANA zone for times on screen (migration 0047); null follows the tenant's. */
+  timeZone: text('time_zone'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }

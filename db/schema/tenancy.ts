@@ -42,6 +42,8 @@ export const tenants = pgTable(
     xCollectionEnabled: boolean('x_collection_enabled').notNull().default(true),
     /** The owner's switch: every member signs in with a second factor (those without one enrol first). */
     requireTotp: boolean('require_totp').notNull().default(false),
+    /** Where the business is (IANA): times on screen for members who chose no zone of their own. */
+    timeZone: text('time_zone').notNull().default('America/Sao_Paulo'),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
     ...timestamps,
   },

@@ -77,6 +77,15 @@ export const en = {
   'account.mismatch': 'The two new passwords differ.',
   'account.passwordChanged': 'Password changed. Other sessions ended: {count}.',
   'account.language': 'Language',
+  'account.timeZone': 'Time zone',
+  'account.timeZoneLeadMember':
+    'Every time in the portal is shown in this zone. Automatic follows the business’s zone, set in Settings.',
+  'account.timeZoneLeadOperator': 'Every time in the admin central is shown in this zone.',
+  'account.timeZoneSaved': 'Time zone saved. Times are now shown in {zone}.',
+  'timeZone.automatic': 'Automatic: {zone}',
+  'timeZone.brazil': 'Brazil',
+  'timeZone.all': 'All zones',
+  'timeZone.save': 'Save time zone',
   'account.languageLeadMember': 'Saved to your account: it follows you to every device.',
   'account.languageLeadOperator': 'Remembered in this browser.',
   'chart.desc': 'Line chart of {series} from {from} to {to}. Hover or focus a point for its value.',
@@ -808,6 +817,11 @@ export const en = {
   'nav.settings': 'Settings',
   'settings.title': 'Settings',
   'settings.save': 'Save',
+  'settings.zone.title': 'Time zone of the business',
+  'settings.zone.lead':
+    'Where the business is: the portal shows times in this zone to every member who did not choose one of their own.',
+  'settings.zone.current': 'Now: {zone}',
+  'settings.zone.saved': 'Time zone of the business saved.',
   'settings.x.title': 'X (Twitter) collection',
   'settings.x.lead':
     'X bills every read of its API. Turn collection off to stop reading X accounts for the whole organization; their history stays.',

@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'hono/jsx'
 import type { ErrorCode } from '../../worker/errors.ts'
+import { DEFAULT_TIME_ZONE } from '../viewer.ts'
 import { en, type MessageKey } from './en.ts'
 import { ptBR } from './pt-BR.ts'
 
@@ -56,8 +57,12 @@ export type I18n = {
   number: (value: number, options?: Intl.NumberFormatOptions) => string
   /** A percentage given in percent units (12.5 → "12,5%" in pt-BR). */
   percent: (value: number) => string
+  /** A calendar day (`YYYY-MM-DD` as written) or the day of an instant in `timeZone`. */
   date: (value: Date | string) => string
+  /** An instant in `timeZone`, with the zone's short name ("5 de dez. de 2026, 08:30 BRT"). */
   dateTime: (value: Date | string) => string
+  /** The IANA zone instants are shown in: the viewer's (see portal/viewer.ts). */
+  timeZone: string
 }
 
 /** A supported locale from a tag such as `pt`, `pt-PT` or `en-GB`; null when none fits. */
@@ -105,24 +110,35 @@ export function negotiateLocale(sources: {
   )
 }
 
-const cache = new Map<Locale, I18n>()
+const cache = new Map<string, I18n>()
+const DAY = /^\d{4}-\d{2}-\d{2}$/
 
-/** Formatters are built once per locale and isolate: Intl constructors are not cheap. */
-export function i18nFor(locale: Locale): I18n {
-  const cached = cache.get(locale)
+/**
+ * Formatters are built once per locale, zone and isolate: Intl constructors are not cheap. A day
+ * written `YYYY-MM-DD` is a calendar day and reads the same in every zone; an instant reads in
+ * `timeZone`.
+ */
+export function i18nFor(locale: Locale, timeZone = DEFAULT_TIME_ZONE): I18n {
+  const key = `${locale} ${timeZone}`
+  const cached = cache.get(key)
   if (cached) return cached
   const catalog = CATALOGS[locale]
-  const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' })
+  const dayFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' })
+  const zonedDayFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone })
+  // dateStyle cannot be combined with timeZoneName: the same fields, spelt out.
   const dateTimeFormat = new Intl.DateTimeFormat(locale, {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone: 'UTC',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+    timeZone,
   })
   const numberFormat = new Intl.NumberFormat(locale)
-  const toDate = (value: Date | string) =>
-    value instanceof Date ? value : new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
   const i18n: I18n = {
     locale,
+    timeZone,
     t: (key, params) => {
       const text = catalog[key] ?? en[key] ?? key
       return params
@@ -133,11 +149,13 @@ export function i18nFor(locale: Locale): I18n {
       options ? new Intl.NumberFormat(locale, options).format(value) : numberFormat.format(value),
     percent: (value) =>
       new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(value / 100),
-    date: (value) => dateFormat.format(toDate(value)),
-    // dateStyle/timeStyle cannot be combined with timeZoneName: the zone is said here.
-    dateTime: (value) => `${dateTimeFormat.format(toDate(value))} UTC`,
+    date: (value) =>
+      typeof value === 'string' && DAY.test(value)
+        ? dayFormat.format(new Date(`${value}T00:00:00Z`))
+        : zonedDayFormat.format(new Date(value)),
+    dateTime: (value) => dateTimeFormat.format(new Date(value)),
   }
-  cache.set(locale, i18n)
+  cache.set(key, i18n)
   return i18n
 }
 

@@ -75,6 +75,15 @@ export const ptBR: Record<MessageKey, string> = {
   'account.mismatch': 'As duas novas senhas não conferem.',
   'account.passwordChanged': 'Senha alterada. Outras sessões encerradas: {count}.',
   'account.language': 'Idioma',
+  'account.timeZone': 'Fuso horário',
+  'account.timeZoneLeadMember':
+    'Todos os horários do portal aparecem neste fuso. Automático segue o fuso da empresa, definido em Configurações.',
+  'account.timeZoneLeadOperator': 'Todos os horários da central aparecem neste fuso.',
+  'account.timeZoneSaved': 'Fuso horário salvo. Os horários agora aparecem em {zone}.',
+  'timeZone.automatic': 'Automático: {zone}',
+  'timeZone.brazil': 'Brasil',
+  'timeZone.all': 'Todos os fusos',
+  'timeZone.save': 'Salvar fuso horário',
   'account.languageLeadMember': 'Fica salvo na sua conta e vale em todos os dispositivos.',
   'account.languageLeadOperator': 'Fica lembrado neste navegador.',
   'chart.desc':
@@ -810,6 +819,11 @@ export const ptBR: Record<MessageKey, string> = {
   'nav.settings': 'Configurações',
   'settings.title': 'Configurações',
   'settings.save': 'Salvar',
+  'settings.zone.title': 'Fuso horário da empresa',
+  'settings.zone.lead':
+    'Onde a empresa está: o portal mostra os horários neste fuso a quem não escolheu um fuso próprio.',
+  'settings.zone.current': 'Agora: {zone}',
+  'settings.zone.saved': 'Fuso horário da empresa salvo.',
   'settings.x.title': 'Coleta do X (Twitter)',
   'settings.x.lead':
     'O X cobra cada leitura da sua API. Desligue a coleta para parar de ler as contas do X de toda a organização; o histórico fica.',

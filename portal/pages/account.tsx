@@ -2,6 +2,7 @@ import type { Child } from 'hono/jsx'
 import type { FormState } from '../components/forms.tsx'
 import { ActionButton, Alert, Field, HxForm, NewPasswordFields } from '../components/forms.tsx'
 import { When } from '../components/status.tsx'
+import { TimeZoneSelect, zoneLabel } from '../components/time-zone.tsx'
 import { LOCALES, type MessageKey, useI18n } from '../i18n/index.ts'
 import type { Viewer } from '../viewer.ts'
 
@@ -67,7 +68,7 @@ export function SessionsPage(props: { area: 'admin' | 'app'; sessions: SessionVi
   )
 }
 
-/** Account settings: who you are, your password (re-authenticated), your language. */
+/** Account settings: who you are, your password (re-authenticated), your language and time zone. */
 export function AccountPage(props: {
   area: 'admin' | 'app'
   viewer: Viewer
@@ -76,6 +77,8 @@ export function AccountPage(props: {
   noticeParams?: Record<string, number>
   /** The person must change a password someone else set before doing anything else. */
   required?: boolean
+  /** The time zone was just saved. */
+  zoneSaved?: boolean
   /** The two-factor section (portal/pages/two-factor.tsx), placed after the password. */
   twoFactor?: Child
 }) {
@@ -140,6 +143,26 @@ export function AccountPage(props: {
             />
           ))}
         </div>
+      </section>
+      <section id="time-zone" class="card" aria-labelledby="time-zone-title">
+        <h2 id="time-zone-title">{t('account.timeZone')}</h2>
+        <p class="muted small">
+          {t(v.kind === 'member' ? 'account.timeZoneLeadMember' : 'account.timeZoneLeadOperator')}
+        </p>
+        {props.zoneSaved && (
+          <Alert kind="success">{t('account.timeZoneSaved', { zone: zoneLabel(v.zone.shown) })}</Alert>
+        )}
+        <HxForm action={`/${props.area}/account/time-zone`} target="#time-zone" label={t('account.timeZone')}>
+          <TimeZoneSelect
+            name="time_zone"
+            label="account.timeZone"
+            value={v.zone.own}
+            automatic={v.zone.fallback}
+          />
+          <button type="submit" class="primary">
+            {t('timeZone.save')}
+          </button>
+        </HxForm>
       </section>
     </>
   )

@@ -8,6 +8,8 @@ type PortalInit = {
   headers?: Record<string, string>
   /** Leave the CSRF token out of the form (it is added from the cookie jar by default). */
   withoutToken?: boolean
+  /** Where Cloudflare locates the request (`request.cf`), e.g. `{ timezone: 'America/Chicago' }`. */
+  cf?: Record<string, unknown>
 }
 
 /**
@@ -47,7 +49,7 @@ export function portalClient(db: TestDatabase, options: { acceptLanguage?: strin
       if (!headers.has('origin')) headers.set('origin', TEST_ORIGIN)
       if (!headers.has('sec-fetch-site')) headers.set('sec-fetch-site', 'same-origin')
     }
-    return remember(await callWorker(db.env, path, { method, headers, body }))
+    return remember(await callWorker(db.env, path, { method, headers, body, cf: init.cf } as RequestInit))
   }
   return {
     jar,

@@ -38,18 +38,13 @@ export function rememberLocale(c: Context, locale: Locale): void {
 }
 
 /**
- * The visitor's time zone, for times that matter to the minute (when an erasure runs): the one
- * Cloudflare locates the request in (`request.cf.timezone`), else `fallback` (UTC unless the page
- * knows better: scheduling's staff pages fall back to São Paulo, like the public booking page). Portal pages cannot run
- * a script to ask the browser (only our static assets may load), and people have no zone setting yet.
+ * The zone the signed-in person reads times in (portal/viewer.ts: their own choice, else their
+ * tenant's, else São Paulo), never the zone the request came from: a clinic's 08:30 must read 08:30
+ * to its staff wherever they are. Known once `portalRun` has loaded the viewer; called before that
+ * it throws, so a page cannot silently show another zone.
  */
-export function requestTimeZone(c: Context, fallback = 'UTC'): string {
-  const zone = (c.req.raw as { cf?: { timezone?: unknown } }).cf?.timezone
-  if (typeof zone !== 'string' || zone === '') return fallback
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone })
-    return zone
-  } catch {
-    return fallback
-  }
+export function memberTimeZone(c: Context<PortalEnv>): string {
+  const viewer = c.get('viewer')
+  if (!viewer) throw new Error('memberTimeZone is known only inside or after portalRun')
+  return viewer.zone.shown
 }

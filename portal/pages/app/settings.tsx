@@ -2,11 +2,14 @@ import type { Child } from 'hono/jsx'
 import type { FormState } from '../../components/forms.tsx'
 import { ActionButton, Alert, Field, HxForm } from '../../components/forms.tsx'
 import { When } from '../../components/status.tsx'
+import { TimeZoneSelect, zoneLabel } from '../../components/time-zone.tsx'
 import { type MessageKey, useI18n } from '../../i18n/index.ts'
 
 export type SettingsView = {
   manage: { connections: boolean; calendar: boolean }
   xCollectionEnabled: boolean
+  /** The business's IANA zone. */
+  timeZone: string
   /** Null when the plan has no metrics module. */
   metaWebhook: { configured: boolean; callbackUrl: string; updatedAt: Date | string | null } | null
   /** Null when the plan has no calendar module. */
@@ -26,6 +29,17 @@ export function SettingsPage(props: SettingsView & { forms?: SettingsForms; noti
     <section id="settings" aria-labelledby="settings-title">
       <h1 id="settings-title">{t('settings.title')}</h1>
       {props.notice && <Alert kind="success">{t(props.notice)}</Alert>}
+      <div class="card">
+        <h2>{t('settings.zone.title')}</h2>
+        <p class="muted">{t('settings.zone.lead')}</p>
+        {props.manage.connections ? (
+          <SettingsForm action="/app/settings/time-zone" label={t('settings.zone.title')}>
+            <TimeZoneSelect name="time_zone" label="account.timeZone" value={props.timeZone} />
+          </SettingsForm>
+        ) : (
+          <p>{t('settings.zone.current', { zone: zoneLabel(props.timeZone) })}</p>
+        )}
+      </div>
       <div class="card">
         <h2>{t('settings.x.title')}</h2>
         <p class="muted">{t('settings.x.lead')}</p>

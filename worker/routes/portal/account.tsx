@@ -4,9 +4,11 @@ import type { MessageKey } from '../../../portal/i18n/index.ts'
 import { AccountPage, SessionsPage } from '../../../portal/pages/account.tsx'
 import { TwoFactorSection, type TwoFactorStep } from '../../../portal/pages/two-factor.tsx'
 import { can } from '../../auth/permissions.ts'
+import { timeZoneField } from '../../dates.ts'
 import { newPasswordField } from '../../http.ts'
 import type { PortalApp } from '../../middleware/portal-env.ts'
 import { changePassword, listMySessions, revokeMySession } from '../../services/auth/account.ts'
+import { setMyTimeZone } from '../../services/auth/preferences.ts'
 import {
   confirmTotpEnrolment,
   disableTotp,
@@ -75,6 +77,7 @@ export function registerPortalAccount(portal: PortalApp) {
         notice?: MessageKey
         noticeParams?: Record<string, number>
         required?: boolean
+        zoneSaved?: boolean
         twoFactor?: TwoFactorExtra
       } = {},
     ) => {
@@ -91,6 +94,7 @@ export function registerPortalAccount(portal: PortalApp) {
     portal.get(`/${area}/account`, (c) => {
       if (c.req.query('required') === 'password') return renderAccount(c, { required: true })
       if (c.req.query('required') === 'totp') return renderAccount(c, { twoFactor: { mustEnrol: true } })
+      if (c.req.query('done') === 'time-zone') return renderAccount(c, { zoneSaved: true })
       if (c.req.query('done') === 'two-factor-off')
         return renderAccount(c, { twoFactor: { notice: 'twoFactor.disabled' } })
       const ended = Number(c.req.query('ended'))
@@ -100,6 +104,13 @@ export function registerPortalAccount(portal: PortalApp) {
             noticeParams: { count: Number.isFinite(ended) ? ended : 0 },
           })
         : renderAccount(c)
+    })
+
+    /** The person's own zone for times on screen; empty follows the tenant's (or São Paulo). */
+    portal.post(`/${area}/account/time-zone`, async (c) => {
+      const form = await readForm(c, z.object({ time_zone: z.literal('').or(timeZoneField) }))
+      if (form.ok) await portalRun(c, (ctx) => setMyTimeZone(ctx, form.data.time_zone || null))
+      return seeOther(c, `/${area}/account${form.ok ? '?done=time-zone' : ''}#time-zone`)
     })
 
     /** Re-authentication: the current password is checked by the service before anything changes. */

@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { errorMessageKey, i18nFor, type MessageKey } from '../../../portal/i18n/index.ts'
-import type { Viewer } from '../../../portal/viewer.ts'
+import { DEFAULT_TIME_ZONE, type Viewer, type ViewerZone } from '../../../portal/viewer.ts'
 import { ApiError, isErrorCode } from '../../errors.ts'
 import type { PortalEnv } from '../../middleware/portal-env.ts'
 import { requestLocale } from '../../middleware/portal-locale.ts'
@@ -23,9 +23,20 @@ export async function portalRun<T>(
 ): Promise<T> {
   return c.var.caller.run(async (ctx) => {
     const me = await describeMe(ctx)
+    const zone = (own: string | null, fallback: string): ViewerZone => ({
+      shown: own ?? fallback,
+      own,
+      fallback,
+    })
     const viewer: Viewer | undefined =
       ctx.principal.kind === 'operator' && me.user
-        ? { kind: 'operator', id: me.user.id, name: me.user.name, email: me.user.email }
+        ? {
+            kind: 'operator',
+            id: me.user.id,
+            name: me.user.name,
+            email: me.user.email,
+            zone: zone(me.user.timeZone, DEFAULT_TIME_ZONE),
+          }
         : ctx.principal.kind === 'member' && me.user && me.tenant
           ? {
               kind: 'member',
@@ -35,11 +46,14 @@ export async function portalRun<T>(
               role: ctx.principal.role,
               tenantName: me.tenant.name,
               locale: 'locale' in me.user ? (me.user.locale ?? null) : null,
+              zone: zone(me.user.timeZone, me.tenant.timeZone),
               modules: ctx.modules,
             }
           : undefined
     c.set('viewer', viewer)
-    if (viewer?.kind === 'member') c.set('i18n', i18nFor(requestLocale(c, viewer.locale)))
+    // Operators' language is their cookie's (read by the locale middleware); the zone is saved.
+    const locale = viewer?.kind === 'member' ? requestLocale(c, viewer.locale) : c.var.i18n.locale
+    if (viewer) c.set('i18n', i18nFor(locale, viewer.zone.shown))
     return work(ctx)
   }, options)
 }

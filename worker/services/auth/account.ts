@@ -12,7 +12,12 @@ import { secondFactorRequired } from './two-factor.ts'
 export async function describeMe({ tx, principal, modules }: ServiceContext) {
   if (principal.kind === 'operator') {
     const [operator] = await tx
-      .select({ id: operators.id, email: operators.email, name: operators.name })
+      .select({
+        id: operators.id,
+        email: operators.email,
+        name: operators.name,
+        timeZone: operators.timeZone,
+      })
       .from(operators)
       .where(eq(operators.id, principal.id))
     return { principal: { kind: principal.kind, role: principal.role }, user: operator ?? null, tenant: null }
@@ -21,8 +26,20 @@ export async function describeMe({ tx, principal, modules }: ServiceContext) {
   // were read with the session check.
   const [row] = await tx
     .select({
-      tenant: { id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status },
-      user: { id: users.id, email: users.email, name: users.name, locale: users.locale },
+      tenant: {
+        id: tenants.id,
+        slug: tenants.slug,
+        name: tenants.name,
+        status: tenants.status,
+        timeZone: tenants.timeZone,
+      },
+      user: {
+        id: users.id,
+        email: users.email,
+        name: users.name,
+        locale: users.locale,
+        timeZone: users.timeZone,
+      },
     })
     .from(tenants)
     .leftJoin(

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm'
-import { users } from '../../../db/schema/index.ts'
+import { operators, users } from '../../../db/schema/index.ts'
 import { ApiError } from '../../errors.ts'
 import { actorOf, writeAudit } from '../audit.ts'
 import type { ServiceContext } from '../context.ts'
@@ -31,5 +31,31 @@ export async function setMyLocale(ctx: ServiceContext, locale: UserLocale | null
     tenantId: principal.tenantId,
     target: { type: 'member', id: principal.id },
     data: { from: before.locale, to: locale },
+  })
+}
+
+/**
+ * Saves the signed-in person's time zone for times on screen (null: follow the tenant's zone, or
+ * São Paulo for operators). `zone` was checked at the boundary (worker/dates.ts timeZoneField).
+ */
+export async function setMyTimeZone(ctx: ServiceContext, zone: string | null): Promise<void> {
+  const { tx, principal, meta } = ctx
+  if (principal.kind !== 'member' && principal.kind !== 'operator') {
+    throw new ApiError(400, 'NOT_A_SESSION', 'Only a signed-in person has a time zone.')
+  }
+  const table = principal.kind === 'member' ? users : operators
+  // A member's row is found by id and tenant (row-level security checks the tenant again).
+  const mine =
+    principal.kind === 'member'
+      ? and(eq(users.id, principal.id), eq(users.tenantId, principal.tenantId))
+      : eq(operators.id, principal.id)
+  const [before] = await tx.select({ zone: table.timeZone }).from(table).where(mine)
+  if (!before || before.zone === zone) return
+  await tx.update(table).set({ timeZone: zone, updatedAt: ctx.now }).where(mine)
+  await writeAudit(tx, actorOf(principal), meta, {
+    action: 'user.time_zone_changed',
+    tenantId: principal.tenantId,
+    target: { type: principal.kind, id: principal.id },
+    data: { from: before.zone, to: zone },
   })
 }

@@ -3,7 +3,7 @@ import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { ErasureRequestsPage, ProcessingRecordsPage } from '../../../../portal/pages/admin/privacy.tsx'
 import { ApiError } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { requestTimeZone } from '../../../middleware/portal-locale.ts'
+import { memberTimeZone } from '../../../middleware/portal-locale.ts'
 import {
   cancelErasure,
   confirmErasure,
@@ -40,7 +40,7 @@ export function registerPortalAdminPrivacy(portal: PortalApp) {
         rows={page.data}
         nextHref={page.nextCursor ? `${LIST}?${new URLSearchParams({ cursor: page.nextCursor })}` : null}
         now={now}
-        timeZone={requestTimeZone(c)}
+        timeZone={memberTimeZone(c)}
         graceDays={c.var.caller.services.config.ERASURE_GRACE_DAYS}
         notice={NOTICES[c.req.query('done') ?? '']}
         error={errorFromQuery(c)}

@@ -6,7 +6,7 @@ import { can } from '../../../auth/permissions.ts'
 import { isStoredDate, LAST_DAY } from '../../../dates.ts'
 import { notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { requestTimeZone } from '../../../middleware/portal-locale.ts'
+import { memberTimeZone } from '../../../middleware/portal-locale.ts'
 import {
   type CampaignInput,
   campaignTargets,
@@ -39,8 +39,8 @@ const DONE: Record<string, MessageKey> = {
   ended: 'campaigns.ended',
 }
 
-/** The viewer's zone: campaign days start and end at their midnight. */
-const zoneOf = (c: PortalContext) => requestTimeZone(c, 'America/Sao_Paulo')
+/** The member's zone (known inside portalRun): campaign days start and end at its midnight. */
+const zoneOf = (c: PortalContext) => memberTimeZone(c)
 
 const nextDay = (day: string) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
@@ -120,16 +120,17 @@ async function render(
   c: PortalContext,
   extra: { notice?: MessageKey; error?: MessageKey; form?: FormState } = {},
 ) {
-  const zone = zoneOf(c)
   const data = await portalRun(
     c,
     async (ctx) => ({
+      zone: zoneOf(c),
       campaigns: await listCampaigns(ctx),
       targets: await campaignTargets(ctx),
       canManage: can(ctx.principal, 'commerce.campaigns.manage'),
     }),
     commerce,
   )
+  const zone = data.zone
   const { t, locale } = c.var.i18n
   const dayFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone })
   const props = {
@@ -169,9 +170,17 @@ export function registerPortalCampaigns(portal: PortalApp) {
       return render(c, { form: { values: form.values, errors, message } })
     }
     if (!form.ok) return refuse(form.errors)
-    const input = inputOf(form.data, zoneOf(c))
-    if ('field' in input) return refuse({ [input.field]: 'form.invalid' })
-    const outcome = await attempt(() => portalRun(c, (ctx) => createCampaign(ctx, input), commerce))
+    const outcome = await attempt(() =>
+      portalRun(
+        c,
+        async (ctx) => {
+          const input = inputOf(form.data, zoneOf(c))
+          return 'field' in input ? input : { created: await createCampaign(ctx, input) }
+        },
+        commerce,
+      ),
+    )
+    if (outcome.ok && 'field' in outcome.value) return refuse({ [outcome.value.field]: 'form.invalid' })
     if (!outcome.ok) {
       c.status(outcome.error.status)
       return render(c, { form: { values: form.values, errors: outcome.fields, message: outcome.message } })
@@ -185,13 +194,13 @@ export function registerPortalCampaigns(portal: PortalApp) {
     const id = campaignParam(c)
     const form = await readForm(c, editForm)
     if (!form.ok) return seeOther(c, `${PAGE}?error=VALIDATION_FAILED`)
-    const zone = zoneOf(c)
     const ends = form.data.ends as string | undefined
     const limit = form.data.budget_limit as string | undefined
     return actThenBack(c, PAGE, 'saved', () =>
       portalRun(
         c,
         async (ctx) => {
+          const zone = zoneOf(c)
           const current = await getCampaign(ctx, id)
           const budgetLimit =
             limit && current.budget

@@ -5,7 +5,7 @@ import type { ComposerState } from '../../../../portal/pages/app/inbox-types.ts'
 import { can } from '../../../auth/permissions.ts'
 import { notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { requestTimeZone } from '../../../middleware/portal-locale.ts'
+import { memberTimeZone } from '../../../middleware/portal-locale.ts'
 import { getContact, updateContact } from '../../../services/attendance/contacts.ts'
 import {
   addNote,
@@ -121,7 +121,7 @@ async function renderInbox(
       rows={data.list.data}
       state={{ ...state, nextCursor: data.list.nextCursor }}
       now={new Date()}
-      timeZone={requestTimeZone(c)}
+      timeZone={memberTimeZone(c)}
       canReply={data.canReply}
       viewerId={c.var.viewer?.id}
       error={data.open ? undefined : error}

@@ -4,8 +4,9 @@ import {
   ProfessionalPlanPage,
   ScheduleSettingsPage,
 } from '../../../../portal/pages/app/schedule-settings.tsx'
-import { notFound } from '../../../errors.ts'
+import { ApiError, notFound } from '../../../errors.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
+import { memberTimeZone } from '../../../middleware/portal-locale.ts'
 import type { ServiceContext } from '../../../services/context.ts'
 import {
   createBlockedPeriod,
@@ -27,7 +28,7 @@ import { createService, listServices, updateService } from '../../../services/sc
 import { isTimeZone, minuteOf, zonedInstant } from '../../../services/scheduling/zones.ts'
 import { type FormValues, formValues, many, one } from '../forms.ts'
 import { errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
-import { changeThenBack, scheduling, staffZone } from './schedule.tsx'
+import { changeThenBack, scheduling } from './schedule.tsx'
 
 const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{20}$`)
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/
@@ -104,7 +105,7 @@ export function registerPortalScheduleSettings(portal: PortalApp) {
         services={data.services}
         professionals={data.professionals}
         blocked={data.blocked}
-        timeZone={staffZone(c)}
+        timeZone={memberTimeZone(c)}
         notice={DONE[c.req.query('done') ?? '']}
         error={errorFromQuery(c)}
       />,
@@ -146,13 +147,17 @@ export function registerPortalScheduleSettings(portal: PortalApp) {
 
   portal.post(`${SETTINGS}/blocked`, signedIn('member'), async (c) => {
     const values = await formValues(c)
-    const zone = staffZone(c)
-    const startsAt = instantOf(one(values, 'starts_at'), zone)
-    const endsAt = instantOf(one(values, 'ends_at'), zone)
     const reason = one(values, 'reason').trim()
-    if (!startsAt || !endsAt || endsAt <= startsAt || reason.length > 500)
-      return seeOther(c, `${SETTINGS}?error=VALIDATION_FAILED`)
-    return act(c, SETTINGS, (ctx) => createBlockedPeriod(ctx, { startsAt, endsAt, reason: reason || null }))
+    if (reason.length > 500) return seeOther(c, `${SETTINGS}?error=VALIDATION_FAILED`)
+    return act(c, SETTINGS, (ctx) => {
+      // The times were typed in the viewer's zone, known once the viewer is loaded.
+      const zone = memberTimeZone(c)
+      const startsAt = instantOf(one(values, 'starts_at'), zone)
+      const endsAt = instantOf(one(values, 'ends_at'), zone)
+      if (!startsAt || !endsAt || endsAt <= startsAt)
+        throw new ApiError(400, 'VALIDATION_FAILED', 'The period must end after it starts.')
+      return createBlockedPeriod(ctx, { startsAt, endsAt, reason: reason || null })
+    })
   })
 
   portal.post(`${SETTINGS}/blocked/:id/delete`, signedIn('member'), (c) => {

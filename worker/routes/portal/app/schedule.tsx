@@ -12,7 +12,7 @@ import { can } from '../../../auth/permissions.ts'
 import { notFound } from '../../../errors.ts'
 import { emailField } from '../../../http.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
-import { requestTimeZone } from '../../../middleware/portal-locale.ts'
+import { memberTimeZone } from '../../../middleware/portal-locale.ts'
 import type { ServiceContext } from '../../../services/context.ts'
 import { parsePhone } from '../../../services/customers/phone.ts'
 import {
@@ -34,9 +34,6 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/
 const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{20}$`)
 /** More than any one business books in a week; the list is not paged. */
 const MOST_SHOWN = 500
-
-/** Staff read times where they are (Cloudflare's zone of the request), else Brazil's. */
-export const staffZone = (c: PortalContext) => requestTimeZone(c, 'America/Sao_Paulo')
 
 /** A local date from the query, kept inside the years the API accepts; else today in `zone`. */
 export function dayOf(value: string | undefined, zone: string) {
@@ -124,41 +121,46 @@ export async function changeThenBack(
 
 export function registerPortalSchedule(portal: PortalApp) {
   portal.get('/app/schedule', signedIn('member'), async (c) => {
-    const zone = staffZone(c)
     const view = c.req.query('view') === 'week' ? 'week' : 'day'
-    const picked = dayOf(c.req.query('day'), zone)
-    // A week starts on Monday, whatever day was picked.
-    const day = view === 'week' ? addDays(picked, -((weekdayOf(picked) + 6) % 7)) : picked
     const professional = c.req.query('professional')
     const professionalId = professional && ID('pro').test(professional) ? professional : null
-    const schedule: ScheduleView = {
-      view,
-      day,
-      today: zonedDate(new Date(), zone),
-      professionalId,
-      timeZone: zone,
-    }
     const data = await portalRun(
       c,
-      async (ctx) => ({
-        professionals: (await listProfessionals(ctx, { limit: 100 })).data,
-        appointments: (
-          await listAppointments(ctx, {
-            limit: MOST_SHOWN,
-            day,
-            days: view === 'week' ? 7 : 1,
-            timeZone: zone,
-            ...(professionalId ? { professionalId } : {}),
-          })
-        ).data,
-        canBook: can(ctx.principal, 'scheduling.book'),
-        canManage: can(ctx.principal, 'scheduling.manage'),
-      }),
+      async (ctx) => {
+        // The days are the viewer's: known once the viewer is loaded, in this transaction.
+        const zone = memberTimeZone(c)
+        const picked = dayOf(c.req.query('day'), zone)
+        // A week starts on Monday, whatever day was picked.
+        const day = view === 'week' ? addDays(picked, -((weekdayOf(picked) + 6) % 7)) : picked
+        const schedule: ScheduleView = {
+          view,
+          day,
+          today: zonedDate(new Date(), zone),
+          professionalId,
+          timeZone: zone,
+        }
+        return {
+          schedule,
+          professionals: (await listProfessionals(ctx, { limit: 100 })).data,
+          appointments: (
+            await listAppointments(ctx, {
+              limit: MOST_SHOWN,
+              day,
+              days: view === 'week' ? 7 : 1,
+              timeZone: zone,
+              ...(professionalId ? { professionalId } : {}),
+            })
+          ).data,
+          canBook: can(ctx.principal, 'scheduling.book'),
+          canManage: can(ctx.principal, 'scheduling.manage'),
+        }
+      },
       scheduling,
     )
+    const zone = data.schedule.timeZone
     return c.render(
       <SchedulePage
-        schedule={schedule}
+        schedule={data.schedule}
         professionals={data.professionals}
         appointments={data.appointments.map((a) => ({ ...a, localDay: zonedDate(a.startsAt, zone) }))}
         canBook={data.canBook}
@@ -177,13 +179,13 @@ export function registerPortalSchedule(portal: PortalApp) {
     form?: FormState,
     status: 200 | 400 | 409 | 422 = 200,
   ) => {
-    const zone = staffZone(c)
-    const day = dayOf(query.day, zone)
     const serviceId = query.service && ID('svc').test(query.service) ? query.service : undefined
     const professionalId = query.professional && ID('pro').test(query.professional) ? query.professional : ''
     const data = await portalRun(
       c,
       async (ctx) => {
+        const zone = memberTimeZone(c)
+        const day = dayOf(query.day, zone)
         const { services, professionals } = await catalogue(ctx)
         const slots = serviceId
           ? await freeSlots(ctx, {
@@ -193,7 +195,7 @@ export function registerPortalSchedule(portal: PortalApp) {
               timeZone: zone,
             })
           : null
-        return { services, professionals, slots }
+        return { services, professionals, slots, day, zone }
       },
       scheduling,
     )
@@ -204,8 +206,8 @@ export function registerPortalSchedule(portal: PortalApp) {
         professionals={data.professionals}
         serviceId={serviceId}
         professionalId={professionalId}
-        day={day}
-        timeZone={zone}
+        day={data.day}
+        timeZone={data.zone}
         slots={data.slots}
         form={form}
       />,
@@ -249,7 +251,7 @@ export function registerPortalSchedule(portal: PortalApp) {
             notes: input.notes || null,
             status: 'confirmed',
             source: 'portal',
-            timeZone: staffZone(c),
+            timeZone: memberTimeZone(c),
           }),
         scheduling,
       ),
@@ -269,10 +271,10 @@ export function registerPortalSchedule(portal: PortalApp) {
 
   portal.get('/app/schedule/appointments/:id', signedIn('member'), async (c) => {
     const id = appointmentId(c)
-    const zone = staffZone(c)
     const data = await portalRun(
       c,
       async (ctx) => {
+        const zone = memberTimeZone(c)
         const appointment = await getAppointment(ctx, id)
         const canBook = can(ctx.principal, 'scheduling.book')
         const asked = c.req.query('day')
@@ -291,7 +293,7 @@ export function registerPortalSchedule(portal: PortalApp) {
               })
             : null
         const professionals = (await listProfessionals(ctx, { limit: 100 })).data
-        return { appointment, canBook, moveDay, moveProfessionalId, slots, professionals }
+        return { appointment, canBook, moveDay, moveProfessionalId, slots, professionals, zone }
       },
       scheduling,
     )
@@ -299,7 +301,7 @@ export function registerPortalSchedule(portal: PortalApp) {
       <AppointmentPage
         appointment={data.appointment}
         professionals={data.professionals}
-        timeZone={zone}
+        timeZone={data.zone}
         canBook={data.canBook}
         now={new Date()}
         moveDay={data.moveDay}
@@ -320,7 +322,7 @@ export function registerPortalSchedule(portal: PortalApp) {
       rescheduleAppointment(ctx, id, {
         startsAt: slot.data.startsAt,
         professionalId: slot.data.professionalId,
-        timeZone: staffZone(c),
+        timeZone: memberTimeZone(c),
       }),
     )
   })

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { MessageKey } from '../../../../portal/i18n/index.ts'
 import { type SettingsForms, SettingsPage } from '../../../../portal/pages/app/settings.tsx'
 import { can } from '../../../auth/permissions.ts'
+import { timeZoneField } from '../../../dates.ts'
 import type { PortalApp } from '../../../middleware/portal-env.ts'
 import { getAlertSettings, saveAlertSettings } from '../../../services/calendar/alerts.ts'
 import {
@@ -18,12 +19,13 @@ const NOTICES: Record<string, MessageKey> = {
   x: 'settings.x.saved',
   meta: 'settings.meta.saved',
   alerts: 'settings.alerts.saved',
+  zone: 'settings.zone.saved',
 }
 
 async function render(c: PortalContext, extra: { forms?: SettingsForms; notice?: MessageKey } = {}) {
   const origin = new URL(c.req.url).origin
   const view = await portalRun(c, async (ctx) => {
-    const { xCollectionEnabled } = await getSettings(ctx)
+    const { xCollectionEnabled, timeZone } = await getSettings(ctx)
     const meta = ctx.modules.includes('metrics') ? await getMetaWebhookSettings(ctx, { origin }) : null
     const alerts = ctx.modules.includes('calendar') ? await getAlertSettings(ctx) : null
     return {
@@ -32,6 +34,7 @@ async function render(c: PortalContext, extra: { forms?: SettingsForms; notice?:
         calendar: can(ctx.principal, 'calendar.manage'),
       },
       xCollectionEnabled,
+      timeZone,
       metaWebhook: meta && {
         configured: meta.appSecretSet,
         callbackUrl: meta.callbackUrl,
@@ -65,6 +68,13 @@ export function registerPortalSettings(portal: PortalApp) {
     if (!form.ok) return seeOther(c, '/app/settings')
     await portalRun(c, (ctx) => updateSettings(ctx, { xCollectionEnabled: form.data.enabled === 'true' }))
     return seeOther(c, '/app/settings?done=x')
+  })
+
+  portal.post('/app/settings/time-zone', async (c) => {
+    const form = await readForm(c, z.object({ time_zone: timeZoneField }))
+    if (!form.ok) return seeOther(c, '/app/settings')
+    await portalRun(c, (ctx) => updateSettings(ctx, { timeZone: form.data.time_zone }))
+    return seeOther(c, '/app/settings?done=zone')
   })
 
   portal.post('/app/settings/meta', async (c) => {
