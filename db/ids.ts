@@ -58,6 +58,9 @@ export const ID_PREFIXES = [
   'rpr',
   'rrl',
   'rmd',
+  // Commerce campaigns and coupons, and their redemptions.
+  'cmp',
+  'red',
 ] as const
 export type IdPrefix = (typeof ID_PREFIXES)[number]
 

@@ -149,6 +149,10 @@ export const ERROR_CODES = [
   'REALTIME_UNAVAILABLE',
   // Attendance teams (round-robin)
   'TEAM_EXISTS',
+  // Commerce campaigns and coupons
+  'COUPON_INVALID',
+  'CAMPAIGN_EXHAUSTED',
+  'COUPON_EXISTS',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

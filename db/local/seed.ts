@@ -203,6 +203,8 @@ export async function seedDemoData(ownerUrl: string): Promise<DemoData> {
        where code = 'pro' and not ('commerce' = any (modules))`,
     )
     await seedDemoCommerce(query, tenantIds.get('acme') as string)
+    // Campaigns and coupons (docs/commerce.md): a running campaign and a coupon on acme's storefront.
+    await seedDemoCampaigns(query, tenantIds.get('acme') as string)
     // Accounts (issue 20): a pending invitation on acme's team page (its link was never sent here:
     // "Send again" on the team page mails a fresh one to the dev mailbox).
     if (!(await accountExists(query, 'users', INVITED.email))) {
@@ -435,6 +437,32 @@ async function seedDemoCommerce(query: Query, tenantId: string): Promise<void> {
       [newId('oev'), tenantId, orderId, newId('oev')],
     )
   }
+}
+
+/**
+ * acme's campaigns (docs/commerce.md, "Campaigns"): a running automatic 10 % off drinks with a
+ * R$ 200 budget, and the coupon BEMVINDO10 (R$ 10 off orders from R$ 40, once per customer, 100
+ * uses). Only when acme has none, so a local change survives the next `npm run dev`.
+ */
+async function seedDemoCampaigns(query: Query, tenantId: string): Promise<void> {
+  const { rows } = await query<{ n: number }>(
+    'select count(*)::int as n from commerce_campaigns where tenant_id = $1',
+    [tenantId],
+  )
+  if ((rows[0]?.n ?? 0) > 0) return
+  const { rows: drinks } = await query<{ id: string }>(
+    `select id from commerce_categories where tenant_id = $1 and name = 'Bebidas'`,
+    [tenantId],
+  )
+  await query(
+    `insert into commerce_campaigns (id, tenant_id, name, code, target, kind, value, category_ids, minimum_order_cents,
+       starts_at, ends_at, budget_kind, budget_limit, per_customer_limit)
+     values ($1, $3, 'Semana do café', null, $4, 'percent', 10, $5, 0,
+             now() - interval '3 days', now() + interval '30 days', 'spend', 20000, null),
+            ($2, $3, 'Boas-vindas', 'BEMVINDO10', 'order', 'fixed', 1000, '{}', 4000,
+             now() - interval '3 days', null, 'uses', 100, 1)`,
+    [newId('cmp'), newId('cmp'), tenantId, drinks[0] ? 'items' : 'order', drinks[0] ? [drinks[0].id] : []],
+  )
 }
 
 /**

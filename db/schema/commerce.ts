@@ -348,6 +348,8 @@ export const commerceOrders = pgTable(
     address: jsonb('address').$type<OrderAddress>(),
     subtotalCents: integer('subtotal_cents').notNull(),
     shippingCents: integer('shipping_cents').notNull(),
+    /** Campaigns' and coupons' discount (commerce-campaigns.ts); the total is net of it. */
+    discountCents: integer('discount_cents').notNull().default(0),
     totalCents: integer('total_cents').notNull(),
     /** Placed while the store was closed: to be prepared at the next opening. */
     preorder: boolean('preorder').notNull().default(false),
@@ -364,7 +366,7 @@ export const commerceOrders = pgTable(
     uniqueIndex('commerce_orders_idempotency_key').on(t.tenantId, t.idempotencyKey),
     check(
       'commerce_orders_amounts',
-      sql`${t.subtotalCents} >= 0 and ${t.shippingCents} >= 0 and ${t.totalCents} = ${t.subtotalCents} + ${t.shippingCents}`,
+      sql`${t.subtotalCents} >= 0 and ${t.shippingCents} >= 0 and ${t.discountCents} >= 0 and ${t.discountCents} <= ${t.subtotalCents} + ${t.shippingCents} and ${t.totalCents} = ${t.subtotalCents} + ${t.shippingCents} - ${t.discountCents}`,
     ),
   ],
 )

@@ -25,6 +25,13 @@ const APP_NAV: NavItem[] = [
   { href: '/app/schedule', label: 'nav.schedule', permission: 'scheduling.read', module: 'scheduling' },
   // Commerce (docs/commerce.md): the orders board, for every role; moves follow `commerce.fulfil`.
   { href: '/app/commerce', label: 'nav.commerce', permission: 'commerce.read', module: 'commerce' },
+  // Commerce campaigns and coupons (docs/commerce.md): every role reads the results.
+  {
+    href: '/app/commerce/campaigns',
+    label: 'nav.campaigns',
+    permission: 'commerce.read',
+    module: 'commerce',
+  },
   { href: '/app/messages', label: 'nav.messages', permission: 'messages.read' },
   { href: '/app/team', label: 'nav.team', permission: 'users.manage' },
   { href: '/app/api-keys', label: 'nav.apiKeys', permission: 'api_keys.manage' },

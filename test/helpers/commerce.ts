@@ -1,7 +1,8 @@
+import { expect } from 'vitest'
 import { newId } from '../../db/ids.ts'
 import { mercadoPagoSecrets, signMercadoPago } from '../../worker/connectors/payments/mercadopago-webhook.ts'
 import type { TestBindings, TestDatabase } from './env.ts'
-import { createTenant, type TenantFixture } from './fixtures.ts'
+import { as, createMember, createTenant, login, type TenantFixture } from './fixtures.ts'
 import { callWorker } from './worker.ts'
 
 /** A store at Avenida Paulista (São Paulo), delivering up to 3 km for R$ 5 and 8 km for R$ 9. */
@@ -190,4 +191,22 @@ export async function paidOrder(env: TestBindings, db: TestDatabase, fixture: Sh
   })
   if (paid.status !== 200) throw new Error(`webhook answered ${paid.status}: ${await paid.text()}`)
   return orderId
+}
+
+/** An API caller signed in as a new member of `tenantId` with `role`, against `env`. */
+export async function staffCaller(
+  db: TestDatabase,
+  env: TestBindings,
+  tenantId: string,
+  role: 'owner' | 'admin' | 'analyst' | 'viewer' = 'owner',
+) {
+  const member = await createMember(db, tenantId, role)
+  return as({ ...db, env }, (await login(db, member.email)).access_token)
+}
+
+/** The body of a response that must have `status` (the body is the failure's message otherwise). */
+export async function jsonOf<T = Record<string, unknown>>(response: Response, status: number): Promise<T> {
+  const text = await response.text()
+  expect(response.status, text).toBe(status)
+  return JSON.parse(text) as T
 }

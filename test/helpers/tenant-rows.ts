@@ -284,8 +284,31 @@ function commerceRows(t: string, customerId: string): [string, unknown[]][] {
       `insert into commerce_order_events (id, tenant_id, order_id, to_status, actor_type) values ($1, $2, $3, 'pending_payment', 'customer')`,
       [newId('oev'), t, order],
     ],
+    // Campaigns: a coupon that discounted the order, counted against the customer.
+    ...campaignRows(t, order, customerId),
     // The attendance module: a number, a contact, its conversation, an inbound message and a reply.
     ...attendanceRows(t),
+  ]
+}
+
+/** A campaign of tenant `t`, its redemption by `order` and the customer's use of it. */
+function campaignRows(t: string, order: string, customerId: string): [string, unknown[]][] {
+  const campaign = newId('cmp')
+  return [
+    [
+      `insert into commerce_campaigns (id, tenant_id, name, code, target, kind, value, starts_at, budget_kind, budget_limit, budget_used)
+       values ($1, $2, 'Verão', 'VERAO', 'order', 'fixed', 100, now(), 'uses', 10, 1)`,
+      [campaign, t],
+    ],
+    [
+      `insert into commerce_campaign_redemptions (id, tenant_id, campaign_id, order_id, customer_id, discount_cents)
+       values ($1, $2, $3, $4, $5, 100)`,
+      [newId('red'), t, campaign, order, customerId],
+    ],
+    [
+      `insert into commerce_campaign_customer_uses (tenant_id, campaign_id, customer_id, uses) values ($1, $2, $3, 1)`,
+      [t, campaign, customerId],
+    ],
   ]
 }
 

@@ -257,6 +257,16 @@ const paidOrder = async (t: Tenant) => {
   )
   return orderId
 }
+// Commerce campaigns: an automatic campaign of the tenant, written as the owner role.
+const commerceCampaign = async (t: Tenant) => {
+  const campaignId = newId('cmp')
+  await db.owner(
+    `insert into commerce_campaigns (id, tenant_id, name, target, kind, value, starts_at)
+     values ($1, $2, 'Campanha', 'order', 'percent', 10, now())`,
+    [campaignId, t.tenantId],
+  )
+  return campaignId
+}
 /**
  * The storefront API's footing in a tenant: its `X-Tenant` header, and a store (delivering up to
  * 8 km) selling a product with stock, for carts, quotes and checkouts.
@@ -1207,6 +1217,25 @@ const POLICY: Record<string, Policy> = {
       const token = (await trackingToken(loadConfig(env), orderId)) as string
       return { headers: { 'x-tenant': t.slug }, params: { id: orderId }, query: `token=${token}` }
     },
+  },
+  // Commerce campaigns and coupons: every role reads the results; owners, admins and admin keys
+  // create, change and end them (commerce.campaigns.manage).
+  'GET /api/v1/commerce/campaigns': { rule: READ },
+  'POST /api/v1/commerce/campaigns': {
+    rule: MANAGE,
+    build: body(() => ({
+      name: 'Verão',
+      code: `CUPOM-${unique()}`,
+      target: 'order',
+      kind: 'fixed',
+      value: 500,
+    })),
+  },
+  'GET /api/v1/commerce/campaigns/{id}': { rule: READ, scoped: 'path', build: id(commerceCampaign) },
+  'PATCH /api/v1/commerce/campaigns/{id}': {
+    rule: MANAGE,
+    scoped: 'path',
+    build: async (t) => ({ params: { id: await commerceCampaign(t) }, body: { end: true } }),
   },
 }
 

@@ -39,6 +39,8 @@ const PERMISSIONS = {
   'commerce.manage': ['owner', 'admin'],
   /** Commerce: moving orders through the board (accept, prepare, dispatch, deliver, cancel). */
   'commerce.fulfil': ['owner', 'admin', 'analyst'],
+  /** Commerce campaigns and coupons: creating, changing and ending them (they give money away). */
+  'commerce.campaigns.manage': ['owner', 'admin'],
   /**
    * The WhatsApp attendance inbox: conversations, contacts, templates and reports (customers'
    * messages, so viewers do not read them).

@@ -312,6 +312,8 @@ export type CheckoutValues = {
   street: string
   complement: string
   notes: string
+  /** A coupon code (campaigns), empty for none. */
+  coupon: string
 }
 
 export const CHECKOUT_FIELDS = [
@@ -324,6 +326,7 @@ export const CHECKOUT_FIELDS = [
   'street',
   'complement',
   'notes',
+  'coupon',
 ] as const
 
 function CartLines(props: { lines: CartLine[]; removeAction?: string }) {
@@ -468,6 +471,13 @@ export function CartView(props: {
               </fieldset>
             )}
             <Field name="notes" label="shop.notes" value={value('notes')} errors={errors} />
+            <Field
+              name="coupon"
+              label="shop.coupon"
+              value={value('coupon')}
+              errors={errors}
+              autocomplete="off"
+            />
             <p class="actions">
               <button type="submit">{t('shop.review')}</button>
             </p>
@@ -482,6 +492,8 @@ export type Review = {
   lines: CartLine[]
   subtotalCents: number
   shippingCents: number
+  /** Campaigns' and the coupon's discounts, each with its name. */
+  discounts: { name: string; amountCents: number }[]
   totalCents: number
   preorder: boolean
   outOfStock: boolean
@@ -515,6 +527,12 @@ export function ReviewView(props: {
         <dd>{money(i18n, review.subtotalCents)}</dd>
         <dt>{t('shop.shipping')}</dt>
         <dd>{props.values.fulfilment === 'pickup' ? t('shop.pickup') : money(i18n, review.shippingCents)}</dd>
+        {review.discounts.map((discount) => (
+          <>
+            <dt>{t('shop.discount', { name: discount.name })}</dt>
+            <dd>−{money(i18n, discount.amountCents)}</dd>
+          </>
+        ))}
         <dt>{t('shop.total')}</dt>
         <dd>
           <strong>{money(i18n, review.totalCents)}</strong>

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { newId } from '../../../db/ids.ts'
-import { coffeeCheckout, postCheckout, shopSetup } from '../../helpers/commerce.ts'
+import { coffeeCheckout, jsonOf, postCheckout, shopSetup, staffCaller } from '../../helpers/commerce.ts'
 import { captureQueue, createTestDatabase, type TestBindings, type TestDatabase } from '../../helpers/env.ts'
-import { as, createMember, createTenant, errorCode, login } from '../../helpers/fixtures.ts'
+import { createTenant, errorCode } from '../../helpers/fixtures.ts'
 import { callWorker } from '../../helpers/worker.ts'
 
 let db: TestDatabase
@@ -12,16 +12,9 @@ beforeAll(async () => {
   env = { ...db.env, API_RATE_LIMITER: undefined, JOBS: captureQueue().queue } as unknown as TestBindings
 })
 
-async function staff(tenantId: string, role: 'owner' | 'admin' | 'analyst' | 'viewer' = 'owner') {
-  const member = await createMember(db, tenantId, role)
-  return as({ ...db, env }, (await login(db, member.email)).access_token)
-}
-
-async function json<T = Record<string, unknown>>(response: Response, status: number): Promise<T> {
-  const text = await response.text()
-  expect(response.status, text).toBe(status)
-  return JSON.parse(text) as T
-}
+const staff = (tenantId: string, role?: 'owner' | 'admin' | 'analyst' | 'viewer') =>
+  staffCaller(db, env, tenantId, role)
+const json = jsonOf
 
 const STORE = {
   name: 'Loja Centro',

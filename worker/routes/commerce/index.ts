@@ -1,4 +1,5 @@
 import type { App } from '../../env.ts'
+import { registerCommerceCampaigns } from './campaigns.ts'
 import { registerCommerceOrders } from './orders.ts'
 import { registerCommerceProducts } from './products.ts'
 import { registerCommerceStores } from './stores.ts'
@@ -8,4 +9,5 @@ export function registerCommerceRoutes(app: App) {
   registerCommerceStores(app)
   registerCommerceProducts(app)
   registerCommerceOrders(app)
+  registerCommerceCampaigns(app)
 }

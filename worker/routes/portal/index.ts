@@ -12,6 +12,7 @@ import { registerPortalAdminPlans } from './admin/plans.tsx'
 import { registerPortalAdminTenants } from './admin/tenants.tsx'
 import { registerPortalApiKeys } from './app/api-keys.tsx'
 import { registerPortalCalendar } from './app/calendar.tsx'
+import { registerPortalCampaigns } from './app/campaigns.tsx'
 import { registerPortalCommerce } from './app/commerce.tsx'
 import { registerPortalConnections } from './app/connections.tsx'
 import { registerPortalEvents } from './app/events.ts'
@@ -62,6 +63,8 @@ export function registerPortal(app: App) {
   registerPortalCommerce(portal)
   // Scheduled reports (docs/reports.md): schedules, runs, held runs and their PDFs.
   registerPortalReports(portal)
+  // Commerce campaigns and coupons (docs/commerce.md).
+  registerPortalCampaigns(portal)
   registerPortalTeam(portal)
   registerPortalApiKeys(portal)
   registerPortalSettings(portal)

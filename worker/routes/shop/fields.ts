@@ -9,6 +9,12 @@ export const prefixedId = (prefix: string) =>
 const cents = z.number().int().min(0).max(100_000_000)
 const text = (max: number) => z.string().trim().min(1).max(max)
 
+/** Coupon codes (commerce campaigns): letters, digits, `_` and `-`; compared whatever their case. */
+export const couponCode = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{3,40}$/, '3 to 40 letters, digits, _ or -')
+
 /** A store's own point (staff-set); customers' points come from their CEP, never from them. */
 export const destinationFields = {
   latitude: z.number().min(-90).max(90),
@@ -49,6 +55,8 @@ export const cartBody = z.object({
     .min(1)
     .max(50),
   address: addressBody.optional(),
+  /** A coupon code (campaigns), whatever its case. */
+  coupon: couponCode.nullable().optional(),
 })
 
 export const checkoutBody = cartBody.extend({
@@ -77,6 +85,7 @@ export function cartOf(body: z.output<typeof cartBody>) {
       optionIds: item.option_ids,
     })),
     address: body.fulfilment === 'delivery' ? body.address : undefined,
+    coupon: body.coupon ?? null,
   }
 }
 

@@ -41,7 +41,7 @@ import {
   publicLanguage,
   renderPublicPage,
 } from '../public-page.tsx'
-import { cepField } from '../shop/fields.ts'
+import { cepField, couponCode } from '../shop/fields.ts'
 import { clearCart, MAX_LINES, readCart, writeCart } from './cart-cookie.ts'
 
 type ShopContext = PublicPageContext
@@ -103,6 +103,7 @@ const checkoutForm = z.object({
   street: z.string().trim().max(200).default(''),
   complement: z.string().trim().max(100).default(''),
   notes: z.string().trim().max(500).default(''),
+  coupon: z.union([z.literal(''), couponCode]).default(''),
 })
 
 type ParsedCheckout =
@@ -144,6 +145,7 @@ function parseCheckout(body: Record<string, unknown>): ParsedCheckout {
               complement: form.complement || null,
             }
           : undefined,
+      coupon: form.coupon || null,
     },
   }
 }
@@ -159,6 +161,9 @@ const FIXABLE = new Set([
   'MINIMUM_ORDER',
   'OUT_OF_RANGE',
   'CEP_NOT_FOUND',
+  // Campaigns: a coupon that does not apply, a discount that ran out.
+  'COUPON_INVALID',
+  'CAMPAIGN_EXHAUSTED',
   'GEOCODING_UNAVAILABLE',
   'PAYMENT_UNAVAILABLE',
   'VALIDATION_FAILED',
@@ -471,7 +476,9 @@ async function renderReview(
     if (!(error instanceof ApiError) || !FIXABLE.has(error.code)) throw error
     const fields = error.fields?.some((f) => f.path.endsWith('street'))
       ? { street: 'form.invalid' as const }
-      : {}
+      : error.code === 'COUPON_INVALID'
+        ? { coupon: 'form.invalid' as const }
+        : {}
     return renderCart(c, slug, storeId, { values, errors: fields, message: errorKey(error) }, error.status)
   }
   const { stores } = await storeOf(c, slug, storeId)
@@ -479,6 +486,7 @@ async function renderReview(
     lines: linesOf(preview.lines),
     subtotalCents: preview.subtotalCents,
     shippingCents: preview.shippingCents,
+    discounts: preview.discounts.map((d) => ({ name: d.name, amountCents: d.amountCents })),
     totalCents: preview.totalCents,
     preorder: preview.preorder,
     outOfStock: preview.warnings.some((w) => w.code === 'out_of_stock'),

@@ -12,7 +12,8 @@ import { createPixPayment, PAYMENT_PROVIDER } from '../../connectors/payments/me
 import { ApiError } from '../../errors.ts'
 import type { Services } from '../../runtime/ports.ts'
 import { upsertCustomer } from '../customers/customers.ts'
-import { type CartInput, priceCart, type Quote } from './cart.ts'
+import { applyCampaigns, type DiscountedQuote, redeemDiscounts } from './campaigns/discounts.ts'
+import { type CartInput, priceCart } from './cart.ts'
 import { type AddressInput, type Destination, locateAddress } from './destination.ts'
 import { publishCommerceEvent } from './events.ts'
 import { reserveStock } from './stock.ts'
@@ -24,7 +25,11 @@ import { recordOrderEvent, shortCode } from './transitions.ts'
 export const PAYMENT_WINDOW_MINUTES = 10
 
 /** A cart as the customer sends it: a delivery names its address (CEP and number), never a point. */
-export type CartRequest = Omit<CartInput, 'destination'> & { address?: AddressInput }
+export type CartRequest = Omit<CartInput, 'destination'> & {
+  address?: AddressInput
+  /** A coupon code the customer typed (campaigns: docs/commerce.md). */
+  coupon?: string | null
+}
 
 export type CheckoutInput = CartRequest & {
   customer: { name: string; phone: string; email?: string | null }
@@ -50,14 +55,17 @@ export async function previewCheckout(
   slug: string,
   input: CartRequest,
 ) {
-  const { address: _, ...cart } = input
+  const { address: _, coupon, ...cart } = input
   const destination = await destinationOf(services, input)
   return runStorefront(services, meta, slug, async (scope) =>
-    presentQuote(await priceCart(scope, { ...cart, destination }), destination),
+    presentQuote(
+      await applyCampaigns(scope, await priceCart(scope, { ...cart, destination }), coupon),
+      destination,
+    ),
   )
 }
 
-export function presentQuote(quote: Quote, destination?: Destination) {
+export function presentQuote(quote: DiscountedQuote, destination?: Destination) {
   return {
     storeId: quote.store.id,
     address: destination
@@ -74,6 +82,8 @@ export function presentQuote(quote: Quote, destination?: Destination) {
     lines: quote.lines,
     subtotalCents: quote.subtotalCents,
     shippingCents: quote.shippingCents,
+    discounts: quote.discounts.map(({ campaignId: _, ...discount }) => discount),
+    discountCents: quote.discountCents,
     totalCents: quote.totalCents,
     distanceKm: quote.distanceKm,
     preorder: quote.preorder,
@@ -203,17 +213,22 @@ async function placeOrder(
   requestHash: string,
 ): Promise<Placed> {
   const { customer: person, expected } = input
-  const quote = await priceCart(scope, {
-    storeId: input.storeId,
-    fulfilment: input.fulfilment,
-    items: input.items,
-    destination,
-  })
+  const quote = await applyCampaigns(
+    scope,
+    await priceCart(scope, {
+      storeId: input.storeId,
+      fulfilment: input.fulfilment,
+      items: input.items,
+      destination,
+    }),
+    input.coupon,
+  )
   if (quote.shippingCents !== expected.shippingCents || quote.totalCents !== expected.totalCents)
     throw new ApiError(409, 'PRICE_CHANGED', 'The amounts changed; review the order and confirm again.', {
       details: {
         subtotal_cents: quote.subtotalCents,
         shipping_cents: quote.shippingCents,
+        discount_cents: quote.discountCents,
         total_cents: quote.totalCents,
       },
     })
@@ -250,6 +265,7 @@ async function placeOrder(
         : null,
       subtotalCents: quote.subtotalCents,
       shippingCents: quote.shippingCents,
+      discountCents: quote.discountCents,
       totalCents: quote.totalCents,
       preorder: quote.preorder,
       notes: input.notes ?? null,
@@ -306,6 +322,8 @@ async function placeOrder(
     })
   }
   await reserveStock(scope, orderId, quote.store.id, [...wanted.values()], paymentDueAt)
+  // After the stock, for the same reason: the budget's row is locked until the commit.
+  await redeemDiscounts(scope, orderId, customer.id, quote.discounts)
   scope.afterCommit(() =>
     publishCommerceEvent(scope.services, scope.tenantId, {
       type: 'commerce.order_created',

@@ -4,6 +4,7 @@ import { commerceOrders, commerceSettings, type OrderStatus } from '../../../db/
 import { ApiError, notFound } from '../../errors.ts'
 import { writeAudit } from '../audit.ts'
 import { insertOutboundMessage, type OutboundInput, queueSends } from '../messaging/outbox.ts'
+import { returnDiscounts } from './campaigns/discounts.ts'
 import { publishCommerceEvent } from './events.ts'
 import { returnSoldStock, settleReservations } from './stock.ts'
 import type { CommerceScope } from './storefront.ts'
@@ -79,6 +80,8 @@ export async function moveOrder(
     await settleReservations(scope, orderId, 'released')
     await returnSoldStock(scope, orderId)
   }
+  // A cancelled or refunded order gives its campaigns' budget and the customer's use back.
+  if (to === 'cancelled' || to === 'refunded') await returnDiscounts(scope, orderId)
   await recordOrderEvent(scope, orderId, from, to, options.reason ?? null)
   await notifyCustomer(scope, orderId, to)
   scope.afterCommit(() =>

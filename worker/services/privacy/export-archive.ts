@@ -512,7 +512,7 @@ const SOURCES: Source[] = [
     table: 'commerce_orders',
     description: 'commerce: orders, with the customer’s name and contact as given',
     columns:
-      'id, store_id, customer_id, status, fulfilment, customer_name, customer_phone, customer_email, address, subtotal_cents, shipping_cents, total_cents, preorder, notes, payment_due_at, anonymized_at, created_at, updated_at',
+      'id, store_id, customer_id, status, fulfilment, customer_name, customer_phone, customer_email, address, subtotal_cents, shipping_cents, discount_cents, total_cents, preorder, notes, payment_due_at, anonymized_at, created_at, updated_at',
     from: 'commerce_orders',
     where: (tenantId) => sql`tenant_id = ${tenantId}`,
     key: [
@@ -552,6 +552,39 @@ const SOURCES: Source[] = [
     key: [
       { column: 'created_at', type: 'timestamptz' },
       { column: 'id', type: 'text' },
+    ],
+  },
+  // Commerce campaigns and coupons: the rules, which orders they discounted, each customer's uses.
+  {
+    file: 'commerce_campaigns.ndjson',
+    table: 'commerce_campaigns',
+    description: 'commerce: campaigns and coupons, their rules, period and budget (centavos or uses)',
+    columns:
+      'id, name, code, target, kind, value, product_ids, category_ids, minimum_order_cents, starts_at, ends_at, budget_kind, budget_limit, budget_used, per_customer_limit, created_at, updated_at',
+    from: 'commerce_campaigns',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [{ column: 'id', type: 'text' }],
+  },
+  {
+    file: 'commerce_campaign_redemptions.ndjson',
+    table: 'commerce_campaign_redemptions',
+    description:
+      'commerce: the discount each campaign gave each order, and whether a cancellation returned it',
+    columns: 'id, campaign_id, order_id, customer_id, discount_cents, status, created_at, returned_at',
+    from: 'commerce_campaign_redemptions',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [{ column: 'id', type: 'text' }],
+  },
+  {
+    file: 'commerce_campaign_customer_uses.ndjson',
+    table: 'commerce_campaign_customer_uses',
+    description: 'commerce: how many times each customer used each campaign (its per-customer limit)',
+    columns: 'campaign_id, customer_id, uses',
+    from: 'commerce_campaign_customer_uses',
+    where: (tenantId) => sql`tenant_id = ${tenantId}`,
+    key: [
+      { column: 'campaign_id', type: 'text' },
+      { column: 'customer_id', type: 'text' },
     ],
   },
   {

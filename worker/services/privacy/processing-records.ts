@@ -181,6 +181,8 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
       'delivery address and its coordinates',
       'what was ordered, amounts, order history',
       'payment status and the provider’s payment id (no card data)',
+      // Campaigns and coupons: the discounts an order got and how often the customer used each.
+      'coupons and discounts used, per order and per customer',
     ],
     legalBasis: 'contract (Art. 7 V)',
     retention:
@@ -204,6 +206,8 @@ export const PROCESSING_ACTIVITIES: readonly ProcessingActivity[] = [
       'commerce_payments',
       'commerce_deliveries',
       'commerce_addresses',
+      'commerce_campaign_redemptions',
+      'commerce_campaign_customer_uses',
       'customers',
     ],
   },
