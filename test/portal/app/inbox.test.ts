@@ -75,9 +75,12 @@ describe('the inbox list (/app/inbox)', () => {
 
   it('filters mine, unassigned, open, waiting and resolved, and searches by name or phone digits', async () => {
     const { t, browser, person } = await signedIn('owner')
-    const mine = await customerWrites(t, { name: 'Ana Minha' })
-    const resolved = await customerWrites(t, { name: 'Rui Resolvido' })
-    const answered = await customerWrites(t, { name: 'Bia Respondida' })
+    // No 0 or 1 after the prefix: the '100%' search below must not match a random number.
+    const phone = () =>
+      `55119${Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => 2 + (b % 8)).join('')}`
+    const mine = await customerWrites(t, { name: 'Ana Minha', from: phone() })
+    const resolved = await customerWrites(t, { name: 'Rui Resolvido', from: phone() })
+    const answered = await customerWrites(t, { name: 'Bia Respondida', from: phone() })
     await t.call(`/api/v1/attendance/conversations/${mine.conversationId}/assign`, {
       method: 'POST',
       json: { assignee_id: person.id },
