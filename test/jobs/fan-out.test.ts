@@ -114,7 +114,7 @@ describe('cron fan-out', () => {
       method: 'PATCH',
       json: { x_collection_enabled: false },
     })
-    expect(await response.json()).toEqual({ x_collection_enabled: false })
+    expect(await response.json()).toEqual({ x_collection_enabled: false, time_zone: 'America/Sao_Paulo' })
     const sent = await tick(Date.now() + 240_000)
     expect(sent).toContain(ig)
     expect(sent).not.toContain(x)

@@ -61,6 +61,7 @@ describe('an agent in the portal', () => {
       '/app',
       '/app/connections',
       '/app/metrics',
+      '/app/reports',
       '/app/inbox',
       '/app/messages',
       '/app/team',
