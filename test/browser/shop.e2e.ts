@@ -65,10 +65,12 @@ describe('the storefront on a phone', () => {
     await shot('3-cart')
     await page.getByRole('button', { name: 'Revisar pedido' }).click()
     await page.getByRole('heading', { name: 'Revise seu pedido' }).waitFor()
-    // Cappuccino 12 + vegetal 3, pão de queijo 15, delivery R$ 5 (Rua Augusta, 1.1 km).
-    await page.getByRole('button', { name: /Pagar R\$\s35,00 com PIX/ }).waitFor()
+    // Cappuccino 12 + vegetal 3, pão de queijo 15, delivery R$ 5 (Rua Augusta, 1.1 km), less the
+    // demo's automatic 10 % off drinks on the cappuccino (R$ 1,50).
+    await page.getByText('Desconto: Semana do café').waitFor()
+    await page.getByRole('button', { name: /Pagar R\$\s33,50 com PIX/ }).waitFor()
     await shot('4-review')
-    await page.getByRole('button', { name: /Pagar R\$\s35,00 com PIX/ }).click()
+    await page.getByRole('button', { name: /Pagar R\$\s33,50 com PIX/ }).click()
     await page.getByText('Aguardando pagamento').first().waitFor()
     expect(await page.locator('#pix-code').inputValue()).toMatch(/^00020126/)
     await shot('5-pix')
