@@ -156,3 +156,26 @@ export async function actThenBack(c: Context, back: string, done: string, work: 
   const separator = back.includes('?') ? '&' : '?'
   return seeOther(c, `${back}${separator}${outcome.ok ? `done=${done}` : `error=${outcome.error.code}`}`)
 }
+
+/** Refusals that are not a form's business: the error page says them, as for a forged post. */
+const NOT_THE_FORMS = new Set(['FORBIDDEN', 'MODULE_DISABLED', 'LICENSE_INACTIVE'])
+
+/**
+ * A member's change through the page's verbs (in `portalRun`, with the module gate of `options`),
+ * then back to `back` with `?done=<done>` or the refusal the page can explain as `?error=CODE` (a
+ * taken slot, a closed order). An unknown or another tenant's id, a role or plan without it, is the
+ * error page instead.
+ */
+export async function changeThenBack(
+  c: PortalContext,
+  back: string,
+  done: string,
+  work: (ctx: ServiceContext) => Promise<unknown>,
+  options: RunOptions = {},
+) {
+  const outcome = await attempt(() => portalRun(c, work, options))
+  if (!outcome.ok && (outcome.error.status === 404 || NOT_THE_FORMS.has(outcome.error.code)))
+    throw outcome.error
+  const separator = back.includes('?') ? '&' : '?'
+  return seeOther(c, `${back}${separator}${outcome.ok ? `done=${done}` : `error=${outcome.error.code}`}`)
+}

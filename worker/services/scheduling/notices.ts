@@ -53,10 +53,6 @@ const WORDS = {
 
 const utc = (instant: Date) => `${instant.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`
 
-/** Seconds since 2024: grows with every change of the appointment, as SEQUENCE must (RFC 5546). */
-const sequenceOf = (updatedAt: Date) =>
-  Math.max(0, Math.floor((updatedAt.getTime() - Date.UTC(2024, 0, 1)) / 1000))
-
 /** The address in `Name <address>` (MAIL_FROM), for the ORGANIZER. */
 const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from
 

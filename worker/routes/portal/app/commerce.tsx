@@ -21,7 +21,7 @@ import {
 import { listStores } from '../../../services/commerce/stores.ts'
 import type { ServiceContext } from '../../../services/context.ts'
 import { formValues, one } from '../forms.ts'
-import { attempt, errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
+import { changeThenBack, errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
 
 const commerce = { module: 'commerce' } as const
 const ORDER_ID = /^ord_[0-9a-z]{20}$/
@@ -131,14 +131,12 @@ export function registerPortalCommerce(portal: PortalApp) {
     const back = form.success && form.data.back === 'board' ? '/app/commerce' : `/app/commerce/orders/${id}`
     if (!form.success) return seeOther(c, `${back}?error=VALIDATION_FAILED`)
     const { to, reason } = form.data
-    const outcome = await attempt(() =>
-      portalRun(c, (ctx) => transitionOrder(ctx, id, { to, reason: reason ?? null }), commerce),
+    return changeThenBack(
+      c,
+      back,
+      'moved',
+      (ctx) => transitionOrder(ctx, id, { to, reason: reason ?? null }),
+      commerce,
     )
-    if (!outcome.ok) {
-      if (outcome.error.status === 404 || ['FORBIDDEN', 'MODULE_DISABLED'].includes(outcome.error.code))
-        throw outcome.error
-      return seeOther(c, `${back}?error=${outcome.error.code}`)
-    }
-    return seeOther(c, `${back}?done=moved`)
   })
 }

@@ -10,25 +10,15 @@ import { createTeam, listTeams, setNumberTeam, updateTeam } from '../../../servi
 import type { ServiceContext } from '../../../services/context.ts'
 import { hoursBody, hoursInputOf, shown } from '../../attendance/hours.ts'
 import { type FormValues, formValues, many, one } from '../forms.ts'
-import { attempt, errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
+import { changeThenBack, errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
 
 const SETTINGS = '/app/inbox/settings'
 const attendance = { module: 'attendance' } as const
 type HoursBody = ReturnType<typeof shown>
 
-/**
- * A manager's change, then back to the settings with what happened: a refusal the page can
- * explain comes back as `?error=CODE`; not allowed, not in the plan or unknown is the error page.
- */
-async function change(c: PortalContext, work: (ctx: ServiceContext) => Promise<unknown>) {
-  const outcome = await attempt(() => portalRun(c, work, attendance))
-  if (!outcome.ok) {
-    if (outcome.error.status === 404 || ['FORBIDDEN', 'MODULE_DISABLED'].includes(outcome.error.code))
-      throw outcome.error
-    return seeOther(c, `${SETTINGS}?error=${outcome.error.code}`)
-  }
-  return seeOther(c, `${SETTINGS}?done=saved`)
-}
+/** A manager's change, then back to the settings with what happened (`changeThenBack`). */
+const change = (c: PortalContext, work: (ctx: ServiceContext) => Promise<unknown>) =>
+  changeThenBack(c, SETTINGS, 'saved', work, attendance)
 
 /**
  * Changes the stored hours through the same body the API validates: `edit` gets the current

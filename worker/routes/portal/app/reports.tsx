@@ -41,7 +41,15 @@ import {
 } from '../../../services/reports/schedules.ts'
 import { isTimeZone } from '../../../services/scheduling/zones.ts'
 import { formValues, many, one, readForm } from '../forms.ts'
-import { attempt, errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
+import {
+  attempt,
+  changeThenBack,
+  errorFromQuery,
+  type PortalContext,
+  portalRun,
+  seeOther,
+  signedIn,
+} from '../run.ts'
 
 /** Scheduled reports are part of the metrics module (docs/reports.md). */
 const metrics = { module: 'metrics' } as const
@@ -140,18 +148,8 @@ async function connectionChoices(ctx: ServiceContext): Promise<ConnectionChoice[
  * form's business (a conflict, a run no longer held) is a message on the page; an unknown or
  * foreign id, a role without the permission or a plan without the module is the error page.
  */
-async function act(
-  c: PortalContext,
-  back: string,
-  done: string,
-  work: (ctx: ServiceContext) => Promise<unknown>,
-) {
-  const outcome = await attempt(() => portalRun(c, work, metrics))
-  const separator = back.includes('?') ? '&' : '?'
-  if (outcome.ok) return seeOther(c, `${back}${separator}done=${done}`)
-  if (outcome.error.status === 404 || outcome.error.status === 403) throw outcome.error
-  return seeOther(c, `${back}${separator}error=${outcome.error.code}`)
-}
+const act = (c: PortalContext, back: string, done: string, work: (ctx: ServiceContext) => Promise<unknown>) =>
+  changeThenBack(c, back, done, work, metrics)
 
 /** Where a run's buttons came from: the list or one schedule's page, nothing else. */
 const backOf = (value: unknown) =>

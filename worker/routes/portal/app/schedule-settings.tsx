@@ -35,7 +35,7 @@ import { createService, listServices, updateService } from '../../../services/sc
 import { isTimeZone, minuteOf, zonedInstant } from '../../../services/scheduling/zones.ts'
 import { type FormValues, formValues, many, one } from '../forms.ts'
 import { errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
-import { changeThenBack, scheduling } from './schedule.tsx'
+import { changeSchedule, scheduling } from './schedule.tsx'
 
 const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{20}$`)
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/
@@ -103,9 +103,9 @@ function planOf(values: FormValues): WorkingDay[] | null {
   return days
 }
 
-/** A manager's change, back to `back` with what happened (see `changeThenBack`). */
+/** A manager's change, back to `back` with what happened (see `changeThenBack` in run.ts). */
 const act = (c: PortalContext, back: string, work: (ctx: ServiceContext) => Promise<unknown>) =>
-  changeThenBack(c, back, 'saved', work)
+  changeSchedule(c, back, 'saved', work)
 
 export function registerPortalScheduleSettings(portal: PortalApp) {
   portal.get(SETTINGS, signedIn('member'), async (c) => {

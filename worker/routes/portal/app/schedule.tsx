@@ -28,7 +28,15 @@ import { listServices } from '../../../services/scheduling/services.ts'
 import { readStats } from '../../../services/scheduling/stats.ts'
 import { addDays, weekdayOf, zonedDate } from '../../../services/scheduling/zones.ts'
 import { formValues, one, readForm } from '../forms.ts'
-import { attempt, errorFromQuery, type PortalContext, portalRun, seeOther, signedIn } from '../run.ts'
+import {
+  attempt,
+  changeThenBack,
+  errorFromQuery,
+  type PortalContext,
+  portalRun,
+  seeOther,
+  signedIn,
+} from '../run.ts'
 
 export const scheduling = { module: 'scheduling' } as const
 const DAY = /^\d{4}-\d{2}-\d{2}$/
@@ -100,25 +108,13 @@ const appointmentId = (c: PortalContext) => {
   return id
 }
 
-/**
- * Runs a staff change through the verbs and comes back to `back` with `?done=` or the refusal's
- * `?error=CODE` (a taken slot, a closed appointment). What is not theirs to change (an unknown or
- * another tenant's id, a role or plan without it) is the error page instead, as for a forged post.
- */
-export async function changeThenBack(
+/** A staff change of the schedule, back to `back` (see `changeThenBack` in run.ts). */
+export const changeSchedule = (
   c: PortalContext,
   back: string,
   done: string,
   work: (ctx: ServiceContext) => Promise<unknown>,
-) {
-  const outcome = await attempt(() => portalRun(c, work, scheduling))
-  if (!outcome.ok) {
-    if (outcome.error.status === 404 || ['FORBIDDEN', 'MODULE_DISABLED'].includes(outcome.error.code))
-      throw outcome.error
-    return seeOther(c, `${back}${back.includes('?') ? '&' : '?'}error=${outcome.error.code}`)
-  }
-  return seeOther(c, `${back}${back.includes('?') ? '&' : '?'}done=${done}`)
-}
+) => changeThenBack(c, back, done, work, scheduling)
 
 export function registerPortalSchedule(portal: PortalApp) {
   portal.get('/app/schedule', signedIn('member'), async (c) => {
@@ -323,7 +319,7 @@ export function registerPortalSchedule(portal: PortalApp) {
     const id = appointmentId(c)
     const slot = slotField.safeParse(one(await formValues(c), 'slot'))
     if (!slot.success) return seeOther(c, `/app/schedule/appointments/${id}?error=VALIDATION_FAILED`)
-    return changeThenBack(c, `/app/schedule/appointments/${id}`, 'moved', (ctx) =>
+    return changeSchedule(c, `/app/schedule/appointments/${id}`, 'moved', (ctx) =>
       rescheduleAppointment(ctx, id, {
         startsAt: slot.data.startsAt,
         professionalId: slot.data.professionalId,
@@ -338,7 +334,7 @@ export function registerPortalSchedule(portal: PortalApp) {
       .enum(['confirmed', 'cancelled', 'done', 'no_show'])
       .safeParse(one(await formValues(c), 'status'))
     if (!status.success) return seeOther(c, `/app/schedule/appointments/${id}?error=VALIDATION_FAILED`)
-    return changeThenBack(c, `/app/schedule/appointments/${id}`, 'status', (ctx) =>
+    return changeSchedule(c, `/app/schedule/appointments/${id}`, 'status', (ctx) =>
       setAppointmentStatus(ctx, id, { status: status.data }),
     )
   })
