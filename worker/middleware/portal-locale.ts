@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import { i18nFor, type Locale, negotiateLocale } from '../../portal/i18n/index.ts'
+import { isTimeZone } from '../dates.ts'
 import type { PortalEnv } from './portal-env.ts'
 
 const COOKIE = 'lang'
@@ -47,4 +48,13 @@ export function memberTimeZone(c: Context<PortalEnv>): string {
   const viewer = c.get('viewer')
   if (!viewer) throw new Error('memberTimeZone is known only inside or after portalRun')
   return viewer.zone.shown
+}
+
+/**
+ * A visitor's zone on a public page (booking, storefront), who has no saved one: where Cloudflare
+ * locates the request (`request.cf.timezone`), else `fallback`. Never for signed-in pages.
+ */
+export function requestTimeZone(c: Context, fallback: string): string {
+  const zone = (c.req.raw as { cf?: { timezone?: unknown } }).cf?.timezone
+  return typeof zone === 'string' && isTimeZone(zone) ? zone : fallback
 }

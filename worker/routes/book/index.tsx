@@ -13,13 +13,14 @@ import {
   SlotsPicker,
   type Summary,
 } from '../../../portal/pages/book/book.tsx'
+import { DEFAULT_TIME_ZONE } from '../../../portal/viewer.ts'
 import type { App } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
 import { describeError, log } from '../../log.ts'
 import { toApiError } from '../../middleware/errors.ts'
 import { portalCsrf } from '../../middleware/portal-csrf.ts'
 import type { PortalEnv } from '../../middleware/portal-env.ts'
-import { portalLocale } from '../../middleware/portal-locale.ts'
+import { portalLocale, requestTimeZone } from '../../middleware/portal-locale.ts'
 import { parsePhone } from '../../services/customers/phone.ts'
 import {
   cancelManaged,
@@ -32,7 +33,7 @@ import {
   readManaged,
   rescheduleManaged,
 } from '../../services/scheduling/public.ts'
-import { addDays, isTimeZone, zonedDate } from '../../services/scheduling/zones.ts'
+import { addDays, zonedDate } from '../../services/scheduling/zones.ts'
 import { errorFromQuery, errorKey } from '../portal/run.ts'
 import {
   limitPublicWrites,
@@ -48,11 +49,8 @@ const DAYS_SHOWN = 14
 const SLUG = /^[a-z0-9](-?[a-z0-9]){0,47}$/
 const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{20}$`)
 
-/** The visitor's zone as Cloudflare locates them; else Brazil's, where most visitors are. */
-function visitorZone(c: BookContext): string {
-  const zone = (c.req.raw as { cf?: { timezone?: unknown } }).cf?.timezone
-  return typeof zone === 'string' && isTimeZone(zone) ? zone : 'America/Sao_Paulo'
-}
+/** The visitor's zone as Cloudflare locates them (a visitor has no saved one); else Brazil's. */
+const visitorZone = (c: BookContext) => requestTimeZone(c, DEFAULT_TIME_ZONE)
 
 const formatters = (c: BookContext, zone: string) => zonedFormatters(c.var.i18n.locale, zone)
 

@@ -7,6 +7,7 @@ import {
   REPORT_LANGUAGES,
   REPORT_PERIODS,
 } from '../../../db/schema/index.ts'
+import { timeZoneField } from '../../dates.ts'
 import type { App } from '../../env.ts'
 import { idParam, snake } from '../../http.ts'
 import { authenticate } from '../../middleware/authenticate.ts'
@@ -20,7 +21,6 @@ import {
   type ScheduleInput,
   updateSchedule,
 } from '../../services/reports/schedules.ts'
-import { isTimeZone } from '../../services/scheduling/zones.ts'
 import { validate } from '../../validator.ts'
 
 /** Scheduled reports belong to the metrics module. */
@@ -47,7 +47,7 @@ const scheduleFields = z.object({
     .describe('ISO weekday, 1 = Monday (weekly)'),
   month_day: z.number().int().min(1).max(28).nullable().default(null).describe('1–28 (monthly)'),
   local_time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM'),
-  time_zone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as America/Sao_Paulo'),
+  time_zone: timeZoneField,
   period: z.enum(REPORT_PERIODS),
   period_days: z.number().int().min(1).max(366).nullable().default(null),
   comparison: z.enum(REPORT_COMPARISONS).default('previous_period'),

@@ -1,16 +1,12 @@
 import { z } from 'zod'
-import { dateField, dateTimeField } from '../../dates.ts'
-import { isTimeZone } from '../../services/scheduling/zones.ts'
+import { dateField, dateTimeField, timeZoneField } from '../../dates.ts'
 
 export const scheduling = { module: 'scheduling' } as const
 
 export const idOf = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{20}$`), `must be a ${prefix}_… id`)
 
-export const timeZoneField = z
-  .string()
-  .max(64)
-  .refine(isTimeZone, 'must be an IANA time zone such as America/Sao_Paulo')
+export { timeZoneField }
 
 /** The zone dates and labels are read in: the caller's, else Brazil's (most tenants' customers). */
 export const viewerZone = timeZoneField.default('America/Sao_Paulo')

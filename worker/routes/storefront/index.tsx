@@ -17,13 +17,14 @@ import {
   TrackingStatus,
   TrackingView,
 } from '../../../portal/pages/shop/shop.tsx'
+import { DEFAULT_TIME_ZONE } from '../../../portal/viewer.ts'
 import type { App } from '../../env.ts'
 import { ApiError, notFound } from '../../errors.ts'
 import { describeError, log } from '../../log.ts'
 import { toApiError } from '../../middleware/errors.ts'
 import { portalCsrf } from '../../middleware/portal-csrf.ts'
 import type { PortalEnv } from '../../middleware/portal-env.ts'
-import { portalLocale } from '../../middleware/portal-locale.ts'
+import { portalLocale, requestTimeZone } from '../../middleware/portal-locale.ts'
 import type { CartLineInput, PricedLine } from '../../services/commerce/cart.ts'
 import { type CartRequest, checkout, previewCheckout } from '../../services/commerce/checkout.ts'
 import {
@@ -62,11 +63,10 @@ function idParam(c: ShopContext, name: string, prefix: string): string {
   return value
 }
 
-/** The visitor's zone as Cloudflare locates them; else Brazil's, where the stores are. */
+/** The visitor's zone as Cloudflare locates them (a visitor has no saved one); else Brazil's. */
 function timeOf(c: ShopContext) {
-  const zone = (c.req.raw as { cf?: { timezone?: unknown } }).cf?.timezone
   const format = new Intl.DateTimeFormat(c.var.i18n.locale, {
-    timeZone: typeof zone === 'string' ? zone : 'America/Sao_Paulo',
+    timeZone: requestTimeZone(c, DEFAULT_TIME_ZONE),
     dateStyle: 'short',
     timeStyle: 'short',
   })

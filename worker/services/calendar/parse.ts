@@ -1,5 +1,6 @@
 import ICAL from 'ical.js'
 import type { BookingStatus } from '../../../db/schema/index.ts'
+import { isTimeZone } from '../../dates.ts'
 
 /** A feed event as a booking: nights from `checkIn` to `checkOut` (exclusive) in the property's zone. */
 export type FeedEvent = {
@@ -53,16 +54,6 @@ export function formatter(timeZone: string): Intl.DateTimeFormat {
     formatters.set(timeZone, format)
   }
   return format
-}
-
-/** Whether `zone` is an IANA time zone the runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    formatter(zone)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Wall-clock parts of an instant in `timeZone`. */

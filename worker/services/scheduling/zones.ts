@@ -4,7 +4,8 @@
  * are on a given date, which move with daylight saving time.
  */
 
-import { addDays, formatter, isTimeZone } from '../calendar/parse.ts'
+import { isTimeZone } from '../../dates.ts'
+import { addDays, formatter } from '../calendar/parse.ts'
 
 // The calendar module's Intl formatter, zone check and date arithmetic serve here too.
 export { addDays, isTimeZone }
